@@ -1,0 +1,4 @@
+//! The DynamoDB side: the table definition, the item shapes, and the store adapter.
+
+pub mod item;
+pub mod table;

@@ -1,0 +1,8 @@
+//! Adapters at the edge, each next to its own conversions:
+//!
+//! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter);
+//!
+//! The embedded store lives beside its port in `leenkies-domain` (`memory_store`): it has no
+//! AWS types.
+
+pub mod dynamodb;

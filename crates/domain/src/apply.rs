@@ -1,0 +1,205 @@
+//! Folds one event's facts into the store: read, merge in memory, write back conditionally on the
+//! version read; on a conflict re-read and retry with back-off. A duplicate costs one read and no
+//! write. Objects that name only their charge wait under the charge until it is linked.
+
+use std::time::Duration;
+
+use crate::order::facts::Facts;
+use crate::order::from_event::{Folding, Target};
+use crate::order::OrderRecord;
+use crate::ports::{ChargeLink, LinkWrite, OrderStore, StoreError};
+
+/// What folding an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FoldOutcome {
+    /// The order (or the charge's pending facts) changed.
+    Applied { order_id: Option<String> },
+    /// Everything it said was already known.
+    Duplicate { order_id: Option<String> },
+}
+
+impl FoldOutcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FoldOutcome::Applied { .. } => "applied",
+            FoldOutcome::Duplicate { .. } => "duplicate",
+        }
+    }
+
+    pub fn order_id(&self) -> Option<&str> {
+        match self {
+            FoldOutcome::Applied { order_id } | FoldOutcome::Duplicate { order_id } => {
+                order_id.as_deref()
+            }
+        }
+    }
+}
+
+/// How hard to retry on version conflicts before answering "try again later".
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(4),
+            max_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential back-off with full jitter (derived from the clock, no RNG dependency).
+    pub async fn pause(&self, attempt: u32) {
+        let cap = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0) as u128;
+        let jitter = (cap.as_nanos().max(1)) * (nanos % 1000) / 1000;
+        tokio::time::sleep(Duration::from_nanos(jitter as u64)).await;
+    }
+}
+
+/// Folds one event's facts into its order (or its charge's pending facts).
+pub async fn fold(
+    store: &dyn OrderStore,
+    folding: &Folding,
+    policy: RetryPolicy,
+) -> Result<FoldOutcome, StoreError> {
+    match &folding.target {
+        Target::Order { order_id } => {
+            fold_into_order(store, &folding.seller_id, order_id, &folding.facts, policy).await
+        }
+        Target::Charge { charge_id } => {
+            fold_into_charge(store, &folding.seller_id, charge_id, &folding.facts, policy).await
+        }
+    }
+}
+
+/// Folds facts into one order, linking any charge the order did not know yet so that facts
+/// waiting under that charge join the order in the same atomic write.
+pub async fn fold_into_order(
+    store: &dyn OrderStore,
+    seller_id: &str,
+    order_id: &str,
+    facts: &Facts,
+    policy: RetryPolicy,
+) -> Result<FoldOutcome, StoreError> {
+    // First try optimistically assumes new charges have no link yet (the common case, no extra
+    // read); after a conflict, links are read so their pending facts are merged.
+    let mut read_links = false;
+    for attempt in 0..policy.max_attempts {
+        let current = store.get_order(seller_id, order_id).await?;
+        let base = current
+            .clone()
+            .unwrap_or_else(|| OrderRecord::new(seller_id, order_id));
+        let mut incoming = facts.clone();
+        let mut links = Vec::new();
+        let new_charges: Vec<String> = facts
+            .charges
+            .difference(&base.facts.charges)
+            .cloned()
+            .collect();
+        for charge_id in new_charges {
+            if !read_links {
+                links.push(LinkWrite {
+                    charge_id,
+                    expected_version: None,
+                });
+                continue;
+            }
+            match store.get_charge_link(seller_id, &charge_id).await? {
+                Some(link) if link.order_id.as_deref() == Some(order_id) => {}
+                // A charge already claimed by another order: keep that link untouched.
+                Some(link) if link.order_id.is_some() => {}
+                Some(link) => {
+                    incoming.merge(&link.pending);
+                    links.push(LinkWrite {
+                        charge_id,
+                        expected_version: Some(link.version),
+                    });
+                }
+                None => links.push(LinkWrite {
+                    charge_id,
+                    expected_version: None,
+                }),
+            }
+        }
+        let (next_facts, changed) = base.facts.merged(&incoming);
+        if !changed {
+            return Ok(FoldOutcome::Duplicate {
+                order_id: Some(order_id.to_owned()),
+            });
+        }
+        let record = OrderRecord {
+            version: base.version + 1,
+            facts: next_facts,
+            ..base
+        };
+        let expected = current.as_ref().map(|c| c.version);
+        match store.put_order(&record, expected, &links).await {
+            Ok(()) => {
+                return Ok(FoldOutcome::Applied {
+                    order_id: Some(order_id.to_owned()),
+                })
+            }
+            Err(StoreError::Conflict) => {
+                read_links = true;
+                policy.pause(attempt).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Contention)
+}
+
+/// Keeps facts that name only a charge until that charge's order is known; if it is known,
+/// folds them straight into the order.
+async fn fold_into_charge(
+    store: &dyn OrderStore,
+    seller_id: &str,
+    charge_id: &str,
+    facts: &Facts,
+    policy: RetryPolicy,
+) -> Result<FoldOutcome, StoreError> {
+    for attempt in 0..policy.max_attempts {
+        let current = store.get_charge_link(seller_id, charge_id).await?;
+        if let Some(order_id) = current.as_ref().and_then(|l| l.order_id.clone()) {
+            return fold_into_order(store, seller_id, &order_id, facts, policy).await;
+        }
+        let base = current.clone().unwrap_or_else(|| ChargeLink {
+            seller_id: seller_id.to_owned(),
+            charge_id: charge_id.to_owned(),
+            order_id: None,
+            pending: Facts::default(),
+            version: 0,
+        });
+        let (pending, changed) = base.pending.merged(facts);
+        if !changed {
+            return Ok(FoldOutcome::Duplicate { order_id: None });
+        }
+        let link = ChargeLink {
+            pending,
+            version: base.version + 1,
+            ..base
+        };
+        match store
+            .put_charge_link(&link, current.as_ref().map(|l| l.version))
+            .await
+        {
+            Ok(()) => return Ok(FoldOutcome::Applied { order_id: None }),
+            Err(StoreError::Conflict) => policy.pause(attempt).await,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Contention)
+}

@@ -1,0 +1,37 @@
+//! Time as the contract shows it: Unix seconds inside, RFC 3339 (UTC, `Z`) outside.
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Formats Unix seconds as RFC 3339 in UTC, e.g. `2026-05-08T08:00:00Z`.
+pub fn rfc3339(secs: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// Parses an RFC 3339 timestamp (any offset) into Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// The current time in Unix seconds.
+pub fn now_secs() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_unix_seconds_when_formatted_then_rfc3339_utc_and_back() {
+        assert_eq!(rfc3339(1778227200), "2026-05-08T08:00:00Z");
+        assert_eq!(parse_rfc3339("2026-05-08T08:00:00Z"), Some(1778227200));
+        assert_eq!(parse_rfc3339("2026-05-08T10:00:00+02:00"), Some(1778227200));
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}

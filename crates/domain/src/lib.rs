@@ -1,0 +1,20 @@
+//! The Leenkies orders domain. Pure: no Lambda, HTTP or AWS SDK types.
+//!
+//! - [`stripe`]: the webhook signature policy and lenient, typed event parsing;
+//! - [`order`]: the order as a fold of Stripe facts, and its derived view;
+//! - [`apply`]: folding an event into the store with conditional writes;
+//! - [`fulfillment`]: when and how the delivery email goes out, exactly once;
+//! - [`tokens`]: signed download links;
+//! - [`ports`]: what the domain needs from a store and a mailer.
+
+pub mod apply;
+pub mod clock;
+pub mod fulfillment;
+pub mod memory_store;
+pub mod order;
+pub mod ports;
+pub mod stripe;
+pub mod tokens;
+
+pub use order::view::OrderView;
+pub use order::{OrderRecord, PaymentStatus};

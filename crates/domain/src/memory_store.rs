@@ -1,0 +1,253 @@
+//! The embedded in-memory store: the default for `leenkies-local` and the reference the DynamoDB
+//! adapter is checked against (both run one conformance suite).
+//!
+//! Same semantics as DynamoDB: conditional writes on the version, the order and its charge links
+//! written atomically, newest-first pages. It also feeds every order change (old and new image) to
+//! a subscriber, as a DynamoDB stream would.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+use crate::order::OrderRecord;
+use crate::ports::{
+    ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
+    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED,
+};
+
+/// One change to an order, as a stream record carries it.
+#[derive(Debug, Clone)]
+pub struct OrderChange {
+    pub old: Option<OrderRecord>,
+    pub new: OrderRecord,
+}
+
+type Key = (String, String);
+
+#[derive(Default)]
+struct Tables {
+    orders: BTreeMap<Key, OrderRecord>,
+    links: BTreeMap<Key, ChargeLink>,
+    downloads: BTreeMap<Key, Vec<DownloadEntry>>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+    subscriber: Mutex<Option<UnboundedSender<OrderChange>>>,
+    unavailable: AtomicBool,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every later order change, in write order. One subscriber (the change pump).
+    pub fn subscribe(&self) -> UnboundedReceiver<OrderChange> {
+        let (tx, rx) = unbounded_channel();
+        *self.lock_subscriber() = Some(tx);
+        rx
+    }
+
+    /// Makes every call fail as an unreachable store would (outage tests).
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// Number of orders held, all sellers (tests and diagnostics).
+    pub fn order_count(&self) -> usize {
+        self.lock().orders.len()
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.unavailable.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable(
+                "embedded store switched off".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
+        // A panic while holding the lock cannot leave a half-applied write: every write below
+        // checks all conditions before mutating anything.
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_subscriber(&self) -> std::sync::MutexGuard<'_, Option<UnboundedSender<OrderChange>>> {
+        self.subscriber.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn publish(&self, change: OrderChange) {
+        if let Some(tx) = self.lock_subscriber().as_ref() {
+            let _ = tx.send(change);
+        }
+    }
+}
+
+fn key(a: &str, b: &str) -> Key {
+    (a.to_owned(), b.to_owned())
+}
+
+/// Whether an order passes a list filter (shared with nothing else: DynamoDB uses indexes).
+fn matches(record: &OrderRecord, query: &OrderQuery) -> bool {
+    let created = record.facts.created_at();
+    if query.from.is_some_and(|from| created < from) || query.to.is_some_and(|to| created > to) {
+        return false;
+    }
+    match &query.filter {
+        OrderFilter::All => true,
+        OrderFilter::Status(s) => record.facts.payment_status() == *s,
+        OrderFilter::Disputed => !record.facts.disputes.is_empty(),
+        OrderFilter::EmailPrefix(prefix) => record
+            .facts
+            .customer_email()
+            .is_some_and(|e| e.to_lowercase().starts_with(prefix.as_str())),
+    }
+}
+
+#[async_trait]
+impl OrderStore for MemoryStore {
+    async fn get_order(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<Option<OrderRecord>, StoreError> {
+        self.check()?;
+        Ok(self.lock().orders.get(&key(seller_id, order_id)).cloned())
+    }
+
+    async fn put_order(
+        &self,
+        record: &OrderRecord,
+        expected_version: Option<u64>,
+        links: &[LinkWrite],
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let old = {
+            let mut tables = self.lock();
+            let order_key = key(&record.seller_id, &record.order_id);
+            let old = tables.orders.get(&order_key).cloned();
+            if old.as_ref().map(|o| o.version) != expected_version {
+                return Err(StoreError::Conflict);
+            }
+            for link in links {
+                let current = tables.links.get(&key(&record.seller_id, &link.charge_id));
+                if current.map(|l| l.version) != link.expected_version {
+                    return Err(StoreError::Conflict);
+                }
+            }
+            for link in links {
+                let link_key = key(&record.seller_id, &link.charge_id);
+                tables.links.insert(
+                    link_key,
+                    ChargeLink {
+                        seller_id: record.seller_id.clone(),
+                        charge_id: link.charge_id.clone(),
+                        order_id: Some(record.order_id.clone()),
+                        pending: Default::default(),
+                        version: link.expected_version.unwrap_or(0) + 1,
+                    },
+                );
+            }
+            tables.orders.insert(order_key, record.clone());
+            old
+        };
+        self.publish(OrderChange {
+            old,
+            new: record.clone(),
+        });
+        Ok(())
+    }
+
+    async fn get_charge_link(
+        &self,
+        seller_id: &str,
+        charge_id: &str,
+    ) -> Result<Option<ChargeLink>, StoreError> {
+        self.check()?;
+        Ok(self.lock().links.get(&key(seller_id, charge_id)).cloned())
+    }
+
+    async fn put_charge_link(
+        &self,
+        link: &ChargeLink,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut tables = self.lock();
+        let link_key = key(&link.seller_id, &link.charge_id);
+        if tables.links.get(&link_key).map(|l| l.version) != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        tables.links.insert(link_key, link.clone());
+        Ok(())
+    }
+
+    async fn list_orders(
+        &self,
+        seller_id: &str,
+        query: &OrderQuery,
+    ) -> Result<OrderPage, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        let mut matching: Vec<&OrderRecord> = tables
+            .orders
+            .range(key(seller_id, "")..)
+            .take_while(|((seller, _), _)| seller == seller_id)
+            .map(|(_, r)| r)
+            .filter(|r| matches(r, query))
+            .filter(|r| {
+                query
+                    .after
+                    .as_ref()
+                    .is_none_or(|after| PagePosition::of(r) < *after)
+            })
+            .collect();
+        matching.sort_by_key(|r| std::cmp::Reverse(PagePosition::of(r)));
+        let limit = query.limit.max(1);
+        let next = (matching.len() > limit).then(|| PagePosition::of(matching[limit - 1]));
+        Ok(OrderPage {
+            orders: matching.into_iter().take(limit).cloned().collect(),
+            next,
+        })
+    }
+
+    async fn record_download(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        entry: &DownloadEntry,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut tables = self.lock();
+        let log = tables
+            .downloads
+            .entry(key(seller_id, order_id))
+            .or_default();
+        if log.len() >= MAX_DOWNLOADS_LOGGED {
+            return Ok(false);
+        }
+        log.push(entry.clone());
+        Ok(true)
+    }
+
+    async fn list_downloads(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<Vec<DownloadEntry>, StoreError> {
+        self.check()?;
+        Ok(self
+            .lock()
+            .downloads
+            .get(&key(seller_id, order_id))
+            .cloned()
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,388 @@
+//! The facts we keep about one order, each keyed by its Stripe object, and how two sets of facts
+//! merge.
+//!
+//! `Facts::merge` is commutative, associative and idempotent: every register keeps the greatest
+//! value under a total order, every map merges per key, and every bounded set keeps the greatest N
+//! under a total order. So the stored order is the same whatever the order and number of deliveries
+//! (contract section 3); everything the API shows is *derived* from these facts (see `view`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// How many failed attempts, timeline entries and objects per kind an order keeps at most. A card
+/// tester can make hundreds of attempts on one PaymentIntent; the item must stay small.
+pub const MAX_FAILED_ATTEMPTS: usize = 8;
+pub const MAX_TIMELINE: usize = 40;
+pub const MAX_OBJECTS: usize = 32;
+
+/// A register whose winner is the greatest `(rank, at, value)`: higher-priority source first, then
+/// the newest fact, then (only to break exact ties deterministically) the value itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Reg<T> {
+    /// Priority of the source that said it (higher wins); 0 where all sources are equal.
+    #[serde(rename = "r", default, skip_serializing_if = "is_zero")]
+    pub rank: u8,
+    #[serde(rename = "t")]
+    pub at: i64,
+    #[serde(rename = "v")]
+    pub value: T,
+}
+
+fn is_zero(r: &u8) -> bool {
+    *r == 0
+}
+
+impl<T: Ord + Clone> Reg<T> {
+    pub fn new(rank: u8, at: i64, value: T) -> Self {
+        Self { rank, at, value }
+    }
+}
+
+/// Merges two optional registers: the greater wins.
+pub fn merge_reg<T: Ord + Clone>(mine: &mut Option<Reg<T>>, other: &Option<Reg<T>>) {
+    if let Some(o) = other {
+        match mine {
+            Some(m) if *m >= *o => {}
+            _ => *mine = Some(o.clone()),
+        }
+    }
+}
+
+fn merge_min(mine: &mut Option<i64>, other: Option<i64>) {
+    if let Some(o) = other {
+        *mine = Some(mine.map_or(o, |m| m.min(o)));
+    }
+}
+
+fn merge_max(mine: &mut Option<i64>, other: Option<i64>) {
+    if let Some(o) = other {
+        *mine = Some(mine.map_or(o, |m| m.max(o)));
+    }
+}
+
+/// Where a descriptive value came from; the contract ranks them (section 2). Higher wins.
+pub mod source {
+    pub const CHARGE: u8 = 1;
+    pub const PAYMENT_INTENT: u8 = 2;
+    pub const CHECKOUT: u8 = 3;
+}
+
+/// The latest non-success state of the payment: processing, a failed attempt, or a cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptState {
+    // Declaration order is the tie-break at equal `created`: processing < failed < canceled.
+    Processing,
+    Failed,
+    Canceled,
+}
+
+/// One failed attempt, combined across `payment_intent.payment_failed` and `charge.failed` by its
+/// charge id (or by a synthetic key when no charge exists).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedAttempt {
+    /// The newest `created` of the events that described this attempt.
+    pub at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_type: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_reason: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_code: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<Reg<String>>,
+}
+
+impl FailedAttempt {
+    fn merge(&mut self, other: &FailedAttempt) {
+        self.at = self.at.max(other.at);
+        merge_reg(&mut self.decline_code, &other.decline_code);
+        merge_reg(&mut self.code, &other.code);
+        merge_reg(&mut self.message, &other.message);
+        merge_reg(&mut self.outcome_type, &other.outcome_type);
+        merge_reg(&mut self.outcome_reason, &other.outcome_reason);
+        merge_reg(&mut self.failure_code, &other.failure_code);
+        merge_reg(&mut self.failure_message, &other.failure_message);
+    }
+}
+
+/// A refund's most advanced known state. Ranked `pending < requires_action < succeeded <
+/// failed | canceled`, then by the event's `created`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundFact {
+    /// `(rank, event created, status)`: the greatest wins.
+    pub state: Reg<String>,
+    pub amount: i64,
+    /// The refund object's own `created`.
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<Reg<String>>,
+}
+
+/// Rank of a refund status; unknown future statuses rank with `requires_action`.
+pub fn refund_rank(status: &str) -> u8 {
+    match status {
+        "pending" => 0,
+        "succeeded" => 2,
+        "failed" | "canceled" => 3,
+        _ => 1,
+    }
+}
+
+impl RefundFact {
+    fn merge(&mut self, other: &RefundFact) {
+        if other.state > self.state {
+            self.state = other.state.clone();
+        }
+        self.amount = self.amount.max(other.amount);
+        merge_min(&mut self.created, other.created);
+        merge_reg(&mut self.failure_reason, &other.failure_reason);
+    }
+
+    pub fn status(&self) -> &str {
+        &self.state.value
+    }
+
+    /// Counts towards `refunded_amount` (contract section 4).
+    pub fn is_active(&self) -> bool {
+        matches!(self.status(), "pending" | "requires_action" | "succeeded")
+    }
+
+    /// Gives its amount back.
+    pub fn is_reversed(&self) -> bool {
+        matches!(self.status(), "failed" | "canceled")
+    }
+}
+
+/// A dispute's most advanced known state, ranked `warning_* / needs_response < under_review <
+/// won | lost | prevented | warning_closed`, then by the event's `created`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeFact {
+    pub state: Reg<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Reg<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_due_by: Option<Reg<i64>>,
+    /// The dispute object's own `created`: orders several disputes on one payment.
+    #[serde(default)]
+    pub created: Option<i64>,
+    /// Flags that only ever turn on.
+    #[serde(default)]
+    pub funds_withdrawn: bool,
+    #[serde(default)]
+    pub funds_reinstated: bool,
+}
+
+/// Rank of a dispute status; an unknown newer status ranks in the middle and is passed through.
+pub fn dispute_rank(status: &str) -> u8 {
+    match status {
+        "warning_needs_response" | "needs_response" => 0,
+        "warning_under_review" | "under_review" => 1,
+        "won" | "lost" | "prevented" | "warning_closed" => 3,
+        _ => 2,
+    }
+}
+
+impl DisputeFact {
+    fn merge(&mut self, other: &DisputeFact) {
+        if other.state > self.state {
+            self.state = other.state.clone();
+        }
+        merge_reg(&mut self.reason, &other.reason);
+        merge_reg(&mut self.amount, &other.amount);
+        merge_reg(&mut self.evidence_due_by, &other.evidence_due_by);
+        merge_min(&mut self.created, other.created);
+        self.funds_withdrawn |= other.funds_withdrawn;
+        self.funds_reinstated |= other.funds_reinstated;
+    }
+
+    pub fn status(&self) -> &str {
+        &self.state.value
+    }
+}
+
+/// A Radar early fraud warning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FraudWarningFact {
+    /// Latest `actionable` by event `created` (false wins a tie: it is the later state).
+    pub actionable: Reg<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraud_type: Option<Reg<String>>,
+    #[serde(default)]
+    pub created: Option<i64>,
+}
+
+impl FraudWarningFact {
+    fn merge(&mut self, other: &FraudWarningFact) {
+        // (at, !actionable): at equal time the non-actionable state wins.
+        let key = |r: &Reg<bool>| (r.at, !r.value);
+        if key(&other.actionable) > key(&self.actionable) {
+            self.actionable = other.actionable.clone();
+        }
+        merge_reg(&mut self.fraud_type, &other.fraud_type);
+        merge_min(&mut self.created, other.created);
+    }
+}
+
+/// One line of the order's history, as the seller sees it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: i64,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// Everything Stripe has told us about one order. Merged, never overwritten.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// The PaymentIntent's own `created` (the purchase date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pi_created: Option<i64>,
+    /// Earliest and newest event `created` folded in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_event_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub livemode: Option<Reg<bool>>,
+
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_email: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Reg<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Reg<String>>,
+
+    /// Earliest success signal (PaymentIntent succeeded, a succeeded or refunded Charge, a paid
+    /// Checkout Session). A success never goes back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succeeded_at: Option<i64>,
+    /// Latest non-success state, ordered by `(event created, state)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<Reg<AttemptState>>,
+    /// Failed attempts by charge id (or synthetic key), the newest few.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<String, FailedAttempt>,
+    /// The latest Charge's cumulative `amount_refunded`, by event `created`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_amount_refunded: Option<Reg<i64>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub refunds: BTreeMap<String, RefundFact>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub disputes: BTreeMap<String, DisputeFact>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fraud_warnings: BTreeMap<String, FraudWarningFact>,
+    /// Charges known to belong to this order (so charge-only objects can find it).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub charges: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub timeline: BTreeSet<TimelineEntry>,
+}
+
+impl Facts {
+    /// Folds `other` into `self`. Commutative, associative and idempotent.
+    pub fn merge(&mut self, other: &Facts) {
+        merge_min(&mut self.pi_created, other.pi_created);
+        merge_min(&mut self.first_event_at, other.first_event_at);
+        merge_max(&mut self.last_event_at, other.last_event_at);
+        merge_reg(&mut self.livemode, &other.livemode);
+        merge_reg(&mut self.reference, &other.reference);
+        merge_reg(&mut self.product_id, &other.product_id);
+        merge_reg(&mut self.product_name, &other.product_name);
+        merge_reg(&mut self.customer_email, &other.customer_email);
+        merge_reg(&mut self.amount, &other.amount);
+        merge_reg(&mut self.currency, &other.currency);
+        merge_min(&mut self.succeeded_at, other.succeeded_at);
+        merge_reg(&mut self.attempt, &other.attempt);
+        merge_reg(
+            &mut self.charge_amount_refunded,
+            &other.charge_amount_refunded,
+        );
+
+        merge_map(&mut self.failures, &other.failures, FailedAttempt::merge);
+        keep_newest(&mut self.failures, MAX_FAILED_ATTEMPTS, |k, f| {
+            (f.at, k.clone())
+        });
+        merge_map(&mut self.refunds, &other.refunds, RefundFact::merge);
+        keep_newest(&mut self.refunds, MAX_OBJECTS, |k, r| {
+            (r.created, k.clone())
+        });
+        merge_map(&mut self.disputes, &other.disputes, DisputeFact::merge);
+        keep_newest(&mut self.disputes, MAX_OBJECTS, |k, d| {
+            (d.created, k.clone())
+        });
+        merge_map(
+            &mut self.fraud_warnings,
+            &other.fraud_warnings,
+            FraudWarningFact::merge,
+        );
+        keep_newest(&mut self.fraud_warnings, MAX_OBJECTS, |k, w| {
+            (w.created, k.clone())
+        });
+
+        self.charges.extend(other.charges.iter().cloned());
+        while self.charges.len() > MAX_OBJECTS {
+            self.charges.pop_first();
+        }
+        self.timeline.extend(other.timeline.iter().cloned());
+        while self.timeline.len() > MAX_TIMELINE {
+            self.timeline.pop_first();
+        }
+    }
+
+    /// `self` merged with `other`, and whether that changed anything.
+    pub fn merged(&self, other: &Facts) -> (Facts, bool) {
+        let mut next = self.clone();
+        next.merge(other);
+        let changed = next != *self;
+        (next, changed)
+    }
+}
+
+fn merge_map<V: Clone>(
+    mine: &mut BTreeMap<String, V>,
+    other: &BTreeMap<String, V>,
+    merge: impl Fn(&mut V, &V),
+) {
+    for (key, value) in other {
+        match mine.get_mut(key) {
+            Some(existing) => merge(existing, value),
+            None => {
+                mine.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// Keeps the `max` entries with the greatest rank. Top-N of a union is itself a merge that is
+/// commutative, associative and idempotent, so bounding does not break convergence.
+fn keep_newest<V, R: Ord>(
+    map: &mut BTreeMap<String, V>,
+    max: usize,
+    rank: impl Fn(&String, &V) -> R,
+) {
+    if map.len() <= max {
+        return;
+    }
+    let mut ranked: Vec<(R, String)> = map.iter().map(|(k, v)| (rank(k, v), k.clone())).collect();
+    ranked.sort();
+    for (_, key) in ranked.into_iter().take(map.len() - max) {
+        map.remove(&key);
+    }
+}

@@ -1,0 +1,298 @@
+//! One order: the facts Stripe told us (merged, never overwritten), the fulfillment record that
+//! only the fulfillment function writes, and everything derived from them.
+
+pub mod facts;
+pub mod failure;
+pub mod from_event;
+pub mod view;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::rfc3339;
+use facts::{AttemptState, Facts};
+
+/// The order as stored: identity, a version for conditional writes, facts and fulfillment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRecord {
+    pub seller_id: String,
+    /// The Stripe PaymentIntent id (`pi_…`).
+    pub order_id: String,
+    /// Incremented on every write; every write is conditional on the version it read.
+    pub version: u64,
+    pub facts: Facts,
+    #[serde(default)]
+    pub fulfillment: FulfillmentRecord,
+}
+
+/// `payment_status` of the contract (section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum PaymentStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    Canceled,
+    PartiallyRefunded,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Succeeded => "succeeded",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Canceled => "canceled",
+            PaymentStatus::PartiallyRefunded => "partially_refunded",
+            PaymentStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub const ALL: [PaymentStatus; 6] = [
+        PaymentStatus::Pending,
+        PaymentStatus::Succeeded,
+        PaymentStatus::Failed,
+        PaymentStatus::Canceled,
+        PaymentStatus::PartiallyRefunded,
+        PaymentStatus::Refunded,
+    ];
+}
+
+/// Where the delivery email stands. `Sending` is a claim with a lease, shown as `pending`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfillmentState {
+    #[default]
+    Pending,
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl FulfillmentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FulfillmentState::Pending => "pending",
+            FulfillmentState::Sending => "sending",
+            FulfillmentState::Sent => "sent",
+            FulfillmentState::Failed => "failed",
+        }
+    }
+}
+
+/// What the fulfillment function recorded about the delivery email.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FulfillmentRecord {
+    #[serde(default)]
+    pub state: FulfillmentState,
+    /// While `Sending`: until when the claim holds; a crashed sender's claim is taken over after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+impl Facts {
+    pub fn amount(&self) -> Option<i64> {
+        self.amount.as_ref().map(|r| r.value)
+    }
+
+    pub fn customer_email(&self) -> Option<&str> {
+        self.customer_email.as_ref().map(|r| r.value.as_str())
+    }
+
+    pub fn product_id(&self) -> Option<&str> {
+        self.product_id.as_ref().map(|r| r.value.as_str())
+    }
+
+    /// `product_name` falls back to `product_id` (contract section 4).
+    pub fn product_name(&self) -> Option<&str> {
+        self.product_name
+            .as_ref()
+            .map(|r| r.value.as_str())
+            .or_else(|| self.product_id())
+    }
+
+    pub fn reference(&self) -> Option<&str> {
+        self.reference.as_ref().map(|r| r.value.as_str())
+    }
+
+    pub fn currency(&self) -> Option<&str> {
+        self.currency.as_ref().map(|r| r.value.as_str())
+    }
+
+    /// The PaymentIntent's `created`, else the earliest event's.
+    pub fn created_at(&self) -> i64 {
+        self.pi_created.or(self.first_event_at).unwrap_or(0)
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.succeeded_at.is_some()
+    }
+
+    /// The larger of the active refunds' sum and the charge's `amount_refunded` less the refunds
+    /// known to have failed or been canceled (contract section 4).
+    pub fn refunded_amount(&self) -> i64 {
+        let active: i64 = self
+            .refunds
+            .values()
+            .filter(|r| r.is_active())
+            .map(|r| r.amount)
+            .sum();
+        let reversed: i64 = self
+            .refunds
+            .values()
+            .filter(|r| r.is_reversed())
+            .map(|r| r.amount)
+            .sum();
+        let floor = self
+            .charge_amount_refunded
+            .as_ref()
+            .map_or(0, |r| r.value - reversed);
+        active.max(floor).max(0)
+    }
+
+    pub fn payment_status(&self) -> PaymentStatus {
+        if self.succeeded() {
+            let refunded = self.refunded_amount();
+            return match self.amount() {
+                _ if refunded <= 0 => PaymentStatus::Succeeded,
+                Some(amount) if refunded >= amount => PaymentStatus::Refunded,
+                _ => PaymentStatus::PartiallyRefunded,
+            };
+        }
+        match self.attempt.as_ref().map(|r| r.value) {
+            Some(AttemptState::Failed) => PaymentStatus::Failed,
+            Some(AttemptState::Canceled) => PaymentStatus::Canceled,
+            Some(AttemptState::Processing) | None => PaymentStatus::Pending,
+        }
+    }
+
+    pub fn any_dispute_lost(&self) -> bool {
+        self.disputes.values().any(|d| d.status() == "lost")
+    }
+
+    /// True after a full refund or while any dispute stands lost.
+    pub fn access_revoked(&self) -> bool {
+        self.payment_status() == PaymentStatus::Refunded || self.any_dispute_lost()
+    }
+
+    pub fn early_fraud_warning(&self) -> bool {
+        !self.fraud_warnings.is_empty()
+    }
+
+    /// Paid and not revoked: the customer is owed the product.
+    pub fn paid_and_not_revoked(&self) -> bool {
+        matches!(
+            self.payment_status(),
+            PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded
+        ) && !self.access_revoked()
+    }
+
+    /// Paid, not revoked, and we know whom to send what.
+    pub fn deliverable(&self) -> bool {
+        self.paid_and_not_revoked()
+            && self.customer_email().is_some()
+            && self.product_id().is_some()
+    }
+
+    /// The most recently created dispute (ties by id).
+    pub fn latest_dispute(&self) -> Option<(&String, &facts::DisputeFact)> {
+        self.disputes
+            .iter()
+            .max_by_key(|(id, d)| (d.created.unwrap_or(0), (*id).clone()))
+    }
+
+    /// The most recent failed attempt (kept after a later success).
+    pub fn latest_failure(&self) -> Option<&facts::FailedAttempt> {
+        self.failures
+            .iter()
+            .max_by_key(|(key, f)| (f.at, (*key).clone()))
+            .map(|(_, f)| f)
+    }
+}
+
+impl OrderRecord {
+    /// A new, empty order for this seller.
+    pub fn new(seller_id: impl Into<String>, order_id: impl Into<String>) -> Self {
+        Self {
+            seller_id: seller_id.into(),
+            order_id: order_id.into(),
+            version: 0,
+            facts: Facts::default(),
+            fulfillment: FulfillmentRecord::default(),
+        }
+    }
+
+    /// Whether the fulfillment function should (still) send the email.
+    pub fn awaiting_delivery(&self) -> bool {
+        self.facts.deliverable()
+            && matches!(
+                self.fulfillment.state,
+                FulfillmentState::Pending | FulfillmentState::Sending
+            )
+    }
+
+    /// `fulfillment.status` as the API shows it.
+    pub fn fulfillment_status(&self) -> &'static str {
+        match self.fulfillment.state {
+            FulfillmentState::Sent => "sent",
+            FulfillmentState::Failed => "failed",
+            _ if self.facts.access_revoked() => "skipped",
+            _ => "pending",
+        }
+    }
+
+    /// What needs the seller (contract section 4).
+    pub fn attention(&self) -> Vec<&'static str> {
+        let f = &self.facts;
+        let mut out = Vec::new();
+        if f.refunds.values().any(|r| r.is_reversed()) {
+            out.push("refund_failed");
+        }
+        if f.disputes
+            .values()
+            .any(|d| matches!(d.status(), "needs_response" | "warning_needs_response"))
+        {
+            out.push("dispute_needs_response");
+        }
+        if f.fraud_warnings.values().any(|w| w.actionable.value) && !f.access_revoked() {
+            out.push("early_fraud_warning");
+        }
+        if f.paid_and_not_revoked()
+            && (f.customer_email().is_none() || f.product_id().is_none())
+            && self.fulfillment.state != FulfillmentState::Sent
+        {
+            out.push("fulfillment_blocked");
+        }
+        if self.fulfillment.state == FulfillmentState::Failed {
+            out.push("fulfillment_failed");
+        }
+        out
+    }
+
+    /// The newest fact's time: the newest event, or the delivery email if later.
+    pub fn updated_at(&self) -> i64 {
+        let events = self.facts.last_event_at.unwrap_or(0);
+        events.max(self.fulfillment.sent_at.unwrap_or(0))
+    }
+
+    pub fn created_at_rfc3339(&self) -> String {
+        rfc3339(self.facts.created_at())
+    }
+}

@@ -1,0 +1,211 @@
+//! The order as the API shows it (contract section 4): derived from the record on every read,
+//! never stored, so it can never disagree with the facts.
+
+use serde::Serialize;
+
+use super::failure::classify;
+use super::{OrderRecord, PaymentStatus};
+use crate::clock::rfc3339;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderView {
+    pub order_id: String,
+    pub seller_id: String,
+    pub reference: Option<String>,
+    pub product_id: Option<String>,
+    pub product_name: Option<String>,
+    pub customer_email: Option<String>,
+    /// In the currency's minor unit.
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub payment_status: PaymentStatus,
+    pub refunded_amount: i64,
+    pub failure: Option<FailureView>,
+    pub dispute: Option<DisputeView>,
+    pub disputes: Vec<DisputeView>,
+    pub refunds: Vec<RefundView>,
+    pub early_fraud_warning: bool,
+    pub access_revoked: bool,
+    pub attention: Vec<String>,
+    pub fulfillment: FulfillmentView,
+    pub created_at: String,
+    pub updated_at: String,
+    pub timeline: Vec<TimelineView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FailureView {
+    /// One of `insufficient_funds`, `card_declined`, `expired_card`, `incorrect_card_details`,
+    /// `fraud_blocked`.
+    pub category: String,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisputeView {
+    pub id: String,
+    /// Stripe's own status, newer values passed through.
+    pub status: String,
+    pub reason: Option<String>,
+    pub amount: Option<i64>,
+    pub evidence_due_by: Option<String>,
+    pub funds_withdrawn: bool,
+    pub funds_reinstated: bool,
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundView {
+    pub id: String,
+    pub amount: i64,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FulfillmentView {
+    /// `pending` | `sent` | `skipped` | `failed`.
+    pub status: String,
+    pub sent_at: Option<String>,
+    pub message_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineView {
+    pub at: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+impl OrderView {
+    /// Derives the view from the stored record.
+    pub fn of(record: &OrderRecord) -> Self {
+        let f = &record.facts;
+        let failure = f.latest_failure().map(|attempt| {
+            let c = classify(attempt);
+            FailureView {
+                category: c.category.as_str().to_owned(),
+                code: c.code,
+                message: c.message,
+            }
+        });
+        let mut disputes: Vec<(i64, DisputeView)> = f
+            .disputes
+            .iter()
+            .map(|(id, d)| {
+                let view = DisputeView {
+                    id: id.clone(),
+                    status: d.status().to_owned(),
+                    reason: d.reason.as_ref().map(|r| r.value.clone()),
+                    amount: d.amount.as_ref().map(|r| r.value),
+                    evidence_due_by: d.evidence_due_by.as_ref().map(|r| rfc3339(r.value)),
+                    funds_withdrawn: d.funds_withdrawn,
+                    funds_reinstated: d.funds_reinstated,
+                    created_at: d.created.map(rfc3339),
+                };
+                (d.created.unwrap_or(0), view)
+            })
+            .collect();
+        disputes.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        let disputes: Vec<DisputeView> = disputes.into_iter().map(|(_, d)| d).collect();
+        let dispute = f
+            .latest_dispute()
+            .and_then(|(id, _)| disputes.iter().find(|d| &d.id == id).cloned());
+        let mut refunds: Vec<RefundView> = f
+            .refunds
+            .iter()
+            .map(|(id, r)| RefundView {
+                id: id.clone(),
+                amount: r.amount,
+                status: r.status().to_owned(),
+                failure_reason: r.failure_reason.as_ref().map(|x| x.value.clone()),
+                created_at: r.created.map(rfc3339),
+            })
+            .collect();
+        refunds.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+        OrderView {
+            order_id: record.order_id.clone(),
+            seller_id: record.seller_id.clone(),
+            reference: f.reference().map(str::to_owned),
+            product_id: f.product_id().map(str::to_owned),
+            product_name: f.product_name().map(str::to_owned),
+            customer_email: f.customer_email().map(str::to_owned),
+            amount: f.amount(),
+            currency: f.currency().map(str::to_owned),
+            payment_status: f.payment_status(),
+            refunded_amount: f.refunded_amount(),
+            failure,
+            dispute,
+            disputes,
+            refunds,
+            early_fraud_warning: f.early_fraud_warning(),
+            access_revoked: f.access_revoked(),
+            attention: record.attention().into_iter().map(str::to_owned).collect(),
+            fulfillment: FulfillmentView {
+                status: record.fulfillment_status().to_owned(),
+                sent_at: record.fulfillment.sent_at.map(rfc3339),
+                message_id: record.fulfillment.message_id.clone(),
+            },
+            created_at: rfc3339(f.created_at()),
+            updated_at: rfc3339(record.updated_at()),
+            timeline: timeline(record),
+        }
+    }
+}
+
+/// The stored history plus the entries derived from facts (success, failed attempts, the
+/// delivery email), oldest first.
+fn timeline(record: &OrderRecord) -> Vec<TimelineView> {
+    let f = &record.facts;
+    let mut entries: Vec<(i64, String, String)> = f
+        .timeline
+        .iter()
+        .map(|e| (e.at, e.kind.clone(), e.detail.clone()))
+        .collect();
+    if let Some(at) = f.succeeded_at {
+        let amount = match (f.amount(), f.currency()) {
+            (Some(a), Some(c)) => format!("{a} {c}"),
+            (Some(a), None) => a.to_string(),
+            _ => String::new(),
+        };
+        entries.push((
+            at,
+            "payment_succeeded".into(),
+            format!("paid {amount}").trim().into(),
+        ));
+    }
+    for attempt in f.failures.values() {
+        let c = classify(attempt);
+        let code = c.code.map(|c| format!(" ({c})")).unwrap_or_default();
+        entries.push((
+            attempt.at,
+            "payment_failed".into(),
+            format!("{}{code}", c.category.as_str()),
+        ));
+    }
+    if let (Some(at), Some(id)) = (record.fulfillment.sent_at, &record.fulfillment.message_id) {
+        entries.push((
+            at,
+            "email_sent".into(),
+            format!("download link sent, message {id}"),
+        ));
+    }
+    entries.sort();
+    entries.dedup();
+    entries
+        .into_iter()
+        .map(|(at, kind, detail)| TimelineView {
+            at: rfc3339(at),
+            kind,
+            detail,
+        })
+        .collect()
+}

@@ -1,0 +1,190 @@
+//! The ports the domain needs from the outside world: a store of orders and a mailer.
+//! Adapters (in-memory, DynamoDB, SES, outbox folder) implement them at the edge.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::order::facts::Facts;
+use crate::order::{OrderRecord, PaymentStatus};
+
+/// What can go wrong talking to the store. Only `Conflict` is expected in normal operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost a race: re-read and retry.
+    #[error("version conflict")]
+    Conflict,
+    /// The store did not answer or refused for now (network, 5xx, throttling): retryable.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Retries on one hot item ran out: retryable later.
+    #[error("too much contention on one item")]
+    Contention,
+    /// An item could not be read back: a bug or a manual edit, not retryable by waiting.
+    #[error("stored item is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether the caller should answer "try again" (Stripe: 5xx; streams: fail the record).
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, StoreError::Corrupt(_))
+    }
+}
+
+/// Facts about a charge whose order is not known yet, or the order it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeLink {
+    pub seller_id: String,
+    pub charge_id: String,
+    /// The order (PaymentIntent id) the charge belongs to, once known.
+    pub order_id: Option<String>,
+    /// Facts that named only this charge and arrived before its order was known.
+    pub pending: Facts,
+    pub version: u64,
+}
+
+/// A charge link written in the same atomic step as an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkWrite {
+    pub charge_id: String,
+    /// `None`: the link must not exist yet; `Some(v)`: it must still be at version `v`.
+    pub expected_version: Option<u64>,
+}
+
+/// Which orders a list call reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderFilter {
+    All,
+    Status(PaymentStatus),
+    /// Orders with at least one dispute.
+    Disputed,
+    /// Customer email equal to or starting with this (already lower-cased).
+    EmailPrefix(String),
+}
+
+/// A position in the newest-first order: the last order of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PagePosition {
+    pub created_at: i64,
+    pub order_id: String,
+}
+
+impl PagePosition {
+    pub fn of(record: &OrderRecord) -> Self {
+        Self {
+            created_at: record.facts.created_at(),
+            order_id: record.order_id.clone(),
+        }
+    }
+}
+
+/// One page request. `from`/`to` bound `created_at`, both inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub filter: OrderFilter,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub limit: usize,
+    pub after: Option<PagePosition>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderPage {
+    /// Newest first: by `created_at` descending, then order id descending.
+    pub orders: Vec<OrderRecord>,
+    /// Where the next page starts, or `None` on the last page.
+    pub next: Option<PagePosition>,
+}
+
+/// One download of the product through a customer's link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadEntry {
+    pub at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// How many downloads one order records at most; later ones are served but not logged, so a
+/// script cannot grow the partition without bound.
+pub const MAX_DOWNLOADS_LOGGED: usize = 200;
+
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    async fn get_order(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<Option<OrderRecord>, StoreError>;
+
+    /// Writes `record` if the stored order is still at `expected_version` (`None`: must not exist),
+    /// together with `links` (each set to point at this order with no pending facts), atomically.
+    /// The record's `version` is the new version.
+    async fn put_order(
+        &self,
+        record: &OrderRecord,
+        expected_version: Option<u64>,
+        links: &[LinkWrite],
+    ) -> Result<(), StoreError>;
+
+    async fn get_charge_link(
+        &self,
+        seller_id: &str,
+        charge_id: &str,
+    ) -> Result<Option<ChargeLink>, StoreError>;
+
+    /// Writes pending facts of a charge whose order is unknown, conditional like `put_order`.
+    async fn put_charge_link(
+        &self,
+        link: &ChargeLink,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError>;
+
+    /// One page of a seller's orders, newest first.
+    async fn list_orders(
+        &self,
+        seller_id: &str,
+        query: &OrderQuery,
+    ) -> Result<OrderPage, StoreError>;
+
+    /// Logs one download; `Ok(false)` when the order's log is full (the download still happens).
+    async fn record_download(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        entry: &DownloadEntry,
+    ) -> Result<bool, StoreError>;
+
+    /// The order's download log, oldest first.
+    async fn list_downloads(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<Vec<DownloadEntry>, StoreError>;
+}
+
+/// An email ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub order_id: String,
+    pub seller_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// Throttling, a network error, a 5xx: try again later.
+    #[error("transient mail failure: {0}")]
+    Transient(String),
+    /// The message was refused (bad address, unverified identity): retrying will not help.
+    #[error("mail rejected: {0}")]
+    Rejected(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends the email; returns the provider's message id.
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError>;
+}

@@ -1,0 +1,6 @@
+//! What Stripe sends us: the webhook signature scheme and the event shapes we read.
+//!
+//! Both are pure: no HTTP and no clock. The caller passes the raw body, the header and `now`.
+
+pub mod event;
+pub mod signature;
