@@ -1,1 +1,14 @@
-//! placeholder
+//! `stripe-webhook`: what Stripe calls for every payment, refund and dispute of every seller.
+//!
+//! One request walks named steps ([`handler`]): read the body within its limit, verify the
+//! source (signature over the raw bytes), parse the envelope, check the mode, interpret the event
+//! into facts, fold the facts into the order. Each step's failure maps to one answer
+//! ([`response`]): `400` for anything the sender got wrong, `413` for an oversized body, `5xx`
+//! only when a dependency failed so that Stripe retries, `200` otherwise.
+
+pub mod config;
+pub mod handler;
+pub mod response;
+
+pub use config::{LiveMode, WebhookConfig};
+pub use handler::{router, WebhookState};

@@ -1,0 +1,211 @@
+//! `POST /webhooks/stripe`: the steps of one delivery, each a named function.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use leenkies_domain::apply::{fold, RetryPolicy};
+use leenkies_domain::clock::now_secs;
+use leenkies_domain::order::from_event::{interpret, Interpretation};
+use leenkies_domain::ports::OrderStore;
+use leenkies_domain::stripe::event::Event;
+use leenkies_domain::stripe::signature;
+
+use crate::config::{is_newer_api_version, WebhookConfig, MAX_BODY_BYTES};
+use crate::response::{Ack, WebhookError};
+
+/// Everything a delivery needs, built once at start-up and shared by every request.
+#[derive(Clone)]
+pub struct WebhookState {
+    pub store: Arc<dyn OrderStore>,
+    pub config: WebhookConfig,
+    pub retry: RetryPolicy,
+    /// The clock, injectable so tests can check the replay window.
+    pub clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    newer_version_logged: Arc<AtomicBool>,
+}
+
+impl WebhookState {
+    pub fn new(store: Arc<dyn OrderStore>, config: WebhookConfig) -> Self {
+        Self {
+            store,
+            config,
+            retry: RetryPolicy::default(),
+            clock: Arc::new(now_secs),
+            newer_version_logged: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+}
+
+/// The webhook route, ready to be served by `lambda_http` or merged into the local runner.
+pub fn router(state: WebhookState) -> Router {
+    Router::new()
+        .route("/webhooks/stripe", post(receive))
+        .with_state(state)
+}
+
+/// What one request's log line says about the event (no email address, no secret).
+#[derive(Default)]
+struct Seen {
+    event_id: Option<String>,
+    event_type: Option<String>,
+    account: Option<String>,
+    livemode: Option<bool>,
+}
+
+async fn receive(State(state): State<WebhookState>, request: Request) -> Response {
+    let started = Instant::now();
+    let mut seen = Seen::default();
+    let result = process(&state, request, &mut seen).await;
+    let status = match &result {
+        Ok(_) => 200,
+        Err(e) => e.status().as_u16(),
+    };
+    let (outcome, order_id) = match &result {
+        Ok(ack) => (ack.outcome, ack.order_id.clone()),
+        Err(e) => (e.code(), None),
+    };
+    let duration_us = started.elapsed().as_micros() as u64;
+    match &result {
+        Err(WebhookError::Store(e)) => tracing::error!(
+            event_id = seen.event_id, event_type = seen.event_type, account = seen.account,
+            outcome, status, duration_us, error = %e, "webhook delivery failed on a dependency"
+        ),
+        _ => tracing::info!(
+            event_id = seen.event_id,
+            event_type = seen.event_type,
+            account = seen.account,
+            livemode = seen.livemode,
+            order_id,
+            outcome,
+            status,
+            duration_us,
+            "webhook delivery"
+        ),
+    }
+    match result {
+        Ok(ack) => ack.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn process(
+    state: &WebhookState,
+    request: Request,
+    seen: &mut Seen,
+) -> Result<Ack, WebhookError> {
+    let (parts, body) = request.into_parts();
+    let body = read_body(&parts.headers, body).await?;
+    verify_source(state, &parts.headers, &body)?;
+    let event = Event::parse(&body)?;
+    seen.event_id = Some(event.id.clone());
+    seen.event_type = Some(event.kind.clone());
+    seen.account = Some(event.seller_id().to_owned());
+    seen.livemode = Some(event.livemode);
+    note_api_version(state, &event);
+    if !state.config.mode.accepts(event.livemode) {
+        return Ok(ignored(&event, "livemode_mismatch"));
+    }
+    let folding = match interpret(&event) {
+        Ok(Interpretation::Fold(folding)) => folding,
+        Ok(Interpretation::Ignore(reason)) => return Ok(ignored(&event, reason.as_str())),
+        // A validly signed event of a handled type whose object we cannot read: rejecting it
+        // would make Stripe retry for days and then disable the endpoint. Acknowledge, and
+        // make it loud in the logs; the reconcile job can re-read the object.
+        Err(error) => {
+            tracing::error!(event_id = %event.id, event_type = %event.kind, %error,
+                "signed event with an unreadable object acknowledged without folding");
+            return Ok(ignored(&event, "unreadable_object"));
+        }
+    };
+    let outcome = fold(state.store.as_ref(), &folding, state.retry).await?;
+    Ok(Ack {
+        received: true,
+        outcome: outcome.as_str(),
+        event_id: event.id.clone(),
+        order_id: outcome.order_id().map(str::to_owned),
+        reason: None,
+    })
+}
+
+/// Reads the raw body (the signed bytes), refusing more than the limit before buffering it all.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, WebhookError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(WebhookError::TooLarge(MAX_BODY_BYTES));
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES + 1)
+        .await
+        .map_err(|_| WebhookError::TooLarge(MAX_BODY_BYTES))
+        .and_then(|b| {
+            if b.len() > MAX_BODY_BYTES {
+                Err(WebhookError::TooLarge(MAX_BODY_BYTES))
+            } else {
+                Ok(b)
+            }
+        })
+}
+
+/// The signature over the raw bytes, against every configured secret.
+fn verify_source(
+    state: &WebhookState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), WebhookError> {
+    let header = match headers
+        .get_all("stripe-signature")
+        .iter()
+        .collect::<Vec<_>>()[..]
+    {
+        [] => return Err(signature::SignatureError::Missing.into()),
+        [one] => one
+            .to_str()
+            .map_err(|_| signature::SignatureError::Malformed("not visible ASCII"))?,
+        // Two headers are as ambiguous as two `t` elements.
+        _ => return Err(signature::SignatureError::Malformed("more than one header").into()),
+    };
+    signature::verify(
+        header,
+        body,
+        &state.config.secrets,
+        (state.clock)(),
+        state.config.tolerance_secs,
+    )?;
+    Ok(())
+}
+
+/// A newer API version than ours is processed (parsing is lenient) and logged once.
+fn note_api_version(state: &WebhookState, event: &Event<'_>) {
+    if let Some(version) = event.api_version.as_deref() {
+        if is_newer_api_version(version, &state.config.api_version)
+            && !state.newer_version_logged.swap(true, Ordering::Relaxed)
+        {
+            tracing::warn!(event_api_version = version, configured = %state.config.api_version,
+                "Stripe sends a newer API version than the one configured; processing leniently");
+        }
+    }
+}
+
+fn ignored(event: &Event<'_>, reason: &'static str) -> Ack {
+    Ack {
+        received: true,
+        outcome: "ignored",
+        event_id: event.id.clone(),
+        order_id: None,
+        reason: Some(reason),
+    }
+}
