@@ -6,3 +6,5 @@
 //! AWS types.
 
 pub mod dynamodb;
+pub mod secrets;
+pub mod telemetry;

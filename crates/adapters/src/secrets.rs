@@ -1,0 +1,88 @@
+//! Secrets read once at start-up: from AWS Secrets Manager in AWS (an ARN in the environment),
+//! from plain environment variables on one machine. Never per request, never logged.
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("secret {name} could not be read: {reason}")]
+    Unreadable { name: String, reason: String },
+    #[error("secret {0} is not set")]
+    Missing(String),
+}
+
+/// The Stripe signing secret document: `{"current": "whsec_…", "previous": "whsec_…"}`. While a
+/// secret is rolled (Stripe keeps the old one up to 24 h) both are accepted.
+#[derive(Debug, Default, Deserialize)]
+pub struct RotatingSecret {
+    #[serde(default)]
+    pub current: String,
+    #[serde(default)]
+    pub previous: String,
+}
+
+impl RotatingSecret {
+    pub fn active(&self) -> Vec<String> {
+        [&self.current, &self.previous]
+            .into_iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().to_owned())
+            .collect()
+    }
+}
+
+/// Reads a secret's string value from Secrets Manager.
+pub async fn secret_string(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> Result<String, SecretError> {
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| SecretError::Unreadable {
+            name: arn.to_owned(),
+            reason: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+        })?;
+    out.secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| SecretError::Missing(arn.to_owned()))
+}
+
+/// A secret from `<NAME>_ARN` (Secrets Manager) if set, else from `<NAME>` itself.
+/// JSON documents with `current`/`previous` yield both; a plain string yields itself.
+pub async fn from_env_or_secrets_manager(
+    config: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<Vec<String>, SecretError> {
+    let raw = match std::env::var(format!("{name}_ARN")) {
+        Ok(arn) if !arn.is_empty() => {
+            secret_string(&aws_sdk_secretsmanager::Client::new(config), &arn).await?
+        }
+        _ => std::env::var(name).map_err(|_| SecretError::Missing(name.to_owned()))?,
+    };
+    Ok(match serde_json::from_str::<RotatingSecret>(&raw) {
+        Ok(doc) if !doc.active().is_empty() => doc.active(),
+        _ => raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_rotation_document_when_read_then_both_secrets_are_active() {
+        let doc: RotatingSecret =
+            serde_json::from_str(r#"{"current":"whsec_new","previous":"whsec_old"}"#).unwrap();
+        assert_eq!(doc.active(), vec!["whsec_new", "whsec_old"]);
+        let doc: RotatingSecret = serde_json::from_str(r#"{"current":"whsec_new","previous":""}"#).unwrap();
+        assert_eq!(doc.active(), vec!["whsec_new"]);
+    }
+}
