@@ -108,7 +108,17 @@ async fn process(
     let (parts, body) = request.into_parts();
     let body = read_body(&parts.headers, body).await?;
     verify_source(state, &parts.headers, &body)?;
-    let event = Event::parse(&body)?;
+    ingest(state, &body, seen).await
+}
+
+/// Everything after the signature: parse, check the mode, interpret, fold. The backfill feeds
+/// events read from Stripe's API through exactly this path.
+pub async fn ingest_event(state: &WebhookState, body: &[u8]) -> Result<Ack, WebhookError> {
+    ingest(state, body, &mut Seen::default()).await
+}
+
+async fn ingest(state: &WebhookState, body: &[u8], seen: &mut Seen) -> Result<Ack, WebhookError> {
+    let event = Event::parse(body)?;
     seen.event_id = Some(event.id.clone());
     seen.event_type = Some(event.kind.clone());
     seen.account = Some(event.seller_id().to_owned());

@@ -11,4 +11,5 @@ pub mod handler;
 pub mod response;
 
 pub use config::{LiveMode, WebhookConfig};
-pub use handler::{router, WebhookState};
+pub use handler::{ingest_event, router, WebhookState};
+pub use response::{Ack, WebhookError};
