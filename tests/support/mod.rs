@@ -1,1 +1,10 @@
-//! placeholder
+//! Test support shared by the integration tests and the functions' own tests:
+//!
+//! - [`runtime_api`]: a small Lambda Runtime API that hands a real binary one event and captures
+//!   its reply, so each `main` is proven under the Lambda protocol;
+//! - [`stripe`]: signing fixture events as Stripe does;
+//! - [`env`]: the local stand-ins (DynamoDB Local, moto) the test command started.
+
+pub mod env;
+pub mod runtime_api;
+pub mod stripe;
