@@ -62,15 +62,30 @@ pub async fn from_env_or_secrets_manager(
         }
         _ => std::env::var(name).map_err(|_| SecretError::Missing(name.to_owned()))?,
     };
-    Ok(match serde_json::from_str::<RotatingSecret>(&raw) {
-        Ok(doc) if !doc.active().is_empty() => doc.active(),
-        _ => raw
-            .split(',')
+    parse_secret(name, &raw)
+}
+
+/// A JSON document yields its active values (and none is an error: a placeholder never becomes
+/// a key); anything else is a comma-separated list.
+pub fn parse_secret(name: &str, raw: &str) -> Result<Vec<String>, SecretError> {
+    let values = if raw.trim_start().starts_with('{') {
+        serde_json::from_str::<RotatingSecret>(raw)
+            .map_err(|e| SecretError::Unreadable {
+                name: name.to_owned(),
+                reason: format!("not a {{\"current\", \"previous\"}} document: {e}"),
+            })?
+            .active()
+    } else {
+        raw.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
-            .collect(),
-    })
+            .collect()
+    };
+    if values.is_empty() {
+        return Err(SecretError::Missing(name.to_owned()));
+    }
+    Ok(values)
 }
 
 #[cfg(test)]
@@ -82,7 +97,16 @@ mod tests {
         let doc: RotatingSecret =
             serde_json::from_str(r#"{"current":"whsec_new","previous":"whsec_old"}"#).unwrap();
         assert_eq!(doc.active(), vec!["whsec_new", "whsec_old"]);
-        let doc: RotatingSecret = serde_json::from_str(r#"{"current":"whsec_new","previous":""}"#).unwrap();
+        let doc: RotatingSecret =
+            serde_json::from_str(r#"{"current":"whsec_new","previous":""}"#).unwrap();
         assert_eq!(doc.active(), vec!["whsec_new"]);
+    }
+
+    #[test]
+    fn given_a_document_with_no_active_value_when_parsed_then_an_error_not_a_key() {
+        assert!(parse_secret("S", r#"{"current":"","previous":""}"#).is_err());
+        assert!(parse_secret("S", r#"{"current": 5}"#).is_err());
+        assert!(parse_secret("S", " , ").is_err());
+        assert_eq!(parse_secret("S", "a, b").unwrap(), vec!["a", "b"]);
     }
 }
