@@ -1,1 +1,22 @@
-fn main() {}
+//! `leenkies-local`: the three functions in one process on one machine (contract section 6).
+
+use clap::Parser;
+use leenkies_local::{backfill_cmd, cli, send_event, serve};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    leenkies_adapters::telemetry::init_json_logging();
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        Some(cli::Command::SendEvent(args)) => send_event::run(args).await,
+        Some(cli::Command::Backfill(args)) => backfill_cmd::run(&cli.server, args).await,
+        None => serve::run(cli.server).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("leenkies-local: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

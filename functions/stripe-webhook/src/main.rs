@@ -1,1 +1,24 @@
-fn main() {}
+//! Lambda entry point of the Stripe webhook: every dependency built once at start-up (AWS
+//! clients, signing secrets from Secrets Manager), then the same router `leenkies-local` serves.
+//! Endpoints of the AWS services can be overridden with `AWS_ENDPOINT_URL_<SERVICE>` (tests).
+
+use std::sync::Arc;
+
+use leenkies_adapters::dynamodb::store::DynamoStore;
+use leenkies_adapters::{secrets, telemetry};
+use leenkies_domain::stripe::signature::SigningSecrets;
+use stripe_webhook::{router, LiveMode, WebhookConfig, WebhookState};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init_json_logging();
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let table = std::env::var("ORDERS_TABLE").map_err(|_| "ORDERS_TABLE is not set")?;
+    let signing = secrets::from_env_or_secrets_manager(&aws, "STRIPE_WEBHOOK_SECRET").await?;
+    let mode = std::env::var("STRIPE_LIVEMODE").unwrap_or_else(|_| "live".into());
+    let mode = LiveMode::parse(&mode).ok_or("STRIPE_LIVEMODE must be live, test or any")?;
+    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table));
+    let config = WebhookConfig::new(SigningSecrets::new(signing), mode);
+    tracing::info!(secrets = config.secrets.len(), ?mode, "stripe-webhook ready");
+    lambda_http::run(router(WebhookState::new(store, config))).await
+}

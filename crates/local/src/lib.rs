@@ -1,0 +1,9 @@
+//! `leenkies-local` as a library: the same composition the binary runs, so integration tests
+//! can start the whole system in-process and talk to it over real HTTP.
+
+pub mod backfill_cmd;
+pub mod cli;
+pub mod pump;
+pub mod send_event;
+pub mod serve;
+pub mod settings;

@@ -1,0 +1,79 @@
+//! The change pump: hands every change of an order to the fulfillment handler as a DynamoDB
+//! stream record, as Lambda's event source mapping does in AWS. A record the handler reports as
+//! failed is retried with back-off before the next one (streams are ordered per shard).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use fulfillment::Fulfiller;
+use leenkies_adapters::dynamodb::item::order_to_image;
+use leenkies_adapters::dynamodb::stream::StreamReader;
+use leenkies_domain::memory_store::OrderChange;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Where changes come from: the embedded store's feed, or DynamoDB Local's real stream.
+pub enum ChangeSource {
+    Memory(UnboundedReceiver<OrderChange>),
+    Stream(Box<StreamReader>),
+}
+
+pub async fn run(source: ChangeSource, fulfiller: Arc<Fulfiller>) {
+    match source {
+        ChangeSource::Memory(mut changes) => {
+            let mut sequence: u64 = 0;
+            while let Some(change) = changes.recv().await {
+                sequence += 1;
+                match to_record(&change, sequence) {
+                    Some(record) => deliver(&fulfiller, vec![record]).await,
+                    None => tracing::error!(order_id = %change.new.order_id, "order could not be encoded as a stream record"),
+                }
+            }
+        }
+        ChangeSource::Stream(mut reader) => loop {
+            match reader.next_batch().await {
+                Ok(records) if records.is_empty() => tokio::time::sleep(Duration::from_millis(100)).await,
+                Ok(records) => deliver(&fulfiller, records).await,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the table stream failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        },
+    }
+}
+
+/// Delivers a batch; on a reported failure, re-delivers from the failed record on, with back-off,
+/// as Lambda does. The handler itself gives up (and marks the order failed) after its attempts.
+async fn deliver(fulfiller: &Fulfiller, mut records: Vec<EventRecord>) {
+    let mut delay = Duration::from_millis(100);
+    while !records.is_empty() {
+        let mut event = Event::default();
+        event.records = records.clone();
+        let response = fulfiller.handle_batch(event).await;
+        let Some(failed) = response.batch_item_failures.first().and_then(|f| f.item_identifier.clone()) else {
+            return;
+        };
+        let at = records
+            .iter()
+            .position(|r| r.change.sequence_number.as_deref() == Some(failed.as_str()))
+            .unwrap_or(0);
+        records.drain(..at);
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn to_record(change: &OrderChange, sequence: u64) -> Option<EventRecord> {
+    let mut record = EventRecord::default();
+    record.event_name = if change.old.is_some() { "MODIFY" } else { "INSERT" }.to_owned();
+    record.event_source = Some("aws:dynamodb".to_owned());
+    record.event_id = format!("local-{sequence}");
+    record.aws_region = "local".to_owned();
+    record.change.sequence_number = Some(format!("{sequence:021}"));
+    record.change.new_image = order_to_image(&change.new).ok()?;
+    if let Some(old) = &change.old {
+        record.change.old_image = order_to_image(old).ok()?;
+    }
+    Some(record)
+}

@@ -1,0 +1,79 @@
+//! Secrets and settings, resolved once from the environment (contract section 6), with dev
+//! defaults printed at start so a newcomer can sign events and mint tokens.
+
+use leenkies_domain::stripe::signature::SigningSecrets;
+use stripe_webhook::LiveMode;
+
+pub const DEV_WEBHOOK_SECRET: &str = "whsec_leenkies_local_dev_secret";
+pub const DEV_JWT_SECRET: &str = "leenkies-local-dev-jwt-secret";
+pub const DEV_DOWNLOAD_KEY: &str = "leenkies-local-dev-download-key";
+
+/// Everything the runner reads from the environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub webhook_secrets: SigningSecrets,
+    pub jwt_secret: String,
+    pub download_key: String,
+    /// `None`: `http://<the bound address>`.
+    pub public_base_url: Option<String>,
+    pub livemode: LiveMode,
+    pub seller_claim: String,
+    pub operator_claim: String,
+}
+
+impl Settings {
+    /// Reads the environment; prints which dev defaults are in use.
+    pub fn from_env() -> Result<Self, String> {
+        let (secrets, dev_secret) = env_or("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET);
+        if dev_secret {
+            println!("STRIPE_WEBHOOK_SECRET not set: using the dev secret {DEV_WEBHOOK_SECRET}");
+        }
+        let (jwt_secret, dev_jwt) = env_or("LEENKIES_JWT_SECRET", DEV_JWT_SECRET);
+        if dev_jwt {
+            println!("LEENKIES_JWT_SECRET not set: using the dev key {DEV_JWT_SECRET}");
+        }
+        let (mode, _) = env_or("STRIPE_LIVEMODE", "any");
+        let livemode = LiveMode::parse(&mode)
+            .ok_or_else(|| format!("STRIPE_LIVEMODE must be live, test or any, not {mode:?}"))?;
+        Ok(Self {
+            webhook_secrets: SigningSecrets::from_csv(&secrets),
+            jwt_secret,
+            download_key: env_or("DOWNLOAD_SIGNING_KEY", DEV_DOWNLOAD_KEY).0,
+            public_base_url: std::env::var("PUBLIC_BASE_URL").ok().filter(|s| !s.is_empty()),
+            livemode,
+            seller_claim: env_or("SELLER_ID_CLAIM", "sub").0,
+            operator_claim: env_or("OPERATOR_CLAIM", "role").0,
+        })
+    }
+
+    /// Settings for tests: the given webhook and JWT secrets, everything else by default.
+    pub fn for_tests(webhook_secret: &str, jwt_secret: &str) -> Self {
+        Self {
+            webhook_secrets: SigningSecrets::from_csv(webhook_secret),
+            jwt_secret: jwt_secret.to_owned(),
+            download_key: DEV_DOWNLOAD_KEY.to_owned(),
+            public_base_url: None,
+            livemode: LiveMode::Any,
+            seller_claim: "sub".to_owned(),
+            operator_claim: "role".to_owned(),
+        }
+    }
+}
+
+/// A value from the environment, or the default (and whether the default was used).
+pub fn env_or(name: &str, default: &str) -> (String, bool) {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => (v, false),
+        _ => (default.to_owned(), true),
+    }
+}
+
+/// The first configured webhook secret (what `send-event` signs with).
+pub fn first_webhook_secret() -> String {
+    let (csv, _) = env_or("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET);
+    csv.split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .unwrap_or(DEV_WEBHOOK_SECRET)
+        .to_owned()
+}
