@@ -1,8 +1,11 @@
 //! Adapters at the edge, each next to its own conversions:
 //!
-//! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter);
+//! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter, local
+//!   setup, the stream reader);
 //!
 //! The embedded store lives beside its port in `leenkies-domain` (`memory_store`): it has no
 //! AWS types.
 
 pub mod dynamodb;
+
+pub use dynamodb::{DynamoStore, StreamReader};
