@@ -60,6 +60,7 @@ conformance!(
     filtered_pages_are_complete,
     another_sellers_orders_never_appear,
     downloads_are_oldest_first_and_capped,
+    concurrent_downloads_never_exceed_the_cap,
     concurrent_folds_lose_nothing,
     duplicate_fold_writes_nothing,
 );
@@ -485,6 +486,43 @@ async fn downloads_are_oldest_first_and_capped(store: Store) {
     // AND another order's log is separate
     assert_eq!(store.list_downloads("acct_A", "pi_2").await, Ok(vec![]));
     assert_eq!(store.list_downloads("acct_B", "pi_1").await, Ok(vec![]));
+}
+
+async fn concurrent_downloads_never_exceed_the_cap(store: Store) {
+    // GIVEN 8 tasks downloading 30 times each: 240 downloads for a log of MAX
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut logged = 0usize;
+                for _ in 0..30 {
+                    let entry = DownloadEntry {
+                        at: 2_000,
+                        ip: Some(format!("198.51.100.{t}")),
+                        user_agent: None,
+                    };
+                    // WHEN they race to record
+                    if store
+                        .record_download("acct_A", "pi_busy", &entry)
+                        .await
+                        .unwrap()
+                    {
+                        logged += 1;
+                    }
+                }
+                logged
+            })
+        })
+        .collect();
+    let mut logged = 0;
+    for task in tasks {
+        logged += task.await.expect("task ran");
+    }
+    // THEN exactly MAX were logged and the log holds exactly those (the order of entries
+    // recorded concurrently is arrival order, which the stores need not agree on)
+    assert_eq!(logged, MAX_DOWNLOADS_LOGGED);
+    let log = store.list_downloads("acct_A", "pi_busy").await.unwrap();
+    assert_eq!(log.len(), MAX_DOWNLOADS_LOGGED);
 }
 
 async fn concurrent_folds_lose_nothing(store: Store) {
