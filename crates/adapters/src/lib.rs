@@ -1,6 +1,7 @@
 //! Adapters at the edge, each next to its own conversions:
 //!
-//! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter);
+//! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter, local
+//!   setup, the stream reader);
 //!
 //! The embedded store lives beside its port in `leenkies-domain` (`memory_store`): it has no
 //! AWS types.
@@ -8,3 +9,5 @@
 pub mod dynamodb;
 pub mod secrets;
 pub mod telemetry;
+
+pub use dynamodb::{DynamoStore, StreamReader};

@@ -77,7 +77,8 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         setup::ensure_table(&client, &args.table)
             .await
             .map_err(|e| format!("cannot prepare table {}: {e}", args.table))?;
-        let reader = StreamReader::new(args.dynamodb_endpoint.as_deref(), &args.table)
+        let streams = setup::streams_client(args.dynamodb_endpoint.as_deref()).await;
+        let reader = StreamReader::open(&client, streams, &args.table)
             .await
             .map_err(|e| format!("cannot read the stream of {}: {e}", args.table))?;
         (

@@ -1,4 +1,15 @@
-//! The DynamoDB side: the table definition, the item shapes, and the store adapter.
+//! The DynamoDB side: the table definition, the item shapes, the store adapter, setup for local
+//! runs, and the stream reader that feeds fulfillment on one machine.
 
+pub mod capacity;
+pub mod errors;
 pub mod item;
+pub mod setup;
+pub mod store;
+pub mod stream;
 pub mod table;
+
+pub use capacity::{Capacity, CapacityMeter};
+pub use setup::{client, ensure_table, sdk_config, streams_client, SetupError};
+pub use store::DynamoStore;
+pub use stream::StreamReader;
