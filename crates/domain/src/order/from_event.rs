@@ -53,7 +53,7 @@ impl IgnoreReason {
 
 #[derive(Debug)]
 pub enum Interpretation {
-    Fold(Folding),
+    Fold(Box<Folding>),
     Ignore(IgnoreReason),
 }
 
@@ -104,11 +104,11 @@ pub fn interpret(event: &Event<'_>) -> Result<Interpretation, EventParseError> {
         (None, Some(charge_id)) => Target::Charge { charge_id },
         (None, None) => return Ok(Interpretation::Ignore(IgnoreReason::NoPaymentReference)),
     };
-    Ok(Interpretation::Fold(Folding {
+    Ok(Interpretation::Fold(Box::new(Folding {
         seller_id: event.seller_id().to_owned(),
         target,
         facts,
-    }))
+    })))
 }
 
 fn describe(facts: &mut Facts, rank: u8, at: i64, metadata: &Metadata) {
