@@ -79,3 +79,30 @@ pub fn decode(
         order_id,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn position() -> PagePosition {
+        PagePosition {
+            created_at: 1_778_227_200,
+            order_id: "pi_1".into(),
+        }
+    }
+
+    #[test]
+    fn given_a_cursor_when_decoded_by_its_seller_with_its_filters_then_its_position() {
+        let c = encode(b"k", "acct_A", &[1; 32], &position()).unwrap();
+        assert_eq!(decode(b"k", "acct_A", &[1; 32], &c).unwrap(), position());
+    }
+
+    #[test]
+    fn given_a_cursor_when_key_seller_or_filters_differ_then_refused() {
+        let c = encode(b"k", "acct_A", &[1; 32], &position()).unwrap();
+        assert!(decode(b"other", "acct_A", &[1; 32], &c).is_err());
+        assert!(decode(b"k", "acct_B", &[1; 32], &c).is_err());
+        assert!(decode(b"k", "acct_A", &[2; 32], &c).is_err());
+        assert!(decode(b"k", "acct_A", &[1; 32], &"a".repeat(2000)).is_err());
+    }
+}

@@ -18,14 +18,19 @@ async fn main() -> Result<(), lambda_http::Error> {
         .without_time()
         .init();
     let sdk = aws_config::load_from_env().await;
-    let store = orders_store(&sdk)?;
+    let table = std::env::var("ORDERS_TABLE").unwrap_or_else(|_| "leenkies-orders".into());
+    let store = orders_store(&sdk, &table)?;
     let state = config::state_from_env(&sdk, store).await?;
     lambda_http::run(router(state)).await
 }
 
-/// The orders table. The DynamoDB adapter (`leenkies_adapters::dynamodb::DynamoStore`) is being
-/// written on another branch; until it is merged this build refuses to start rather than serve
-/// from a store that would lose data.
-fn orders_store(_sdk: &aws_config::SdkConfig) -> Result<Arc<dyn OrderStore>, lambda_http::Error> {
-    Err("the DynamoDB order store is not part of this build yet".into())
+/// The orders table. The DynamoDB adapter is written on another branch; once merged, this body
+/// becomes `Ok(Arc::new(leenkies_adapters::dynamodb::DynamoStore::new(
+/// aws_sdk_dynamodb::Client::new(sdk), table)))`. Until then this build refuses to start rather
+/// than serve from a store that is not there.
+fn orders_store(
+    _sdk: &aws_config::SdkConfig,
+    table: &str,
+) -> Result<Arc<dyn OrderStore>, lambda_http::Error> {
+    Err(format!("the DynamoDB order store (table {table}) is not part of this build yet").into())
 }

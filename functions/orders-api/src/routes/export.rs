@@ -171,3 +171,25 @@ pub async fn export(
     );
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn given_formula_like_cells_when_neutralised_then_prefixed_and_others_untouched() {
+        for (cell, want) in [
+            ("=1+1", "'=1+1"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@x", "'@x"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("a=b", "a=b"),
+            ("", ""),
+            ("jordan@example.com", "jordan@example.com"),
+        ] {
+            assert_eq!(neutralise(cell), want, "{cell:?}");
+        }
+    }
+}
