@@ -1,0 +1,112 @@
+//! The Lambda's configuration, read once at start-up from the environment and Secrets Manager.
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `DOWNLOAD_SIGNING_KEY_ARN` | Secrets Manager secret holding the download-link key | — |
+//! | `DOWNLOAD_SIGNING_KEY` | the key itself, when no ARN is given | required otherwise |
+//! | `CURSOR_SIGNING_KEY` | key for list cursors | derived from the download key |
+//! | `SELLER_ID_CLAIM` | JWT claim naming the seller | `sub` |
+//! | `OPERATOR_CLAIM` | JWT claim marking an operator | `leenkies_operator` |
+//! | `PRODUCT_FILES_BUCKET` | S3 bucket of product files (`<seller>/<product>`) | local placeholder |
+//! | `DOWNLOAD_URL_EXPIRES_SECS` | lifetime of presigned download URLs | `300` |
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use hmac::{Hmac, KeyInit, Mac};
+use leenkies_domain::ports::OrderStore;
+use leenkies_domain::tokens::DownloadKey;
+use sha2::Sha256;
+
+use crate::auth::{Auth, DEFAULT_SELLER_CLAIM};
+use crate::state::{ApiState, ProductFiles};
+
+pub const DEFAULT_OPERATOR_CLAIM: &str = "leenkies_operator";
+const DEFAULT_URL_EXPIRES_SECS: u64 = 300;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("neither DOWNLOAD_SIGNING_KEY_ARN nor DOWNLOAD_SIGNING_KEY is set")]
+    NoDownloadKey,
+    #[error("could not read the download signing key from Secrets Manager: {0}")]
+    Secret(String),
+    #[error("{0} is not a valid number")]
+    BadNumber(&'static str),
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+async fn download_key(sdk: &SdkConfig) -> Result<Vec<u8>, ConfigError> {
+    if let Some(arn) = env("DOWNLOAD_SIGNING_KEY_ARN") {
+        let client = aws_sdk_secretsmanager::Client::new(sdk);
+        let secret = client
+            .get_secret_value()
+            .secret_id(arn)
+            .send()
+            .await
+            // The SDK error names the secret and the failure, never its value.
+            .map_err(|e| {
+                ConfigError::Secret(
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+                )
+            })?;
+        return secret
+            .secret_string()
+            .map(|s| s.trim().as_bytes().to_vec())
+            .or_else(|| secret.secret_binary().map(|b| b.as_ref().to_vec()))
+            .ok_or_else(|| ConfigError::Secret("the secret has no value".into()));
+    }
+    env("DOWNLOAD_SIGNING_KEY")
+        .map(String::into_bytes)
+        .ok_or(ConfigError::NoDownloadKey)
+}
+
+/// A cursor key derived from another secret, so a deployment needs one secret less. Domain
+/// separation keeps a cursor MAC from ever being usable as a download-token MAC.
+pub fn derive_cursor_key(secret: &[u8]) -> Vec<u8> {
+    match <Hmac<Sha256> as KeyInit>::new_from_slice(secret) {
+        Ok(mut mac) => {
+            mac.update(b"leenkies orders-api cursor key v1");
+            mac.finalize().into_bytes().to_vec()
+        }
+        // Not reachable (HMAC takes any key length); a fixed prefix still keeps the domains apart.
+        Err(_) => [b"cursor:".as_slice(), secret].concat(),
+    }
+}
+
+/// Builds the state of the Lambda: the JWT authorizer's claims, keys, and product files.
+pub async fn state_from_env(
+    sdk: &SdkConfig,
+    store: Arc<dyn OrderStore>,
+) -> Result<ApiState, ConfigError> {
+    let key = download_key(sdk).await?;
+    let cursor_key = env("CURSOR_SIGNING_KEY")
+        .map(String::into_bytes)
+        .unwrap_or_else(|| derive_cursor_key(&key));
+    let auth = Auth::LambdaAuthorizer {
+        seller_claim: env("SELLER_ID_CLAIM").unwrap_or_else(|| DEFAULT_SELLER_CLAIM.into()),
+        operator_claim: env("OPERATOR_CLAIM").unwrap_or_else(|| DEFAULT_OPERATOR_CLAIM.into()),
+    };
+    let products = match env("PRODUCT_FILES_BUCKET") {
+        Some(bucket) => ProductFiles::S3 {
+            client: aws_sdk_s3::Client::new(sdk),
+            bucket,
+            expires_secs: match env("DOWNLOAD_URL_EXPIRES_SECS") {
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| ConfigError::BadNumber("DOWNLOAD_URL_EXPIRES_SECS"))?,
+                None => DEFAULT_URL_EXPIRES_SECS,
+            },
+        },
+        None => ProductFiles::LocalDir(None),
+    };
+    Ok(ApiState::new(
+        store,
+        auth,
+        DownloadKey::new(key),
+        cursor_key,
+        products,
+    ))
+}

@@ -1,0 +1,205 @@
+//! The list filters of `/orders` and `/orders/export.csv`: parsed from the query string,
+//! validated (every bad value is a `400` naming it), normalised, and turned into store queries.
+//!
+//! Unknown parameters are ignored; a known parameter given twice is refused, since which one
+//! wins would be a guess.
+
+use std::collections::HashMap;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use leenkies_domain::clock::parse_rfc3339;
+use leenkies_domain::ports::{OrderFilter, OrderQuery, PagePosition};
+use leenkies_domain::{OrderRecord, PaymentStatus};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+pub const DEFAULT_LIMIT: usize = 25;
+pub const MAX_LIMIT: usize = 100;
+/// Longest email (prefix) accepted, the RFC 5321 path limit.
+const MAX_EMAIL_LEN: usize = 254;
+
+/// The raw query string as name → value, refusing a repeated name. Never rejects on its own
+/// terms: a malformed query string is a `400` with our error body.
+#[derive(Debug, Default)]
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let pairs: Vec<(String, String)> = axum::extract::Query::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(q)| q)
+            .map_err(|_| ApiError::bad_request("invalid_query", "unreadable query string"))?;
+        let mut map = HashMap::new();
+        for (k, v) in pairs {
+            if map.insert(k.clone(), v).is_some() {
+                return Err(ApiError::bad_request(
+                    "duplicate_parameter",
+                    format!("query parameter `{k}` given more than once"),
+                ));
+            }
+        }
+        Ok(Params(map))
+    }
+}
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+/// `status`: a payment status, or `disputed` (at least one dispute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Payment(PaymentStatus),
+    Disputed,
+}
+
+impl StatusFilter {
+    pub fn parse(s: &str) -> Result<Self, ApiError> {
+        if s == "disputed" {
+            return Ok(StatusFilter::Disputed);
+        }
+        PaymentStatus::parse(s).map(StatusFilter::Payment).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_status",
+                "status must be one of pending, succeeded, failed, canceled, partially_refunded, refunded, disputed",
+            )
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Payment(p) => p.as_str(),
+            StatusFilter::Disputed => "disputed",
+        }
+    }
+
+    pub fn matches(self, record: &OrderRecord) -> bool {
+        match self {
+            StatusFilter::Payment(p) => record.facts.payment_status() == p,
+            StatusFilter::Disputed => !record.facts.disputes.is_empty(),
+        }
+    }
+
+    fn store_filter(self) -> OrderFilter {
+        match self {
+            StatusFilter::Payment(p) => OrderFilter::Status(p),
+            StatusFilter::Disputed => OrderFilter::Disputed,
+        }
+    }
+}
+
+/// The normalised filters shared by the list and the export.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub status: Option<StatusFilter>,
+    /// Lower-cased, trimmed: matches an equal email or any email it starts with.
+    pub email: Option<String>,
+    /// Inclusive bounds on `created_at`, Unix seconds.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl Filters {
+    pub fn parse(params: &Params) -> Result<Self, ApiError> {
+        let status = params.get("status").map(StatusFilter::parse).transpose()?;
+        let email = params
+            .get("email")
+            .map(|e| {
+                let e = e.trim().to_lowercase();
+                if e.is_empty() || e.len() > MAX_EMAIL_LEN || e.chars().any(char::is_control) {
+                    Err(ApiError::bad_request(
+                        "invalid_email",
+                        "email must be a non-empty email or prefix of at most 254 characters",
+                    ))
+                } else {
+                    Ok(e)
+                }
+            })
+            .transpose()?;
+        let from = params
+            .get("from")
+            .map(|v| timestamp("from", v))
+            .transpose()?;
+        let to = params.get("to").map(|v| timestamp("to", v)).transpose()?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(ApiError::bad_request(
+                    "invalid_range",
+                    "`from` must not be after `to`",
+                ));
+            }
+        }
+        Ok(Filters {
+            status,
+            email,
+            from,
+            to,
+        })
+    }
+
+    /// A digest of the normalised filters, bound into cursors so a cursor only continues the
+    /// listing it came from.
+    pub fn digest(&self) -> [u8; 32] {
+        let canonical = serde_json::json!([
+            self.status.map(StatusFilter::as_str),
+            self.email,
+            self.from,
+            self.to
+        ]);
+        Sha256::digest(canonical.to_string().as_bytes()).into()
+    }
+
+    /// The store query for one page. With both `email` and `status`, the store is asked by email
+    /// (the more selective index: one customer's orders) and the status is checked in memory by
+    /// [`Filters::residual`].
+    pub fn store_query(&self, limit: usize, after: Option<PagePosition>) -> OrderQuery {
+        let filter = match (&self.email, self.status) {
+            (Some(email), _) => OrderFilter::EmailPrefix(email.clone()),
+            (None, Some(status)) => status.store_filter(),
+            (None, None) => OrderFilter::All,
+        };
+        OrderQuery {
+            filter,
+            from: self.from,
+            to: self.to,
+            limit,
+            after,
+        }
+    }
+
+    /// The part of the filters the store query does not apply.
+    pub fn residual(&self, record: &OrderRecord) -> bool {
+        match (&self.email, self.status) {
+            (Some(_), Some(status)) => status.matches(record),
+            _ => true,
+        }
+    }
+}
+
+fn timestamp(name: &str, value: &str) -> Result<i64, ApiError> {
+    parse_rfc3339(value).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_timestamp",
+            format!("`{name}` must be an RFC 3339 timestamp, e.g. 2026-05-08T08:00:00Z"),
+        )
+    })
+}
+
+/// `limit`: 1–100, default 25.
+pub fn parse_limit(params: &Params) -> Result<usize, ApiError> {
+    match params.get("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_limit", "limit must be an integer from 1 to 100")
+            }),
+    }
+}

@@ -1,0 +1,9 @@
+//! The handlers, one file per resource.
+
+pub mod downloads;
+pub mod evidence;
+pub mod export;
+pub mod fallback;
+pub mod openapi;
+pub mod orders;
+pub mod stats;

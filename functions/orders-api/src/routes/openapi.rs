@@ -1,0 +1,71 @@
+//! `GET /openapi.json`: the OpenAPI 3 document, generated from the handlers' annotations and the
+//! view types themselves, so the document cannot drift from what is served. Public.
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes::evidence::{ConfirmationEmail, DownloadView, Evidence};
+use crate::routes::orders::OrderList;
+use crate::routes::stats::{CategoryCount, FailureStats};
+use leenkies_domain::order::view::{
+    DisputeView, FailureView, FulfillmentView, RefundView, TimelineView,
+};
+use leenkies_domain::{OrderView, PaymentStatus};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Leenkies orders API",
+        description = "The seller dashboard's view of Stripe Connect orders, and the customers' download links. Dashboard routes need `Authorization: Bearer <JWT>`; the seller is the token's `sub` claim (configurable). Every error is `{\"error\": {\"code\", \"message\"}}`.",
+        version = "1"
+    ),
+    paths(
+        crate::routes::orders::list,
+        crate::routes::orders::get,
+        crate::routes::evidence::evidence,
+        crate::routes::export::export,
+        crate::routes::stats::failures,
+        crate::routes::downloads::download,
+        openapi_json,
+    ),
+    components(schemas(
+        OrderList, OrderView, PaymentStatus, FailureView, DisputeView, RefundView,
+        FulfillmentView, TimelineView, Evidence, ConfirmationEmail, DownloadView,
+        FailureStats, CategoryCount, ErrorBody, ErrorDetail,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "orders", description = "The seller's orders"),
+        (name = "stats", description = "Aggregates over the seller's orders"),
+        (name = "downloads", description = "Customers' download links (public)"),
+        (name = "meta", description = "This document (public)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer_auth` scheme the dashboard routes reference.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".into());
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer_auth", SecurityScheme::Http(scheme));
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    summary = "This OpenAPI document",
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

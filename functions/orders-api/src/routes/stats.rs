@@ -1,0 +1,201 @@
+//! `GET /stats/failures?days=N`: failed payments among the orders created in the last N days, by
+//! category, and whether the pattern points at the seller's configuration rather than at
+//! individual customers' cards.
+//!
+//! It reads the seller's orders of the window page by page (a date-bounded query: the cost grows
+//! with the window, never with the table).
+//!
+//! The configuration rule ([`RULE`]): suspect a configuration problem when
+//! (a) at least [`MIN_DISTINCT_CUSTOMERS`] distinct customers had a failed payment AND at least
+//! half of the window's orders had one, or
+//! (b) on one UTC day, at least [`MIN_SAME_DAY_CUSTOMERS`] distinct customers failed with
+//! `incorrect_card_details` or `card_declined`.
+//! One customer retrying many times counts once: card testers and one unlucky buyer should not
+//! look like a broken checkout; many different people failing should.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use leenkies_domain::clock::rfc3339;
+use leenkies_domain::order::failure::{classify, FailureCategory};
+use leenkies_domain::ports::{OrderFilter, OrderQuery};
+use leenkies_domain::PaymentStatus;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Seller;
+use crate::error::{ApiError, ErrorBody};
+use crate::filters::Params;
+use crate::state::ApiState;
+
+pub const DEFAULT_DAYS: i64 = 30;
+pub const MAX_DAYS: i64 = 365;
+pub const MIN_DISTINCT_CUSTOMERS: usize = 5;
+pub const MIN_SAME_DAY_CUSTOMERS: usize = 3;
+/// Orders per store page while counting.
+const STATS_PAGE: usize = 100;
+const DAY: i64 = 86_400;
+
+pub const RULE: &str = "suspected when (a) at least 5 distinct customers had a failed payment and at least 50% of the window's orders had one, or (b) at least 3 distinct customers failed with incorrect_card_details or card_declined on the same UTC day";
+const ADVICE_SUSPECTED: &str = "Many different customers are failing: check your Stripe account and payment method configuration (activated payment methods, currencies, Radar rules, 3D Secure settings, the publishable key your checkout uses) before assuming the cards are at fault.";
+const ADVICE_CLEAR: &str = "Failures look like individual customers' card problems; nothing suggests a configuration issue.";
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct CategoryCount {
+    /// Orders whose latest failed attempt is in this category.
+    pub failed_payments: u64,
+    /// Of those, how many are `failed` right now (not paid since).
+    pub currently_failed: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FailureStats {
+    pub days: i64,
+    pub from: String,
+    pub to: String,
+    /// Orders created in the window.
+    pub total_orders: u64,
+    /// Orders in the window with at least one failed attempt (`failure` not null).
+    pub failed_payments: u64,
+    /// Orders in the window whose `payment_status` is `failed` now.
+    pub currently_failed: u64,
+    /// `failed_payments / total_orders`, 0 when there are no orders.
+    pub failure_rate: f64,
+    /// Every category, zero counts included.
+    #[schema(value_type = BTreeMap<String, CategoryCount>)]
+    pub by_category: BTreeMap<&'static str, CategoryCount>,
+    /// Distinct lower-cased customer emails among the failed payments.
+    pub distinct_customers: u64,
+    pub suspected_configuration_issue: bool,
+    /// The rule behind `suspected_configuration_issue`.
+    pub rule: String,
+    pub advice: String,
+}
+
+fn parse_days(params: &Params) -> Result<i64, ApiError> {
+    match params.get("days") {
+        None => Ok(DEFAULT_DAYS),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=MAX_DAYS).contains(d))
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_days", "days must be an integer from 1 to 365")
+            }),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/stats/failures",
+    tag = "stats",
+    summary = "Failed payments in the last N days, and whether they suggest a configuration problem",
+    params(("days" = Option<u32>, Query, minimum = 1, maximum = 365, description = "Window in days, default 30")),
+    responses(
+        (status = 200, description = "Failure statistics", body = FailureStats),
+        (status = 400, description = "invalid_days", body = ErrorBody),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 503, description = "Store unavailable; retry after `Retry-After`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+pub async fn failures(
+    Seller(seller): Seller,
+    State(state): State<Arc<ApiState>>,
+    params: Params,
+) -> Result<Json<FailureStats>, ApiError> {
+    let days = parse_days(&params)?;
+    let to = state.now();
+    let from = to - days * DAY;
+
+    let mut total_orders = 0u64;
+    let mut failed_payments = 0u64;
+    let mut currently_failed = 0u64;
+    let mut by_category: BTreeMap<&'static str, CategoryCount> = FailureCategory::ALL
+        .iter()
+        .map(|c| (c.as_str(), CategoryCount::default()))
+        .collect();
+    let mut customers: BTreeSet<String> = BTreeSet::new();
+    // UTC day → distinct customers failing with a card-entry-like category that day.
+    let mut same_day: HashMap<i64, BTreeSet<String>> = HashMap::new();
+
+    let mut after = None;
+    loop {
+        let query = OrderQuery {
+            filter: OrderFilter::All,
+            from: Some(from),
+            to: Some(to),
+            limit: STATS_PAGE,
+            after,
+        };
+        let page = state.store.list_orders(&seller, &query).await?;
+        for record in &page.orders {
+            total_orders += 1;
+            let Some(attempt) = record.facts.latest_failure() else {
+                continue;
+            };
+            failed_payments += 1;
+            let category = classify(attempt).category;
+            let now_failed = record.facts.payment_status() == PaymentStatus::Failed;
+            if now_failed {
+                currently_failed += 1;
+            }
+            let count = by_category.entry(category.as_str()).or_default();
+            count.failed_payments += 1;
+            count.currently_failed += u64::from(now_failed);
+            // An order without an email is still one customer: key it by order so it counts once.
+            let customer = record
+                .facts
+                .customer_email()
+                .map(str::to_lowercase)
+                .unwrap_or_else(|| format!("order:{}", record.order_id));
+            if matches!(
+                category,
+                FailureCategory::IncorrectCardDetails | FailureCategory::CardDeclined
+            ) {
+                same_day
+                    .entry(attempt.at.div_euclid(DAY))
+                    .or_default()
+                    .insert(customer.clone());
+            }
+            customers.insert(customer);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+
+    let distinct_customers = customers.len();
+    let rate_high = total_orders > 0 && failed_payments * 2 >= total_orders;
+    let suspected = (distinct_customers >= MIN_DISTINCT_CUSTOMERS && rate_high)
+        || same_day.values().any(|c| c.len() >= MIN_SAME_DAY_CUSTOMERS);
+    if suspected {
+        tracing::info!(seller = %seller, distinct_customers, "failure pattern suggests a configuration issue");
+    }
+    Ok(Json(FailureStats {
+        days,
+        from: rfc3339(from),
+        to: rfc3339(to),
+        total_orders,
+        failed_payments,
+        currently_failed,
+        failure_rate: if total_orders == 0 {
+            0.0
+        } else {
+            failed_payments as f64 / total_orders as f64
+        },
+        by_category,
+        distinct_customers: distinct_customers as u64,
+        suspected_configuration_issue: suspected,
+        rule: RULE.to_owned(),
+        advice: if suspected {
+            ADVICE_SUSPECTED
+        } else {
+            ADVICE_CLEAR
+        }
+        .to_owned(),
+    }))
+}

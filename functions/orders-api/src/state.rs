@@ -1,0 +1,68 @@
+//! What every handler borrows: the store, how sellers are authenticated, the keys, where product
+//! files live, and the clock. Built once (in `main` or by `leenkies-local`) and shared.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use leenkies_domain::ports::OrderStore;
+use leenkies_domain::tokens::DownloadKey;
+
+use crate::auth::Auth;
+
+/// The current time in Unix seconds; replaceable so tests can pin "now".
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub struct ApiState {
+    pub store: Arc<dyn OrderStore>,
+    pub auth: Auth,
+    /// Verifies the customers' download links (`DOWNLOAD_SIGNING_KEY`).
+    pub download_key: DownloadKey,
+    /// Signs list cursors so they cannot be forged or replayed by another seller.
+    pub cursor_key: Vec<u8>,
+    pub products: ProductFiles,
+    pub clock: Clock,
+}
+
+impl ApiState {
+    /// A state with the real clock.
+    pub fn new(
+        store: Arc<dyn OrderStore>,
+        auth: Auth,
+        download_key: DownloadKey,
+        cursor_key: Vec<u8>,
+        products: ProductFiles,
+    ) -> Self {
+        Self {
+            store,
+            auth,
+            download_key,
+            cursor_key,
+            products,
+            clock: Arc::new(leenkies_domain::clock::now_secs),
+        }
+    }
+
+    /// The same state with a fixed or simulated clock (tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+}
+
+/// Where the files behind download links come from.
+#[derive(Clone, Debug)]
+pub enum ProductFiles {
+    /// Serves `<dir>/<seller_id>/<product_id>`, else `<dir>/<product_id>`, else (or with no
+    /// directory) a small text placeholder naming the product: enough to try the flow locally.
+    LocalDir(Option<PathBuf>),
+    /// Answers `302` to a presigned GET of `<seller_id>/<product_id>` in the bucket.
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        expires_secs: u64,
+    },
+}

@@ -1,0 +1,335 @@
+//! `GET /openapi.json`: the document parses, lists every route with its parameters and errors,
+//! marks bearer auth, and real responses validate against their schemas.
+//!
+//! The check is a small JSON Schema subset validator (`$ref`, `type` incl. arrays of types,
+//! `oneOf`/`anyOf`/`allOf`, `enum`, `required`, `properties`, `items`, `additionalProperties`)
+//! covering what utoipa emits; it also refuses undocumented properties, so the served bodies
+//! cannot grow fields the document does not name. (The `jsonschema` crate would pull a large
+//! tree into a shared build for the same result.)
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use common::*;
+use leenkies_domain::memory_store::MemoryStore;
+use leenkies_domain::ports::{DownloadEntry, OrderStore};
+use serde_json::Value;
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.strip_prefix("#/components/schemas/").expect("local ref");
+            resolve(doc, &doc["components"]["schemas"][name])
+        }
+        None => schema,
+    }
+}
+
+fn type_ok(t: &str, v: &Value) -> bool {
+    match t {
+        "null" => v.is_null(),
+        "boolean" => v.is_boolean(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "string" => v.is_string(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => false,
+    }
+}
+
+fn validate(doc: &Value, schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
+    let schema = resolve(doc, schema);
+    assert!(!schema.is_null(), "dangling schema at {path}");
+    let passes = |s: &Value| {
+        let mut e = Vec::new();
+        validate(doc, s, v, path, &mut e);
+        e.is_empty()
+    };
+    if let Some(alts) = schema.get("oneOf").and_then(Value::as_array) {
+        let n = alts.iter().filter(|s| passes(s)).count();
+        if n != 1 {
+            errs.push(format!("{path}: {n} oneOf alternatives match {v}"));
+        }
+    }
+    if let Some(alts) = schema.get("anyOf").and_then(Value::as_array) {
+        if !alts.iter().any(passes) {
+            errs.push(format!("{path}: no anyOf alternative matches {v}"));
+        }
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        for s in all {
+            validate(doc, s, v, path, errs);
+        }
+    }
+    match schema.get("type") {
+        Some(Value::String(t)) if !type_ok(t, v) => errs.push(format!("{path}: {v} is not {t}")),
+        Some(Value::Array(ts)) if !ts.iter().any(|t| type_ok(t.as_str().unwrap(), v)) => {
+            errs.push(format!("{path}: {v} is none of {ts:?}"))
+        }
+        _ => {}
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+        if !options.contains(v) {
+            errs.push(format!("{path}: {v} not in {options:?}"));
+        }
+    }
+    if let Value::Object(obj) = v {
+        if let Some(req) = schema.get("required").and_then(Value::as_array) {
+            for r in req {
+                if !obj.contains_key(r.as_str().unwrap()) {
+                    errs.push(format!("{path}: missing required {r}"));
+                }
+            }
+        }
+        let props = schema.get("properties").and_then(Value::as_object);
+        let extra = schema.get("additionalProperties");
+        for (k, val) in obj {
+            match (props.and_then(|p| p.get(k)), extra) {
+                (Some(s), _) => validate(doc, s, val, &format!("{path}.{k}"), errs),
+                (None, Some(s)) if s.is_object() => {
+                    validate(doc, s, val, &format!("{path}.{k}"), errs)
+                }
+                (None, _) if props.is_some() => {
+                    errs.push(format!("{path}: undocumented property {k}"))
+                }
+                _ => {}
+            }
+        }
+    }
+    if let (Value::Array(items), Some(s)) = (v, schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            validate(doc, s, item, &format!("{path}[{i}]"), errs);
+        }
+    }
+}
+
+fn response_schema<'a>(doc: &'a Value, path: &str, status: &str, media: &str) -> &'a Value {
+    let s = &doc["paths"][path]["get"]["responses"][status]["content"][media]["schema"];
+    assert!(!s.is_null(), "no {media} schema for {status} of {path}");
+    s
+}
+
+fn assert_valid(doc: &Value, schema: &Value, body: &Value, what: &str) {
+    let mut errs = Vec::new();
+    validate(doc, schema, body, "$", &mut errs);
+    assert!(
+        errs.is_empty(),
+        "{what} does not conform:\n{}",
+        errs.join("\n")
+    );
+}
+
+async fn document(app: &axum::Router) -> Value {
+    // Public: no token.
+    let r = get(app, "/openapi.json", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    r.json()
+}
+
+#[tokio::test]
+async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer_auth() {
+    let app = app(Arc::new(MemoryStore::new()));
+    let doc = document(&app).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let protected = [
+        "/orders",
+        "/orders/{order_id}",
+        "/orders/{order_id}/evidence",
+        "/orders/export.csv",
+        "/stats/failures",
+    ];
+    for p in protected
+        .iter()
+        .chain(&["/downloads/{token}", "/openapi.json"])
+    {
+        assert!(doc["paths"][p]["get"].is_object(), "{p} missing");
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 7);
+    // bearer auth: declared, required on the dashboard routes, absent on the public ones
+    let scheme = &doc["components"]["securitySchemes"]["bearer_auth"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    for p in protected {
+        let op = &doc["paths"][p]["get"];
+        assert!(
+            op["security"][0].get("bearer_auth").is_some(),
+            "{p} lacks bearer"
+        );
+        for status in ["401", "503"] {
+            let s = response_schema(&doc, p, status, "application/json");
+            assert_eq!(s["$ref"], "#/components/schemas/ErrorBody", "{p} {status}");
+        }
+    }
+    for p in ["/downloads/{token}", "/openapi.json"] {
+        assert!(
+            doc["paths"][p]["get"].get("security").is_none(),
+            "{p} should be public"
+        );
+    }
+    // parameters
+    let names = |p: &str| -> Vec<String> {
+        doc["paths"][p]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names("/orders"),
+        ["status", "email", "from", "to", "limit", "cursor"]
+    );
+    assert_eq!(
+        names("/orders/export.csv"),
+        ["status", "email", "from", "to"]
+    );
+    assert_eq!(names("/orders/{order_id}"), ["order_id"]);
+    assert_eq!(names("/stats/failures"), ["days"]);
+    assert_eq!(names("/downloads/{token}"), ["token"]);
+    for status in ["302", "403", "404", "410"] {
+        assert!(doc["paths"]["/downloads/{token}"]["get"]["responses"][status].is_object());
+    }
+}
+
+#[tokio::test]
+async fn given_real_responses_when_checked_then_they_conform_to_the_document() {
+    // GIVEN orders in many shapes: fixture-folded, failed, refunded, disputed, delivered
+    let store = Arc::new(MemoryStore::new());
+    for f in [
+        "ord_1001__01__checkout.session.completed.json",
+        "ord_1001__01__payment_intent.succeeded.json",
+        "ord_1002__01__payment_intent.payment_failed.json",
+        "ord_1002__01__charge.failed.json",
+        "ord_2012__01__payment_intent.succeeded.json",
+        "ord_2012__02__charge.dispute.created.json",
+        "ord_1011__01__payment_intent.succeeded.json",
+        "ord_1011__02__charge.refunded.json",
+        "ord_1011__03__refund.created.json",
+    ] {
+        deliver(&store, f).await;
+    }
+    order(SELLER_A, "pi_sent", T0)
+        .email("x@example.com")
+        .paid()
+        .sent("msg-1")
+        .put(&store)
+        .await;
+    order(SELLER_A, "pi_failed", T0 + 1)
+        .failed("insufficient_funds")
+        .put(&store)
+        .await;
+    store
+        .record_download(
+            SELLER_A,
+            "pi_sent",
+            &DownloadEntry {
+                at: T0 + 9,
+                ip: None,
+                user_agent: Some("ua".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let app = app(store);
+    let doc = document(&app).await;
+
+    // WHEN /orders is served THEN it conforms
+    let list = get_as(&app, SELLER_A, "/orders?limit=100").await.json();
+    assert!(list["orders"].as_array().unwrap().len() >= 5);
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/orders", "200", "application/json"),
+        &list,
+        "/orders",
+    );
+    let paged = get_as(&app, SELLER_A, "/orders?limit=1").await.json();
+    assert!(paged["next_cursor"].is_string());
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/orders", "200", "application/json"),
+        &paged,
+        "/orders page",
+    );
+
+    // AND every order of /orders/{id}, and its evidence
+    for o in list["orders"].as_array().unwrap() {
+        let id = o["order_id"].as_str().unwrap();
+        let one = get_as(&app, SELLER_A, &format!("/orders/{id}"))
+            .await
+            .json();
+        assert_valid(
+            &doc,
+            response_schema(&doc, "/orders/{order_id}", "200", "application/json"),
+            &one,
+            id,
+        );
+        let ev = get_as(&app, SELLER_A, &format!("/orders/{id}/evidence"))
+            .await
+            .json();
+        assert_valid(
+            &doc,
+            response_schema(
+                &doc,
+                "/orders/{order_id}/evidence",
+                "200",
+                "application/json",
+            ),
+            &ev,
+            &format!("evidence of {id}"),
+        );
+    }
+
+    // AND the stats, and the error bodies
+    let stats = get_as(&app, SELLER_A, "/stats/failures?days=365")
+        .await
+        .json();
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/stats/failures", "200", "application/json"),
+        &stats,
+        "stats",
+    );
+    let bad = get_as(&app, SELLER_A, "/orders?limit=0").await.json();
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/orders", "400", "application/json"),
+        &bad,
+        "400",
+    );
+    let missing = get_as(&app, SELLER_A, "/orders/pi_nope").await.json();
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/orders/{order_id}", "404", "application/json"),
+        &missing,
+        "404",
+    );
+}
+
+#[tokio::test]
+async fn given_the_validator_when_a_body_breaks_the_schema_then_it_says_so() {
+    // Guards the guard: a validator that accepts everything would prove nothing.
+    let app = app(Arc::new(MemoryStore::new()));
+    let doc = document(&app).await;
+    let schema = response_schema(&doc, "/orders", "200", "application/json");
+    let mut errs = Vec::new();
+    validate(
+        &doc,
+        schema,
+        &serde_json::json!({"orders": [{"order_id": 1}], "next_cursor": null, "extra": 1}),
+        "$",
+        &mut errs,
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("missing required")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("undocumented property extra")),
+        "{errs:?}"
+    );
+    assert!(errs.iter().any(|e| e.contains("is not string")), "{errs:?}");
+}
