@@ -39,7 +39,11 @@ impl System {
         let outbox = tempfile::tempdir().unwrap();
         let args = ServerArgs {
             addr: "127.0.0.1:0".into(),
-            store: if dynamodb.is_some() { StoreKind::Dynamodb } else { StoreKind::Memory },
+            store: if dynamodb.is_some() {
+                StoreKind::Dynamodb
+            } else {
+                StoreKind::Memory
+            },
             dynamodb_endpoint: dynamodb.map(str::to_owned),
             table: unique_table("scen"),
             outbox: outbox.path().to_path_buf(),
@@ -48,7 +52,11 @@ impl System {
         let running = start(args, Settings::for_tests(webhook_secret, JWT_SECRET))
             .await
             .expect("leenkies-local starts");
-        Self { running, outbox, http: reqwest::Client::new() }
+        Self {
+            running,
+            outbox,
+            http: reqwest::Client::new(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -85,7 +93,11 @@ impl System {
         std::fs::read_dir(self.outbox.path())
             .map(|dir| {
                 dir.filter_map(Result::ok)
-                    .filter(|e| e.file_name().to_string_lossy().ends_with(&format!("-{order_id}.eml")))
+                    .filter(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .ends_with(&format!("-{order_id}.eml"))
+                    })
                     .count()
             })
             .unwrap_or(0)
@@ -96,7 +108,12 @@ fn subset_diff(expected: &Value, actual: &Value, path: &str, out: &mut Vec<Strin
     match expected {
         Value::Object(map) => {
             for (k, v) in map {
-                subset_diff(v, actual.get(k).unwrap_or(&json!("<absent>")), &format!("{path}.{k}"), out);
+                subset_diff(
+                    v,
+                    actual.get(k).unwrap_or(&json!("<absent>")),
+                    &format!("{path}.{k}"),
+                    out,
+                );
             }
         }
         _ if expected != actual => out.push(format!("{path}: expected {expected}, got {actual}")),
@@ -135,12 +152,20 @@ async fn check(sys: &System, orders: &Value, absent: &Value, finals: &Value) -> 
             }
             if let Some(n) = emails.and_then(|n| n.as_u64()) {
                 if sys.emails(order_id) as u64 != n {
-                    diffs.push(format!("{order_id}: {} emails, expected {n}", sys.emails(order_id)));
+                    diffs.push(format!(
+                        "{order_id}: {} emails, expected {n}",
+                        sys.emails(order_id)
+                    ));
                 }
             }
         }
         for a in absent.as_array().into_iter().flatten() {
-            let (status, _) = sys.order(a["seller_id"].as_str().unwrap(), a["order_id"].as_str().unwrap()).await;
+            let (status, _) = sys
+                .order(
+                    a["seller_id"].as_str().unwrap(),
+                    a["order_id"].as_str().unwrap(),
+                )
+                .await;
             if status != 404 {
                 diffs.push(format!("{a}: expected 404, got {status}"));
             }
@@ -161,23 +186,57 @@ async fn play(dir: &Path, config: &Value, scenario: &Value, dynamodb: Option<&st
     let secret = config["webhook_secret"].as_str().unwrap();
     let sys = System::start(secret, dynamodb).await;
     let mut problems = Vec::new();
-    let checkpoints = scenario["checkpoints"].as_array().cloned().unwrap_or_default();
-    for (i, d) in scenario["deliveries"].as_array().unwrap().iter().enumerate() {
+    let checkpoints = scenario["checkpoints"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (i, d) in scenario["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let step = i + 1;
         let body = std::fs::read(dir.join("events").join(d["file"].as_str().unwrap())).unwrap();
-        let key = if d["signing"] == "valid" { secret } else { config["wrong_secret"].as_str().unwrap() };
+        let key = if d["signing"] == "valid" {
+            secret
+        } else {
+            config["wrong_secret"].as_str().unwrap()
+        };
         let status = sys.deliver(body, key).await;
-        let ok = if d["expect_http"] == "2xx" { (200..300).contains(&status) } else { (400..500).contains(&status) };
+        let ok = if d["expect_http"] == "2xx" {
+            (200..300).contains(&status)
+        } else {
+            (400..500).contains(&status)
+        };
         if !ok {
-            problems.push(format!("step {step}: answered {status}, expected {}", d["expect_http"]));
+            problems.push(format!(
+                "step {step}: answered {status}, expected {}",
+                d["expect_http"]
+            ));
         }
         for cp in checkpoints.iter().filter(|c| c["after_step"] == step) {
-            for p in check(&sys, &cp["orders"], &cp["absent"], &scenario["expected_final"]).await {
+            for p in check(
+                &sys,
+                &cp["orders"],
+                &cp["absent"],
+                &scenario["expected_final"],
+            )
+            .await
+            {
                 problems.push(format!("after step {step}: {p}"));
             }
         }
     }
-    problems.extend(check(&sys, &scenario["expected_final"], &scenario["expected_absent"], &scenario["expected_final"]).await);
+    problems.extend(
+        check(
+            &sys,
+            &scenario["expected_final"],
+            &scenario["expected_absent"],
+            &scenario["expected_final"],
+        )
+        .await,
+    );
     sys.running.stop().await;
     problems
 }
@@ -186,7 +245,8 @@ async fn play_all(dynamodb: Option<&str>, only: Option<&[&str]>) -> (usize, Vec<
     let mut failures = Vec::new();
     let mut played = 0;
     for dir in [shared_fixtures(), own_fixtures()] {
-        let doc: Value = serde_json::from_slice(&std::fs::read(dir.join("scenarios.json")).unwrap()).unwrap();
+        let doc: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("scenarios.json")).unwrap()).unwrap();
         for scenario in doc["scenarios"].as_array().unwrap() {
             let id = scenario["id"].as_str().unwrap();
             if only.is_some_and(|ids| !ids.iter().any(|p| id.starts_with(p))) {
@@ -201,18 +261,26 @@ async fn play_all(dynamodb: Option<&str>, only: Option<&[&str]>) -> (usize, Vec<
     (played, failures)
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn given_every_scenario_when_replayed_over_http_on_the_embedded_store_then_every_order_holds() {
+async fn given_every_scenario_when_replayed_over_http_on_the_embedded_store_then_every_order_holds()
+{
     let (played, failures) = play_all(None, None).await;
-    assert!(played >= 51, "expected the shared and our scenarios, played {played}");
+    assert!(
+        played >= 51,
+        "expected the shared and our scenarios, played {played}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_every_scenario_when_replayed_over_http_on_dynamodb_local_then_every_order_holds() {
-    let Some(endpoint) = dynamodb_endpoint() else { return };
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
     let (played, failures) = play_all(Some(&endpoint), None).await;
-    assert!(played >= 51, "expected the shared and our scenarios, played {played}");
+    assert!(
+        played >= 51,
+        "expected the shared and our scenarios, played {played}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

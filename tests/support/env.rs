@@ -3,12 +3,20 @@
 
 /// DynamoDB Local's URL from `DYNAMODB_ENDPOINT`; `None` only when `LEENKIES_SKIP_DYNAMODB=1`.
 pub fn dynamodb_endpoint() -> Option<String> {
-    required("DYNAMODB_ENDPOINT", "LEENKIES_SKIP_DYNAMODB", "DynamoDB Local (./infra/test.sh starts it)")
+    required(
+        "DYNAMODB_ENDPOINT",
+        "LEENKIES_SKIP_DYNAMODB",
+        "DynamoDB Local (./infra/test.sh starts it)",
+    )
 }
 
 /// moto's SES v2 URL from `SES_ENDPOINT`; `None` only when `LEENKIES_SKIP_MOTO=1`.
 pub fn ses_endpoint() -> Option<String> {
-    required("SES_ENDPOINT", "LEENKIES_SKIP_MOTO", "moto's SES v2 server (./infra/test.sh starts it)")
+    required(
+        "SES_ENDPOINT",
+        "LEENKIES_SKIP_MOTO",
+        "moto's SES v2 server (./infra/test.sh starts it)",
+    )
 }
 
 fn required(var: &str, skip: &str, what: &str) -> Option<String> {
@@ -25,5 +33,9 @@ pub fn unique_table(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000_000)
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000
+    )
 }

@@ -45,20 +45,27 @@ async fn next(State(shared): State<Shared>) -> Response {
     match event {
         Some(event) => {
             let mut headers = HeaderMap::new();
-            headers.insert("lambda-runtime-aws-request-id", HeaderValue::from_static(REQUEST_ID));
+            headers.insert(
+                "lambda-runtime-aws-request-id",
+                HeaderValue::from_static(REQUEST_ID),
+            );
             let deadline = (std::time::SystemTime::now() + Duration::from_secs(30))
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis())
                 .unwrap_or(0);
             headers.insert(
                 "lambda-runtime-deadline-ms",
-                HeaderValue::from_str(&deadline.to_string()).unwrap_or(HeaderValue::from_static("0")),
+                HeaderValue::from_str(&deadline.to_string())
+                    .unwrap_or(HeaderValue::from_static("0")),
             );
             headers.insert(
                 "lambda-runtime-invoked-function-arn",
                 HeaderValue::from_static("arn:aws:lambda:us-east-1:123456789012:function:test"),
             );
-            headers.insert("lambda-runtime-trace-id", HeaderValue::from_static("Root=1-test"));
+            headers.insert(
+                "lambda-runtime-trace-id",
+                HeaderValue::from_static("Root=1-test"),
+            );
             (StatusCode::OK, headers, event.to_string()).into_response()
         }
         // One event per test: later polls wait until the process is stopped.
@@ -94,15 +101,19 @@ pub async fn invoke_once(
         .route("/2018-06-01/runtime/invocation/next", get(next))
         .route(
             "/2018-06-01/runtime/invocation/{id}/response",
-            post(|State(s): State<Shared>, _: UrlPath<String>, body| async move {
-                capture(&s, body, Reply::Response).await
-            }),
+            post(
+                |State(s): State<Shared>, _: UrlPath<String>, body| async move {
+                    capture(&s, body, Reply::Response).await
+                },
+            ),
         )
         .route(
             "/2018-06-01/runtime/invocation/{id}/error",
-            post(|State(s): State<Shared>, _: UrlPath<String>, body| async move {
-                capture(&s, body, Reply::Error).await
-            }),
+            post(
+                |State(s): State<Shared>, _: UrlPath<String>, body| async move {
+                    capture(&s, body, Reply::Error).await
+                },
+            ),
         )
         .route(
             "/2018-06-01/runtime/init/error",
@@ -111,7 +122,9 @@ pub async fn invoke_once(
             }),
         )
         .with_state(shared);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -135,8 +148,14 @@ pub async fn invoke_once(
         .spawn()
         .unwrap_or_else(|e| panic!("cannot exec {}: {e}", binary.display()));
     for pipe in [
-        child.stdout.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-        child.stderr.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
     ]
     .into_iter()
     .flatten()
@@ -150,7 +169,9 @@ pub async fn invoke_once(
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(&buf[..n]);
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(&buf[..n]);
             }
         });
     }
@@ -159,7 +180,8 @@ pub async fn invoke_once(
     let _ = child.kill().await;
     server.abort();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let output = String::from_utf8_lossy(&output.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    let output =
+        String::from_utf8_lossy(&output.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
     match reply {
         Ok(Some(reply)) => Invocation {
             reply,

@@ -5,9 +5,11 @@ use crate::cli::{BackfillArgs, ServerArgs};
 
 pub async fn run(server: &ServerArgs, args: BackfillArgs) -> Result<(), String> {
     if server.dynamodb_endpoint.is_none() {
-        return Err("backfill needs --dynamodb-endpoint: the embedded store lives only inside a \
+        return Err(
+            "backfill needs --dynamodb-endpoint: the embedded store lives only inside a \
                     running leenkies-local process, so there is nothing to backfill into"
-            .to_owned());
+                .to_owned(),
+        );
     }
     let _ = args;
     Err("backfill is not available in this build yet".to_owned())

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "leenkies-local", about = "Runs the Leenkies orders backend on one machine")]
+#[command(
+    name = "leenkies-local",
+    about = "Runs the Leenkies orders backend on one machine"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub server: ServerArgs,
@@ -31,7 +34,12 @@ pub struct ServerArgs {
     #[arg(long, global = true)]
     pub dynamodb_endpoint: Option<String>,
     /// Table name.
-    #[arg(long, env = "ORDERS_TABLE", default_value = "leenkies-orders", global = true)]
+    #[arg(
+        long,
+        env = "ORDERS_TABLE",
+        default_value = "leenkies-orders",
+        global = true
+    )]
     pub table: String,
     /// Every email sent is written here as `<unix_ms>-<order_id>.eml`.
     #[arg(long, default_value = "./outbox", global = true)]

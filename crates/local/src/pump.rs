@@ -26,13 +26,17 @@ pub async fn run(source: ChangeSource, fulfiller: Arc<Fulfiller>) {
                 sequence += 1;
                 match to_record(&change, sequence) {
                     Some(record) => deliver(&fulfiller, vec![record]).await,
-                    None => tracing::error!(order_id = %change.new.order_id, "order could not be encoded as a stream record"),
+                    None => {
+                        tracing::error!(order_id = %change.new.order_id, "order could not be encoded as a stream record")
+                    }
                 }
             }
         }
         ChangeSource::Stream(mut reader) => loop {
             match reader.next_batch().await {
-                Ok(records) if records.is_empty() => tokio::time::sleep(Duration::from_millis(100)).await,
+                Ok(records) if records.is_empty() => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
                 Ok(records) => deliver(&fulfiller, records).await,
                 Err(error) => {
                     tracing::warn!(%error, "reading the table stream failed; retrying");
@@ -51,7 +55,11 @@ async fn deliver(fulfiller: &Fulfiller, mut records: Vec<EventRecord>) {
         let mut event = Event::default();
         event.records = records.clone();
         let response = fulfiller.handle_batch(event).await;
-        let Some(failed) = response.batch_item_failures.first().and_then(|f| f.item_identifier.clone()) else {
+        let Some(failed) = response
+            .batch_item_failures
+            .first()
+            .and_then(|f| f.item_identifier.clone())
+        else {
             return;
         };
         let at = records
@@ -66,7 +74,12 @@ async fn deliver(fulfiller: &Fulfiller, mut records: Vec<EventRecord>) {
 
 fn to_record(change: &OrderChange, sequence: u64) -> Option<EventRecord> {
     let mut record = EventRecord::default();
-    record.event_name = if change.old.is_some() { "MODIFY" } else { "INSERT" }.to_owned();
+    record.event_name = if change.old.is_some() {
+        "MODIFY"
+    } else {
+        "INSERT"
+    }
+    .to_owned();
     record.event_source = Some("aws:dynamodb".to_owned());
     record.event_id = format!("local-{sequence}");
     record.aws_region = "local".to_owned();

@@ -39,10 +39,12 @@ impl Settings {
             webhook_secrets: SigningSecrets::from_csv(&secrets),
             jwt_secret,
             download_key: env_or("DOWNLOAD_SIGNING_KEY", DEV_DOWNLOAD_KEY).0,
-            public_base_url: std::env::var("PUBLIC_BASE_URL").ok().filter(|s| !s.is_empty()),
+            public_base_url: std::env::var("PUBLIC_BASE_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
             livemode,
             seller_claim: env_or("SELLER_ID_CLAIM", "sub").0,
-            operator_claim: env_or("OPERATOR_CLAIM", "role").0,
+            operator_claim: env_or("OPERATOR_CLAIM", orders_api::config::DEFAULT_OPERATOR_CLAIM).0,
         })
     }
 
@@ -55,7 +57,7 @@ impl Settings {
             public_base_url: None,
             livemode: LiveMode::Any,
             seller_claim: "sub".to_owned(),
-            operator_claim: "role".to_owned(),
+            operator_claim: orders_api::config::DEFAULT_OPERATOR_CLAIM.to_owned(),
         }
     }
 }

@@ -38,27 +38,17 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The current download-link key: `DOWNLOAD_SIGNING_KEY_ARN` (a Secrets Manager document
+/// `{"current", "previous"}`, read once) or `DOWNLOAD_SIGNING_KEY`.
 async fn download_key(sdk: &SdkConfig) -> Result<Vec<u8>, ConfigError> {
-    if let Some(arn) = env("DOWNLOAD_SIGNING_KEY_ARN") {
-        let client = aws_sdk_secretsmanager::Client::new(sdk);
-        let secret = client
-            .get_secret_value()
-            .secret_id(arn)
-            .send()
-            .await
-            // The SDK error names the secret and the failure, never its value.
-            .map_err(|e| {
-                ConfigError::Secret(
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
-                )
-            })?;
-        return secret
-            .secret_string()
-            .map(|s| s.trim().as_bytes().to_vec())
-            .or_else(|| secret.secret_binary().map(|b| b.as_ref().to_vec()))
-            .ok_or_else(|| ConfigError::Secret("the secret has no value".into()));
-    }
-    env("DOWNLOAD_SIGNING_KEY")
+    let keys = leenkies_adapters::secrets::from_env_or_secrets_manager(sdk, "DOWNLOAD_SIGNING_KEY")
+        .await
+        .map_err(|e| match e {
+            leenkies_adapters::secrets::SecretError::Missing(_) => ConfigError::NoDownloadKey,
+            other => ConfigError::Secret(other.to_string()),
+        })?;
+    keys.into_iter()
+        .next()
         .map(String::into_bytes)
         .ok_or(ConfigError::NoDownloadKey)
 }

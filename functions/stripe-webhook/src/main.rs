@@ -19,6 +19,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let mode = LiveMode::parse(&mode).ok_or("STRIPE_LIVEMODE must be live, test or any")?;
     let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table));
     let config = WebhookConfig::new(SigningSecrets::new(signing), mode);
-    tracing::info!(secrets = config.secrets.len(), ?mode, "stripe-webhook ready");
+    tracing::info!(
+        secrets = config.secrets.len(),
+        ?mode,
+        "stripe-webhook ready"
+    );
     lambda_http::run(router(WebhookState::new(store, config))).await
 }

@@ -50,8 +50,11 @@ fn api_gateway_v2_event(body: &[u8], stripe_signature: &str) -> serde_json::Valu
 }
 
 #[tokio::test]
-async fn given_a_signed_base64_api_gateway_event_when_the_binary_runs_then_200_and_the_order_is_stored() {
-    let Some(endpoint) = dynamodb_endpoint() else { return };
+async fn given_a_signed_base64_api_gateway_event_when_the_binary_runs_then_200_and_the_order_is_stored(
+) {
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
     // GIVEN a table in DynamoDB Local and a signed Stripe event in an API Gateway v2 envelope
     let table = unique_table("rt-webhook");
     let client = setup::client(Some(&endpoint)).await;
@@ -74,7 +77,10 @@ async fn given_a_signed_base64_api_gateway_event_when_the_binary_runs_then_200_a
     let invocation = invoke_once(binary, &env, event, Duration::from_secs(30)).await;
     // THEN it answers 200 "applied" and the order is in the table
     let Reply::Response(reply) = &invocation.reply else {
-        panic!("expected a response, got {:?}\n{}", invocation.reply, invocation.output)
+        panic!(
+            "expected a response, got {:?}\n{}",
+            invocation.reply, invocation.output
+        )
     };
     assert_eq!(reply["statusCode"], 200, "{reply}");
     let answer: serde_json::Value =
@@ -85,9 +91,22 @@ async fn given_a_signed_base64_api_gateway_event_when_the_binary_runs_then_200_a
         .get_order("acct_1QHx4R8cKdV3nWpT", "pi_3QMpFn8cKdV3nWpT2DksRg19")
         .await
         .unwrap();
-    assert!(order.is_some(), "the order was written through the real binary");
+    assert!(
+        order.is_some(),
+        "the order was written through the real binary"
+    );
     // AND its log line is JSON without the customer's email
-    assert!(invocation.output.contains("\"outcome\":\"applied\""), "{}", invocation.output);
-    assert!(!invocation.output.contains("jordan.lee@example.com"), "no email in logs");
-    println!("stripe-webhook exec to first reply: {:?}", invocation.exec_to_reply);
+    assert!(
+        invocation.output.contains("\"outcome\":\"applied\""),
+        "{}",
+        invocation.output
+    );
+    assert!(
+        !invocation.output.contains("jordan.lee@example.com"),
+        "no email in logs"
+    );
+    println!(
+        "stripe-webhook exec to first reply: {:?}",
+        invocation.exec_to_reply
+    );
 }
