@@ -78,11 +78,10 @@ pub fn parse_header(header: &str) -> Result<ParsedHeader<'_>, SignatureError> {
             continue;
         };
         match key {
-            "t" => {
-                if timestamp_raw.replace(value).is_some() {
-                    return Err(SignatureError::Malformed("more than one t"));
-                }
+            "t" if timestamp_raw.is_some() => {
+                return Err(SignatureError::Malformed("more than one t"));
             }
+            "t" => timestamp_raw = Some(value),
             "v1" => v1.push(value),
             _ => {} // v0 and unknown schemes are ignored, against downgrade attacks
         }
