@@ -1,8 +1,10 @@
 //! Adapters at the edge, each next to its own conversions:
 //!
 //! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter);
+//! - [`mail`]: the SES v2 mailer and the outbox-folder mailer;
 //!
 //! The embedded store lives beside its port in `leenkies-domain` (`memory_store`): it has no
 //! AWS types.
 
 pub mod dynamodb;
+pub mod mail;
