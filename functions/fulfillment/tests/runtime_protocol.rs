@@ -1,0 +1,92 @@
+//! The real `fulfillment` binary under the Lambda Runtime API: handed a DynamoDB Streams batch
+//! for a paid order in DynamoDB Local, it sends the email through moto's SES v2 and reports no
+//! failed record.
+
+use std::path::Path;
+use std::time::Duration;
+
+use leenkies_adapters::dynamodb::item::order_to_image;
+use leenkies_adapters::dynamodb::{setup, DynamoStore};
+use leenkies_domain::apply::{fold, RetryPolicy};
+use leenkies_domain::order::from_event::{interpret, Interpretation};
+use leenkies_domain::ports::OrderStore;
+use leenkies_domain::stripe::event::Event;
+use leenkies_integration_tests::env::{dynamodb_endpoint, ses_endpoint, unique_table};
+use leenkies_integration_tests::runtime_api::{invoke_once, Reply};
+use leenkies_integration_tests::stripe::shared_event;
+use serde_json::json;
+
+const SELLER: &str = "acct_1QHx4R8cKdV3nWpT";
+const ORDER: &str = "pi_3QMpFn8cKdV3nWpT2DksRg19";
+
+#[tokio::test]
+async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_email_via_ses() {
+    let (Some(ddb), Some(ses)) = (dynamodb_endpoint(), ses_endpoint()) else { return };
+    // GIVEN a paid order (checkout + payment) in DynamoDB Local
+    let table = unique_table("rt-ful");
+    let client = setup::client(Some(&ddb)).await;
+    setup::ensure_table(&client, &table).await.expect("table");
+    let store = DynamoStore::new(client, table.clone());
+    for file in [
+        "ord_1001__01__checkout.session.completed.json",
+        "ord_1001__01__payment_intent.succeeded.json",
+    ] {
+        let body = shared_event(file);
+        let Interpretation::Fold(folding) = interpret(&Event::parse(&body).unwrap()).unwrap() else {
+            panic!("fixture folds")
+        };
+        fold(&store, &folding, RetryPolicy::default()).await.unwrap();
+    }
+    let order = store.get_order(SELLER, ORDER).await.unwrap().unwrap();
+    let image = serde_json::to_value(order_to_image(&order).unwrap()).unwrap();
+    let batch = json!({"Records": [{
+        "eventID": "1", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": format!("arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/x"),
+        "dynamodb": {"ApproximateCreationDateTime": 1795600000, "Keys": {}, "NewImage": image,
+                     "SequenceNumber": "100000000000000000001", "SizeBytes": 100,
+                     "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    }]});
+    let sender = format!("orders-{}@leenkies.test", std::process::id());
+    // moto needs the sender identity (the test command verifies the whole leenkies.test domain)
+    let ses_client = leenkies_adapters::mail::ses_client(Some(&ses)).await;
+    let _ = ses_client.create_email_identity().email_identity("leenkies.test").send().await;
+    // WHEN the binary handles the batch
+    let env = [
+        ("ORDERS_TABLE", table.clone()),
+        ("SENDER_EMAIL", sender.clone()),
+        ("PUBLIC_BASE_URL", "https://shop.example".to_owned()),
+        ("DOWNLOAD_SIGNING_KEY", "runtime-protocol-download-key".to_owned()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", ddb.clone()),
+        ("AWS_ENDPOINT_URL_SESV2", ses.clone()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ];
+    let binary = Path::new(env!("CARGO_BIN_EXE_fulfillment"));
+    let invocation = invoke_once(binary, &env, batch, Duration::from_secs(30)).await;
+    println!("fulfillment exec to first reply: {:?}", invocation.exec_to_reply);
+    // THEN no record failed, the order is sent, and moto holds the email with the download link
+    let Reply::Response(reply) = &invocation.reply else {
+        panic!("expected a response, got {:?}\n{}", invocation.reply, invocation.output)
+    };
+    assert_eq!(reply["batchItemFailures"], json!([]), "{reply}\n{}", invocation.output);
+    let order = store.get_order(SELLER, ORDER).await.unwrap().unwrap();
+    assert_eq!(order.fulfillment_status(), "sent");
+    let sent: serde_json::Value = reqwest::get(format!("{ses}/moto-api/data.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mine: Vec<_> = sent["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["source"].as_str().is_some_and(|s| s.contains(&sender)))
+        .collect();
+    assert_eq!(mine.len(), 1, "exactly one email from this sender: {sent}");
+    assert!(mine[0]["body"].to_string().contains("https://shop.example/downloads/"));
+    assert!(!invocation.output.contains("jordan.lee@example.com"), "no email address in logs");
+}
