@@ -53,6 +53,30 @@ async fn know_sellers(ops: &dyn OpsStore, events: &[Value]) {
 #[tokio::test]
 async fn given_an_outage_when_backfilling_then_orders_match_the_full_stream_and_a_rerun_changes_nothing(
 ) {
+    outage_then_rerun(memory_stores()).await;
+}
+
+#[tokio::test]
+async fn given_an_outage_and_dynamodb_progress_when_backfilling_then_the_same_holds() {
+    if let Some(stores) = dynamo::dynamo_stores().await {
+        outage_then_rerun(stores).await;
+    }
+}
+
+#[tokio::test]
+async fn given_an_interrupted_run_when_run_again_then_it_resumes_without_rereading_finished_pages()
+{
+    interrupted_then_resumed(memory_stores()).await;
+}
+
+#[tokio::test]
+async fn given_an_interrupted_run_and_dynamodb_progress_when_run_again_then_it_resumes() {
+    if let Some(stores) = dynamo::dynamo_stores().await {
+        interrupted_then_resumed(stores).await;
+    }
+}
+
+async fn outage_then_rerun(stores: Stores) {
     let logs = LogBuffer::default();
     let _guard = logs.capture();
     // GIVEN the webhook delivered everything created before the outage, and nothing after
@@ -64,7 +88,6 @@ async fn given_an_outage_when_backfilling_then_orders_match_the_full_stream_and_
         .cloned()
         .collect();
     assert!(before.len() > 5 && before.len() < events.len() - 5);
-    let stores = memory_stores();
     know_sellers(stores.ops.as_ref(), &events).await;
     deliver(&webhook(stores.orders.clone()), &before).await;
     let fake = FakeStripe::new(&events);
@@ -159,16 +182,13 @@ async fn given_an_outage_when_backfilling_then_orders_match_the_full_stream_and_
     assert!(log.iter().all(|r| r.param("ending_before").is_some()));
 }
 
-#[tokio::test]
-async fn given_an_interrupted_run_when_run_again_then_it_resumes_without_rereading_finished_pages()
-{
+async fn interrupted_then_resumed(stores: Stores) {
     // Every test of this binary holds its own log subscriber: tracing caches a call site's
     // interest per process, and a thread without one would make the others miss lines.
     let _guard = LogBuffer::default().capture();
     // GIVEN an empty store, and sellers known; the since is older than every event, so the
     // oldest page is found by walking back once
     let events = fixture_events();
-    let stores = memory_stores();
     know_sellers(stores.ops.as_ref(), &events).await;
     let fake = FakeStripe::new(&events);
     let base = fake.serve().await;

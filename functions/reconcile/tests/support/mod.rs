@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod dynamo;
 pub mod fake_stripe;
 
 use std::io::Write;
