@@ -5,9 +5,12 @@
 //! - [`backfill`]: each account's events since a time, oldest first, folded through the webhook's
 //!   code path, with stored per-account progress;
 //! - [`reconcile`]: re-reads open disputes, pending refunds and long-processing payments;
-//! - [`job`]: one scheduled or operator-invoked run of all of it, plus the heartbeat metric.
+//! - [`job`]: one scheduled or operator-invoked run of all of it, plus the heartbeat metric;
+//! - [`config`], [`lambda`]: the environment and the Lambda adapter.
 
 pub mod backfill;
+pub mod config;
 pub mod job;
+pub mod lambda;
 pub mod reconcile;
 pub mod stripe_api;
