@@ -1,7 +1,8 @@
 //! Adapters at the edge, each next to its own conversions:
 //!
-//! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter, local
-//!   setup, the stream reader);
+//! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter, the
+//!   operations items, local setup, the stream reader);
+//! - [`metrics`]: CloudWatch Embedded Metric Format lines;
 //! - [`mail`]: the SES v2 mailer and the outbox-folder mailer;
 //! - [`secrets`]: secrets read once at start-up;
 //! - [`telemetry`]: JSON logs.
@@ -11,6 +12,7 @@
 
 pub mod dynamodb;
 pub mod mail;
+pub mod metrics;
 pub mod secrets;
 pub mod telemetry;
 

@@ -5,12 +5,14 @@
 //! - [`apply`]: folding an event into the store with conditional writes;
 //! - [`fulfillment`]: when and how the delivery email goes out, exactly once;
 //! - [`tokens`]: signed download links;
-//! - [`ports`]: what the domain needs from a store and a mailer.
+//! - [`ports`]: what the domain needs from a store and a mailer;
+//! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat.
 
 pub mod apply;
 pub mod clock;
 pub mod fulfillment;
 pub mod memory_store;
+pub mod ops;
 pub mod order;
 pub mod ports;
 pub mod stripe;

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
+use crate::ops::{BackfillProgress, LastEvent, Mode, OpsStore};
 use crate::order::OrderRecord;
 use crate::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
@@ -39,6 +40,7 @@ pub struct MemoryStore {
     tables: Mutex<Tables>,
     subscriber: Mutex<Option<UnboundedSender<OrderChange>>>,
     unavailable: AtomicBool,
+    ops: Mutex<OpsTables>,
 }
 
 impl MemoryStore {
@@ -249,5 +251,80 @@ impl OrderStore for MemoryStore {
             .get(&key(seller_id, order_id))
             .cloned()
             .unwrap_or_default())
+    }
+}
+
+/// The operations items (sellers seen, backfill progress, heartbeats), kept apart from orders.
+#[derive(Default)]
+struct OpsTables {
+    sellers: BTreeMap<String, i64>,
+    progress: BTreeMap<String, BackfillProgress>,
+    last_events: BTreeMap<Mode, i64>,
+    writes: u64,
+}
+
+impl MemoryStore {
+    fn lock_ops(&self) -> std::sync::MutexGuard<'_, OpsTables> {
+        self.ops.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many operations writes were made (tests check the webhook's debounce).
+    pub fn ops_write_count(&self) -> u64 {
+        self.lock_ops().writes
+    }
+}
+
+#[async_trait]
+impl OpsStore for MemoryStore {
+    async fn list_sellers(&self) -> Result<Vec<String>, StoreError> {
+        self.check()?;
+        Ok(self.lock_ops().sellers.keys().cloned().collect())
+    }
+
+    async fn note_seller(&self, seller_id: &str, at: i64) -> Result<(), StoreError> {
+        self.check()?;
+        let mut ops = self.lock_ops();
+        ops.writes += 1;
+        ops.sellers.entry(seller_id.to_owned()).or_insert(at);
+        Ok(())
+    }
+
+    async fn get_backfill_progress(
+        &self,
+        account: &str,
+    ) -> Result<Option<BackfillProgress>, StoreError> {
+        self.check()?;
+        Ok(self.lock_ops().progress.get(account).cloned())
+    }
+
+    async fn put_backfill_progress(&self, progress: &BackfillProgress) -> Result<(), StoreError> {
+        self.check()?;
+        let mut ops = self.lock_ops();
+        ops.writes += 1;
+        ops.progress
+            .insert(progress.account.clone(), progress.clone());
+        Ok(())
+    }
+
+    async fn note_event_received(&self, mode: Mode, at: i64) -> Result<(), StoreError> {
+        self.check()?;
+        let mut ops = self.lock_ops();
+        ops.writes += 1;
+        let last = ops.last_events.entry(mode).or_insert(at);
+        *last = (*last).max(at);
+        Ok(())
+    }
+
+    async fn last_events(&self) -> Result<Vec<LastEvent>, StoreError> {
+        self.check()?;
+        Ok(self
+            .lock_ops()
+            .last_events
+            .iter()
+            .map(|(mode, at)| LastEvent {
+                mode: *mode,
+                at: *at,
+            })
+            .collect())
     }
 }

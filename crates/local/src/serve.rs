@@ -7,12 +7,16 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use fulfillment::{Fulfiller, FulfillmentConfig};
+use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::{setup, store::DynamoStore, stream::StreamReader};
 use leenkies_adapters::mail::outbox::OutboxMailer;
 use leenkies_domain::memory_store::MemoryStore;
+use leenkies_domain::ops::staleness::StalePolicy;
+use leenkies_domain::ops::{Mode, OpsStore};
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
-use stripe_webhook::{WebhookConfig, WebhookState};
+use stripe_webhook::health::Hs256Operator;
+use stripe_webhook::{health_router, OperatorClaim, WebhookConfig, WebhookState};
 use tokio::net::TcpListener;
 
 use crate::cli::ServerArgs;
@@ -73,24 +77,26 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
 
-    let (store, changes): (Arc<dyn OrderStore>, ChangeSource) = if args.uses_dynamodb() {
-        let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
-        setup::ensure_table(&client, &args.table)
-            .await
-            .map_err(|e| format!("cannot prepare table {}: {e}", args.table))?;
-        let streams = setup::streams_client(args.dynamodb_endpoint.as_deref()).await;
-        let reader = StreamReader::open(&client, streams, &args.table)
-            .await
-            .map_err(|e| format!("cannot read the stream of {}: {e}", args.table))?;
-        (
-            Arc::new(DynamoStore::new(client, args.table.clone())),
-            ChangeSource::Stream(Box::new(reader)),
-        )
-    } else {
-        let memory = Arc::new(MemoryStore::new());
-        let feed = memory.subscribe();
-        (memory, ChangeSource::Memory(feed))
-    };
+    let (store, ops, changes): (Arc<dyn OrderStore>, Arc<dyn OpsStore>, ChangeSource) =
+        if args.uses_dynamodb() {
+            let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
+            setup::ensure_table(&client, &args.table)
+                .await
+                .map_err(|e| format!("cannot prepare table {}: {e}", args.table))?;
+            let streams = setup::streams_client(args.dynamodb_endpoint.as_deref()).await;
+            let reader = StreamReader::open(&client, streams, &args.table)
+                .await
+                .map_err(|e| format!("cannot read the stream of {}: {e}", args.table))?;
+            (
+                Arc::new(DynamoStore::new(client.clone(), args.table.clone())),
+                Arc::new(DynamoOps::new(client, args.table.clone())),
+                ChangeSource::Stream(Box::new(reader)),
+            )
+        } else {
+            let memory = Arc::new(MemoryStore::new());
+            let feed = memory.subscribe();
+            (memory.clone(), memory, ChangeSource::Memory(feed))
+        };
 
     let download_key = DownloadKey::new(settings.download_key.clone().into_bytes());
     let mailer = Arc::new(OutboxMailer::new(args.outbox.clone()));
@@ -106,16 +112,27 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     ));
     let pump = tokio::spawn(pump::run(changes, fulfiller));
 
-    let webhook = stripe_webhook::router(WebhookState::new(
-        store.clone(),
-        WebhookConfig::new(settings.webhook_secrets.clone(), settings.livemode),
-    ));
+    let webhook = stripe_webhook::router(
+        WebhookState::new(
+            store.clone(),
+            WebhookConfig::new(settings.webhook_secrets.clone(), settings.livemode),
+        )
+        .with_ops(ops.clone()),
+    );
+    let health = health_router(
+        ops,
+        Arc::new(Hs256Operator {
+            secret: settings.jwt_secret.clone(),
+            claim: OperatorClaim::from_env(),
+        }),
+        StalePolicy::from_env(),
+        Mode::Live,
+    );
     let api = orders_api::router(orders_api::ApiState::new(
         store.clone(),
         orders_api::Auth::LocalHs256 {
             secret: settings.jwt_secret.clone(),
             seller_claim: settings.seller_claim.clone(),
-            operator_claim: settings.operator_claim.clone(),
         },
         download_key,
         settings.jwt_secret.clone().into_bytes(),
@@ -124,6 +141,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(webhook)
+        .merge(health)
         .merge(api);
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -18,7 +18,6 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     pub livemode: LiveMode,
     pub seller_claim: String,
-    pub operator_claim: String,
 }
 
 impl Settings {
@@ -44,7 +43,6 @@ impl Settings {
                 .filter(|s| !s.is_empty()),
             livemode,
             seller_claim: env_or("SELLER_ID_CLAIM", "sub").0,
-            operator_claim: env_or("OPERATOR_CLAIM", orders_api::config::DEFAULT_OPERATOR_CLAIM).0,
         })
     }
 
@@ -57,7 +55,6 @@ impl Settings {
             public_base_url: None,
             livemode: LiveMode::Any,
             seller_claim: "sub".to_owned(),
-            operator_claim: orders_api::config::DEFAULT_OPERATOR_CLAIM.to_owned(),
         }
     }
 }

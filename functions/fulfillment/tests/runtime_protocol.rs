@@ -21,7 +21,9 @@ const ORDER: &str = "pi_3QMpFn8cKdV3nWpT2DksRg19";
 
 #[tokio::test]
 async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_email_via_ses() {
-    let (Some(ddb), Some(ses)) = (dynamodb_endpoint(), ses_endpoint()) else { return };
+    let (Some(ddb), Some(ses)) = (dynamodb_endpoint(), ses_endpoint()) else {
+        return;
+    };
     // GIVEN a paid order (checkout + payment) in DynamoDB Local
     let table = unique_table("rt-ful");
     let client = setup::client(Some(&ddb)).await;
@@ -32,10 +34,13 @@ async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_ema
         "ord_1001__01__payment_intent.succeeded.json",
     ] {
         let body = shared_event(file);
-        let Interpretation::Fold(folding) = interpret(&Event::parse(&body).unwrap()).unwrap() else {
+        let Interpretation::Fold(folding) = interpret(&Event::parse(&body).unwrap()).unwrap()
+        else {
             panic!("fixture folds")
         };
-        fold(&store, &folding, RetryPolicy::default()).await.unwrap();
+        fold(&store, &folding, RetryPolicy::default())
+            .await
+            .unwrap();
     }
     let order = store.get_order(SELLER, ORDER).await.unwrap().unwrap();
     let image = serde_json::to_value(order_to_image(&order).unwrap()).unwrap();
@@ -50,13 +55,20 @@ async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_ema
     let sender = format!("orders-{}@leenkies.test", std::process::id());
     // moto needs the sender identity (the test command verifies the whole leenkies.test domain)
     let ses_client = leenkies_adapters::mail::ses_client(Some(&ses)).await;
-    let _ = ses_client.create_email_identity().email_identity("leenkies.test").send().await;
+    let _ = ses_client
+        .create_email_identity()
+        .email_identity("leenkies.test")
+        .send()
+        .await;
     // WHEN the binary handles the batch
     let env = [
         ("ORDERS_TABLE", table.clone()),
         ("SENDER_EMAIL", sender.clone()),
         ("PUBLIC_BASE_URL", "https://shop.example".to_owned()),
-        ("DOWNLOAD_SIGNING_KEY", "runtime-protocol-download-key".to_owned()),
+        (
+            "DOWNLOAD_SIGNING_KEY",
+            "runtime-protocol-download-key".to_owned(),
+        ),
         ("AWS_ENDPOINT_URL_DYNAMODB", ddb.clone()),
         ("AWS_ENDPOINT_URL_SESV2", ses.clone()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
@@ -66,12 +78,23 @@ async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_ema
     ];
     let binary = Path::new(env!("CARGO_BIN_EXE_fulfillment"));
     let invocation = invoke_once(binary, &env, batch, Duration::from_secs(30)).await;
-    println!("fulfillment exec to first reply: {:?}", invocation.exec_to_reply);
+    println!(
+        "fulfillment exec to first reply: {:?}",
+        invocation.exec_to_reply
+    );
     // THEN no record failed, the order is sent, and moto holds the email with the download link
     let Reply::Response(reply) = &invocation.reply else {
-        panic!("expected a response, got {:?}\n{}", invocation.reply, invocation.output)
+        panic!(
+            "expected a response, got {:?}\n{}",
+            invocation.reply, invocation.output
+        )
     };
-    assert_eq!(reply["batchItemFailures"], json!([]), "{reply}\n{}", invocation.output);
+    assert_eq!(
+        reply["batchItemFailures"],
+        json!([]),
+        "{reply}\n{}",
+        invocation.output
+    );
     let order = store.get_order(SELLER, ORDER).await.unwrap().unwrap();
     assert_eq!(order.fulfillment_status(), "sent");
     let sent: serde_json::Value = reqwest::get(format!("{ses}/moto-api/data.json"))
@@ -87,6 +110,11 @@ async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_ema
         .filter(|m| m["source"].as_str().is_some_and(|s| s.contains(&sender)))
         .collect();
     assert_eq!(mine.len(), 1, "exactly one email from this sender: {sent}");
-    assert!(mine[0]["body"].to_string().contains("https://shop.example/downloads/"));
-    assert!(!invocation.output.contains("jordan.lee@example.com"), "no email address in logs");
+    assert!(mine[0]["body"]
+        .to_string()
+        .contains("https://shop.example/downloads/"));
+    assert!(
+        !invocation.output.contains("jordan.lee@example.com"),
+        "no email address in logs"
+    );
 }

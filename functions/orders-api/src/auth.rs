@@ -35,14 +35,9 @@ pub enum Auth {
     LocalHs256 {
         secret: String,
         seller_claim: String,
-        /// Claim that marks an operator (for operator routes such as `/health/webhooks`).
-        operator_claim: String,
     },
     /// Trust API Gateway's JWT authorizer; read the claims from the request context.
-    LambdaAuthorizer {
-        seller_claim: String,
-        operator_claim: String,
-    },
+    LambdaAuthorizer { seller_claim: String },
 }
 
 impl std::fmt::Debug for Auth {

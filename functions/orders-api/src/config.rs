@@ -6,7 +6,6 @@
 //! | `DOWNLOAD_SIGNING_KEY` | the key itself, when no ARN is given | required otherwise |
 //! | `CURSOR_SIGNING_KEY` | key for list cursors | derived from the download key |
 //! | `SELLER_ID_CLAIM` | JWT claim naming the seller | `sub` |
-//! | `OPERATOR_CLAIM` | JWT claim marking an operator | `leenkies_operator` |
 //! | `PRODUCT_FILES_BUCKET` | S3 bucket of product files (`<seller>/<product>`) | local placeholder |
 //! | `DOWNLOAD_URL_EXPIRES_SECS` | lifetime of presigned download URLs | `300` |
 
@@ -21,7 +20,6 @@ use sha2::Sha256;
 use crate::auth::{Auth, DEFAULT_SELLER_CLAIM};
 use crate::state::{ApiState, ProductFiles};
 
-pub const DEFAULT_OPERATOR_CLAIM: &str = "leenkies_operator";
 const DEFAULT_URL_EXPIRES_SECS: u64 = 300;
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +75,6 @@ pub async fn state_from_env(
         .unwrap_or_else(|| derive_cursor_key(&key));
     let auth = Auth::LambdaAuthorizer {
         seller_claim: env("SELLER_ID_CLAIM").unwrap_or_else(|| DEFAULT_SELLER_CLAIM.into()),
-        operator_claim: env("OPERATOR_CLAIM").unwrap_or_else(|| DEFAULT_OPERATOR_CLAIM.into()),
     };
     let products = match env("PRODUCT_FILES_BUCKET") {
         Some(bucket) => ProductFiles::S3 {

@@ -3,16 +3,31 @@
 
 use std::sync::Arc;
 
+use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::telemetry;
+use leenkies_domain::ops::staleness::StalePolicy;
+use leenkies_domain::ops::Mode;
 use orders_api::{config, router};
+use stripe_webhook::health::AuthorizerOperator;
+use stripe_webhook::{health_router, OperatorClaim};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init_json_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table = std::env::var("ORDERS_TABLE").map_err(|_| "ORDERS_TABLE is not set")?;
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table));
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     let state = config::state_from_env(&sdk, store).await?;
-    lambda_http::run(router(state)).await
+    // The operator route rides on this API (same JWT authorizer, operator claim required).
+    let health = health_router(
+        Arc::new(DynamoOps::new(client, table)),
+        Arc::new(AuthorizerOperator {
+            claim: OperatorClaim::from_env(),
+        }),
+        StalePolicy::from_env(),
+        Mode::Live,
+    );
+    lambda_http::run(router(state).merge(health)).await
 }

@@ -123,7 +123,6 @@ async fn given_a_configured_seller_claim_when_token_has_it_then_that_claim_decid
     state.auth = Auth::LocalHs256 {
         secret: JWT_SECRET.into(),
         seller_claim: "acct".into(),
-        operator_claim: "op".into(),
     };
     let app = router(state);
     // WHEN the token names seller A in `acct` (and something else in `sub`)
@@ -190,7 +189,6 @@ async fn given_lambda_authorizer_when_claims_in_request_context_then_seller_from
     let mut state = state(store);
     state.auth = Auth::LambdaAuthorizer {
         seller_claim: "sub".into(),
-        operator_claim: "op".into(),
     };
     let app = router(state);
     let context: aws_lambda_events::apigw::ApiGatewayV2httpRequestContext =

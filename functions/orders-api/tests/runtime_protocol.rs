@@ -44,7 +44,10 @@ fn request(path: &str, seller: &str) -> serde_json::Value {
 async fn run(table: &str, endpoint: &str, event: serde_json::Value) -> serde_json::Value {
     let env = [
         ("ORDERS_TABLE", table.to_owned()),
-        ("DOWNLOAD_SIGNING_KEY", "runtime-protocol-download-key".to_owned()),
+        (
+            "DOWNLOAD_SIGNING_KEY",
+            "runtime-protocol-download-key".to_owned(),
+        ),
         ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.to_owned()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
@@ -53,7 +56,10 @@ async fn run(table: &str, endpoint: &str, event: serde_json::Value) -> serde_jso
     ];
     let binary = Path::new(env!("CARGO_BIN_EXE_orders-api"));
     let invocation = invoke_once(binary, &env, event, Duration::from_secs(30)).await;
-    println!("orders-api exec to first reply: {:?}", invocation.exec_to_reply);
+    println!(
+        "orders-api exec to first reply: {:?}",
+        invocation.exec_to_reply
+    );
     match invocation.reply {
         Reply::Response(reply) => reply,
         other => panic!("expected a response, got {other:?}\n{}", invocation.output),
@@ -61,8 +67,11 @@ async fn run(table: &str, endpoint: &str, event: serde_json::Value) -> serde_jso
 }
 
 #[tokio::test]
-async fn given_authorizer_claims_when_the_binary_runs_then_the_seller_reads_its_order_and_no_other() {
-    let Some(endpoint) = dynamodb_endpoint() else { return };
+async fn given_authorizer_claims_when_the_binary_runs_then_the_seller_reads_its_order_and_no_other()
+{
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
     // GIVEN seller A's paid order in DynamoDB Local
     let table = unique_table("rt-api");
     let client = setup::client(Some(&endpoint)).await;
@@ -72,15 +81,27 @@ async fn given_authorizer_claims_when_the_binary_runs_then_the_seller_reads_its_
     let Interpretation::Fold(folding) = interpret(&Event::parse(&body).unwrap()).unwrap() else {
         panic!("fixture folds")
     };
-    fold(&store, &folding, RetryPolicy::default()).await.unwrap();
+    fold(&store, &folding, RetryPolicy::default())
+        .await
+        .unwrap();
     // WHEN the binary gets a request whose verified claims name seller A
-    let reply = run(&table, &endpoint, request(&format!("/orders/{ORDER}"), SELLER)).await;
+    let reply = run(
+        &table,
+        &endpoint,
+        request(&format!("/orders/{ORDER}"), SELLER),
+    )
+    .await;
     // THEN 200 with the order
     assert_eq!(reply["statusCode"], 200, "{reply}");
     let order: serde_json::Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
     assert_eq!(order["order_id"], ORDER);
     assert_eq!(order["payment_status"], "succeeded");
     // AND another seller's claims get a 404
-    let reply = run(&table, &endpoint, request(&format!("/orders/{ORDER}"), "acct_other")).await;
+    let reply = run(
+        &table,
+        &endpoint,
+        request(&format!("/orders/{ORDER}"), "acct_other"),
+    )
+    .await;
     assert_eq!(reply["statusCode"], 404, "{reply}");
 }

@@ -10,10 +10,13 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use leenkies_adapters::metrics::{self, Metrics};
 use leenkies_domain::apply::{fold, RetryPolicy};
 use leenkies_domain::clock::now_secs;
+use leenkies_domain::ops::heartbeat::Heartbeat;
+use leenkies_domain::ops::{Mode, OpsStore};
 use leenkies_domain::order::from_event::{interpret, Interpretation};
-use leenkies_domain::ports::OrderStore;
+use leenkies_domain::ports::{OrderStore, StoreError};
 use leenkies_domain::stripe::event::Event;
 use leenkies_domain::stripe::signature;
 
@@ -28,6 +31,10 @@ pub struct WebhookState {
     pub retry: RetryPolicy,
     /// The clock, injectable so tests can check the replay window.
     pub clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// EMF metrics (stdout by default, which is where Lambda wants them).
+    pub metrics: Metrics,
+    /// Records sellers seen and the last delivery per mode, debounced; none: not recorded.
+    pub heartbeat: Option<Heartbeat>,
     newer_version_logged: Arc<AtomicBool>,
 }
 
@@ -38,8 +45,22 @@ impl WebhookState {
             config,
             retry: RetryPolicy::default(),
             clock: Arc::new(now_secs),
+            metrics: Metrics::stdout("stripe-webhook"),
+            heartbeat: None,
             newer_version_logged: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Records every seller seen and each mode's last delivery in `ops` (debounced, at most one
+    /// write per key a minute), for the backfill's seller list and the staleness alarm.
+    pub fn with_ops(mut self, ops: Arc<dyn OpsStore>) -> Self {
+        self.heartbeat = Some(Heartbeat::new(ops));
+        self
     }
 
     pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
@@ -77,6 +98,15 @@ async fn receive(State(state): State<WebhookState>, request: Request) -> Respons
         Err(e) => (e.code(), None),
     };
     let duration_us = started.elapsed().as_micros() as u64;
+    record_metrics(&state.metrics, &seen, &result);
+    if let (Some(heartbeat), Some(account), Some(livemode)) =
+        (&state.heartbeat, &seen.account, seen.livemode)
+    {
+        // Only a validly signed, readable event gets here: Stripe is reaching us.
+        heartbeat
+            .beat(account, Mode::of(livemode), (state.clock)())
+            .await;
+    }
     match &result {
         Err(WebhookError::Store(e)) => tracing::error!(
             event_id = seen.event_id, event_type = seen.event_type, account = seen.account,
@@ -97,6 +127,28 @@ async fn receive(State(state): State<WebhookState>, request: Request) -> Respons
     match result {
         Ok(ack) => ack.into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+/// One metric line per delivery: its type and outcome; plus signature failures and fold
+/// contention on their own, for the alarms.
+fn record_metrics(metrics: &Metrics, seen: &Seen, result: &Result<Ack, WebhookError>) {
+    let outcome = match result {
+        Ok(ack) => ack.reason.unwrap_or(ack.outcome),
+        Err(e) => e.code(),
+    };
+    let event_type = seen.event_type.as_deref().unwrap_or("unknown");
+    metrics.count(
+        metrics::WEBHOOK_EVENTS,
+        &[("EventType", event_type), ("Outcome", outcome)],
+        1,
+    );
+    match result {
+        Err(WebhookError::Signature(_)) => metrics.count(metrics::SIGNATURE_FAILURES, &[], 1),
+        Err(WebhookError::Store(StoreError::Contention | StoreError::Conflict)) => {
+            metrics.count(metrics::FOLD_CONFLICTS, &[], 1)
+        }
+        _ => {}
     }
 }
 

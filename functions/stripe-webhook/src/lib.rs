@@ -4,12 +4,16 @@
 //! source (signature over the raw bytes), parse the envelope, check the mode, interpret the event
 //! into facts, fold the facts into the order. Each step's failure maps to one answer
 //! ([`response`]): `400` for anything the sender got wrong, `413` for an oversized body, `5xx`
-//! only when a dependency failed so that Stripe retries, `200` otherwise.
+//! only when a dependency failed so that Stripe retries, `200` otherwise. Every delivery also
+//! leaves one JSON log line and one EMF metric line, and (debounced) the seller and the mode's
+//! "last event received" for operators ([`health`]: `GET /health/webhooks`).
 
 pub mod config;
 pub mod handler;
+pub mod health;
 pub mod response;
 
 pub use config::{LiveMode, WebhookConfig};
 pub use handler::{ingest_event, router, WebhookState};
+pub use health::{health_router, OperatorAuth, OperatorClaim};
 pub use response::{Ack, WebhookError};

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::store::DynamoStore;
 use leenkies_adapters::{secrets, telemetry};
 use leenkies_domain::stripe::signature::SigningSecrets;
@@ -17,12 +18,15 @@ async fn main() -> Result<(), lambda_http::Error> {
     let signing = secrets::from_env_or_secrets_manager(&aws, "STRIPE_WEBHOOK_SECRET").await?;
     let mode = std::env::var("STRIPE_LIVEMODE").unwrap_or_else(|_| "live".into());
     let mode = LiveMode::parse(&mode).ok_or("STRIPE_LIVEMODE must be live, test or any")?;
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table));
+    let client = aws_sdk_dynamodb::Client::new(&aws);
+    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    // Sellers seen and the last event per mode, for the backfill and the operator route.
+    let ops = Arc::new(DynamoOps::new(client, table));
     let config = WebhookConfig::new(SigningSecrets::new(signing), mode);
     tracing::info!(
         secrets = config.secrets.len(),
         ?mode,
         "stripe-webhook ready"
     );
-    lambda_http::run(router(WebhookState::new(store, config))).await
+    lambda_http::run(router(WebhookState::new(store, config).with_ops(ops))).await
 }

@@ -40,7 +40,6 @@ pub fn local_auth() -> Auth {
     Auth::LocalHs256 {
         secret: JWT_SECRET.into(),
         seller_claim: "sub".into(),
-        operator_claim: "leenkies_operator".into(),
     }
 }
 

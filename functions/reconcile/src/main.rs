@@ -1,0 +1,45 @@
+//! `reconcile`: the scheduled recovery Lambda (backfill, reconcile, heartbeat metric).
+
+use std::sync::Arc;
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use leenkies_adapters::dynamodb::ops::DynamoOps;
+use leenkies_adapters::dynamodb::DynamoStore;
+use leenkies_adapters::metrics::Metrics;
+use leenkies_domain::stripe::signature::SigningSecrets;
+use reconcile::job::Job;
+use serde_json::Value;
+use stripe_webhook::{LiveMode, WebhookConfig, WebhookState};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    leenkies_adapters::telemetry::init_json_logging();
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let table = std::env::var("ORDERS_TABLE").unwrap_or_else(|_| "leenkies-orders".into());
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    let ops = Arc::new(DynamoOps::new(client, table));
+    let metrics = Metrics::stdout("reconcile");
+    let mode = std::env::var("STRIPE_LIVEMODE")
+        .ok()
+        .and_then(|m| LiveMode::parse(&m))
+        .unwrap_or(LiveMode::Any);
+    // The backfill never checks signatures (events come from Stripe's API over TLS).
+    let webhook = WebhookState::new(
+        store.clone(),
+        WebhookConfig::new(SigningSecrets::new(Vec::new()), mode),
+    );
+    let job = Job {
+        api: reconcile::config::stripe_api(&sdk, metrics.clone()).await?,
+        webhook,
+        store,
+        ops,
+        metrics,
+        config: reconcile::config::job_config(),
+    };
+    let job = &job;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        reconcile::lambda::handle(job, event).await
+    }))
+    .await
+}

@@ -1,0 +1,177 @@
+//! Shared by the recovery tests: the fixture events, the fake Stripe, stores, and log capture.
+
+#![allow(dead_code)] // each test file uses its own part
+
+pub mod dynamo;
+pub mod fake_stripe;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use leenkies_adapters::metrics::{Captured, Metrics};
+use leenkies_domain::memory_store::MemoryStore;
+use leenkies_domain::ops::OpsStore;
+use leenkies_domain::order::OrderRecord;
+use leenkies_domain::ports::{OrderFilter, OrderQuery, OrderStore};
+use leenkies_domain::stripe::signature::SigningSecrets;
+use reconcile::stripe_api::{ApiRetry, StripeApi};
+use serde_json::Value;
+use stripe_webhook::{ingest_event, LiveMode, WebhookConfig, WebhookState};
+
+/// The shared fixture events: `$LEENKIES_SHARED`, else `shared/` beside the repository, else the
+/// repository's own copy under `tests/fixtures`.
+fn fixtures_dir() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shared = std::env::var("LEENKIES_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root.join("../shared"));
+    [
+        shared.join("fixtures/stripe/events"),
+        root.join("tests/fixtures/stripe/events"),
+    ]
+    .into_iter()
+    .find(|d| d.is_dir())
+    .expect("the Stripe fixture events (shared/fixtures/stripe/events)")
+}
+
+/// Every fixture event, in file order (the order the webhook would see).
+pub fn fixture_events() -> Vec<Value> {
+    let dir = fixtures_dir();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("fixtures at {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+        .collect()
+}
+
+pub fn accounts(events: &[Value]) -> Vec<String> {
+    let mut a: Vec<String> = events
+        .iter()
+        .filter_map(|e| e["account"].as_str().map(str::to_owned))
+        .collect();
+    a.sort();
+    a.dedup();
+    a
+}
+
+/// The stores one test runs against: orders and operations items.
+#[derive(Clone)]
+pub struct Stores {
+    pub orders: Arc<dyn OrderStore>,
+    pub ops: Arc<dyn OpsStore>,
+}
+
+pub fn memory_stores() -> Stores {
+    let store = Arc::new(MemoryStore::new());
+    Stores {
+        orders: store.clone(),
+        ops: store,
+    }
+}
+
+pub fn webhook(orders: Arc<dyn OrderStore>) -> WebhookState {
+    WebhookState::new(
+        orders,
+        WebhookConfig::new(
+            SigningSecrets::new(vec!["whsec_unused".to_owned()]),
+            LiveMode::Any,
+        ),
+    )
+}
+
+/// Delivers events as the webhook would (after the signature).
+pub async fn deliver(state: &WebhookState, events: &[Value]) {
+    for e in events {
+        ingest_event(state, &serde_json::to_vec(e).unwrap())
+            .await
+            .expect("delivery");
+    }
+}
+
+pub fn api(base: &str, metrics: Metrics) -> StripeApi {
+    StripeApi::new(fake_stripe::API_KEY, base, metrics)
+        .unwrap()
+        .with_retry(ApiRetry {
+            max_attempts: 4,
+            base_delay: std::time::Duration::from_millis(5),
+            max_delay: std::time::Duration::from_millis(20),
+        })
+}
+
+/// Every order of every account, sorted, without versions (which count writes, not state).
+pub async fn all_orders(store: &dyn OrderStore, accounts: &[String]) -> Vec<OrderRecord> {
+    let mut out = Vec::new();
+    for a in accounts {
+        let page = store
+            .list_orders(
+                a,
+                &OrderQuery {
+                    filter: OrderFilter::All,
+                    from: None,
+                    to: None,
+                    limit: 1000,
+                    after: None,
+                },
+            )
+            .await
+            .unwrap();
+        out.extend(page.orders);
+    }
+    out.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+    out
+}
+
+pub fn without_versions(mut orders: Vec<OrderRecord>) -> Vec<OrderRecord> {
+    for o in &mut orders {
+        o.version = 0;
+    }
+    orders
+}
+
+/// JSON log lines written while a guard is held (this thread's subscriber).
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    pub fn lines(&self) -> Vec<Value> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    pub fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let buffer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_current_span(false)
+            .with_writer(move || buffer.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+}
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn capture_metrics() -> (Metrics, Captured) {
+    Metrics::capture("reconcile")
+}

@@ -1,0 +1,260 @@
+//! `GET /health/webhooks`: when each mode last received a validly signed Stripe delivery, and
+//! whether that is alarming now. For operators, not sellers: the same JWT as the dashboard, but it
+//! must carry the operator claim (`OPERATOR_CLAIM`, default `role=operator`).
+//!
+//! ```json
+//! {"live": {"last_event_at": "2026-05-08T08:00:00Z", "age_seconds": 42},
+//!  "test": {"last_event_at": null, "age_seconds": null},
+//!  "watched": "live", "stale": false}
+//! ```
+//!
+//! `stale` follows [`StalePolicy`]: only during business hours, the watched mode's last event is
+//! older than allowed. The scheduled reconcile job publishes the same judgement as a metric, which
+//! `template.yaml` alarms on.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use lambda_http::request::RequestContext;
+use leenkies_domain::clock::{now_secs, rfc3339};
+use leenkies_domain::ops::staleness::StalePolicy;
+use leenkies_domain::ops::{Mode, OpsStore};
+use serde_json::{json, Map, Value};
+
+/// Why an operator request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// No token, or one that does not verify: `401`.
+    Unauthenticated,
+    /// A valid token without the operator claim (a seller's): `403`.
+    NotOperator,
+}
+
+/// Decides whether a request comes from an operator. The orders API has its own `Auth`; it can
+/// implement this trait (or use the two implementations below) when it mounts the route.
+pub trait OperatorAuth: Send + Sync {
+    fn check(&self, parts: &Parts) -> Result<(), Denied>;
+}
+
+/// The claim that marks an operator: `name=value` (`role=operator` by default). A claim holding a
+/// list (JSON array, or API Gateway's `[a b]` rendering of one) matches when it contains `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorClaim {
+    pub name: String,
+    pub value: String,
+}
+
+impl Default for OperatorClaim {
+    fn default() -> Self {
+        Self {
+            name: "role".into(),
+            value: "operator".into(),
+        }
+    }
+}
+
+impl OperatorClaim {
+    /// Parses `name=value`; `None` for anything else.
+    pub fn parse(spec: &str) -> Option<Self> {
+        let (name, value) = spec.split_once('=')?;
+        let (name, value) = (name.trim(), value.trim());
+        (!name.is_empty() && !value.is_empty()).then(|| Self {
+            name: name.into(),
+            value: value.into(),
+        })
+    }
+
+    /// `OPERATOR_CLAIM`, or the default.
+    pub fn from_env() -> Self {
+        match std::env::var("OPERATOR_CLAIM") {
+            Ok(spec) if !spec.trim().is_empty() => Self::parse(&spec).unwrap_or_else(|| {
+                tracing::warn!(value = %spec, "OPERATOR_CLAIM is not name=value; using role=operator");
+                Self::default()
+            }),
+            _ => Self::default(),
+        }
+    }
+
+    pub fn matches(&self, claims: &Map<String, Value>) -> bool {
+        match claims.get(&self.name) {
+            Some(Value::String(s)) => {
+                s == &self.value
+                    || s.trim_matches(|c| c == '[' || c == ']')
+                        .split([' ', ','])
+                        .any(|part| part == self.value)
+            }
+            Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(&self.value)),
+            Some(Value::Bool(true)) => self.value == "true",
+            _ => false,
+        }
+    }
+}
+
+/// One machine: verifies HS256 bearer tokens with `LEENKIES_JWT_SECRET`, as the dashboard does.
+pub struct Hs256Operator {
+    pub secret: String,
+    pub claim: OperatorClaim,
+}
+
+impl OperatorAuth for Hs256Operator {
+    fn check(&self, parts: &Parts) -> Result<(), Denied> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or(Denied::Unauthenticated)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_aud = false;
+        validation.leeway = 30;
+        let claims = decode::<Map<String, Value>>(
+            token,
+            &DecodingKey::from_secret(self.secret.as_bytes()),
+            &validation,
+        )
+        .map_err(|e| {
+            tracing::info!(reason = ?e.kind(), "operator token refused");
+            Denied::Unauthenticated
+        })?
+        .claims;
+        self.claim
+            .matches(&claims)
+            .then_some(())
+            .ok_or(Denied::NotOperator)
+    }
+}
+
+/// AWS: API Gateway's JWT authorizer verified the token; its claims are in the request context.
+pub struct AuthorizerOperator {
+    pub claim: OperatorClaim,
+}
+
+impl OperatorAuth for AuthorizerOperator {
+    fn check(&self, parts: &Parts) -> Result<(), Denied> {
+        let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>()
+        else {
+            return Err(Denied::Unauthenticated);
+        };
+        let claims: Map<String, Value> = ctx
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .map(|jwt| {
+                jwt.claims
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect()
+            })
+            .ok_or(Denied::Unauthenticated)?;
+        self.claim
+            .matches(&claims)
+            .then_some(())
+            .ok_or(Denied::NotOperator)
+    }
+}
+
+#[derive(Clone)]
+struct HealthState {
+    ops: Arc<dyn OpsStore>,
+    auth: Arc<dyn OperatorAuth>,
+    policy: StalePolicy,
+    watched: Mode,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+/// The route, ready to merge into the orders API's router (and `leenkies-local`'s).
+pub fn health_router(
+    ops: Arc<dyn OpsStore>,
+    auth: Arc<dyn OperatorAuth>,
+    policy: StalePolicy,
+    watched: Mode,
+) -> Router {
+    health_router_with_clock(ops, auth, policy, watched, Arc::new(now_secs))
+}
+
+/// As [`health_router`], with an injected clock (tests).
+pub fn health_router_with_clock(
+    ops: Arc<dyn OpsStore>,
+    auth: Arc<dyn OperatorAuth>,
+    policy: StalePolicy,
+    watched: Mode,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+) -> Router {
+    Router::new()
+        .route("/health/webhooks", get(webhook_health))
+        .with_state(HealthState {
+            ops,
+            auth,
+            policy,
+            watched,
+            clock,
+        })
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+async fn webhook_health(State(state): State<HealthState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    match state.auth.check(&parts) {
+        Ok(()) => {}
+        Err(Denied::Unauthenticated) => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid bearer token is required",
+            )
+        }
+        Err(Denied::NotOperator) => {
+            return error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this route is for operators",
+            )
+        }
+    }
+    let last = match state.ops.last_events().await {
+        Ok(last) => last,
+        Err(e) => {
+            tracing::error!(error = %e, "health: last events unreadable");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "a dependency is unavailable; retry later",
+            );
+        }
+    };
+    let now = (state.clock)();
+    let at = |mode: Mode| last.iter().find(|l| l.mode == mode).map(|l| l.at);
+    let describe = |mode: Mode| match at(mode) {
+        Some(t) => json!({"last_event_at": rfc3339(t), "age_seconds": (now - t).max(0)}),
+        None => json!({"last_event_at": null, "age_seconds": null}),
+    };
+    let stale = state.policy.is_stale(at(state.watched), now);
+    tracing::info!(
+        route = "/health/webhooks",
+        stale,
+        watched = state.watched.as_str(),
+        "operator health read"
+    );
+    Json(json!({
+        "live": describe(Mode::Live),
+        "test": describe(Mode::Test),
+        "watched": state.watched.as_str(),
+        "stale": stale,
+    }))
+    .into_response()
+}

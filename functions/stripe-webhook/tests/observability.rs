@@ -1,0 +1,193 @@
+//! What operators see of the webhook: one EMF metric line per delivery (type and outcome,
+//! signature failures), the debounced "last event received" per mode and the sellers seen, and
+//! `GET /health/webhooks` behind the operator claim.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use jsonwebtoken::{encode, EncodingKey, Header};
+use leenkies_adapters::metrics::{self, Metrics};
+use leenkies_domain::memory_store::MemoryStore;
+use leenkies_domain::ops::staleness::StalePolicy;
+use leenkies_domain::ops::{Mode, OpsStore};
+use leenkies_domain::stripe::signature::{sign, SigningSecrets};
+use serde_json::{json, Value};
+use stripe_webhook::health::{health_router_with_clock, Hs256Operator, OperatorClaim};
+use stripe_webhook::{router, LiveMode, WebhookConfig, WebhookState};
+use tower::ServiceExt;
+
+const SECRET: &str = "whsec_test_observability";
+const JWT_SECRET: &str = "jwt-test-secret";
+// Friday 2026-05-08 12:00 UTC: business hours.
+const NOW: i64 = 1_778_241_600;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/stripe/events");
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, Value) {
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn delivery(body: Vec<u8>, signature: &str) -> Request<Body> {
+    Request::post("/webhooks/stripe")
+        .header("stripe-signature", signature)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn token(claims: Value) -> String {
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn given_deliveries_when_received_then_metrics_heartbeat_and_sellers_are_recorded() {
+    // GIVEN a webhook with captured metrics and the embedded store as its ops store
+    let store = Arc::new(MemoryStore::new());
+    let (metrics, captured) = Metrics::capture("stripe-webhook");
+    let config = WebhookConfig::new(SigningSecrets::from_csv(SECRET), LiveMode::Any);
+    let app = router(
+        WebhookState::new(store.clone(), config)
+            .with_clock(|| NOW)
+            .with_metrics(metrics)
+            .with_ops(store.clone()),
+    );
+    let body = fixture("ord_1001__01__payment_intent.succeeded.json");
+
+    // WHEN it is delivered twice, then once with a wrong signature
+    for _ in 0..2 {
+        let (status, _) = call(&app, delivery(body.clone(), &sign(SECRET, NOW, &body))).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _) = call(
+        &app,
+        delivery(body.clone(), &sign("whsec_wrong", NOW, &body)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // THEN the metrics count each outcome by type, and the signature failure
+    let dims = |outcome| {
+        [
+            ("EventType", "payment_intent.succeeded"),
+            ("Outcome", outcome),
+        ]
+    };
+    assert_eq!(captured.sum(metrics::WEBHOOK_EVENTS, &dims("applied")), 1.0);
+    assert_eq!(
+        captured.sum(metrics::WEBHOOK_EVENTS, &dims("duplicate")),
+        1.0
+    );
+    assert_eq!(
+        captured.sum(
+            metrics::WEBHOOK_EVENTS,
+            &[("EventType", "unknown"), ("Outcome", "invalid_signature")]
+        ),
+        1.0
+    );
+    assert_eq!(captured.sum(metrics::SIGNATURE_FAILURES, &[]), 1.0);
+    assert_eq!(captured.lines().len(), 4);
+    // AND the live heartbeat and the seller were written once (debounced), not per delivery
+    let last = store.last_events().await.unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!((last[0].mode, last[0].at), (Mode::Live, NOW));
+    assert_eq!(
+        store.list_sellers().await.unwrap(),
+        vec!["acct_1QHx4R8cKdV3nWpT"]
+    );
+    assert_eq!(store.ops_write_count(), 2);
+}
+
+#[tokio::test]
+async fn given_an_operator_token_when_reading_health_then_ages_and_staleness_are_answered() {
+    // GIVEN live events last heard three hours ago, test events a minute ago
+    let store = Arc::new(MemoryStore::new());
+    store
+        .note_event_received(Mode::Live, NOW - 3 * 3600)
+        .await
+        .unwrap();
+    store
+        .note_event_received(Mode::Test, NOW - 60)
+        .await
+        .unwrap();
+    let auth = Arc::new(Hs256Operator {
+        secret: JWT_SECRET.into(),
+        claim: OperatorClaim::default(),
+    });
+    let app = health_router_with_clock(
+        store.clone(),
+        auth,
+        StalePolicy::default(),
+        Mode::Live,
+        Arc::new(|| NOW),
+    );
+    let get = |bearer: Option<String>| {
+        let mut req = Request::get("/health/webhooks");
+        if let Some(t) = bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    let exp = NOW + 3600 * 24 * 365 * 10;
+
+    // WHEN an operator asks
+    let (status, body) = call(
+        &app,
+        get(Some(token(
+            json!({"sub": "ops", "role": "operator", "exp": exp}),
+        ))),
+    )
+    .await;
+
+    // THEN each mode's last event and age, and stale (live is silent during business hours)
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["live"]["age_seconds"], 3 * 3600);
+    assert_eq!(body["live"]["last_event_at"], "2026-05-08T09:00:00Z");
+    assert_eq!(body["test"]["age_seconds"], 60);
+    assert_eq!(body["stale"], true);
+
+    // AND a seller's token is forbidden, no token is unauthorized
+    let (status, _) = call(
+        &app,
+        get(Some(token(
+            json!({"sub": "acct_1QHx4R8cKdV3nWpT", "exp": exp}),
+        ))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&app, get(None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(
+        &app,
+        get(Some(token(json!({"role": "operator", "exp": 1})))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "an expired token");
+}
+
+#[test]
+fn given_claim_shapes_when_matched_then_lists_and_strings_both_work() {
+    let claim = OperatorClaim::parse("groups=operator").unwrap();
+    let claims = |v: Value| v.as_object().unwrap().clone();
+    assert!(claim.matches(&claims(json!({"groups": ["seller", "operator"]}))));
+    assert!(claim.matches(&claims(json!({"groups": "[seller operator]"}))));
+    assert!(!claim.matches(&claims(json!({"groups": "operators"}))));
+    assert!(!claim.matches(&claims(json!({"role": "operator"}))));
+    assert_eq!(OperatorClaim::parse("nonsense"), None);
+}
