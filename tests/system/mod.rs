@@ -58,7 +58,11 @@ impl System {
         Self {
             running,
             outbox,
-            http: reqwest::Client::new(),
+            // A hung server fails the test (status 0) instead of hanging it.
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap(),
         }
     }
 

@@ -17,7 +17,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let signing = secrets::from_env_or_secrets_manager(&aws, "STRIPE_WEBHOOK_SECRET").await?;
     let mode = std::env::var("STRIPE_LIVEMODE").unwrap_or_else(|_| "live".into());
     let mode = LiveMode::parse(&mode).ok_or("STRIPE_LIVEMODE must be live, test or any")?;
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table));
+    let store = Arc::new(DynamoStore::new(
+        leenkies_adapters::dynamodb::store_client(&aws),
+        table,
+    ));
     let config = WebhookConfig::new(SigningSecrets::new(signing), mode);
     tracing::info!(
         secrets = config.secrets.len(),
