@@ -93,14 +93,10 @@ pub async fn client(endpoint: Option<&str>) -> Client {
     store_client(&sdk_config(endpoint).await)
 }
 
-/// A DynamoDB Streams client on the same endpoint and credentials, timeouts and retries; see
-/// [`sdk_config`].
+/// A DynamoDB Streams client on the same endpoint and credentials; see [`sdk_config`]. No
+/// request path waits on it (the pump has its own back-off), so it keeps the SDK's defaults.
 pub async fn streams_client(endpoint: Option<&str>) -> aws_sdk_dynamodbstreams::Client {
-    let config = aws_sdk_dynamodbstreams::config::Builder::from(&sdk_config(endpoint).await)
-        .timeout_config(timeouts())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-        .build();
-    aws_sdk_dynamodbstreams::Client::from_conf(config)
+    aws_sdk_dynamodbstreams::Client::new(&sdk_config(endpoint).await)
 }
 
 /// Creates the orders table as `table` defines it (on-demand, four GSIs projecting everything,
