@@ -204,6 +204,12 @@ async fn play(dir: &Path, config: &Value, scenario: &Value, dynamodb: Option<&st
         } else {
             config["wrong_secret"].as_str().unwrap()
         };
+        // As the shared replay tool does (`--settle 0.3`): Stripe's events about one payment come
+        // seconds to days apart, so fulfillment settles between them. Without it the outcome of
+        // "paid, then refunded" (one email or none) depends on how fast the store answers.
+        if step > 1 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         let status = sys.deliver(body, key).await;
         // Stripe's events about one payment come seconds to days apart: let fulfillment settle,
         // as the shared replay tool does (a refund landing before the stream record is handled

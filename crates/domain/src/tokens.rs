@@ -28,17 +28,36 @@ pub enum TokenError {
     BadSignature,
 }
 
-/// The key that signs download links (`DOWNLOAD_SIGNING_KEY`).
+/// The key that signs download links (`DOWNLOAD_SIGNING_KEY`), and the previous keys that still
+/// verify while a rotation is under way (links already emailed keep working; only the current
+/// key signs).
 #[derive(Clone)]
-pub struct DownloadKey(Vec<u8>);
+pub struct DownloadKey {
+    current: Vec<u8>,
+    previous: Vec<Vec<u8>>,
+}
 
 impl DownloadKey {
     pub fn new(key: impl Into<Vec<u8>>) -> Self {
-        Self(key.into())
+        Self {
+            current: key.into(),
+            previous: Vec::new(),
+        }
+    }
+
+    /// The first key signs and verifies; the others (a rotation's `previous`) only verify.
+    /// `None` when there is no key at all.
+    pub fn rotating(keys: impl IntoIterator<Item = Vec<u8>>) -> Option<Self> {
+        let mut keys = keys.into_iter();
+        let current = keys.next()?;
+        Some(Self {
+            current,
+            previous: keys.collect(),
+        })
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC accepts any key length")
+        mac_with(&self.current)
     }
 
     pub fn sign(&self, claims: &DownloadClaims) -> String {
@@ -64,10 +83,18 @@ impl DownloadKey {
         let sig = URL_SAFE_NO_PAD
             .decode(sig)
             .map_err(|_| TokenError::Malformed)?;
-        let mut mac = self.mac();
-        mac.update(encoded.as_bytes());
-        mac.verify_slice(&sig)
-            .map_err(|_| TokenError::BadSignature)?;
+        // Every key is tried (constant time each), so which one matched is not observable.
+        let matched =
+            std::iter::once(&self.current)
+                .chain(&self.previous)
+                .fold(false, |matched, key| {
+                    let mut mac = mac_with(key);
+                    mac.update(encoded.as_bytes());
+                    mac.verify_slice(&sig).is_ok() | matched
+                });
+        if !matched {
+            return Err(TokenError::BadSignature);
+        }
         let body = URL_SAFE_NO_PAD
             .decode(encoded)
             .map_err(|_| TokenError::Malformed)?;
@@ -82,6 +109,10 @@ impl DownloadKey {
             product_id,
         })
     }
+}
+
+fn mac_with(key: &[u8]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length")
 }
 
 impl std::fmt::Debug for DownloadKey {
@@ -125,6 +156,25 @@ mod tests {
             key.verify(&DownloadKey::new("k2").sign(&claims())),
             Err(TokenError::BadSignature)
         );
+    }
+
+    #[test]
+    fn given_a_rotation_when_an_old_link_is_verified_then_it_still_opens_and_new_links_use_the_new_key(
+    ) {
+        // GIVEN a link emailed before the rotation, and the rotated key set {new, old}
+        let old_link = DownloadKey::new("old").sign(&claims());
+        let rotated = DownloadKey::rotating([b"new".to_vec(), b"old".to_vec()]).expect("two keys");
+        // THEN the old link still verifies, new links are signed with the new key only
+        assert_eq!(rotated.verify(&old_link), Ok(claims()));
+        let new_link = rotated.sign(&claims());
+        assert_eq!(DownloadKey::new("new").verify(&new_link), Ok(claims()));
+        assert!(DownloadKey::new("old").verify(&new_link).is_err());
+        // AND once the old key is dropped, the old link is refused
+        assert_eq!(
+            DownloadKey::new("new").verify(&old_link),
+            Err(TokenError::BadSignature)
+        );
+        assert!(DownloadKey::rotating(Vec::<Vec<u8>>::new()).is_none());
     }
 
     #[test]

@@ -135,7 +135,8 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             seller_claim: settings.seller_claim.clone(),
         },
         download_key,
-        settings.jwt_secret.clone().into_bytes(),
+        // Its own key, derived: the JWT secret itself never doubles as the cursor MAC key.
+        orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),
         orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
     ));
     let app = Router::new()

@@ -36,19 +36,21 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The current download-link key: `DOWNLOAD_SIGNING_KEY_ARN` (a Secrets Manager document
-/// `{"current", "previous"}`, read once) or `DOWNLOAD_SIGNING_KEY`.
-async fn download_key(sdk: &SdkConfig) -> Result<Vec<u8>, ConfigError> {
+/// The download-link keys, current first: `DOWNLOAD_SIGNING_KEY_ARN` (a Secrets Manager document
+/// `{"current", "previous"}`, read once) or `DOWNLOAD_SIGNING_KEY`. Both verify during a
+/// rotation (links already emailed keep working); the current one derives the cursor key.
+async fn download_keys(sdk: &SdkConfig) -> Result<Vec<Vec<u8>>, ConfigError> {
     let keys = leenkies_adapters::secrets::from_env_or_secrets_manager(sdk, "DOWNLOAD_SIGNING_KEY")
         .await
         .map_err(|e| match e {
             leenkies_adapters::secrets::SecretError::Missing(_) => ConfigError::NoDownloadKey,
             other => ConfigError::Secret(other.to_string()),
         })?;
-    keys.into_iter()
-        .next()
-        .map(String::into_bytes)
-        .ok_or(ConfigError::NoDownloadKey)
+    let keys: Vec<Vec<u8>> = keys.into_iter().map(String::into_bytes).collect();
+    if keys.is_empty() {
+        return Err(ConfigError::NoDownloadKey);
+    }
+    Ok(keys)
 }
 
 /// A cursor key derived from another secret, so a deployment needs one secret less. Domain
@@ -69,10 +71,11 @@ pub async fn state_from_env(
     sdk: &SdkConfig,
     store: Arc<dyn OrderStore>,
 ) -> Result<ApiState, ConfigError> {
-    let key = download_key(sdk).await?;
+    let keys = download_keys(sdk).await?;
     let cursor_key = env("CURSOR_SIGNING_KEY")
         .map(String::into_bytes)
-        .unwrap_or_else(|| derive_cursor_key(&key));
+        .unwrap_or_else(|| derive_cursor_key(&keys[0]));
+    let download_key = DownloadKey::rotating(keys).ok_or(ConfigError::NoDownloadKey)?;
     let auth = Auth::LambdaAuthorizer {
         seller_claim: env("SELLER_ID_CLAIM").unwrap_or_else(|| DEFAULT_SELLER_CLAIM.into()),
     };
@@ -92,7 +95,7 @@ pub async fn state_from_env(
     Ok(ApiState::new(
         store,
         auth,
-        DownloadKey::new(key),
+        download_key,
         cursor_key,
         products,
     ))

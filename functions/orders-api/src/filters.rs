@@ -29,6 +29,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // The decoder would turn invalid UTF-8 into U+FFFD and search for that; say so instead.
+        if !percent_decodes_to_utf8(parts.uri.query().unwrap_or("")) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "query string is not valid UTF-8 once percent-decoded",
+            ));
+        }
         let pairs: Vec<(String, String)> = axum::extract::Query::try_from_uri(&parts.uri)
             .map(|axum::extract::Query(q)| q)
             .map_err(|_| ApiError::bad_request("invalid_query", "unreadable query string"))?;
@@ -43,6 +50,34 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         }
         Ok(Params(map))
     }
+}
+
+/// Whether every name and value of a query string is UTF-8 after percent-decoding (`+` is a
+/// space and cannot break it).
+fn percent_decodes_to_utf8(query: &str) -> bool {
+    let hex = |b: u8| (b as char).to_digit(16);
+    query.split('&').all(|pair| {
+        let bytes = pair.as_bytes();
+        let mut decoded = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match (
+                bytes[i],
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (b'%', Some(hi), Some(lo)) => {
+                    decoded.push((hi * 16 + lo) as u8);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    decoded.push(b);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&decoded).is_ok()
+    })
 }
 
 impl Params {

@@ -17,7 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init_json_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table = std::env::var("ORDERS_TABLE").map_err(|_| "ORDERS_TABLE is not set")?;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     let state = config::state_from_env(&sdk, store).await?;
     // The operator route rides on this API (same JWT authorizer, operator claim required).

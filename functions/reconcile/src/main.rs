@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     leenkies_adapters::telemetry::init_json_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table = std::env::var("ORDERS_TABLE").unwrap_or_else(|_| "leenkies-orders".into());
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     let ops = Arc::new(DynamoOps::new(client, table));
     let metrics = Metrics::stdout("reconcile");

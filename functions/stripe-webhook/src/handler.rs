@@ -15,7 +15,7 @@ use leenkies_domain::apply::{fold, RetryPolicy};
 use leenkies_domain::clock::now_secs;
 use leenkies_domain::ops::heartbeat::Heartbeat;
 use leenkies_domain::ops::{Mode, OpsStore};
-use leenkies_domain::order::from_event::{interpret, Interpretation};
+use leenkies_domain::order::from_event::{interpret, Folding, Interpretation, Target};
 use leenkies_domain::ports::{OrderStore, StoreError};
 use leenkies_domain::stripe::event::Event;
 use leenkies_domain::stripe::signature;
@@ -72,8 +72,20 @@ impl WebhookState {
 /// The webhook route, ready to be served by `lambda_http` or merged into the local runner.
 pub fn router(state: WebhookState) -> Router {
     Router::new()
-        .route("/webhooks/stripe", post(receive))
+        .route(
+            "/webhooks/stripe",
+            post(receive).fallback(method_not_allowed),
+        )
         .with_state(state)
+}
+
+/// Any method but `POST`: `405` with the error body and `Allow: POST`.
+async fn method_not_allowed() -> Response {
+    let mut response = WebhookError::MethodNotAllowed.into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, axum::http::HeaderValue::from_static("POST"));
+    response
 }
 
 /// What one request's log line says about the event (no email address, no secret).
@@ -191,6 +203,13 @@ async fn ingest(state: &WebhookState, body: &[u8], seen: &mut Seen) -> Result<Ac
             return Ok(ignored(&event, "unreadable_object"));
         }
     };
+    if !plausible_keys(&folding) {
+        // Only Stripe can sign, and Stripe's ids are `[A-Za-z0-9_]`; anything else would be
+        // written into the store's `#`-separated keys and never be readable through the API.
+        tracing::error!(event_id = %event.id, event_type = %event.kind,
+            "signed event with an implausible account or object id acknowledged without folding");
+        return Ok(ignored(&event, "implausible_id"));
+    }
     let outcome = fold(state.store.as_ref(), &folding, state.retry).await?;
     Ok(Ack {
         received: true,
@@ -199,6 +218,24 @@ async fn ingest(state: &WebhookState, body: &[u8], seen: &mut Seen) -> Result<Ac
         order_id: outcome.order_id().map(str::to_owned),
         reason: None,
     })
+}
+
+/// Longest account or object id we fold; Stripe's are far shorter.
+const MAX_ID_LEN: usize = 255;
+
+/// Whether the ids that become store keys look like Stripe ids: `[A-Za-z0-9_]`, 1–255 bytes. No
+/// `#` (the key separator), `/`, `.`, whitespace or control characters.
+fn plausible_keys(folding: &Folding) -> bool {
+    let plausible = |id: &str| {
+        !id.is_empty()
+            && id.len() <= MAX_ID_LEN
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    let target = match &folding.target {
+        Target::Order { order_id } => order_id,
+        Target::Charge { charge_id } => charge_id,
+    };
+    plausible(&folding.seller_id) && plausible(target)
 }
 
 /// Reads the raw body (the signed bytes), refusing more than the limit before buffering it all.

@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let signing = secrets::from_env_or_secrets_manager(&aws, "STRIPE_WEBHOOK_SECRET").await?;
     let mode = std::env::var("STRIPE_LIVEMODE").unwrap_or_else(|_| "live".into());
     let mode = LiveMode::parse(&mode).ok_or("STRIPE_LIVEMODE must be live, test or any")?;
-    let client = aws_sdk_dynamodb::Client::new(&aws);
+    let client = leenkies_adapters::dynamodb::store_client(&aws);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     // Sellers seen and the last event per mode, for the backfill and the operator route.
     let ops = Arc::new(DynamoOps::new(client, table));

@@ -37,6 +37,8 @@ pub enum WebhookError {
     TooLarge(usize),
     #[error("request body could not be read")]
     Unreadable,
+    #[error("only POST is allowed on this path")]
+    MethodNotAllowed,
     #[error("{0}")]
     Store(#[from] StoreError),
 }
@@ -48,6 +50,7 @@ impl WebhookError {
                 StatusCode::BAD_REQUEST
             }
             WebhookError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebhookError::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
             WebhookError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -63,6 +66,7 @@ impl WebhookError {
             WebhookError::Signature(SignatureError::Mismatch) => "invalid_signature",
             WebhookError::Body(_) | WebhookError::Unreadable => "invalid_body",
             WebhookError::TooLarge(_) => "payload_too_large",
+            WebhookError::MethodNotAllowed => "method_not_allowed",
             WebhookError::Store(e) if e.is_transient() => "store_unavailable",
             WebhookError::Store(_) => "internal_error",
         }

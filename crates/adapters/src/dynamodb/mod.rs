@@ -12,6 +12,8 @@ pub mod stream;
 pub mod table;
 
 pub use capacity::{Capacity, CapacityMeter};
-pub use setup::{client, ensure_table, sdk_config, streams_client, SetupError};
+pub use setup::{
+    client, ensure_table, sdk_config, store_client, streams_client, timeouts, SetupError,
+};
 pub use store::DynamoStore;
 pub use stream::StreamReader;

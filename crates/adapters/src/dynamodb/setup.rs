@@ -59,12 +59,42 @@ fn env_has(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| !v.is_empty())
 }
 
-/// A DynamoDB client; see [`sdk_config`].
-pub async fn client(endpoint: Option<&str>) -> Client {
-    Client::new(&sdk_config(endpoint).await)
+/// Connecting to DynamoDB: refused or unreachable hosts fail fast.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// One attempt of one call (a `GetItem`, a conditional `PutItem`, a page of `Query`).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+/// One call, retries included: a webhook delivery (one read, one write) answers within
+/// Stripe's patience even when DynamoDB is gone or black-holed, instead of hanging for 30 s.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+/// Attempts per call (the SDK's standard retry with jittered back-off).
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The timeouts and retries every DynamoDB client of ours uses (see the constants above).
+pub fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
 }
 
-/// A DynamoDB Streams client on the same endpoint and credentials; see [`sdk_config`].
+/// A DynamoDB client on any SDK configuration (the Lambdas' and the local runner's) with our
+/// bounded [`timeouts`] and retries.
+pub fn store_client(sdk: &SdkConfig) -> Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .timeout_config(timeouts())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .build();
+    Client::from_conf(config)
+}
+
+/// A DynamoDB client; see [`sdk_config`] and [`store_client`].
+pub async fn client(endpoint: Option<&str>) -> Client {
+    store_client(&sdk_config(endpoint).await)
+}
+
+/// A DynamoDB Streams client on the same endpoint and credentials; see [`sdk_config`]. No
+/// request path waits on it (the pump has its own back-off), so it keeps the SDK's defaults.
 pub async fn streams_client(endpoint: Option<&str>) -> aws_sdk_dynamodbstreams::Client {
     aws_sdk_dynamodbstreams::Client::new(&sdk_config(endpoint).await)
 }

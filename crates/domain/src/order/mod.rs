@@ -9,7 +9,7 @@ pub mod view;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::rfc3339;
-use facts::{AttemptState, Facts};
+use facts::{AttemptState, Facts, RefundFact};
 
 /// The order as stored: identity, a version for conditional writes, facts and fulfillment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,23 +147,22 @@ impl Facts {
 
     /// The larger of the active refunds' sum and the charge's `amount_refunded` less the refunds
     /// known to have failed or been canceled (contract section 4).
+    ///
+    /// Saturating: amounts come from outside, and a sum that overflows must not panic (debug) or
+    /// wrap into a small number (release).
     pub fn refunded_amount(&self) -> i64 {
-        let active: i64 = self
-            .refunds
-            .values()
-            .filter(|r| r.is_active())
-            .map(|r| r.amount)
-            .sum();
-        let reversed: i64 = self
-            .refunds
-            .values()
-            .filter(|r| r.is_reversed())
-            .map(|r| r.amount)
-            .sum();
+        let sum = |keep: fn(&RefundFact) -> bool| {
+            self.refunds
+                .values()
+                .filter(|r| keep(r))
+                .fold(0i64, |total, r| total.saturating_add(r.amount))
+        };
+        let active = sum(RefundFact::is_active);
+        let reversed = sum(RefundFact::is_reversed);
         let floor = self
             .charge_amount_refunded
             .as_ref()
-            .map_or(0, |r| r.value - reversed);
+            .map_or(0, |r| r.value.saturating_sub(reversed));
         active.max(floor).max(0)
     }
 

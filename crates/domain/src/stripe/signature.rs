@@ -12,6 +12,10 @@ use subtle::ConstantTimeEq;
 /// Stripe's and the SDKs' default replay window.
 pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 
+/// Longest header we read. Stripe sends one `t`, one `v1` per active secret and perhaps a `v0`
+/// (about 80 bytes each); anything near this is an attack on the parser, refused before any work.
+pub const MAX_HEADER_LEN: usize = 4096;
+
 /// Why a delivery's signature was refused. Each maps to a `400` at the edge.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
@@ -70,6 +74,9 @@ pub struct ParsedHeader<'h> {
 pub fn parse_header(header: &str) -> Result<ParsedHeader<'_>, SignatureError> {
     if header.trim().is_empty() {
         return Err(SignatureError::Missing);
+    }
+    if header.len() > MAX_HEADER_LEN {
+        return Err(SignatureError::Malformed("header too long"));
     }
     let mut timestamp_raw = None;
     let mut v1 = Vec::new();

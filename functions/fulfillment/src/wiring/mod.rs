@@ -35,7 +35,10 @@ pub enum StartupError {
 pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table = optional("ORDERS_TABLE").ok_or(StartupError::Missing("ORDERS_TABLE"))?;
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table));
+    let store = Arc::new(DynamoStore::new(
+        leenkies_adapters::dynamodb::store_client(&aws),
+        table,
+    ));
     let sender = optional("SENDER_EMAIL").ok_or(StartupError::Missing("SENDER_EMAIL"))?;
     let mailer = Arc::new(SesMailer::new(
         aws_sdk_sesv2::Client::new(&aws),
