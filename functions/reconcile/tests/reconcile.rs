@@ -16,6 +16,18 @@ const REFUNDED_ORDER: &str = "pi_3QJPMb8cKdV3nWpT0fgBDTNm";
 
 #[tokio::test]
 async fn given_missed_closing_events_when_reconciling_then_the_orders_reach_their_outcome() {
+    missed_closes_reach_their_outcome(memory_stores()).await;
+}
+
+#[tokio::test]
+async fn given_missed_closing_events_on_dynamodb_when_reconciling_then_the_orders_reach_their_outcome(
+) {
+    if let Some(stores) = support::dynamo::dynamo_stores().await {
+        missed_closes_reach_their_outcome(stores).await;
+    }
+}
+
+async fn missed_closes_reach_their_outcome(stores: Stores) {
     let logs = LogBuffer::default();
     let _guard = logs.capture();
     // GIVEN the webhook saw the dispute until `under_review` and a refund still `pending`, but
@@ -38,7 +50,6 @@ async fn given_missed_closing_events_when_reconciling_then_the_orders_reach_thei
             e["data"]["object"]["status"] = "pending".into();
         }
     }
-    let stores = memory_stores();
     for a in accounts(&events) {
         stores.ops.note_seller(&a, 0).await.unwrap();
     }
