@@ -244,3 +244,54 @@ async fn given_lambda_request_context_when_downloaded_then_its_source_ip_is_logg
     assert_eq!(log[0].ip.as_deref(), Some("203.0.113.77"));
     assert_eq!(log[0].user_agent, None);
 }
+
+/// Folds a shared fixture after rewriting it (e.g. a dispute's status), as Stripe would send it.
+async fn deliver_rewritten(store: &MemoryStore, file: &str, rewrite: &[(&str, &str)]) {
+    use leenkies_domain::apply::{fold, RetryPolicy};
+    use leenkies_domain::order::from_event::{interpret, Interpretation};
+    use leenkies_domain::stripe::event::Event;
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/stripe/events")
+        .join(file);
+    let mut body = std::fs::read_to_string(path).unwrap();
+    for (from, to) in rewrite {
+        body = body.replace(from, to);
+    }
+    let event = Event::parse(body.as_bytes()).unwrap();
+    if let Interpretation::Fold(folding) = interpret(&event).unwrap() {
+        fold(store, &folding, RetryPolicy::default()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn given_a_lost_dispute_then_won_when_downloaded_then_410_then_served_again() {
+    // GIVEN ord_2012 (seller B): paid, then its dispute closed as lost
+    let store = Arc::new(MemoryStore::new());
+    deliver(&store, "ord_2012__01__payment_intent.succeeded.json").await;
+    deliver_rewritten(
+        &store,
+        "ord_2012__05__charge.dispute.closed.won.json",
+        &[("\"status\": \"won\"", "\"status\": \"lost\"")],
+    )
+    .await;
+    let app = app(store.clone());
+    let token = DownloadKey::new(DOWNLOAD_KEY).sign(&DownloadClaims {
+        seller_id: "acct_1QJm7E4fTqZ2sLxN".into(),
+        order_id: "pi_3QL4S94fTqZ2sLxN0OMFqGB5".into(),
+        product_id: "prod_notion_tpl".into(),
+    });
+    // WHEN the customer opens the link THEN access is revoked
+    assert_eq!(download(&app, &token).await.status, StatusCode::GONE);
+    // WHEN the dispute is later closed as won (a later event) THEN the link works again
+    deliver_rewritten(
+        &store,
+        "ord_2012__05__charge.dispute.closed.won.json",
+        &[(
+            "\"created\": 1783519200,\n  \"data\"",
+            "\"created\": 1783519999,\n  \"data\"",
+        )],
+    )
+    .await;
+    let r = download(&app, &token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
