@@ -2,11 +2,15 @@
 //!
 //! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter, local
 //!   setup, the stream reader);
+//! - [`mail`]: the SES v2 mailer and the outbox-folder mailer;
+//! - [`secrets`]: secrets read once at start-up;
+//! - [`telemetry`]: JSON logs.
 //!
 //! The embedded store lives beside its port in `leenkies-domain` (`memory_store`): it has no
 //! AWS types.
 
 pub mod dynamodb;
+pub mod mail;
 pub mod secrets;
 pub mod telemetry;
 

@@ -1,1 +1,723 @@
-//! Placeholder: filled by the fulfillment work.
+//! When and how the delivery email goes out, exactly once (contract section 7).
+//!
+//! Pure decisions, no I/O: the fulfillment function reads the order, asks [`claim`] what to do,
+//! writes the answer conditionally on the version it read, calls the mailer, and records the result
+//! with [`complete`], [`release`] or [`give_up`]. The claim (`Pending` → `Sending` with a lease)
+//! is what makes duplicates harmless: only the writer whose conditional write wins sends, and a
+//! crashed sender's claim is taken over only once its lease has expired.
+//!
+//! [`compose`] builds the email. Product names, references and addresses come from Stripe
+//! metadata that customers and sellers control, so nothing reaches a header with a line break or
+//! control character in it, and everything in the HTML body is escaped.
+
+use crate::clock::rfc3339;
+use crate::order::{FulfillmentRecord, FulfillmentState, OrderRecord, PaymentStatus};
+use crate::ports::OutgoingEmail;
+
+/// How long a claim holds and how often a delivery is tried before giving up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Seconds a `Sending` claim holds; must outlast one mailer call (the SES client's timeout).
+    pub lease_secs: i64,
+    /// Claims (each one send) before the order ends `Failed`.
+    pub max_attempts: u32,
+}
+
+/// Whether a stream record's order should be looked at by the fulfillment function.
+///
+/// True when the new image still awaits delivery: it just became deliverable, a fact arrived
+/// while the email is still owed, or it is stuck in `Sending` (whose lease the handler checks
+/// against the current order: a crashed claim is re-driven once it has expired). `old` does not
+/// narrow this further on purpose: the claim makes an extra look cost one read and never a
+/// second email, while skipping a record because "it is not a transition" could strand an order
+/// whose first record was lost to an exhausted retry policy.
+pub fn should_deliver(old: Option<&OrderRecord>, new: &OrderRecord) -> bool {
+    let _ = old;
+    new.awaiting_delivery()
+}
+
+/// Whether the stream record is the transition into deliverable (for logs: a first look versus
+/// a re-drive).
+pub fn is_transition(old: Option<&OrderRecord>, new: &OrderRecord) -> bool {
+    new.awaiting_delivery() && !old.is_some_and(OrderRecord::awaiting_delivery)
+}
+
+/// Why no email goes out for this order now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Already delivered.
+    AlreadySent,
+    /// Already given up on; the seller sees `failed`.
+    AlreadyFailed,
+    /// A full refund or a lost dispute came first: the seller sees `skipped`.
+    AccessRevoked,
+    /// Not (or not yet) paid.
+    NotPaid,
+    /// Paid, but no customer email or product yet (`fulfillment_blocked`).
+    MissingDetails,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::AlreadySent => "already_sent",
+            SkipReason::AlreadyFailed => "already_failed",
+            SkipReason::AccessRevoked => "access_revoked",
+            SkipReason::NotPaid => "not_paid",
+            SkipReason::MissingDetails => "missing_details",
+        }
+    }
+}
+
+/// What to do with the current order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Nothing to send.
+    Skip(SkipReason),
+    /// Another sender holds a live claim; look again after `lease_until`.
+    InFlight { lease_until: i64 },
+    /// Write this (conditionally on the version read), then send.
+    Claimed(OrderRecord),
+    /// The attempts ran out: write this `Failed` order, send nothing.
+    Exhausted(OrderRecord),
+}
+
+/// Decides, on the order as it is now, whether this sender may send.
+pub fn claim(current: &OrderRecord, now: i64, policy: &Policy) -> Claim {
+    let f = &current.fulfillment;
+    match f.state {
+        FulfillmentState::Sent => return Claim::Skip(SkipReason::AlreadySent),
+        FulfillmentState::Failed => return Claim::Skip(SkipReason::AlreadyFailed),
+        FulfillmentState::Pending | FulfillmentState::Sending => {}
+    }
+    if let Some(reason) = not_deliverable(current) {
+        return Claim::Skip(reason);
+    }
+    if f.state == FulfillmentState::Sending {
+        // A missing lease is treated as expired: a claim nobody can time out would strand it.
+        if let Some(lease_until) = f.lease_until.filter(|until| *until > now) {
+            return Claim::InFlight { lease_until };
+        }
+    }
+    if f.attempts >= policy.max_attempts {
+        let error = format!(
+            "gave up after {} attempts{}",
+            f.attempts,
+            f.last_error
+                .as_deref()
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        );
+        return Claim::Exhausted(give_up(current, &error));
+    }
+    let mut next = current.clone();
+    next.version = current.version + 1;
+    next.fulfillment = FulfillmentRecord {
+        state: FulfillmentState::Sending,
+        lease_until: Some(now + policy.lease_secs.max(1)),
+        attempts: f.attempts + 1,
+        ..f.clone()
+    };
+    Claim::Claimed(next)
+}
+
+fn not_deliverable(order: &OrderRecord) -> Option<SkipReason> {
+    let facts = &order.facts;
+    if facts.deliverable() {
+        None
+    } else if facts.access_revoked() {
+        Some(SkipReason::AccessRevoked)
+    } else if !matches!(
+        facts.payment_status(),
+        PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded
+    ) {
+        Some(SkipReason::NotPaid)
+    } else {
+        Some(SkipReason::MissingDetails)
+    }
+}
+
+/// Whether `current` still carries exactly the claim this sender wrote (nobody took it over).
+pub fn holds_claim(current: &OrderRecord, claimed: &FulfillmentRecord) -> bool {
+    current.fulfillment.state == FulfillmentState::Sending
+        && current.fulfillment.lease_until == claimed.lease_until
+        && current.fulfillment.attempts == claimed.attempts
+}
+
+/// The order with the email recorded as sent. Applied to the order as read now, so facts folded
+/// in since the claim are kept.
+pub fn complete(
+    current: &OrderRecord,
+    now: i64,
+    message_id: &str,
+    email: &OutgoingEmail,
+) -> OrderRecord {
+    with_fulfillment(
+        current,
+        FulfillmentRecord {
+            state: FulfillmentState::Sent,
+            lease_until: None,
+            sent_at: Some(now),
+            message_id: Some(message_id.to_owned()),
+            recipient: Some(email.to.clone()),
+            subject: Some(email.subject.clone()),
+            last_error: None,
+            ..current.fulfillment.clone()
+        },
+    )
+}
+
+/// The order with the claim handed back after a transient failure, for a later retry.
+pub fn release(current: &OrderRecord, error: &str) -> OrderRecord {
+    with_fulfillment(
+        current,
+        FulfillmentRecord {
+            state: FulfillmentState::Pending,
+            lease_until: None,
+            last_error: Some(error.to_owned()),
+            ..current.fulfillment.clone()
+        },
+    )
+}
+
+/// The order with delivery given up (`fulfillment_failed` in `attention`).
+pub fn give_up(current: &OrderRecord, error: &str) -> OrderRecord {
+    with_fulfillment(
+        current,
+        FulfillmentRecord {
+            state: FulfillmentState::Failed,
+            lease_until: None,
+            last_error: Some(error.to_owned()),
+            ..current.fulfillment.clone()
+        },
+    )
+}
+
+/// After a transient mail failure: release for a retry, or give up when this was the last
+/// attempt allowed.
+pub fn after_transient(current: &OrderRecord, error: &str, policy: &Policy) -> OrderRecord {
+    if current.fulfillment.attempts >= policy.max_attempts {
+        give_up(
+            current,
+            &format!(
+                "gave up after {} attempts; last error: {error}",
+                current.fulfillment.attempts
+            ),
+        )
+    } else {
+        release(current, error)
+    }
+}
+
+fn with_fulfillment(current: &OrderRecord, fulfillment: FulfillmentRecord) -> OrderRecord {
+    OrderRecord {
+        version: current.version + 1,
+        fulfillment,
+        ..current.clone()
+    }
+}
+
+/// Why an email cannot be composed for an order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComposeError {
+    #[error("the order has no customer email")]
+    NoRecipient,
+    #[error("the customer email is not a single plain address")]
+    InvalidRecipient,
+    #[error("the order has no product")]
+    NoProduct,
+}
+
+/// Longest product name kept in a subject line, in characters.
+const SUBJECT_PRODUCT_MAX: usize = 150;
+
+/// `{PUBLIC_BASE_URL}/downloads/{token}`.
+pub fn download_link(public_base_url: &str, token: &str) -> String {
+    format!(
+        "{}/downloads/{token}",
+        public_base_url.trim_end_matches('/')
+    )
+}
+
+/// The delivery email for an order: subject `Your download: <product>`, text and HTML bodies
+/// naming the product, the purchase date, the order id, the seller, and the download link.
+pub fn compose(
+    order: &OrderRecord,
+    link: &str,
+    seller: &str,
+) -> Result<OutgoingEmail, ComposeError> {
+    let facts = &order.facts;
+    let to = recipient(facts.customer_email().ok_or(ComposeError::NoRecipient)?)
+        .ok_or(ComposeError::InvalidRecipient)?;
+    let product = single_line(facts.product_name().ok_or(ComposeError::NoProduct)?);
+    let seller = single_line(seller);
+    let order_id = single_line(&order.order_id);
+    let reference = facts.reference().map(single_line);
+    let date = purchase_date(facts.created_at());
+    let link = single_line(link);
+
+    let subject_product: String = product.chars().take(SUBJECT_PRODUCT_MAX).collect();
+    let subject = format!("Your download: {subject_product}");
+
+    let reference_line = reference
+        .as_deref()
+        .map(|r| format!("Reference: {r}\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "Thank you for your purchase from {seller}.\n\
+         \n\
+         Product: {product}\n\
+         Purchased: {date}\n\
+         Order: {order_id}\n\
+         {reference_line}\
+         \n\
+         Download your file here:\n\
+         {link}\n\
+         \n\
+         This link is for you alone: please do not share it.\n"
+    );
+
+    let (seller_h, product_h, order_h, link_h) = (
+        html_escape(&seller),
+        html_escape(&product),
+        html_escape(&order_id),
+        html_escape(&link),
+    );
+    let reference_row = reference
+        .as_deref()
+        .map(|r| {
+            format!(
+                "<tr><th align=\"left\">Reference</th><td>{}</td></tr>\n",
+                html_escape(r)
+            )
+        })
+        .unwrap_or_default();
+    let html = format!(
+        "<!DOCTYPE html>\n\
+         <html><head><meta charset=\"utf-8\"><title>Your download: {product_h}</title></head>\n\
+         <body>\n\
+         <p>Thank you for your purchase from {seller_h}.</p>\n\
+         <table>\n\
+         <tr><th align=\"left\">Product</th><td>{product_h}</td></tr>\n\
+         <tr><th align=\"left\">Purchased</th><td>{date}</td></tr>\n\
+         <tr><th align=\"left\">Order</th><td>{order_h}</td></tr>\n\
+         {reference_row}\
+         </table>\n\
+         <p><a href=\"{link_h}\">Download your file</a></p>\n\
+         <p>Or copy this link: {link_h}</p>\n\
+         <p>This link is for you alone: please do not share it.</p>\n\
+         </body></html>\n"
+    );
+
+    Ok(OutgoingEmail {
+        to,
+        subject: header_safe(&subject),
+        text,
+        html,
+        order_id: order.order_id.clone(),
+        seller_id: order.seller_id.clone(),
+    })
+}
+
+/// The RFC 3339 date (`YYYY-MM-DD`, UTC) of a Unix time.
+pub fn purchase_date(secs: i64) -> String {
+    rfc3339(secs).chars().take(10).collect()
+}
+
+/// A value fit for a header: control characters (CR, LF, tab, NUL, DEL, C1) and Unicode line
+/// separators removed, surrounding blanks trimmed. Removing rather than replacing means an
+/// injected `\r\nBcc: x` can only ever end up as harmless text on the same line.
+pub fn header_safe(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}'))
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Like [`header_safe`], for text in a body line: keeps the layout of the body intact.
+fn single_line(value: &str) -> String {
+    header_safe(value)
+}
+
+/// The customer address as one plain `local@domain` address, or `None` when it could smuggle in
+/// more (a comma or semicolon adds recipients, angle brackets and quotes change the display
+/// form) or is not an address at all.
+pub fn recipient(email: &str) -> Option<String> {
+    let email = header_safe(email);
+    let forbidden = |c: char| c.is_whitespace() || ",;<>\"()[]\\:".contains(c);
+    let (local, domain) = email.split_once('@')?;
+    let plain = !email.is_empty()
+        && email.len() <= 254
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && !email.chars().any(forbidden);
+    plain.then_some(email)
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn html_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The error text with the recipient's address replaced, so that it can be logged and stored.
+pub fn redact(error: &str, recipient: &str) -> String {
+    if recipient.is_empty() {
+        error.to_owned()
+    } else {
+        error.replace(recipient, "<recipient>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::facts::{DisputeFact, Reg};
+
+    const NOW: i64 = 1_778_227_300;
+    const POLICY: Policy = Policy {
+        lease_secs: 60,
+        max_attempts: 3,
+    };
+
+    fn paid() -> OrderRecord {
+        let mut r = OrderRecord::new("acct_A", "pi_1");
+        r.version = 2;
+        let f = &mut r.facts;
+        f.pi_created = Some(1_778_227_200);
+        f.succeeded_at = Some(1_778_227_249);
+        f.amount = Some(Reg::new(0, 1, 2500));
+        f.customer_email = Some(Reg::new(0, 1, "jordan.lee@example.com".into()));
+        f.product_id = Some(Reg::new(0, 1, "prod_lut_pack".into()));
+        f.product_name = Some(Reg::new(0, 1, "Cinematic LUT Pack".into()));
+        f.reference = Some(Reg::new(0, 1, "ord_1001".into()));
+        r
+    }
+
+    fn lost_dispute(r: &mut OrderRecord) {
+        r.facts.disputes.insert(
+            "du_1".into(),
+            DisputeFact {
+                state: Reg::new(9, NOW, "lost".into()),
+                reason: None,
+                amount: None,
+                evidence_due_by: None,
+                created: Some(NOW),
+                funds_withdrawn: true,
+                funds_reinstated: false,
+            },
+        );
+    }
+
+    fn sending(lease_until: i64, attempts: u32) -> OrderRecord {
+        let mut r = paid();
+        r.fulfillment.state = FulfillmentState::Sending;
+        r.fulfillment.lease_until = Some(lease_until);
+        r.fulfillment.attempts = attempts;
+        r
+    }
+
+    fn email() -> OutgoingEmail {
+        compose(&paid(), "https://x.example/downloads/t", "acct_A").unwrap()
+    }
+
+    #[test]
+    fn given_an_order_becoming_paid_when_checked_then_delivery_is_due() {
+        // GIVEN a pending order that becomes paid
+        let old = OrderRecord::new("acct_A", "pi_1");
+        let new = paid();
+        // WHEN / THEN
+        assert!(should_deliver(Some(&old), &new));
+        assert!(should_deliver(None, &new));
+        assert!(is_transition(Some(&old), &new));
+        assert!(!is_transition(Some(&new), &new));
+    }
+
+    #[test]
+    fn given_orders_not_awaiting_delivery_when_checked_then_ignored() {
+        // GIVEN an unpaid order, a paid one without an email, a sent one, a refunded one
+        let unpaid = OrderRecord::new("acct_A", "pi_1");
+        let mut no_email = paid();
+        no_email.facts.customer_email = None;
+        let mut sent = paid();
+        sent.fulfillment.state = FulfillmentState::Sent;
+        let mut revoked = paid();
+        lost_dispute(&mut revoked);
+        // WHEN / THEN none is due
+        for r in [&unpaid, &no_email, &sent, &revoked] {
+            assert!(!should_deliver(Some(&paid()), r));
+        }
+    }
+
+    #[test]
+    fn given_a_stuck_claim_in_the_image_when_checked_then_it_is_re_driven() {
+        // GIVEN an order whose image shows a claim (live or not: the handler checks the lease)
+        let new = sending(NOW - 1, 1);
+        // WHEN / THEN it is looked at again, as a re-drive rather than a transition
+        assert!(should_deliver(Some(&new), &new));
+        assert!(!is_transition(Some(&new), &new));
+    }
+
+    #[test]
+    fn given_a_pending_deliverable_order_when_claimed_then_sending_with_a_lease() {
+        // GIVEN / WHEN
+        let Claim::Claimed(next) = claim(&paid(), NOW, &POLICY) else {
+            panic!("expected a claim");
+        };
+        // THEN
+        assert_eq!(next.version, 3);
+        assert_eq!(next.fulfillment.state, FulfillmentState::Sending);
+        assert_eq!(next.fulfillment.lease_until, Some(NOW + 60));
+        assert_eq!(next.fulfillment.attempts, 1);
+        assert_eq!(next.facts, paid().facts);
+        assert!(holds_claim(&next, &next.fulfillment));
+    }
+
+    #[test]
+    fn given_a_live_claim_when_claimed_then_in_flight() {
+        assert_eq!(
+            claim(&sending(NOW + 10, 1), NOW, &POLICY),
+            Claim::InFlight {
+                lease_until: NOW + 10
+            }
+        );
+    }
+
+    #[test]
+    fn given_an_expired_claim_when_claimed_then_taken_over() {
+        // GIVEN a claim whose sender crashed
+        let stale = sending(NOW - 1, 1);
+        // WHEN
+        let Claim::Claimed(next) = claim(&stale, NOW, &POLICY) else {
+            panic!("expected a takeover");
+        };
+        // THEN the new claim is ours, with one more attempt, and the old one no longer holds
+        assert_eq!(next.fulfillment.attempts, 2);
+        assert_eq!(next.fulfillment.lease_until, Some(NOW + 60));
+        assert!(!holds_claim(&next, &stale.fulfillment));
+    }
+
+    #[test]
+    fn given_attempts_used_up_when_claimed_then_exhausted_and_failed() {
+        // GIVEN an expired claim on the last allowed attempt
+        let mut stale = sending(NOW - 1, 3);
+        stale.fulfillment.last_error = Some("timeout".into());
+        // WHEN
+        let Claim::Exhausted(failed) = claim(&stale, NOW, &POLICY) else {
+            panic!("expected give-up");
+        };
+        // THEN
+        assert_eq!(failed.fulfillment.state, FulfillmentState::Failed);
+        assert!(failed
+            .fulfillment
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("timeout"));
+        assert!(failed.attention().contains(&"fulfillment_failed"));
+    }
+
+    #[test]
+    fn given_orders_with_nothing_to_send_when_claimed_then_skipped_with_the_reason() {
+        let mut sent = paid();
+        sent.fulfillment.state = FulfillmentState::Sent;
+        let mut failed = paid();
+        failed.fulfillment.state = FulfillmentState::Failed;
+        let mut revoked = paid();
+        lost_dispute(&mut revoked);
+        let mut no_product = paid();
+        no_product.facts.product_id = None;
+        no_product.facts.product_name = None;
+        let cases = [
+            (sent, SkipReason::AlreadySent),
+            (failed, SkipReason::AlreadyFailed),
+            (revoked.clone(), SkipReason::AccessRevoked),
+            (OrderRecord::new("acct_A", "pi_1"), SkipReason::NotPaid),
+            (no_product, SkipReason::MissingDetails),
+        ];
+        for (order, reason) in cases {
+            assert_eq!(claim(&order, NOW, &POLICY), Claim::Skip(reason));
+        }
+        // AND a revoked order shows `skipped`
+        assert_eq!(revoked.fulfillment_status(), "skipped");
+    }
+
+    #[test]
+    fn given_a_claim_when_completed_then_sent_with_the_details_on_the_current_facts() {
+        // GIVEN a claim, and a fact folded in by the webhook since
+        let Claim::Claimed(claimed) = claim(&paid(), NOW, &POLICY) else {
+            panic!()
+        };
+        let mut current = claimed.clone();
+        current.version += 1;
+        current.facts.last_event_at = Some(NOW + 5);
+        // WHEN
+        let done = complete(&current, NOW + 1, "msg-1", &email());
+        // THEN
+        assert_eq!(done.version, current.version + 1);
+        assert_eq!(done.facts, current.facts);
+        let f = &done.fulfillment;
+        assert_eq!(f.state, FulfillmentState::Sent);
+        assert_eq!(f.sent_at, Some(NOW + 1));
+        assert_eq!(f.message_id.as_deref(), Some("msg-1"));
+        assert_eq!(f.recipient.as_deref(), Some("jordan.lee@example.com"));
+        assert_eq!(
+            f.subject.as_deref(),
+            Some("Your download: Cinematic LUT Pack")
+        );
+        assert_eq!(f.lease_until, None);
+        assert_eq!(done.fulfillment_status(), "sent");
+    }
+
+    #[test]
+    fn given_a_transient_failure_when_attempts_remain_then_released_else_failed() {
+        // GIVEN a first claim
+        let Claim::Claimed(first) = claim(&paid(), NOW, &POLICY) else {
+            panic!()
+        };
+        // WHEN it fails transiently THEN the claim goes back to pending, keeping the count
+        let released = after_transient(&first, "throttled", &POLICY);
+        assert_eq!(released.fulfillment.state, FulfillmentState::Pending);
+        assert_eq!(released.fulfillment.attempts, 1);
+        assert_eq!(
+            released.fulfillment.last_error.as_deref(),
+            Some("throttled")
+        );
+        assert_eq!(released.fulfillment_status(), "pending");
+        // AND on the last attempt it is given up
+        let last = sending(NOW + 60, 3);
+        let failed = after_transient(&last, "throttled", &POLICY);
+        assert_eq!(failed.fulfillment.state, FulfillmentState::Failed);
+        assert_eq!(failed.fulfillment_status(), "failed");
+    }
+
+    #[test]
+    fn given_a_rejection_when_given_up_then_failed_at_once() {
+        let failed = give_up(&sending(NOW + 60, 1), "MessageRejected");
+        assert_eq!(failed.fulfillment.state, FulfillmentState::Failed);
+        assert_eq!(failed.fulfillment.attempts, 1);
+        assert!(failed.attention().contains(&"fulfillment_failed"));
+    }
+
+    #[test]
+    fn given_a_paid_order_when_composed_then_the_email_names_everything() {
+        // GIVEN / WHEN
+        let link = download_link("https://shop.example/", "abc.def");
+        let email = compose(&paid(), &link, "acct_A").unwrap();
+        // THEN
+        assert_eq!(link, "https://shop.example/downloads/abc.def");
+        assert_eq!(email.to, "jordan.lee@example.com");
+        assert_eq!(email.subject, "Your download: Cinematic LUT Pack");
+        for body in [&email.text, &email.html] {
+            for needle in [
+                "Cinematic LUT Pack",
+                "2026-05-08",
+                "pi_1",
+                "ord_1001",
+                "acct_A",
+                "https://shop.example/downloads/abc.def",
+            ] {
+                assert!(body.contains(needle), "{needle} missing from {body}");
+            }
+        }
+        assert_eq!(
+            (email.order_id.as_str(), email.seller_id.as_str()),
+            ("pi_1", "acct_A")
+        );
+    }
+
+    #[test]
+    fn given_hostile_metadata_when_composed_then_no_header_injection_and_no_markup() {
+        // GIVEN a product name with a header injection and markup
+        let mut order = paid();
+        order.facts.product_name = Some(Reg::new(
+            0,
+            1,
+            "Pack\r\nBcc: victim@evil.example\u{0}<script>alert(1)</script>\u{2028}".into(),
+        ));
+        order.facts.reference = Some(Reg::new(0, 1, "<b>ref</b>\"'&".into()));
+        // WHEN
+        let email = compose(&order, "https://x.example/downloads/t", "acct_A").unwrap();
+        // THEN the subject is one line without control characters
+        assert!(!email.subject.chars().any(|c| c.is_control()));
+        assert!(!email.subject.contains('\u{2028}'));
+        assert!(email.subject.starts_with("Your download: PackBcc: victim"));
+        // AND the HTML carries no markup from the metadata
+        assert!(!email.html.contains("<script>"));
+        assert!(email.html.contains("&lt;script&gt;"));
+        assert!(email
+            .html
+            .contains("&lt;b&gt;ref&lt;/b&gt;&quot;&#39;&amp;"));
+        // AND the text body keeps its lines
+        assert!(email
+            .text
+            .contains("Product: PackBcc: victim@evil.example<script>"));
+    }
+
+    #[test]
+    fn given_a_long_product_name_when_composed_then_the_subject_is_bounded() {
+        let mut order = paid();
+        order.facts.product_name = Some(Reg::new(0, 1, "é".repeat(1000)));
+        let email = compose(&order, "l", "s").unwrap();
+        assert_eq!(
+            email.subject.chars().count(),
+            "Your download: ".len() + SUBJECT_PRODUCT_MAX
+        );
+    }
+
+    #[test]
+    fn given_recipients_when_checked_then_only_one_plain_address_passes() {
+        assert_eq!(
+            recipient(" a.b@example.com\r\n").as_deref(),
+            Some("a.b@example.com")
+        );
+        for bad in [
+            "",
+            "nobody",
+            "a@b.com, c@d.com",
+            "a@b.com;c@d.com",
+            "Eve <eve@x.com>",
+            "a@b@c",
+            "@b.com",
+            "a@",
+            "a b@c.com",
+        ] {
+            assert_eq!(recipient(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn given_orders_without_details_when_composed_then_errors() {
+        let mut no_email = paid();
+        no_email.facts.customer_email = None;
+        assert_eq!(compose(&no_email, "l", "s"), Err(ComposeError::NoRecipient));
+        let mut bad = paid();
+        bad.facts.customer_email = Some(Reg::new(0, 1, "a@b.com,c@d.com".into()));
+        assert_eq!(compose(&bad, "l", "s"), Err(ComposeError::InvalidRecipient));
+        let mut no_product = paid();
+        no_product.facts.product_id = None;
+        no_product.facts.product_name = None;
+        assert_eq!(compose(&no_product, "l", "s"), Err(ComposeError::NoProduct));
+    }
+
+    #[test]
+    fn given_an_error_naming_the_recipient_when_redacted_then_the_address_is_gone() {
+        assert_eq!(
+            redact("Illegal address: jo@x.com", "jo@x.com"),
+            "Illegal address: <recipient>"
+        );
+    }
+}

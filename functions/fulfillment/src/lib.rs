@@ -1,1 +1,18 @@
-//! placeholder
+//! The fulfillment function: DynamoDB Streams records of the orders table in, at most one
+//! delivery email per order out (contract section 7).
+//!
+//! - [`config`]: what the function is told (base URL, signing key, attempts, lease);
+//! - [`stream`]: a stream record decoded into the order's old and new images;
+//! - [`deliver`]: one order: re-read, claim, send, record — the exactly-once part;
+//! - [`handler`]: the batch plumbing and the partial-batch response.
+//!
+//! The decisions themselves are pure and live in `leenkies_domain::fulfillment`.
+
+pub mod config;
+pub mod deliver;
+pub mod handler;
+pub mod stream;
+
+pub use config::FulfillmentConfig;
+pub use deliver::Outcome;
+pub use handler::Fulfiller;

@@ -51,6 +51,8 @@ impl IgnoreReason {
     }
 }
 
+// Built once per event and consumed at once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Interpretation {
     Fold(Box<Folding>),

@@ -1,0 +1,142 @@
+//! The batch plumbing: records in stream order, one log line each, and the partial-batch
+//! response. Lambda resumes a shard from the first sequence number reported, so the first record
+//! that must be retried is reported alone and the rest of the batch is left for that retry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use leenkies_domain::fulfillment::{is_transition, should_deliver};
+use leenkies_domain::ports::{Mailer, OrderStore};
+
+use crate::config::FulfillmentConfig;
+use crate::deliver::{Delivery, Outcome};
+use crate::stream::{decode, item_identifier, Change};
+
+/// Default wait for another sender's live claim before handing the record back to Lambda.
+pub const DEFAULT_IN_FLIGHT_WAIT: Duration = Duration::from_secs(10);
+
+pub struct Fulfiller {
+    store: Arc<dyn OrderStore>,
+    mailer: Arc<dyn Mailer>,
+    config: FulfillmentConfig,
+    in_flight_wait: Duration,
+}
+
+impl Fulfiller {
+    pub fn new(
+        store: Arc<dyn OrderStore>,
+        mailer: Arc<dyn Mailer>,
+        config: FulfillmentConfig,
+    ) -> Self {
+        Self {
+            store,
+            mailer,
+            config,
+            in_flight_wait: DEFAULT_IN_FLIGHT_WAIT,
+        }
+    }
+
+    /// How long a record waits on a live claim held by another sender (default 10 s) before it
+    /// is reported for a retry. The function's timeout must leave room for it.
+    pub fn with_in_flight_wait(mut self, wait: Duration) -> Self {
+        self.in_flight_wait = wait;
+        self
+    }
+
+    pub fn config(&self) -> &FulfillmentConfig {
+        &self.config
+    }
+
+    /// One DynamoDB Streams batch as Lambda delivers it; returns the partial-batch response.
+    pub async fn handle_batch(&self, event: Event) -> DynamoDbEventResponse {
+        let mut response = DynamoDbEventResponse::default();
+        for record in &event.records {
+            if let Some(failed) = self.handle_record(record).await {
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = Some(failed);
+                response.batch_item_failures.push(failure);
+                break;
+            }
+        }
+        response
+    }
+
+    /// Handles one record; `Some(sequence number)` when it must be retried.
+    async fn handle_record(&self, record: &EventRecord) -> Option<String> {
+        let sequence_number = item_identifier(record);
+        let (old, new) = match decode(record) {
+            Change::Order { old, new } => (old, new),
+            Change::Skip { reason, detail } => {
+                tracing::info!(
+                    sequence_number = %sequence_number,
+                    event_name = %record.event_name,
+                    decision = "ignore",
+                    outcome = reason,
+                    detail = detail.as_deref().unwrap_or(""),
+                    "fulfillment record"
+                );
+                return None;
+            }
+        };
+        let decision = if !should_deliver(old.as_deref(), &new) {
+            "not_awaiting_delivery"
+        } else if is_transition(old.as_deref(), &new) {
+            "became_deliverable"
+        } else {
+            "re_check"
+        };
+        let outcome = if decision == "not_awaiting_delivery" {
+            None
+        } else {
+            let delivery = Delivery {
+                store: self.store.as_ref(),
+                mailer: self.mailer.as_ref(),
+                config: &self.config,
+                in_flight_wait: self.in_flight_wait,
+            };
+            Some(delivery.deliver(&new.seller_id, &new.order_id).await)
+        };
+        log(
+            &sequence_number,
+            &new.seller_id,
+            &new.order_id,
+            decision,
+            outcome.as_ref(),
+        );
+        outcome.filter(Outcome::must_retry).map(|_| sequence_number)
+    }
+}
+
+/// The one structured line per record: ids, decision, outcome; never the customer's address.
+fn log(
+    sequence_number: &str,
+    seller_id: &str,
+    order_id: &str,
+    decision: &str,
+    outcome: Option<&Outcome>,
+) {
+    let (name, detail) = match outcome {
+        None => ("none", String::new()),
+        Some(Outcome::Sent {
+            message_id,
+            attempt,
+        }) => ("sent", format!("message_id={message_id} attempt={attempt}")),
+        Some(Outcome::Skipped(reason)) => ("skipped", reason.as_str().to_owned()),
+        Some(
+            o @ (Outcome::GaveUp { error }
+            | Outcome::Retry { error }
+            | Outcome::Unreadable { error }),
+        ) => (o.as_str(), error.clone()),
+        Some(o @ Outcome::Gone) => (o.as_str(), String::new()),
+    };
+    match outcome {
+        Some(Outcome::Retry { .. } | Outcome::GaveUp { .. } | Outcome::Unreadable { .. }) => {
+            tracing::warn!(sequence_number, seller_id, order_id, decision, outcome = name, detail = %detail, "fulfillment record")
+        }
+        _ => {
+            tracing::info!(sequence_number, seller_id, order_id, decision, outcome = name, detail = %detail, "fulfillment record")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Start-up wiring of the Lambda binary (not part of the library): JSON logs, the AWS clients,
+//! the store, the SES mailer, and the configuration from the environment and Secrets Manager.
+//!
+//! | env | meaning | default |
+//! | --- | --- | --- |
+//! | `ORDERS_TABLE` | the orders table | required |
+//! | `SENDER_EMAIL` | verified SES sender, e.g. `Leenkies <orders@…>` | required |
+//! | `SES_CONFIGURATION_SET` | SES configuration set | — |
+//! | `DOWNLOAD_SIGNING_KEY_ARN` | Secrets Manager secret holding the download key | — |
+//! | `DOWNLOAD_SIGNING_KEY` | the key itself, when no ARN is given | required without ARN |
+//! | `PUBLIC_BASE_URL` | base of download links | required |
+//! | `FULFILLMENT_MAX_ATTEMPTS` | sends per order before `failed` | 5 |
+//! | `FULFILLMENT_LEASE_SECS` | claim lease | 60 |
+//!
+//! Endpoints can be overridden the AWS way (`AWS_ENDPOINT_URL_DYNAMODB`,
+//! `AWS_ENDPOINT_URL_SESV2`), which the runtime-protocol tests use for DynamoDB Local and moto.
+
+use std::sync::Arc;
+
+use fulfillment::{Fulfiller, FulfillmentConfig};
+use leenkies_adapters::dynamodb::DynamoStore;
+use leenkies_adapters::mail::SesMailer;
+use leenkies_domain::tokens::DownloadKey;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {0} is not valid: {1}")]
+    Invalid(&'static str, String),
+    #[error("could not read the download signing key from Secrets Manager: {0}")]
+    Secret(String),
+}
+
+pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let table = optional("ORDERS_TABLE").ok_or(StartupError::Missing("ORDERS_TABLE"))?;
+    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table));
+    let sender = optional("SENDER_EMAIL").ok_or(StartupError::Missing("SENDER_EMAIL"))?;
+    let mailer = Arc::new(SesMailer::new(
+        aws_sdk_sesv2::Client::new(&aws),
+        sender,
+        optional("SES_CONFIGURATION_SET"),
+    ));
+
+    let config = FulfillmentConfig {
+        public_base_url: optional("PUBLIC_BASE_URL")
+            .ok_or(StartupError::Missing("PUBLIC_BASE_URL"))?,
+        download_key: download_key(&aws).await?,
+        max_attempts: number(
+            "FULFILLMENT_MAX_ATTEMPTS",
+            FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
+        )?,
+        lease_secs: number(
+            "FULFILLMENT_LEASE_SECS",
+            FulfillmentConfig::DEFAULT_LEASE_SECS,
+        )?,
+    };
+    Ok(Fulfiller::new(store, mailer, config))
+}
+
+/// The current download key: `DOWNLOAD_SIGNING_KEY_ARN` (a Secrets Manager document
+/// `{"current", "previous"}`) or `DOWNLOAD_SIGNING_KEY`. Read once at start-up; never logged.
+async fn download_key(aws: &aws_config::SdkConfig) -> Result<DownloadKey, StartupError> {
+    use leenkies_adapters::secrets::{from_env_or_secrets_manager, SecretError};
+    let keys = from_env_or_secrets_manager(aws, "DOWNLOAD_SIGNING_KEY")
+        .await
+        .map_err(|e| match e {
+            SecretError::Missing(_) => {
+                StartupError::Missing("DOWNLOAD_SIGNING_KEY_ARN or DOWNLOAD_SIGNING_KEY")
+            }
+            other => StartupError::Secret(other.to_string()),
+        })?;
+    keys.into_iter()
+        .next()
+        .map(|k| DownloadKey::new(k.into_bytes()))
+        .ok_or(StartupError::Missing(
+            "DOWNLOAD_SIGNING_KEY_ARN or DOWNLOAD_SIGNING_KEY",
+        ))
+}
+
+fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, StartupError> {
+    match optional(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| StartupError::Invalid(name, v)),
+    }
+}
