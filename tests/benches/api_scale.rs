@@ -58,7 +58,12 @@ fn nth(template: &OrderRecord, i: usize) -> OrderRecord {
 
 type Item = HashMap<String, AttributeValue>;
 
-async fn seed(client: &aws_sdk_dynamodb::Client, table: &str, template: &OrderRecord, range: std::ops::Range<usize>) {
+async fn seed(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    template: &OrderRecord,
+    range: std::ops::Range<usize>,
+) {
     let items: Vec<Item> = range
         .map(|i| serde_dynamo::to_item(OrderItem::from(&nth(template, i))).expect("item"))
         .collect();
@@ -69,7 +74,11 @@ async fn seed(client: &aws_sdk_dynamodb::Client, table: &str, template: &OrderRe
 
 /// Writes the batches, eight requests in flight; returns how many items stayed unprocessed
 /// after retrying them.
-async fn write_batches(client: &aws_sdk_dynamodb::Client, table: &str, batches: Vec<Vec<Item>>) -> usize {
+async fn write_batches(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    batches: Vec<Vec<Item>>,
+) -> usize {
     let mut handles = Vec::new();
     let chunks: Vec<Vec<Vec<Item>>> = {
         let mut lanes: Vec<Vec<Vec<Item>>> = (0..8).map(|_| Vec::new()).collect();
@@ -88,7 +97,12 @@ async fn write_batches(client: &aws_sdk_dynamodb::Client, table: &str, batches: 
                     .into_iter()
                     .map(|item| {
                         WriteRequest::builder()
-                            .put_request(PutRequest::builder().set_item(Some(item)).build().expect("put"))
+                            .put_request(
+                                PutRequest::builder()
+                                    .set_item(Some(item))
+                                    .build()
+                                    .expect("put"),
+                            )
                             .build()
                     })
                     .collect();
@@ -141,7 +155,10 @@ async fn measure(store: &DynamoStore, query: &OrderQuery, expect_first: Option<&
         let took = started.elapsed();
         let cost = store.consumed().since(&before);
         if let Some(expected) = expect_first {
-            assert_eq!(page.orders.first().map(|o| o.order_id.as_str()), Some(expected));
+            assert_eq!(
+                page.orders.first().map(|o| o.order_id.as_str()),
+                Some(expected)
+            );
         }
         if round >= 2 {
             // two warm-up rounds
@@ -175,23 +192,39 @@ async fn main() {
         .iter()
         .position(|a| a == "--scale")
         .and_then(|i| args.get(i + 1))
-        .map(|s| s.split(',').map(|n| n.trim().parse().expect("--scale n,n,…")).collect())
+        .map(|s| {
+            s.split(',')
+                .map(|n| n.trim().parse().expect("--scale n,n,…"))
+                .collect()
+        })
         .unwrap_or_else(|| vec![1_000, 10_000]);
     let client = setup::client(Some(&endpoint)).await;
     let table = unique_table("bench-scale");
-    setup::ensure_table(&client, &table).await.expect("create table");
+    setup::ensure_table(&client, &table)
+        .await
+        .expect("create table");
     let store = DynamoStore::new(client.clone(), &table);
     let template = paid_order();
-    let item_bytes = serde_json::to_vec(&OrderItem::from(&nth(&template, 0))).map(|v| v.len()).unwrap_or(0);
+    let item_bytes = serde_json::to_vec(&OrderItem::from(&nth(&template, 0)))
+        .map(|v| v.len())
+        .unwrap_or(0);
     println!("== listing one seller's orders, pages of {PAGE} (DynamoDB Local; median/p90 of {REPEAT} after 2 warm-up) ==");
     println!("order item ≈ {item_bytes} bytes as JSON");
-    println!("{:>8}  {:<26} {:>9} {:>9} {:>6} {:>9} {:>6}", "orders", "page", "median", "p90", "RCU", "requests", "items");
+    println!(
+        "{:>8}  {:<26} {:>9} {:>9} {:>6} {:>9} {:>6}",
+        "orders", "page", "median", "p90", "RCU", "requests", "items"
+    );
     let mut seeded = 0;
     for &n in &scales {
         let started = Instant::now();
         seed(&client, &table, &template, seeded..n).await;
         let seeding = started.elapsed();
-        eprintln!("seeded {} orders in {:.1?} ({} total)", n - seeded, seeding, n);
+        eprintln!(
+            "seeded {} orders in {:.1?} ({} total)",
+            n - seeded,
+            seeding,
+            n
+        );
         seeded = n;
         let first = OrderQuery {
             filter: OrderFilter::All,
@@ -205,9 +238,18 @@ async fn main() {
             created_at: BASE_CREATED + PAGE as i64,
             order_id: order_id(PAGE),
         };
-        let deep = OrderQuery { after: Some(after.clone()), ..first.clone() };
-        let by_status_first = OrderQuery { filter: OrderFilter::Status(PaymentStatus::Succeeded), ..first.clone() };
-        let by_status_deep = OrderQuery { after: Some(after), ..by_status_first.clone() };
+        let deep = OrderQuery {
+            after: Some(after.clone()),
+            ..first.clone()
+        };
+        let by_status_first = OrderQuery {
+            filter: OrderFilter::Status(PaymentStatus::Succeeded),
+            ..first.clone()
+        };
+        let by_status_deep = OrderQuery {
+            after: Some(after),
+            ..by_status_first.clone()
+        };
         let email_deep = OrderQuery {
             filter: OrderFilter::EmailPrefix("jordan".into()),
             ..deep.clone()
@@ -215,8 +257,16 @@ async fn main() {
         for (label, query, expect) in [
             ("first page", &first, Some(order_id(n - 1))),
             ("deepest page", &deep, Some(order_id(PAGE - 1))),
-            ("status=succeeded, first", &by_status_first, Some(order_id(n - 1))),
-            ("status=succeeded, deepest", &by_status_deep, Some(order_id(PAGE - 1))),
+            (
+                "status=succeeded, first",
+                &by_status_first,
+                Some(order_id(n - 1)),
+            ),
+            (
+                "status=succeeded, deepest",
+                &by_status_deep,
+                Some(order_id(PAGE - 1)),
+            ),
             ("email=jordan…, deepest", &email_deep, None),
         ] {
             let m = measure(&store, query, expect.as_deref()).await;

@@ -31,7 +31,13 @@ fn release_dir() -> PathBuf {
         .join("release")
 }
 
-fn http_event(method: &str, path: &str, headers: Value, body: Option<&[u8]>, claims: Option<Value>) -> Value {
+fn http_event(
+    method: &str,
+    path: &str,
+    headers: Value,
+    body: Option<&[u8]>,
+    claims: Option<Value>,
+) -> Value {
     let mut context = json!({
         "accountId": "123456789012", "apiId": "abc123",
         "domainName": "abc123.execute-api.us-east-1.amazonaws.com", "domainPrefix": "abc123",
@@ -78,7 +84,9 @@ async fn main() {
     };
     let client = setup::client(Some(&endpoint)).await;
     let table = unique_table("bench-cold");
-    setup::ensure_table(&client, &table).await.expect("create table");
+    setup::ensure_table(&client, &table)
+        .await
+        .expect("create table");
     let aws_env = |extra: &[(&'static str, String)]| {
         let mut env = vec![
             ("ORDERS_TABLE", table.clone()),
@@ -91,11 +99,17 @@ async fn main() {
         env.extend_from_slice(extra);
         env
     };
-    let body = std::fs::read(shared_fixtures().join("events/ord_1001__01__payment_intent.succeeded.json"))
-        .expect("fixture");
+    let body =
+        std::fs::read(shared_fixtures().join("events/ord_1001__01__payment_intent.succeeded.json"))
+            .expect("fixture");
 
-    println!("== cold start: exec to first reply under the Lambda Runtime API ({runs} runs each) ==");
-    println!("{:<16} {:>9} {:>9} {:>9}  {:>10}  reply", "binary", "median", "p90", "min", "size");
+    println!(
+        "== cold start: exec to first reply under the Lambda Runtime API ({runs} runs each) =="
+    );
+    println!(
+        "{:<16} {:>9} {:>9} {:>9}  {:>10}  reply",
+        "binary", "median", "p90", "min", "size"
+    );
     let dir = release_dir();
     for binary in ["stripe-webhook", "orders-api", "fulfillment"] {
         let path = dir.join(binary);
@@ -128,9 +142,23 @@ async fn main() {
                 ),
                 "orders-api" => (
                     aws_env(&[("DOWNLOAD_SIGNING_KEY", "bench-download-key".to_owned())]),
-                    http_event("GET", "/orders", json!({}), None, Some(json!({"sub": SELLER}))),
+                    http_event(
+                        "GET",
+                        "/orders",
+                        json!({}),
+                        None,
+                        Some(json!({"sub": SELLER})),
+                    ),
                 ),
-                _ => (aws_env(&[]), json!({"Records": []})),
+                _ => (
+                    aws_env(&[
+                        ("SENDER_EMAIL", "orders@example.com".to_owned()),
+                        ("DOWNLOAD_SIGNING_KEY", "bench-download-key".to_owned()),
+                        ("AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:9".to_owned()),
+                        ("PUBLIC_BASE_URL", "https://orders.example.com".to_owned()),
+                    ]),
+                    json!({"Records": []}),
+                ),
             };
             let path = path.clone();
             // a binary that never replies makes invoke_once panic: report it, do not abort
@@ -143,7 +171,9 @@ async fn main() {
                     last = match &invocation.reply {
                         Reply::Response(v) => format!(
                             "response {}",
-                            v.get("statusCode").map(|s| s.to_string()).unwrap_or_else(|| "ok".into())
+                            v.get("statusCode")
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|| "ok".into())
                         ),
                         Reply::Error(v) => format!("error {v}"),
                         Reply::InitError(v) => format!("init error {v}"),
@@ -157,7 +187,10 @@ async fn main() {
             }
         }
         if times.is_empty() {
-            println!("{binary:<16} {:>9} {:>9} {:>9}  {:>10}  {last}", "-", "-", "-", size);
+            println!(
+                "{binary:<16} {:>9} {:>9} {:>9}  {:>10}  {last}",
+                "-", "-", "-", size
+            );
             continue;
         }
         times.sort();

@@ -172,14 +172,20 @@ async fn main() {
         "recording fulfillment sent: {} request(s), {:.0} WCU",
         sent_cost.requests, sent_cost.write_units
     );
-    let mut attrs: Vec<_> = item.iter().map(|(k, v)| (attribute_size(k, v), k)).collect();
+    let mut attrs: Vec<_> = item
+        .iter()
+        .map(|(k, v)| (attribute_size(k, v), k))
+        .collect();
     attrs.sort_by(|a, b| b.cmp(a));
     for (size, name) in attrs {
         println!("  {size:>5}  {name}");
     }
     if let Some(serde_dynamo::AttributeValue::M(facts)) = item.get("facts") {
         println!("  facts, by field:");
-        let mut fields: Vec<_> = facts.iter().map(|(k, v)| (attribute_size(k, v), k)).collect();
+        let mut fields: Vec<_> = facts
+            .iter()
+            .map(|(k, v)| (attribute_size(k, v), k))
+            .collect();
         fields.sort_by(|a, b| b.cmp(a));
         for (size, name) in fields {
             println!("    {size:>5}  {name}");
@@ -198,7 +204,12 @@ fn value_size(v: &serde_dynamo::AttributeValue) -> usize {
         A::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
         A::B(b) => b.len(),
         A::Bool(_) | A::Null(_) => 1,
-        A::M(m) => 3 + m.iter().map(|(k, v)| k.len() + value_size(v) + 1).sum::<usize>(),
+        A::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, v)| k.len() + value_size(v) + 1)
+                .sum::<usize>()
+        }
         A::L(l) => 3 + l.iter().map(|v| value_size(v) + 1).sum::<usize>(),
         A::Ss(ss) => ss.iter().map(String::len).sum(),
         A::Ns(ns) => ns.iter().map(|n| n.len().div_ceil(2) + 1).sum(),

@@ -32,6 +32,9 @@ struct Args {
     duration: Duration,
     warmup: Duration,
     label: String,
+    /// The server's pid: its CPU time (utime + stime, all threads) over the run is read from
+    /// /proc, so CPU per request is known even when the machine is shared.
+    server_pid: Option<u32>,
 }
 
 fn args() -> Args {
@@ -44,6 +47,7 @@ fn args() -> Args {
         duration: Duration::from_secs(10),
         warmup: Duration::from_secs(2),
         label: String::new(),
+        server_pid: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -57,6 +61,7 @@ fn args() -> Args {
             "--duration" => a.duration = Duration::from_secs_f64(value().parse().expect("secs")),
             "--warmup" => a.warmup = Duration::from_secs_f64(value().parse().expect("secs")),
             "--label" => a.label = value(),
+            "--server-pid" => a.server_pid = Some(value().parse().expect("--server-pid")),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -143,7 +148,21 @@ struct Shared {
     latencies_us: RefCell<Vec<u32>>,
     non_200: Cell<u64>,
     measured: Cell<u64>,
+    /// Every answered request, warm-up included (the CPU reading covers the whole run).
+    answered: Cell<u64>,
 }
+
+/// utime + stime of a process in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // the command name may hold spaces: fields are counted after its closing parenthesis
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`); 100 on Linux.
+const CLK_TCK: f64 = 100.0;
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -230,6 +249,7 @@ async fn connection(shared: Rc<Shared>, addr: SocketAddr) -> std::io::Result<()>
         }
         stream.write_all(&request).await?;
         let status = read_response(&mut stream, &mut response).await?;
+        shared.answered.set(shared.answered.get() + 1);
         if sent >= shared.measure_from {
             let us = sent.elapsed().as_micros().min(u32::MAX as u128) as u32;
             shared.latencies_us.borrow_mut().push(us);
@@ -280,7 +300,9 @@ fn main() {
         latencies_us: RefCell::new(Vec::with_capacity(1 << 20)),
         non_200: Cell::new(0),
         measured: Cell::new(0),
+        answered: Cell::new(0),
     });
+    let ticks_before = args.server_pid.and_then(cpu_ticks);
     let local = tokio::task::LocalSet::new();
     let errors = local.block_on(&runtime, async {
         let tasks: Vec<_> = (0..args.connections)
@@ -296,11 +318,20 @@ fn main() {
         errors
     });
     let elapsed = Instant::now().min(shared.stop_at) - shared.measure_from;
+    let ticks_after = args.server_pid.and_then(cpu_ticks);
+    // server CPU µs per answered request, and the requests/s one fully busy core would give
+    let (cpu_us, per_core) = match (ticks_before, ticks_after) {
+        (Some(b), Some(a)) if shared.answered.get() > 0 && a > b => {
+            let us = (a - b) as f64 / CLK_TCK * 1e6 / shared.answered.get() as f64;
+            (us, 1e6 / us)
+        }
+        _ => (0.0, 0.0),
+    };
     let mut lat = shared.latencies_us.take();
     lat.sort_unstable();
     let n = shared.measured.get();
     println!(
-        "{{\"label\":\"{}\",\"connections\":{},\"seconds\":{:.2},\"requests\":{},\"rps\":{:.0},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"non_200\":{},\"connection_errors\":{}}}",
+        "{{\"label\":\"{}\",\"connections\":{},\"seconds\":{:.2},\"requests\":{},\"rps\":{:.0},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"non_200\":{},\"connection_errors\":{},\"server_cpu_us_per_request\":{:.1},\"rps_per_server_core\":{:.0}}}",
         args.label,
         args.connections,
         elapsed.as_secs_f64(),
@@ -312,6 +343,8 @@ fn main() {
         percentile(&lat, 99.9),
         lat.last().copied().unwrap_or(0),
         shared.non_200.get(),
-        errors
+        errors,
+        cpu_us,
+        per_core
     );
 }

@@ -35,7 +35,14 @@ fn ready<F: Future>(future: F) -> F::Output {
 #[inline(never)]
 fn stage_verify(n: usize, header: &str, body: &[u8], secrets: &SigningSecrets) {
     for _ in 0..n {
-        black_box(verify(header, black_box(body), secrets, NOW, DEFAULT_TOLERANCE_SECS)).ok();
+        black_box(verify(
+            header,
+            black_box(body),
+            secrets,
+            NOW,
+            DEFAULT_TOLERANCE_SECS,
+        ))
+        .ok();
     }
 }
 
@@ -72,7 +79,13 @@ fn stage_deliver_new(n: usize, header: &str, body: &[u8], secrets: &SigningSecre
 }
 
 #[inline(never)]
-fn stage_deliver_duplicate(n: usize, store: &MemoryStore, header: &str, body: &[u8], secrets: &SigningSecrets) {
+fn stage_deliver_duplicate(
+    n: usize,
+    store: &MemoryStore,
+    header: &str,
+    body: &[u8],
+    secrets: &SigningSecrets,
+) {
     for _ in 0..n {
         deliver(store, secrets, header, body);
     }
@@ -80,9 +93,12 @@ fn stage_deliver_duplicate(n: usize, store: &MemoryStore, header: &str, body: &[
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let kind = args.next().expect("usage: path_instructions <event type> <N>");
+    let kind = args
+        .next()
+        .expect("usage: path_instructions <event type> <N>");
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/stripe/events");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/stripe/events");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("fixtures")
         .map(|e| e.expect("entry").path())
