@@ -5,65 +5,20 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
+mod support;
+
 use leenkies_adapters::dynamodb::ops::DynamoOps;
+use leenkies_adapters::dynamodb::setup;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ops::{BackfillProgress, Mode, OpsStore, StreamProgress};
 
-/// A fresh pk/sk table on DynamoDB Local (the ops items need no index), or `None` when skipped.
+/// The ops items in a fresh orders table on DynamoDB Local (as in AWS: one table), or `None`
+/// when skipped on purpose.
 pub async fn dynamo_ops() -> Option<DynamoOps> {
-    let endpoint = match std::env::var("DYNAMODB_ENDPOINT") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var("LEENKIES_SKIP_DYNAMODB").as_deref() == Ok("1") => {
-            eprintln!("SKIPPED: DynamoDB variant (LEENKIES_SKIP_DYNAMODB=1)");
-            return None;
-        }
-        _ => panic!(
-            "DYNAMODB_ENDPOINT is not set: start DynamoDB Local and set it, or set \
-             LEENKIES_SKIP_DYNAMODB=1 to skip the DynamoDB variants on purpose"
-        ),
-    };
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "static",
-        ))
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let table = format!(
-        "ops-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    client
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    let endpoint = support::dynamodb_endpoint()?;
+    let client = setup::client(Some(&endpoint)).await;
+    let table = support::fresh_table();
+    setup::ensure_table(&client, &table)
         .await
         .expect("create table");
     Some(DynamoOps::new(client, table))
