@@ -3,7 +3,7 @@
 # sizes. Its own command (`make package`), not part of every CI run: a release build of the AWS SDKs
 # for another architecture takes a long time on 2 cores.
 #
-#   infra/package.sh           build target/lambda/{stripe-webhook,orders-api,fulfillment}/bootstrap.zip
+#   infra/package.sh           build target/lambda/{stripe-webhook,orders-api,fulfillment,reconcile}/bootstrap.zip
 #   infra/package.sh --check   only make sure the tools are there (cargo-lambda, zig, arm64 target)
 #
 # Tools: cargo-lambda from PyPI (`pip install cargo-lambda`, which brings zig as the cross linker:
@@ -17,7 +17,7 @@ LEENKIES_LOG_TAG="package"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LEENKIES_REPO"
 
-BINARIES=(stripe-webhook orders-api fulfillment)
+BINARIES=(stripe-webhook orders-api fulfillment reconcile)
 TARGET=aarch64-unknown-linux-gnu
 
 ensure_tools() {
