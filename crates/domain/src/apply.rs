@@ -99,10 +99,10 @@ pub async fn fold_into_order(
     let mut read_links = false;
     for attempt in 0..policy.max_attempts {
         let current = store.get_order(seller_id, order_id).await?;
-        let base = current
-            .clone()
-            .unwrap_or_else(|| OrderRecord::new(seller_id, order_id));
-        let mut incoming = facts.clone();
+        let expected = current.as_ref().map(|c| c.version);
+        let base = current.unwrap_or_else(|| OrderRecord::new(seller_id, order_id));
+        // Borrowed unless a waiting charge link adds facts (only after a conflict).
+        let mut incoming = std::borrow::Cow::Borrowed(facts);
         let mut links = Vec::new();
         let new_charges: Vec<String> = facts
             .charges
@@ -122,7 +122,7 @@ pub async fn fold_into_order(
                 // A charge already claimed by another order: keep that link untouched.
                 Some(link) if link.order_id.is_some() => {}
                 Some(link) => {
-                    incoming.merge(&link.pending);
+                    incoming.to_mut().merge(&link.pending);
                     links.push(LinkWrite {
                         charge_id,
                         expected_version: Some(link.version),
@@ -145,7 +145,6 @@ pub async fn fold_into_order(
             facts: next_facts,
             ..base
         };
-        let expected = current.as_ref().map(|c| c.version);
         match store.put_order(&record, expected, &links).await {
             Ok(()) => {
                 return Ok(FoldOutcome::Applied {

@@ -85,9 +85,11 @@ impl MemoryStore {
         self.subscriber.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn publish(&self, change: OrderChange) {
+    /// Hands a change to the subscriber, if there is one; the change is only built (a clone of
+    /// the order) when someone listens.
+    fn publish(&self, change: impl FnOnce() -> OrderChange) {
         if let Some(tx) = self.lock_subscriber().as_ref() {
-            let _ = tx.send(change);
+            let _ = tx.send(change());
         }
     }
 }
@@ -134,8 +136,7 @@ impl OrderStore for MemoryStore {
         let old = {
             let mut tables = self.lock();
             let order_key = key(&record.seller_id, &record.order_id);
-            let old = tables.orders.get(&order_key).cloned();
-            if old.as_ref().map(|o| o.version) != expected_version {
+            if tables.orders.get(&order_key).map(|o| o.version) != expected_version {
                 return Err(StoreError::Conflict);
             }
             for link in links {
@@ -157,10 +158,9 @@ impl OrderStore for MemoryStore {
                     },
                 );
             }
-            tables.orders.insert(order_key, record.clone());
-            old
+            tables.orders.insert(order_key, record.clone())
         };
-        self.publish(OrderChange {
+        self.publish(|| OrderChange {
             old,
             new: record.clone(),
         });
