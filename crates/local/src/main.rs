@@ -3,6 +3,11 @@
 use clap::Parser;
 use leenkies_local::{backfill_cmd, cli, send_event, serve};
 
+/// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
+/// delivery under load (docs/performance.md, section 2).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     leenkies_adapters::telemetry::init_json_logging();

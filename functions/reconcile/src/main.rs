@@ -11,6 +11,11 @@ use reconcile::job::Job;
 use serde_json::Value;
 use stripe_webhook::{LiveMode, WebhookConfig, WebhookState};
 
+/// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
+/// delivery under load (docs/performance.md, section 2).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     leenkies_adapters::telemetry::init_json_logging();

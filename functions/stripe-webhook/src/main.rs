@@ -10,6 +10,11 @@ use leenkies_adapters::{secrets, telemetry};
 use leenkies_domain::stripe::signature::SigningSecrets;
 use stripe_webhook::{router, LiveMode, WebhookConfig, WebhookState};
 
+/// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
+/// delivery under load (docs/performance.md, section 2).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init_json_logging();
