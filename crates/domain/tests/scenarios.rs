@@ -237,3 +237,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn given_every_fixture_event_when_parsed_then_it_is_typed_in_one_pass_and_reads_as_two_passes() {
+    // GIVEN every event body of every corpus (Stripe's own key order: `type` last)
+    let mut handled = 0;
+    for corpus in corpora() {
+        for entry in std::fs::read_dir(&corpus.events).unwrap() {
+            let body = std::fs::read(entry.unwrap().path()).unwrap();
+            // WHEN it is parsed the fast way and the reference way
+            let fast = Event::parse(&body).expect("fixture is an event");
+            let reference = Event::parse_two_pass(&body).expect("fixture is an event");
+            // THEN a handled event took the one pass, and both readings agree on everything
+            if leenkies_domain::stripe::event::ObjectKind::of_event_type(&fast.kind).is_some() {
+                handled += 1;
+                assert!(fast.typed_in_one_pass(), "{} took two passes", fast.id);
+            }
+            assert_eq!(
+                format!("{:?}", fast.object().map_err(|e| e.to_string())),
+                format!("{:?}", reference.object().map_err(|e| e.to_string())),
+                "{}",
+                fast.id
+            );
+            assert_eq!(
+                (
+                    &fast.id,
+                    &fast.kind,
+                    fast.created,
+                    fast.livemode,
+                    &fast.account
+                ),
+                (
+                    &reference.id,
+                    &reference.kind,
+                    reference.created,
+                    reference.livemode,
+                    &reference.account
+                )
+            );
+        }
+    }
+    assert!(handled > 50, "only {handled} handled fixture events found");
+}

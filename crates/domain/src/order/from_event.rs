@@ -72,7 +72,7 @@ pub fn interpret(event: &Event<'_>) -> Result<Interpretation, EventParseError> {
         ..Facts::default()
     };
     let kind = event.kind.as_str();
-    let (pi, charge) = match &object {
+    let (pi, charge) = match object.as_ref() {
         StripeObject::CheckoutSession(cs) => {
             checkout(kind, at, cs, &mut facts);
             (cs.payment_intent.clone(), None)

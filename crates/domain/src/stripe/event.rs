@@ -1,36 +1,36 @@
-//! Lenient, typed Stripe event parsing.
+//! Lenient, typed Stripe event parsing, in one pass over the body when it can be.
 //!
-//! We read only the fields we use, into our own structs: unknown fields are ignored, every enum has
-//! a catch-all variant, and `data.object` is kept as raw JSON until the event type tells us which
-//! object to expect. A newer API version, an added field or a new enum value is therefore never a
-//! reason to reject a validly signed event (contract section 3).
+//! We read only the fields we use, into our own structs (`objects`): unknown fields are ignored,
+//! every enum has a catch-all variant, and a newer API version, an added field or a new enum value
+//! is never a reason to reject a validly signed event (contract section 3).
+//!
+//! Which struct `data.object` is depends on the event's `type`, which Stripe sends *after*
+//! `data`. Reading `data.object` as raw JSON first and typing it afterwards walks those bytes
+//! twice (about 40% of the parse cost, measured: docs/performance.md section 1). So `parse` reads
+//! the type from the end of the body first (`envelope::type_hint`), types `data.object` during
+//! the one pass, and checks the hint against the envelope's real `type`. Any disagreement or
+//! error falls back to the two-pass reading, which is what decides errors: the fast path can
+//! never accept or reject a body differently.
 
-use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
+
 use serde_json::value::RawValue;
 
-/// The envelope of every Stripe event. `data.object` stays raw until [`Event::object`] types it.
-#[derive(Debug, Deserialize)]
+pub use super::objects::*;
+
+use super::envelope::{self, ObjectSlot};
+
+/// The envelope of every Stripe event, with `data.object` typed or still raw.
+#[derive(Debug)]
 pub struct Event<'a> {
     pub id: String,
-    #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
     pub created: i64,
-    #[serde(default)]
     pub livemode: bool,
     /// The connected account the event comes from; absent for the platform's own events.
-    #[serde(default)]
     pub account: Option<String>,
-    #[serde(default)]
     pub api_version: Option<String>,
-    #[serde(borrow)]
-    pub data: EventData<'a>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct EventData<'a> {
-    #[serde(borrow)]
-    pub object: &'a RawValue,
+    pub(super) object: ObjectSlot<'a>,
 }
 
 /// Why a body is not a Stripe event we can read.
@@ -46,15 +46,99 @@ pub enum EventParseError {
     },
 }
 
+/// The struct an event type's `data.object` is read into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    CheckoutSession,
+    PaymentIntent,
+    Charge,
+    Refund,
+    Dispute,
+    EarlyFraudWarning,
+}
+
+impl ObjectKind {
+    /// The object an event type carries; `None` for types we do not handle.
+    pub fn of_event_type(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "checkout.session.completed"
+            | "checkout.session.async_payment_succeeded"
+            | "checkout.session.async_payment_failed" => Self::CheckoutSession,
+            "payment_intent.succeeded"
+            | "payment_intent.payment_failed"
+            | "payment_intent.processing"
+            | "payment_intent.canceled" => Self::PaymentIntent,
+            "charge.succeeded" | "charge.failed" | "charge.refunded" => Self::Charge,
+            "charge.refund.updated" | "refund.created" | "refund.updated" | "refund.failed" => {
+                Self::Refund
+            }
+            "charge.dispute.created"
+            | "charge.dispute.updated"
+            | "charge.dispute.closed"
+            | "charge.dispute.funds_withdrawn"
+            | "charge.dispute.funds_reinstated" => Self::Dispute,
+            "radar.early_fraud_warning.created" | "radar.early_fraud_warning.updated" => {
+                Self::EarlyFraudWarning
+            }
+            _ => return None,
+        })
+    }
+
+    /// Stripe's name of the object, for errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CheckoutSession => "checkout.session",
+            Self::PaymentIntent => "payment_intent",
+            Self::Charge => "charge",
+            Self::Refund => "refund",
+            Self::Dispute => "dispute",
+            Self::EarlyFraudWarning => "radar.early_fraud_warning",
+        }
+    }
+
+    /// Reads the object from any serde deserializer.
+    pub fn read<'de, D: serde::Deserializer<'de>>(self, d: D) -> Result<StripeObject, D::Error> {
+        use serde::Deserialize;
+        Ok(match self {
+            Self::CheckoutSession => StripeObject::CheckoutSession(Deserialize::deserialize(d)?),
+            Self::PaymentIntent => StripeObject::PaymentIntent(Deserialize::deserialize(d)?),
+            Self::Charge => StripeObject::Charge(Deserialize::deserialize(d)?),
+            Self::Refund => StripeObject::Refund(Deserialize::deserialize(d)?),
+            Self::Dispute => StripeObject::Dispute(Deserialize::deserialize(d)?),
+            Self::EarlyFraudWarning => {
+                StripeObject::EarlyFraudWarning(Deserialize::deserialize(d)?)
+            }
+        })
+    }
+}
+
 impl<'a> Event<'a> {
-    /// Parses the envelope from the raw body (the bytes that were signed).
+    /// Parses the envelope from the raw body (the bytes that were signed), typing `data.object`
+    /// in the same pass when the type read from the end of the body turns out to be the real one.
     pub fn parse(body: &'a [u8]) -> Result<Self, EventParseError> {
-        let event: Event<'a> =
-            serde_json::from_slice(body).map_err(|e| EventParseError::Envelope(e.to_string()))?;
-        if event.id.is_empty() || event.kind.is_empty() {
+        let hinted = envelope::type_hint(body).and_then(ObjectKind::of_event_type);
+        if let Some(hint) = hinted {
+            if let Ok(event) = envelope::read(body, Some(hint)) {
+                if ObjectKind::of_event_type(&event.kind) == Some(hint) && event.is_valid() {
+                    return Ok(event);
+                }
+            }
+        }
+        Self::parse_two_pass(body)
+    }
+
+    /// The reference reading: `data.object` kept raw, typed later by [`Event::object`].
+    pub fn parse_two_pass(body: &'a [u8]) -> Result<Self, EventParseError> {
+        let event =
+            envelope::read(body, None).map_err(|e| EventParseError::Envelope(e.to_string()))?;
+        if !event.is_valid() {
             return Err(EventParseError::Envelope("missing id or type".into()));
         }
         Ok(event)
+    }
+
+    fn is_valid(&self) -> bool {
+        !self.id.is_empty() && !self.kind.is_empty()
     }
 
     /// The seller this event belongs to: its connected account, else the platform.
@@ -65,56 +149,37 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// Whether `data.object` was typed during the parse (one pass) rather than kept raw.
+    pub fn typed_in_one_pass(&self) -> bool {
+        matches!(self.object, ObjectSlot::Typed(_))
+    }
+
+    /// `data.object` as the JSON Stripe sent, when it was kept raw.
+    pub fn raw_object(&self) -> Option<&'a RawValue> {
+        match self.object {
+            ObjectSlot::Raw(raw) => Some(raw),
+            ObjectSlot::Typed(_) => None,
+        }
+    }
+
     /// Types `data.object` according to the event type; `None` for types we do not handle.
-    pub fn object(&self) -> Result<Option<StripeObject>, EventParseError> {
-        let kind = self.kind.as_str();
-        let raw = self.data.object.get();
-        let typed = |expected: &'static str, r: Result<StripeObject, serde_json::Error>| {
-            r.map_err(|e| EventParseError::Object {
-                event_id: self.id.clone(),
-                expected,
-                reason: e.to_string(),
-            })
+    pub fn object(&self) -> Result<Option<Cow<'_, StripeObject>>, EventParseError> {
+        let Some(kind) = ObjectKind::of_event_type(&self.kind) else {
+            return Ok(None);
         };
-        let object = match kind {
-            "checkout.session.completed"
-            | "checkout.session.async_payment_succeeded"
-            | "checkout.session.async_payment_failed" => typed(
-                "checkout.session",
-                serde_json::from_str(raw).map(StripeObject::CheckoutSession),
-            )?,
-            "payment_intent.succeeded"
-            | "payment_intent.payment_failed"
-            | "payment_intent.processing"
-            | "payment_intent.canceled" => typed(
-                "payment_intent",
-                serde_json::from_str(raw).map(StripeObject::PaymentIntent),
-            )?,
-            "charge.succeeded" | "charge.failed" | "charge.refunded" => typed(
-                "charge",
-                serde_json::from_str(raw).map(StripeObject::Charge),
-            )?,
-            "charge.refund.updated" | "refund.created" | "refund.updated" | "refund.failed" => {
-                typed(
-                    "refund",
-                    serde_json::from_str(raw).map(StripeObject::Refund),
-                )?
+        match &self.object {
+            ObjectSlot::Typed(object) => Ok(Some(Cow::Borrowed(object))),
+            ObjectSlot::Raw(raw) => {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                kind.read(&mut de)
+                    .map(|object| Some(Cow::Owned(object)))
+                    .map_err(|e| EventParseError::Object {
+                        event_id: self.id.clone(),
+                        expected: kind.name(),
+                        reason: e.to_string(),
+                    })
             }
-            "charge.dispute.created"
-            | "charge.dispute.updated"
-            | "charge.dispute.closed"
-            | "charge.dispute.funds_withdrawn"
-            | "charge.dispute.funds_reinstated" => typed(
-                "dispute",
-                serde_json::from_str(raw).map(StripeObject::Dispute),
-            )?,
-            "radar.early_fraud_warning.created" | "radar.early_fraud_warning.updated" => typed(
-                "radar.early_fraud_warning",
-                serde_json::from_str(raw).map(StripeObject::EarlyFraudWarning),
-            )?,
-            _ => return Ok(None),
-        };
-        Ok(Some(object))
+        }
     }
 }
 
@@ -146,255 +211,6 @@ pub const HANDLED_EVENT_TYPES: &[&str] = &[
     "radar.early_fraud_warning.updated",
 ];
 
-/// The objects we read out of `data.object`.
-#[derive(Debug)]
-pub enum StripeObject {
-    CheckoutSession(CheckoutSession),
-    PaymentIntent(PaymentIntent),
-    Charge(Charge),
-    Refund(Refund),
-    Dispute(Dispute),
-    EarlyFraudWarning(EarlyFraudWarning),
-}
-
-/// The storefront's metadata; other keys are ignored.
-#[derive(Debug, Default, Deserialize)]
-pub struct Metadata {
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub order_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub product_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub product_name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CheckoutSession {
-    pub id: String,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub payment_intent: Option<String>,
-    #[serde(default)]
-    pub payment_status: CheckoutPaymentStatus,
-    #[serde(default)]
-    pub customer_details: Option<CustomerDetails>,
-    #[serde(default)]
-    pub client_reference_id: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub amount_total: Option<i64>,
-    #[serde(default)]
-    pub currency: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckoutPaymentStatus {
-    Paid,
-    Unpaid,
-    NoPaymentRequired,
-    #[default]
-    #[serde(other)]
-    Other,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct CustomerDetails {
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PaymentIntent {
-    pub id: String,
-    #[serde(default)]
-    pub created: Option<i64>,
-    #[serde(default)]
-    pub amount: Option<i64>,
-    #[serde(default)]
-    pub currency: Option<String>,
-    #[serde(default)]
-    pub receipt_email: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub last_payment_error: Option<PaymentError>,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub latest_charge: Option<String>,
-}
-
-/// `PaymentIntent.last_payment_error`: the issuer's and Stripe's reasons for a failed attempt.
-#[derive(Debug, Default, Deserialize)]
-pub struct PaymentError {
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub charge: Option<String>,
-    #[serde(default)]
-    pub code: Option<String>,
-    #[serde(default)]
-    pub decline_code: Option<String>,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Charge {
-    pub id: String,
-    #[serde(default)]
-    pub amount: Option<i64>,
-    #[serde(default)]
-    pub amount_refunded: Option<i64>,
-    #[serde(default)]
-    pub currency: Option<String>,
-    #[serde(default)]
-    pub status: ChargeStatus,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub payment_intent: Option<String>,
-    #[serde(default)]
-    pub billing_details: Option<BillingDetails>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub failure_code: Option<String>,
-    #[serde(default)]
-    pub failure_message: Option<String>,
-    #[serde(default)]
-    pub outcome: Option<ChargeOutcome>,
-}
-
-#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ChargeStatus {
-    Succeeded,
-    Pending,
-    Failed,
-    #[default]
-    #[serde(other)]
-    Other,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct BillingDetails {
-    #[serde(default)]
-    pub email: Option<String>,
-}
-
-/// `Charge.outcome`: Radar's and the network's verdict. `type` is kept as a string because new
-/// values appear and only `blocked` and `issuer_declined` matter to us.
-#[derive(Debug, Default, Deserialize)]
-pub struct ChargeOutcome {
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Refund {
-    pub id: String,
-    #[serde(default)]
-    pub amount: Option<i64>,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub charge: Option<String>,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub payment_intent: Option<String>,
-    /// Kept as a string: Stripe's values (`pending`, `requires_action`, `succeeded`, `failed`,
-    /// `canceled`) are ranked by the fold, and a newer one is stored as it is.
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub created: Option<i64>,
-    #[serde(default)]
-    pub failure_reason: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Dispute {
-    pub id: String,
-    #[serde(default)]
-    pub amount: Option<i64>,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub charge: Option<String>,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub payment_intent: Option<String>,
-    /// Stripe's own status, passed through (contract section 4), newer values included.
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub created: Option<i64>,
-    #[serde(default)]
-    pub evidence_details: Option<EvidenceDetails>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub balance_transactions: Vec<BalanceTransaction>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct EvidenceDetails {
-    /// 0 when the bank allows no response; treated as unknown.
-    #[serde(default)]
-    pub due_by: Option<i64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct BalanceTransaction {
-    #[serde(default)]
-    pub amount: i64,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct EarlyFraudWarning {
-    pub id: String,
-    #[serde(default)]
-    pub actionable: Option<bool>,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub charge: Option<String>,
-    #[serde(default, deserialize_with = "expandable_id")]
-    pub payment_intent: Option<String>,
-    #[serde(default)]
-    pub created: Option<i64>,
-    #[serde(default)]
-    pub fraud_type: Option<String>,
-}
-
-/// An expandable reference: Stripe sends either the id or the expanded object with an `id`.
-fn expandable_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum IdOrObject {
-        Id(String),
-        Object { id: String },
-        Other(serde::de::IgnoredAny),
-    }
-    Ok(match Option::<IdOrObject>::deserialize(d)? {
-        Some(IdOrObject::Id(id)) | Some(IdOrObject::Object { id }) if !id.is_empty() => Some(id),
-        _ => None,
-    })
-}
-
-/// Metadata values are strings in Stripe; anything else is treated as absent rather than fatal.
-fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Lenient {
-        S(String),
-        Other(serde::de::IgnoredAny),
-    }
-    Ok(match Option::<Lenient>::deserialize(d)? {
-        Some(Lenient::S(s)) if !s.is_empty() => Some(s),
-        _ => None,
-    })
-}
-
-/// `null` where we expect an object or a list is read as its empty default.
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,12 +228,67 @@ mod tests {
         let event = Event::parse(body).unwrap();
         let object = event.object().unwrap().unwrap();
         // THEN the fields we use are there and the unknown enum value is `Other`
-        let StripeObject::CheckoutSession(cs) = object else {
+        let StripeObject::CheckoutSession(cs) = object.as_ref() else {
             panic!("wrong object")
         };
         assert_eq!(cs.payment_intent.as_deref(), Some("pi_1"));
         assert_eq!(cs.payment_status, CheckoutPaymentStatus::Other);
         assert_eq!(event.seller_id(), PLATFORM_SELLER);
+    }
+
+    #[test]
+    fn given_a_stripe_ordered_event_when_parsed_then_its_object_is_typed_in_one_pass() {
+        // GIVEN an event as Stripe orders it: `data` first, `type` last
+        let body = br#"{"id":"evt_1","object":"event","created":5,"livemode":false,
+            "data":{"object":{"id":"ch_1","object":"charge","outcome":{"type":"authorized"},
+            "payment_intent":"pi_1","status":"succeeded"},"previous_attributes":{"x":1}},
+            "type":"charge.succeeded"}"#;
+        // WHEN it is parsed
+        let event = Event::parse(body).unwrap();
+        // THEN the object was typed during the one pass, and reads like the two-pass reading
+        assert!(event.typed_in_one_pass());
+        let StripeObject::Charge(charge) = event.object().unwrap().unwrap().into_owned() else {
+            panic!("wrong object")
+        };
+        assert_eq!(charge.payment_intent.as_deref(), Some("pi_1"));
+        let two_pass = Event::parse_two_pass(body).unwrap();
+        assert!(!two_pass.typed_in_one_pass());
+        assert_eq!(
+            format!("{:?}", two_pass.object().unwrap()),
+            format!("{:?}", event.object().unwrap())
+        );
+    }
+
+    #[test]
+    fn given_a_misleading_type_near_the_end_when_parsed_then_the_real_type_decides() {
+        // GIVEN the envelope's `type` first and a `"type"` that names another object last
+        let body = br#"{"id":"evt_1","type":"refund.created","created":5,
+            "data":{"object":{"id":"re_1","charge":"ch_1","status":"succeeded",
+            "metadata":{"type":"charge.succeeded"}}}}"#;
+        // WHEN it is parsed
+        let event = Event::parse(body).unwrap();
+        // THEN the hint was not trusted: the object is the refund the envelope says it is
+        assert!(!event.typed_in_one_pass());
+        let object = event.object().unwrap().unwrap();
+        let StripeObject::Refund(refund) = object.as_ref() else {
+            panic!("wrong object")
+        };
+        assert_eq!(refund.charge.as_deref(), Some("ch_1"));
+    }
+
+    #[test]
+    fn given_an_object_that_does_not_fit_its_type_when_parsed_then_the_object_error_is_kept() {
+        // GIVEN a handled type whose object cannot be read (no id), `type` last as Stripe sends
+        let body = br#"{"id":"evt_1","created":5,"data":{"object":{"amount":5}},"type":"charge.succeeded"}"#;
+        // WHEN it is parsed / THEN the envelope is fine and typing the object is the error
+        let event = Event::parse(body).unwrap();
+        assert!(matches!(
+            event.object(),
+            Err(EventParseError::Object {
+                expected: "charge",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -2,5 +2,7 @@
 //!
 //! Both are pure: no HTTP and no clock. The caller passes the raw body, the header and `now`.
 
+mod envelope;
 pub mod event;
+pub mod objects;
 pub mod signature;

@@ -1,0 +1,256 @@
+//! The Stripe objects we read out of `data.object`, and the lenient field readers they share.
+//!
+//! Only the fields we use, into our own structs: unknown fields are ignored, every enum has a
+//! catch-all variant, expandable references are read whether expanded or not, and a metadata
+//! value that is not a string is absent rather than fatal (contract section 3).
+
+use serde::{Deserialize, Deserializer};
+
+/// The objects we read out of `data.object`.
+#[derive(Debug, Clone)]
+pub enum StripeObject {
+    CheckoutSession(CheckoutSession),
+    PaymentIntent(PaymentIntent),
+    Charge(Charge),
+    Refund(Refund),
+    Dispute(Dispute),
+    EarlyFraudWarning(EarlyFraudWarning),
+}
+
+/// The storefront's metadata; other keys are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Metadata {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub order_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub product_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub product_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub payment_intent: Option<String>,
+    #[serde(default)]
+    pub payment_status: CheckoutPaymentStatus,
+    #[serde(default)]
+    pub customer_details: Option<CustomerDetails>,
+    #[serde(default)]
+    pub client_reference_id: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub amount_total: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutPaymentStatus {
+    Paid,
+    Unpaid,
+    NoPaymentRequired,
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CustomerDetails {
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub receipt_email: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub last_payment_error: Option<PaymentError>,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub latest_charge: Option<String>,
+}
+
+/// `PaymentIntent.last_payment_error`: the issuer's and Stripe's reasons for a failed attempt.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PaymentError {
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub charge: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub decline_code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Charge {
+    pub id: String,
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default)]
+    pub amount_refunded: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub status: ChargeStatus,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub payment_intent: Option<String>,
+    #[serde(default)]
+    pub billing_details: Option<BillingDetails>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub failure_code: Option<String>,
+    #[serde(default)]
+    pub failure_message: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<ChargeOutcome>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    Succeeded,
+    Pending,
+    Failed,
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BillingDetails {
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// `Charge.outcome`: Radar's and the network's verdict. `type` is kept as a string because new
+/// values appear and only `blocked` and `issuer_declined` matter to us.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ChargeOutcome {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Refund {
+    pub id: String,
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub charge: Option<String>,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub payment_intent: Option<String>,
+    /// Kept as a string: Stripe's values (`pending`, `requires_action`, `succeeded`, `failed`,
+    /// `canceled`) are ranked by the fold, and a newer one is stored as it is.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Dispute {
+    pub id: String,
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub charge: Option<String>,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub payment_intent: Option<String>,
+    /// Stripe's own status, passed through (contract section 4), newer values included.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub evidence_details: Option<EvidenceDetails>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub balance_transactions: Vec<BalanceTransaction>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EvidenceDetails {
+    /// 0 when the bank allows no response; treated as unknown.
+    #[serde(default)]
+    pub due_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BalanceTransaction {
+    #[serde(default)]
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EarlyFraudWarning {
+    pub id: String,
+    #[serde(default)]
+    pub actionable: Option<bool>,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub charge: Option<String>,
+    #[serde(default, deserialize_with = "expandable_id")]
+    pub payment_intent: Option<String>,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub fraud_type: Option<String>,
+}
+
+/// An expandable reference: Stripe sends either the id or the expanded object with an `id`.
+fn expandable_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IdOrObject {
+        Id(String),
+        Object { id: String },
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Option::<IdOrObject>::deserialize(d)? {
+        Some(IdOrObject::Id(id)) | Some(IdOrObject::Object { id }) if !id.is_empty() => Some(id),
+        _ => None,
+    })
+}
+
+/// Metadata values are strings in Stripe; anything else is treated as absent rather than fatal.
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        S(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Option::<Lenient>::deserialize(d)? {
+        Some(Lenient::S(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    })
+}
+
+/// `null` where we expect an object or a list is read as its empty default.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
