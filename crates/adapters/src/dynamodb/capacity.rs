@@ -67,3 +67,35 @@ impl CapacityMeter {
         }
     }
 }
+
+/// An item's size by DynamoDB's rule (what capacity units are charged on): the UTF-8 length of
+/// every attribute name plus its value; numbers about 1 byte per 2 significant digits + 1; maps
+/// and lists 3 bytes + 1 per element.
+pub fn item_size(item: &serde_dynamo::Item) -> usize {
+    item.iter().map(|(k, v)| attribute_size(k, v)).sum()
+}
+
+/// One attribute's share of [`item_size`]: its name plus its value.
+pub fn attribute_size(name: &str, v: &serde_dynamo::AttributeValue) -> usize {
+    name.len() + value_size(v)
+}
+
+fn value_size(v: &serde_dynamo::AttributeValue) -> usize {
+    use serde_dynamo::AttributeValue as A;
+    match v {
+        A::S(s) => s.len(),
+        A::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
+        A::B(b) => b.len(),
+        A::Bool(_) | A::Null(_) => 1,
+        A::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, v)| k.len() + value_size(v) + 1)
+                .sum::<usize>()
+        }
+        A::L(l) => 3 + l.iter().map(|v| value_size(v) + 1).sum::<usize>(),
+        A::Ss(ss) => ss.iter().map(String::len).sum(),
+        A::Ns(ns) => ns.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        A::Bs(bs) => bs.iter().map(Vec::len).sum(),
+    }
+}

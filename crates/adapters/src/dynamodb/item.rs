@@ -10,8 +10,14 @@
 //! | charge link | `SELLER#<acct>#CHARGE#<ch>`     | `CHARGE`                |
 //!
 //! GSIs (see `table`): `gsi1` seller + created, `gsi2` seller + lower-cased email + created,
-//! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse).
+//! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse). `gsi3` and
+//! `gsi4` sort on `gsi1sk`, the one "created" sort key, rather than on copies of it.
 //! The same item shape is what DynamoDB Streams hands the fulfillment function.
+//!
+//! Every byte of an order item is paid on each write, once per index it is in, and write units
+//! are whole kilobytes: so nothing is stored twice. The seller and order ids are read back from
+//! `pk` (ids never contain `#`: the webhook refuses ids that are not Stripe-shaped), and a
+//! typical paid order stays under 1 KB (docs/performance.md, section 3).
 
 use leenkies_domain::order::facts::Facts;
 use leenkies_domain::order::{FulfillmentRecord, OrderRecord};
@@ -44,6 +50,12 @@ pub fn disputed_partition(seller_id: &str) -> String {
     format!("SELLER#{seller_id}#DISPUTED")
 }
 
+/// The seller and order ids an order's `pk` was built from.
+pub fn ids_from_order_pk(pk: &str) -> Option<(&str, &str)> {
+    let (seller_id, order_id) = pk.strip_prefix("SELLER#")?.split_once("#ORDER#")?;
+    (!seller_id.is_empty() && !order_id.is_empty()).then_some((seller_id, order_id))
+}
+
 /// Sort key ordering orders by creation: fixed-width seconds, then the order id.
 pub fn created_sort_key(created_at: i64, order_id: &str) -> String {
     format!("{:012}#{order_id}", created_at.max(0))
@@ -60,8 +72,6 @@ pub struct OrderItem {
     pub pk: String,
     pub sk: String,
     pub kind: String,
-    pub seller_id: String,
-    pub order_id: String,
     pub version: u64,
     pub created_ts: i64,
     pub payment_status: String,
@@ -75,11 +85,8 @@ pub struct OrderItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi2sk: Option<String>,
     pub gsi3pk: String,
-    pub gsi3sk: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi4pk: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gsi4sk: Option<String>,
     pub facts: Facts,
     #[serde(default)]
     pub fulfillment: FulfillmentRecord,
@@ -89,29 +96,24 @@ impl From<&OrderRecord> for OrderItem {
     fn from(r: &OrderRecord) -> Self {
         let created = r.facts.created_at();
         let status = r.facts.payment_status().as_str().to_owned();
-        let by_created = created_sort_key(created, &r.order_id);
         let email = r.facts.customer_email().map(str::to_lowercase);
         let disputed = !r.facts.disputes.is_empty();
         OrderItem {
             pk: order_pk(&r.seller_id, &r.order_id),
             sk: ORDER_SK.to_owned(),
             kind: KIND_ORDER.to_owned(),
-            seller_id: r.seller_id.clone(),
-            order_id: r.order_id.clone(),
             version: r.version,
             created_ts: created,
             deliverable: r.facts.deliverable(),
             fulfillment_status: r.fulfillment.state.as_str().to_owned(),
             gsi1pk: seller_partition(&r.seller_id),
-            gsi1sk: by_created.clone(),
+            gsi1sk: created_sort_key(created, &r.order_id),
             gsi2pk: email.as_ref().map(|_| seller_partition(&r.seller_id)),
             gsi2sk: email
                 .as_ref()
                 .map(|e| email_sort_key(e, created, &r.order_id)),
             gsi3pk: status_partition(&r.seller_id, &status),
-            gsi3sk: by_created.clone(),
             gsi4pk: disputed.then(|| disputed_partition(&r.seller_id)),
-            gsi4sk: disputed.then_some(by_created),
             payment_status: status,
             facts: r.facts.clone(),
             fulfillment: r.fulfillment.clone(),
@@ -119,15 +121,17 @@ impl From<&OrderRecord> for OrderItem {
     }
 }
 
-impl From<OrderItem> for OrderRecord {
-    fn from(item: OrderItem) -> Self {
-        OrderRecord {
-            seller_id: item.seller_id,
-            order_id: item.order_id,
-            version: item.version,
-            facts: item.facts,
-            fulfillment: item.fulfillment,
-        }
+impl OrderItem {
+    /// The order this item stores; `None` when its `pk` is not an order key.
+    pub fn into_record(self) -> Option<OrderRecord> {
+        let (seller_id, order_id) = ids_from_order_pk(&self.pk)?;
+        Some(OrderRecord {
+            seller_id: seller_id.to_owned(),
+            order_id: order_id.to_owned(),
+            version: self.version,
+            facts: self.facts,
+            fulfillment: self.fulfillment,
+        })
     }
 }
 
@@ -193,7 +197,10 @@ pub fn order_from_image(
         return Ok(None);
     }
     let item: OrderItem = serde_dynamo::from_item(image)?;
-    Ok(Some(item.into()))
+    let pk = item.pk.clone();
+    item.into_record().map(Some).ok_or_else(|| {
+        <serde_dynamo::Error as serde::de::Error>::custom(format!("not an order key: {pk}"))
+    })
 }
 
 /// Encodes an order as a stream image (used by the local change pump).
@@ -221,5 +228,61 @@ mod tests {
         );
         assert!(item.gsi4pk.is_none());
         assert_eq!(order_from_image(image).unwrap(), Some(r));
+    }
+
+    #[test]
+    fn given_an_order_key_when_split_then_the_ids_come_back() {
+        // GIVEN the key of an order of a connected account and one of the platform
+        // WHEN split / THEN the ids it was built from come back
+        assert_eq!(
+            ids_from_order_pk(&order_pk("acct_1Nv0", "pi_3Mtw")),
+            Some(("acct_1Nv0", "pi_3Mtw"))
+        );
+        assert_eq!(
+            ids_from_order_pk(&order_pk("platform", "pi_9")),
+            Some(("platform", "pi_9"))
+        );
+        // AND keys of other items are not mistaken for orders
+        assert_eq!(ids_from_order_pk(&charge_pk("acct_1", "ch_1")), None);
+        assert_eq!(ids_from_order_pk("SELLER##ORDER#pi_1"), None);
+        assert_eq!(ids_from_order_pk("SELLER#acct_1#ORDER#"), None);
+    }
+
+    #[test]
+    fn given_a_typical_paid_order_when_encoded_then_the_item_is_under_one_kilobyte() {
+        // GIVEN a paid order with the fields a storefront checkout gives it
+        let mut r = OrderRecord::new("acct_1NvPDxQ2VpbaKpA7", "pi_3Mtw8dLkdIwHu7ix0Y1pQz4A");
+        r.version = 4;
+        r.facts.pi_created = Some(1_732_000_000);
+        r.facts.first_event_at = Some(1_732_000_001);
+        r.facts.last_event_at = Some(1_732_000_003);
+        r.facts.succeeded_at = Some(1_732_000_002);
+        r.facts.livemode = Some(Reg::new(2, 1_732_000_002, false));
+        r.facts.customer_email = Some(Reg::new(3, 1_732_000_003, "jenny.rosen@example.com".into()));
+        r.facts.product_name = Some(Reg::new(
+            3,
+            1_732_000_003,
+            "Lightroom Presets Vol. 2".into(),
+        ));
+        r.facts.product_id = Some(Reg::new(3, 1_732_000_003, "prod_NWjs8kKbJWmuuc".into()));
+        r.facts.reference = Some(Reg::new(3, 1_732_000_003, "ord_000123".into()));
+        r.facts.amount = Some(Reg::new(2, 1_732_000_002, 2900));
+        r.facts.currency = Some(Reg::new(2, 1_732_000_002, "usd".into()));
+        r.facts.charges.insert("ch_3Mtw8dLkdIwHu7ix0a1b2c3d".into());
+        // AND its delivery email sent (an SES message id is 60 characters)
+        r.fulfillment.state = leenkies_domain::order::FulfillmentState::Sent;
+        r.fulfillment.attempts = 1;
+        r.fulfillment.sent_at = Some(1_732_000_005);
+        r.fulfillment.message_id =
+            Some("010001968f3a6b2e-5c1f0a8e-3d3c-4b7e-9a51-6f2a7c9e1b44-000000".into());
+        r.fulfillment.recipient = Some("jenny.rosen@example.com".into());
+        r.fulfillment.subject = Some("Your Lightroom Presets Vol. 2 is ready to download".into());
+        // WHEN it is encoded as the item DynamoDB stores
+        let item = order_to_image(&r).unwrap();
+        // THEN by DynamoDB's size rule (names + values) it fits one write unit
+        let bytes = crate::dynamodb::capacity::item_size(&item);
+        assert!(bytes <= 1024, "typical paid order item is {bytes} bytes");
+        // AND neither id is stored outside the key
+        assert!(!item.contains_key("seller_id") && !item.contains_key("order_id"));
     }
 }

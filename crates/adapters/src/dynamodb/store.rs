@@ -581,7 +581,10 @@ fn encode<T: serde::Serialize>(what: &str, value: T) -> Result<Item, StoreError>
 
 fn decode_order(item: Item) -> Result<OrderRecord, StoreError> {
     let order: OrderItem = serde_dynamo::from_item(item).map_err(|e| corrupt("order", e))?;
-    Ok(order.into())
+    let pk = order.pk.clone();
+    order
+        .into_record()
+        .ok_or_else(|| StoreError::Corrupt(format!("order: not an order key: {pk}")))
 }
 
 fn built<T>(result: Result<T, BuildError>) -> Result<T, StoreError> {
