@@ -6,9 +6,10 @@
 #
 #  micro  criterion benches of verify / parse / interpret / merge / deliver per event kind, and
 #         instruction counts of the same stages under callgrind (deterministic on a busy machine)
-#  load   three servers pinned to core 0 — the webhook router alone on the embedded store, the
-#         whole leenkies-local (release), and the Node peer (bench/node-peer: http + the official
-#         stripe library's constructEvent + a Map) — driven by bench/loadgen pinned to core 1, in
+#  load   four servers pinned to core 0 — the webhook router alone on the embedded store, the
+#         whole leenkies-local (release), the Node peer (bench/node-peer: http + the official
+#         stripe library's constructEvent + a Map), and the floor (the same HTTP stack answering
+#         without any work) — driven by bench/loadgen pinned to core 1, in
 #         alternating rounds of 32 connections (requests/s) and 1 connection (p50/p99), the same
 #         signed fixture bodies with distinct ids; server CPU per request read from /proc
 #  store  DynamoDB Local: requests / read / write units per new event and per duplicate, item size
@@ -114,12 +115,13 @@ if wants load; then
   say "   webhook = the Lambda's router on the embedded store (functions/stripe-webhook/examples/serve_memory.rs)"
   say "   local   = leenkies-local, the whole system in one process (webhook + fulfillment pump + outbox mailer)"
   say "   node    = bench/node-peer: http + stripe@$(node -p 'require("./bench/node-peer/package.json").dependencies.stripe') constructEvent + Map"
+  say "   floor   = the webhook's HTTP stack (tokio + hyper/axum) reading the body and answering 200, no work (functions/stripe-webhook/examples/serve_floor.rs)"
   timeout 1800 cargo build -q --release -p leenkies-local -p leenkies-loadgen --bins
-  timeout 1800 cargo build -q --release -p stripe-webhook --example serve_memory
+  timeout 1800 cargo build -q --release -p stripe-webhook --example serve_memory --example serve_floor
   (cd bench/node-peer && timeout 300 npm ci --no-audit --no-fund --silent) || die "npm ci in bench/node-peer failed"
   declare -A PORT PID
   outbox="$(mktemp -d /dev/shm/leenkies-bench-outbox.XXXXXX 2>/dev/null || mktemp -d)"
-  for target in webhook local node; do PORT[$target]="$(free_port)"; done
+  for target in webhook local node floor; do PORT[$target]="$(free_port)"; done
   STRIPE_WEBHOOK_SECRET="$SECRET" taskset -c "$SERVER_CPU" "$TARGET_DIR/release/examples/serve_memory" \
     "127.0.0.1:${PORT[webhook]}" >"$OUT/webhook.log" 2>&1 &
   PID[webhook]=$!
@@ -129,8 +131,11 @@ if wants load; then
   STRIPE_WEBHOOK_SECRET="$SECRET" taskset -c "$SERVER_CPU" node bench/node-peer/server.js "${PORT[node]}" \
     >"$OUT/node-peer.log" 2>&1 &
   PID[node]=$!
-  PIDS+=("${PID[webhook]}" "${PID[local]}" "${PID[node]}")
-  for target in webhook local node; do
+  taskset -c "$SERVER_CPU" "$TARGET_DIR/release/examples/serve_floor" "127.0.0.1:${PORT[floor]}" \
+    >"$OUT/floor.log" 2>&1 &
+  PID[floor]=$!
+  PIDS+=("${PID[webhook]}" "${PID[local]}" "${PID[node]}" "${PID[floor]}")
+  for target in webhook local node floor; do
     for _ in $(seq 1 100); do port_open "${PORT[$target]}" && break; sleep 0.1; done
     port_open "${PORT[$target]}" || die "$target does not listen on ${PORT[$target]} (see $OUT/*.log)"
   done
@@ -141,7 +146,7 @@ if wants load; then
   }
   for round in $(seq 1 "$ROUNDS"); do
     log "round $round/$ROUNDS (load average $(uptime | sed 's/.*load average: //'))"
-    for target in webhook node local; do loadgen "$target" 32; loadgen "$target" 1; done
+    for target in webhook node local floor; do loadgen "$target" 32; loadgen "$target" 1; done
   done
   python3 - "$OUT/load.jsonl" <<'PY' | tee -a "$SUMMARY"
 import json, statistics, sys
@@ -150,14 +155,13 @@ def med(label, conns, key):
     xs = [r[key] for r in rows if r["label"] == label and r["connections"] == conns]
     return statistics.median(xs) if xs else float("nan")
 bad = sum(r["non_200"] + r["connection_errors"] for r in rows)
-rounds = len(rows) // 6
+rounds = len(rows) // 8
 print(f"  median of {rounds} round(s); non-200 answers + connection errors: {bad}")
-print(f"  {'':34} {'webhook':>9} {'local':>9} {'node':>9}  webhook/node  local/node")
+print(f"  {'':34} {'webhook':>9} {'local':>9} {'node':>9} {'floor':>9}  webhook/node  local/node  floor/node")
 def line(name, conns, key, fmt, better_high=True):
-    w, l, n = (med(t, conns, key) for t in ("webhook", "local", "node"))
-    rw = (w / n if better_high else n / w) if w and n else float("nan")
-    rl = (l / n if better_high else n / l) if l and n else float("nan")
-    print(f"  {name:34} {w:>9{fmt}} {l:>9{fmt}} {n:>9{fmt}}  {rw:>11.2f}x {rl:>10.2f}x")
+    w, l, n, f = (med(t, conns, key) for t in ("webhook", "local", "node", "floor"))
+    ratio = lambda x: (x / n if better_high else n / x) if x and n else float("nan")
+    print(f"  {name:34} {w:>9{fmt}} {l:>9{fmt}} {n:>9{fmt}} {f:>9{fmt}}  {ratio(w):>11.2f}x {ratio(l):>10.2f}x {ratio(f):>10.2f}x")
 line("req/s @32 conns (wall)", 32, "rps", ".0f")
 line("server CPU µs/request @32", 32, "server_cpu_us_per_request", ".1f", better_high=False)
 line("req/s per server core @32 (CPU)", 32, "rps_per_server_core", ".0f")
@@ -168,7 +172,7 @@ line("p99 µs @32 conns", 32, "p99_us", ".0f", better_high=False)
 line("server CPU µs/request @1", 1, "server_cpu_us_per_request", ".1f", better_high=False)
 PY
   say "  emails written by leenkies-local's fulfillment during the run: $(ls "$outbox" | wc -l)"
-  for target in webhook local node; do kill "${PID[$target]}" 2>/dev/null || true; done
+  for target in webhook local node floor; do kill "${PID[$target]}" 2>/dev/null || true; done
   PIDS=()
   rm -rf "$outbox"
   machine
