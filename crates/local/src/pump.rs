@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::dynamodb::EventRecord;
 use fulfillment::Fulfiller;
 use leenkies_adapters::dynamodb::item::order_to_image;
 use leenkies_adapters::dynamodb::stream::StreamReader;
@@ -60,9 +60,7 @@ pub async fn run(source: ChangeSource, fulfiller: Arc<Fulfiller>) {
 async fn deliver(fulfiller: &Fulfiller, mut records: Vec<EventRecord>) {
     let mut delay = Duration::from_millis(100);
     while !records.is_empty() {
-        let mut event = Event::default();
-        event.records = records.clone();
-        let response = fulfiller.handle_batch(event).await;
+        let response = fulfiller.handle_records(&records).await;
         let Some(failed) = response
             .batch_item_failures
             .first()

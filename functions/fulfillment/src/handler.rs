@@ -51,8 +51,13 @@ impl Fulfiller {
 
     /// One DynamoDB Streams batch as Lambda delivers it; returns the partial-batch response.
     pub async fn handle_batch(&self, event: Event) -> DynamoDbEventResponse {
+        self.handle_records(&event.records).await
+    }
+
+    /// The records of one batch, borrowed (the local change pump keeps them for a retry).
+    pub async fn handle_records(&self, records: &[EventRecord]) -> DynamoDbEventResponse {
         let mut response = DynamoDbEventResponse::default();
-        for record in &event.records {
+        for record in records {
             if let Some(failed) = self.handle_record(record).await {
                 let mut failure = DynamoDbBatchItemFailure::default();
                 failure.item_identifier = Some(failed);
