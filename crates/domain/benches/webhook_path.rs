@@ -19,6 +19,10 @@ use leenkies_domain::order::from_event::{interpret, Folding, Interpretation};
 use leenkies_domain::stripe::event::Event;
 use leenkies_domain::stripe::signature::{sign, verify, SigningSecrets, DEFAULT_TOLERANCE_SECS};
 
+/// The allocator the Lambda binaries use (their `main.rs`), so the numbers are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECRET: &str = "whsec_bench_secret_0123456789abcdef";
 const NOW: i64 = 1_778_227_300;
 
