@@ -85,8 +85,8 @@ if wants micro; then
   [ "$QUICK" = 1 ] && crit_args=(--warm-up-time 0.5 --measurement-time 1 --noplot)
   timeout 1800 cargo bench -q -p leenkies-domain --bench webhook_path -- "${crit_args[@]}" \
     >"$OUT/criterion.txt" 2>&1 || die "criterion failed: see $OUT/criterion.txt"
-  # "group/kind  time: [lo mid hi]" → "group/kind mid unit"
-  awk '/^[a-z_]+\/[a-z._]+/ {name=$1} /time:/ {print name, $(NF-3), $(NF-2)}' "$OUT/criterion.txt" \
+  # "group/kind  time: [lo mid hi]" → "group/kind mid unit" (not the "change: [..%]" lines)
+  awk '/^[a-z_]+\/[a-z._]+/ {name=$1} /time:/ && !/%/ {print name, $(NF-3), $(NF-2)}' "$OUT/criterion.txt" \
     | awk '{printf "  %-52s %8s %s\n", $1, $2, $3}' | tee -a "$SUMMARY"
   machine
 
