@@ -14,8 +14,6 @@
 
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
-
 pub use super::objects::*;
 
 use super::envelope::{self, ObjectSlot};
@@ -152,14 +150,6 @@ impl<'a> Event<'a> {
     /// Whether `data.object` was typed during the parse (one pass) rather than kept raw.
     pub fn typed_in_one_pass(&self) -> bool {
         matches!(self.object, ObjectSlot::Typed(_))
-    }
-
-    /// `data.object` as the JSON Stripe sent, when it was kept raw.
-    pub fn raw_object(&self) -> Option<&'a RawValue> {
-        match self.object {
-            ObjectSlot::Raw(raw) => Some(raw),
-            ObjectSlot::Typed(_) => None,
-        }
     }
 
     /// Types `data.object` according to the event type; `None` for types we do not handle.
