@@ -8,6 +8,7 @@ use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
 
 use crate::auth::Auth;
+use crate::dashboard::config::DashboardConfig;
 
 /// The current time in Unix seconds; replaceable so tests can pin "now".
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -21,6 +22,8 @@ pub struct ApiState {
     pub cursor_key: Vec<u8>,
     pub products: ProductFiles,
     pub clock: Clock,
+    /// The dashboard's sign-in settings (`GET /dashboard/config.json`); none by default.
+    pub dashboard: DashboardConfig,
 }
 
 impl ApiState {
@@ -39,12 +42,19 @@ impl ApiState {
             cursor_key,
             products,
             clock: Arc::new(leenkies_domain::clock::now_secs),
+            dashboard: DashboardConfig::default(),
         }
     }
 
     /// The same state with a fixed or simulated clock (tests).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same state with the dashboard's sign-in settings.
+    pub fn with_dashboard(mut self, dashboard: DashboardConfig) -> Self {
+        self.dashboard = dashboard;
         self
     }
 
