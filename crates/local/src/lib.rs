@@ -7,3 +7,4 @@ pub mod pump;
 pub mod send_event;
 pub mod serve;
 pub mod settings;
+pub mod token_cmd;
