@@ -262,7 +262,7 @@ function delivery(order) {
     } catch (e) {
       if (e instanceof SignedOut) return;
       result.textContent = e.status === 404 || e.status === 405
-        ? (e.code === 'not_found' && e.status === 404 ? 'Resending is not available for this order on this server.' : 'Resending is not available on this server yet.')
+        ? 'This server cannot resend this order\u2019s link (not found in your account, or resending is not offered here yet).'
         : e.status === 429 ? 'This link was already resent 5 times in the last 24 hours. Try again later.'
           : describe(e);
       result.classList.add('result-bad');
