@@ -4,12 +4,14 @@
 //! - [`order`]: the order as a fold of Stripe facts, and its derived view;
 //! - [`apply`]: folding an event into the store with conditional writes;
 //! - [`fulfillment`]: when and how the delivery email goes out, exactly once;
+//! - [`delivery`]: SES delivery facts by message id, and the seller's resend;
 //! - [`tokens`]: signed download links;
 //! - [`ports`]: what the domain needs from a store and a mailer;
 //! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat.
 
 pub mod apply;
 pub mod clock;
+pub mod delivery;
 pub mod fulfillment;
 pub mod memory_store;
 pub mod ops;

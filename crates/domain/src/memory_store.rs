@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
+use crate::delivery::{MessageIndex, MessageOwner};
 use crate::ops::{BackfillProgress, LastEvent, Mode, OpsStore};
 use crate::order::OrderRecord;
 use crate::ports::{
@@ -41,6 +42,8 @@ pub struct MemoryStore {
     subscriber: Mutex<Option<UnboundedSender<OrderChange>>>,
     unavailable: AtomicBool,
     ops: Mutex<OpsTables>,
+    /// SES message id → its order (contract section 10).
+    messages: Mutex<BTreeMap<String, MessageOwner>>,
 }
 
 impl MemoryStore {
@@ -326,5 +329,27 @@ impl OpsStore for MemoryStore {
                 at: *at,
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl MessageIndex for MemoryStore {
+    async fn link_message(&self, message_id: &str, owner: &MessageOwner) -> Result<(), StoreError> {
+        self.check()?;
+        self.messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(message_id.to_owned(), owner.clone());
+        Ok(())
+    }
+
+    async fn find_message(&self, message_id: &str) -> Result<Option<MessageOwner>, StoreError> {
+        self.check()?;
+        Ok(self
+            .messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(message_id)
+            .cloned())
     }
 }

@@ -293,6 +293,9 @@ pub struct Facts {
     pub charges: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub timeline: BTreeSet<TimelineEntry>,
+    /// What SES reported about the order's emails, by SES message id (contract section 10).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mail: BTreeMap<String, crate::delivery::MessageFacts>,
 }
 
 impl Facts {
@@ -344,6 +347,12 @@ impl Facts {
         while self.timeline.len() > MAX_TIMELINE {
             self.timeline.pop_first();
         }
+        merge_map(
+            &mut self.mail,
+            &other.mail,
+            crate::delivery::MessageFacts::merge,
+        );
+        keep_newest_messages(&mut self.mail, crate::delivery::MAX_MESSAGES);
     }
 
     /// `self` merged with `other`, and whether that changed anything.
@@ -385,4 +394,12 @@ fn keep_newest<V, R: Ord>(
     for (_, key) in ranked.into_iter().take(map.len() - max) {
         map.remove(&key);
     }
+}
+
+/// Bounds the SES facts to the `max` messages SES accepted last (ties by id).
+pub fn keep_newest_messages(
+    mail: &mut BTreeMap<String, crate::delivery::MessageFacts>,
+    max: usize,
+) {
+    keep_newest(mail, max, |k, m| (m.accepted_ms, k.clone()));
 }
