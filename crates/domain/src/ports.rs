@@ -22,12 +22,16 @@ pub enum StoreError {
     /// An item could not be read back: a bug or a manual edit, not retryable by waiting.
     #[error("stored item is unreadable: {0}")]
     Corrupt(String),
+    /// An email prefix spans more addresses than one search page may read
+    /// ([`MAX_EMAIL_SEARCH_ADDRESSES`]): the caller's to narrow, never answered incompletely.
+    #[error("email prefix too broad: {0}")]
+    TooBroad(String),
 }
 
 impl StoreError {
     /// Whether the caller should answer "try again" (Stripe: 5xx; streams: fail the record).
     pub fn is_transient(&self) -> bool {
-        !matches!(self, StoreError::Corrupt(_))
+        !matches!(self, StoreError::Corrupt(_) | StoreError::TooBroad(_))
     }
 }
 
@@ -103,6 +107,10 @@ pub struct DownloadEntry {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
+
+/// How many distinct customer addresses one email-prefix search may span: past it the store
+/// answers [`StoreError::TooBroad`] (both stores, so they behave the same).
+pub const MAX_EMAIL_SEARCH_ADDRESSES: usize = 2_000;
 
 /// How many downloads one order records at most; later ones are served but not logged, so a
 /// script cannot grow the partition without bound.
