@@ -3,6 +3,8 @@
 //! - [`stripe`]: the webhook signature policy and lenient, typed event parsing;
 //! - [`order`]: the order as a fold of Stripe facts, and its derived view;
 //! - [`apply`]: folding an event into the store with conditional writes;
+//! - [`ingest`]: the ingestion use case (mode, type, facts, ids, fold) that the webhook, the
+//!   backfill and the reconcile job share;
 //! - [`fulfillment`]: when and how the delivery email goes out, exactly once;
 //! - [`tokens`]: signed download links;
 //! - [`ports`]: what the domain needs from a store and a mailer;
@@ -11,6 +13,7 @@
 pub mod apply;
 pub mod clock;
 pub mod fulfillment;
+pub mod ingest;
 pub mod memory_store;
 pub mod ops;
 pub mod order;
