@@ -125,7 +125,9 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<Option<OrderRecord>, StoreError>;
 
     /// Writes `record` if the stored order is still at `expected_version` (`None`: must not exist),
-    /// together with `links` (each set to point at this order with no pending facts), atomically.
+    /// together with `links` (each set to point at this order with no pending facts), atomically
+    /// (a store may write one new link, one not expected to exist, just before the order: a link
+    /// that points at an order it names is true whether or not the order write follows).
     /// The record's `version` is the new version.
     async fn put_order(
         &self,

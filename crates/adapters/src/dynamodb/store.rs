@@ -1,7 +1,10 @@
 //! The `OrderStore` on DynamoDB: one table, item shapes from `item`, indexes from `table`.
 //!
 //! Every write is conditional on the version read (or on the item not existing), so concurrent
-//! folds never lose a fact; an order and its charge links go in one `TransactWriteItems`. Every
+//! folds never lose a fact. An order with one new charge is two plain conditional puts, the
+//! link first (`put_link_then_order` says why that converges); an order whose links held
+//! pending facts, or several links at once, goes in one `TransactWriteItems`, so the pending
+//! facts join the order in the same step that clears them. Every
 //! list call is a `Query` on an index whose cost follows the page, never a `Scan`. Every request
 //! asks for its consumed capacity, added up in a [`CapacityMeter`].
 
@@ -133,6 +136,54 @@ impl DynamoStore {
                 .set_expression_attribute_values(cond.values)
                 .build(),
         )
+    }
+
+    /// The common case of a new charge (an event naming its order and one charge not seen
+    /// before) without a transaction, which bills every item twice: first the link, on the
+    /// condition that it does not exist or already points at this order, then the order.
+    ///
+    /// Why two plain writes converge: a link that points at an order never holds pending
+    /// facts (they are cleared in the write that sets `order_id`, and facts naming only a
+    /// charge that has an order go straight to that order). So if the link exists without
+    /// pending facts for another purpose, the condition fails and the fold re-reads the
+    /// links, merging what waits there (the transaction below). If the order write then fails
+    /// (a concurrent fold) or never happens (a crash), the link already points at the order
+    /// the event named: later facts about the charge reach that order, and the retried fold
+    /// (Stripe retries, the fold re-reads) finds the link pointing at it and writes the order.
+    async fn put_link_then_order(
+        &self,
+        record: &OrderRecord,
+        order: Item,
+        expected: Option<u64>,
+        link: &LinkWrite,
+    ) -> Result<(), StoreError> {
+        let item = encode(
+            "charge link",
+            ChargeLinkItem::from(&ChargeLink {
+                seller_id: record.seller_id.clone(),
+                charge_id: link.charge_id.clone(),
+                order_id: Some(record.order_id.clone()),
+                pending: Default::default(),
+                version: 1,
+            }),
+        )?;
+        let bytes = sdk_item_size(&item);
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #order_id = :order_id")
+            .expression_attribute_names("#pk", table::PARTITION_KEY)
+            .expression_attribute_names("#order_id", "order_id")
+            .expression_attribute_values(":order_id", s(record.order_id.clone()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(|e| from_sdk("PutItem", e))
+            .inspect_err(|e| self.count_refused(e, bytes, 1.0))?;
+        self.meter.record(Access::Write, out.consumed_capacity());
+        self.put_conditional(order, expected).await
     }
 
     async fn put_with_links(
@@ -562,11 +613,16 @@ impl OrderStore for DynamoStore {
         links: &[LinkWrite],
     ) -> Result<(), StoreError> {
         let order = encode("order", OrderItem::from(record))?;
-        if links.is_empty() {
-            self.put_conditional(order, expected_version).await
-        } else {
-            self.put_with_links(record, order, expected_version, links)
-                .await
+        match links {
+            [] => self.put_conditional(order, expected_version).await,
+            [link] if link.expected_version.is_none() => {
+                self.put_link_then_order(record, order, expected_version, link)
+                    .await
+            }
+            _ => {
+                self.put_with_links(record, order, expected_version, links)
+                    .await
+            }
         }
     }
 
