@@ -176,6 +176,8 @@ pub trait OrderStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail {
     pub to: String,
+    /// `Reply-To`: the seller's support address, so a customer who answers reaches the seller.
+    pub reply_to: Option<String>,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -197,4 +199,14 @@ pub enum MailError {
 pub trait Mailer: Send + Sync {
     /// Sends the email; returns the provider's message id.
     async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError>;
+}
+
+/// Who the seller's store is, as its Stripe account describes it (`business_profile`), for the
+/// delivery email (contract section 10). Implementations cache: one Accounts API call per seller
+/// and process, not one per email.
+#[async_trait]
+pub trait StoreProfiles: Send + Sync {
+    /// The store's name and support address; the default (nothing known) when the account
+    /// cannot be read, so that the email still goes out, with a neutral sentence.
+    async fn identity(&self, seller_id: &str) -> crate::fulfillment::StoreIdentity;
 }

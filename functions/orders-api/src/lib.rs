@@ -17,7 +17,7 @@ pub mod state;
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{Auth, Seller};
@@ -36,6 +36,7 @@ pub fn router(state: ApiState) -> Router {
             "/orders/{order_id}/evidence",
             get(routes::evidence::evidence),
         )
+        .route("/orders/{order_id}/resend", post(routes::resend::resend))
         .route("/stats/failures", get(routes::stats::failures))
         .route("/openapi.json", get(routes::openapi::openapi_json))
         .route("/downloads/{token}", get(routes::downloads::download))

@@ -82,6 +82,11 @@ impl DynamoStore {
         self.meter.snapshot()
     }
 
+    /// The meter, for the other item kinds of this table (`messages`).
+    pub(crate) fn meter(&self) -> &CapacityMeter {
+        &self.meter
+    }
+
     async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client

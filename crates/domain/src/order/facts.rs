@@ -283,6 +283,9 @@ pub struct Facts {
     pub product_name: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_email: Option<Reg<String>>,
+    /// The storefront's `store_name` metadata: what the delivery email calls the seller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Reg<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,6 +334,7 @@ impl Facts {
         merge_reg(&mut self.product_id, &other.product_id);
         merge_reg(&mut self.product_name, &other.product_name);
         merge_reg(&mut self.customer_email, &other.customer_email);
+        merge_reg(&mut self.store_name, &other.store_name);
         merge_reg(&mut self.amount, &other.amount);
         merge_reg(&mut self.currency, &other.currency);
         merge_min(&mut self.succeeded_at, other.succeeded_at);

@@ -131,6 +131,14 @@ impl Facts {
             .or_else(|| self.product_id())
     }
 
+    /// The storefront's name for the seller's store, if it sent one (and it is not blank).
+    pub fn store_name(&self) -> Option<&str> {
+        self.store_name
+            .as_ref()
+            .map(|r| r.value.trim())
+            .filter(|v| !v.is_empty())
+    }
+
     pub fn reference(&self) -> Option<&str> {
         self.reference.as_ref().map(|r| r.value.as_str())
     }
