@@ -199,6 +199,7 @@ async fn main() {
             .customer_email()
             .unwrap_or_default()
             .to_owned(),
+        reply_to: None,
         subject: format!(
             "Your {} is ready to download",
             current.facts.product_name().unwrap_or("product")

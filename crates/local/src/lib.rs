@@ -8,3 +8,4 @@ pub mod send_event;
 pub mod serve;
 pub mod ses_events;
 pub mod settings;
+pub mod token_cmd;

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use fulfillment::{Fulfiller, FulfillmentConfig};
@@ -48,6 +49,11 @@ pub async fn run(args: ServerArgs) -> Result<(), String> {
     let settings = Settings::from_env()?;
     let running = start(args, settings).await?;
     println!("listening on http://{}", running.addr);
+    // The address only: a token is printed by `leenkies-local token` on request, never in a log.
+    println!(
+        "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
+        running.addr
+    );
     let stop = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
@@ -163,10 +169,17 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),
             orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
         )
-        .with_resend(resend),
+        .with_resend(resend)
+        // The dashboard's OAuth sign-in reads the same DASHBOARD_OAUTH_* variables as in AWS.
+        .with_dashboard(
+            orders_api::dashboard::config::DashboardConfig::from_env()
+                .map_err(|e| e.to_string())?,
+        ),
     );
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        // The seller's way in (contract section 6).
+        .route("/", get(|| async { Redirect::temporary("/dashboard") }))
         .merge(webhook)
         .merge(health)
         .merge(api)

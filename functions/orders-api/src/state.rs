@@ -8,6 +8,7 @@ use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
 
 use crate::auth::Auth;
+use crate::dashboard::config::DashboardConfig;
 
 /// The current time in Unix seconds; replaceable so tests can pin "now".
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -23,6 +24,8 @@ pub struct ApiState {
     pub clock: Clock,
     /// What `POST /orders/{order_id}/resend` needs; `None`: that route answers `503`.
     pub resend: Option<crate::routes::resend::ResendConfig>,
+    /// The dashboard's sign-in settings (`GET /dashboard/config.json`); none by default.
+    pub dashboard: DashboardConfig,
 }
 
 impl ApiState {
@@ -42,6 +45,7 @@ impl ApiState {
             products,
             clock: Arc::new(leenkies_domain::clock::now_secs),
             resend: None,
+            dashboard: DashboardConfig::default(),
         }
     }
 
@@ -54,6 +58,12 @@ impl ApiState {
     /// The same state with a fixed or simulated clock (tests).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same state with the dashboard's sign-in settings.
+    pub fn with_dashboard(mut self, dashboard: DashboardConfig) -> Self {
+        self.dashboard = dashboard;
         self
     }
 
