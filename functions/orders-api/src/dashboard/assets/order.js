@@ -255,7 +255,8 @@ function delivery(order) {
     resend.disabled = true;
     result.textContent = 'Sending the download link again…';
     try {
-      const body = await postJson(`/orders/${encodeURIComponent(order.order_id)}/resend`, {});
+      // One key per click: a retried request resends once.
+      const body = await postJson(`/orders/${encodeURIComponent(order.order_id)}/resend`, {}, { 'Idempotency-Key': crypto.randomUUID() });
       result.textContent = `Sent again${body && body.message_id ? ` (message ${body.message_id})` : ''}.`;
       toast('Download link sent again');
       refreshSoon();
