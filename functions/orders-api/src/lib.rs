@@ -10,17 +10,19 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod filters;
+pub mod health;
 pub mod listing;
 pub mod routes;
 pub mod state;
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{Auth, Seller};
 pub use error::ApiError;
+pub use health::{health_router, OperatorClaim};
 pub use state::{ApiState, Clock, ProductFiles};
 
 /// Every route of the contract's section 5 and the download link, with the state applied.
@@ -34,6 +36,7 @@ pub fn router(state: ApiState) -> Router {
             "/orders/{order_id}/evidence",
             get(routes::evidence::evidence),
         )
+        .route("/orders/{order_id}/resend", post(routes::resend::resend))
         .route("/stats/failures", get(routes::stats::failures))
         .route("/openapi.json", get(routes::openapi::openapi_json))
         .route("/downloads/{token}", get(routes::downloads::download))

@@ -21,6 +21,8 @@ pub struct ApiState {
     pub cursor_key: Vec<u8>,
     pub products: ProductFiles,
     pub clock: Clock,
+    /// What `POST /orders/{order_id}/resend` needs; `None`: that route answers `503`.
+    pub resend: Option<crate::routes::resend::ResendConfig>,
 }
 
 impl ApiState {
@@ -39,7 +41,14 @@ impl ApiState {
             cursor_key,
             products,
             clock: Arc::new(leenkies_domain::clock::now_secs),
+            resend: None,
         }
+    }
+
+    /// The same state able to resend delivery emails (contract section 10).
+    pub fn with_resend(mut self, resend: crate::routes::resend::ResendConfig) -> Self {
+        self.resend = Some(resend);
+        self
     }
 
     /// The same state with a fixed or simulated clock (tests).

@@ -1,5 +1,5 @@
 //! Backfill: replays each connected account's events from Stripe's Events API through exactly the
-//! webhook's code path (`stripe_webhook::ingest_event`), oldest first. Duplicates cost nothing: the
+//! webhook's code path (the domain's `ingest`, as the webhook after its signature check), oldest first. Duplicates cost nothing: the
 //! fold is idempotent, so replaying events the webhook already delivered changes no order.
 //!
 //! How "oldest first" is read from a newest-first API:
@@ -25,11 +25,11 @@ use std::time::Instant;
 
 use leenkies_adapters::metrics::{self, Metrics};
 use leenkies_domain::clock::rfc3339;
+use leenkies_domain::ingest::{ingest_body, IngestDeps, IngestError, IngestOutcome};
 use leenkies_domain::ops::{BackfillProgress, OpsStore, StreamProgress};
 use leenkies_domain::ports::StoreError;
 use leenkies_domain::stripe::event::BackfillStream;
 use serde::Serialize;
-use stripe_webhook::{ingest_event, WebhookError, WebhookState};
 
 use crate::stripe_api::{ApiError, Created, Cursor, EventPage, ListedEvent, StripeApi, MAX_PAGE};
 
@@ -147,7 +147,7 @@ pub fn streams() -> Vec<(String, Vec<String>)> {
 /// Everything a backfill run needs, borrowed.
 pub struct Backfill<'a> {
     pub api: &'a StripeApi,
-    pub webhook: &'a WebhookState,
+    pub ingest: &'a IngestDeps,
     pub ops: &'a dyn OpsStore,
     pub metrics: &'a Metrics,
     pub options: BackfillOptions,
@@ -362,13 +362,16 @@ impl Backfill<'_> {
         for event in page.events.iter().rev() {
             read += 1;
             match self.fold(event).await? {
-                "applied" => {
+                Some(IngestOutcome::Applied { .. }) => {
                     applied += 1;
                     result.applied += 1
                 }
-                "duplicate" => result.duplicates += 1,
-                "unreadable" => result.unreadable += 1,
-                _ => result.ignored += 1,
+                Some(IngestOutcome::Duplicate { .. }) => result.duplicates += 1,
+                Some(IngestOutcome::Ignored(reason)) if reason.is_unreadable() => {
+                    result.unreadable += 1
+                }
+                Some(IngestOutcome::Ignored(_)) => result.ignored += 1,
+                None => result.unreadable += 1,
             }
         }
         result.pages += 1;
@@ -407,14 +410,15 @@ impl Backfill<'_> {
         Ok(())
     }
 
-    /// One event through the webhook's path; the outcome, or a store error that stops the account.
-    async fn fold(&self, event: &ListedEvent) -> Result<&'static str, BackfillError> {
-        match ingest_event(self.webhook, &event.body).await {
-            Ok(ack) => Ok(ack.outcome),
-            Err(WebhookError::Store(e)) => Err(BackfillError::Store(e)),
-            Err(error) => {
-                tracing::error!(event_id = %event.id, %error, "backfilled event unreadable by the webhook path");
-                Ok("unreadable")
+    /// One event through the webhook's path: its outcome, `None` when the listed bytes are not
+    /// an event at all, or a store error that stops the account.
+    async fn fold(&self, event: &ListedEvent) -> Result<Option<IngestOutcome>, BackfillError> {
+        match ingest_body(&event.body, self.ingest).await {
+            Ok(outcome) => Ok(Some(outcome)),
+            Err(IngestError::Store(e)) => Err(BackfillError::Store(e)),
+            Err(error @ IngestError::NotAnEvent(_)) => {
+                tracing::error!(event_id = %event.id, %error, "backfilled event is not a readable event");
+                Ok(None)
             }
         }
     }

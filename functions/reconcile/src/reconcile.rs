@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use leenkies_adapters::metrics::{self, Metrics};
+use leenkies_domain::ingest::{ingest_body, IngestDeps, IngestError, IngestOutcome};
 use leenkies_domain::ops::OpsStore;
 use leenkies_domain::order::facts::{dispute_is_closed, AttemptState};
 use leenkies_domain::order::{OrderRecord, PaymentStatus};
@@ -21,7 +22,6 @@ use leenkies_domain::ports::{OrderFilter, OrderQuery, OrderStore, StoreError};
 use leenkies_domain::stripe::event::{EventType, PLATFORM_SELLER};
 use serde::Serialize;
 use serde_json::{json, Value};
-use stripe_webhook::{ingest_event, WebhookError, WebhookState};
 
 use crate::stripe_api::{ApiError, ObjectKind, StripeApi};
 
@@ -133,7 +133,7 @@ fn synthetic_event(seller: &str, event_type: EventType, object: &Value, now: i64
 
 pub struct Reconcile<'a> {
     pub api: &'a StripeApi,
-    pub webhook: &'a WebhookState,
+    pub ingest: &'a IngestDeps,
     pub store: &'a dyn OrderStore,
     pub ops: &'a dyn OpsStore,
     pub metrics: &'a Metrics,
@@ -236,10 +236,10 @@ impl Reconcile<'_> {
         };
         let event = synthetic_event(seller, event_type, &object, self.now);
         let body = serde_json::to_vec(&event).map_err(|e| RefreshError::Encode(e.to_string()))?;
-        let ack = ingest_event(self.webhook, &body).await?;
+        let outcome = ingest_body(&body, self.ingest).await?;
         tracing::info!(account = %seller, object_id = %open.id, from = %open.known_status,
-            to = status, outcome = ack.outcome, "reconcile folded a changed object");
-        Ok(ack.outcome == "applied")
+            to = status, outcome = outcome.metric_name(), "reconcile folded a changed object");
+        Ok(matches!(outcome, IngestOutcome::Applied { .. }))
     }
 }
 
@@ -248,7 +248,7 @@ enum RefreshError {
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(transparent)]
-    Webhook(#[from] WebhookError),
+    Ingest(#[from] IngestError),
     #[error("encoding the event: {0}")]
     Encode(String),
 }

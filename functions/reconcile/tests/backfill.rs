@@ -29,7 +29,7 @@ async fn backfill(
     let state = webhook(stores.orders.clone());
     let summary = Backfill {
         api: &api,
-        webhook: &state,
+        ingest: &state,
         ops: stores.ops.as_ref(),
         metrics: &m,
         options,

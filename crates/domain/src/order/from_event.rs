@@ -207,6 +207,7 @@ fn describe(facts: &mut Facts, rank: u8, at: i64, metadata: &Metadata) {
     facts.reference = reg(&metadata.order_id).or(facts.reference.take());
     facts.product_id = reg(&metadata.product_id);
     facts.product_name = reg(&metadata.product_name);
+    facts.store_name = reg(&metadata.store_name);
 }
 
 fn note(facts: &mut Facts, at: i64, kind: &str, detail: String) {

@@ -26,6 +26,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         crate::routes::orders::get,
         crate::routes::evidence::evidence,
         crate::routes::export::export,
+        crate::routes::resend::resend,
         crate::routes::stats::failures,
         crate::routes::downloads::download,
         openapi_json,
@@ -34,6 +35,8 @@ use leenkies_domain::{OrderView, PaymentStatus};
         OrderList, OrderView, PaymentStatus, FailureView, DisputeView, RefundView,
         FulfillmentView, TimelineView, Evidence, ConfirmationEmail, DownloadView,
         FailureStats, CategoryCount, ErrorBody, ErrorDetail,
+        crate::routes::resend::ResendAccepted, leenkies_domain::order::view::DeliveryView,
+        leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,
     )),
     modifiers(&BearerAuth),
     tags(
