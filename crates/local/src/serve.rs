@@ -128,7 +128,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         StalePolicy::from_env(),
         Mode::Live,
     );
-    let api = orders_api::router(orders_api::ApiState::new(
+    let mut api_state = orders_api::ApiState::new(
         store.clone(),
         orders_api::Auth::LocalHs256 {
             secret: settings.jwt_secret.clone(),
@@ -138,7 +138,13 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         // Its own key, derived: the JWT secret itself never doubles as the cursor MAC key.
         orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),
         orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
-    ));
+    );
+    if let Some(stripe) = settings.stripe.clone() {
+        let disputes = leenkies_adapters::stripe::StripeDisputes::new(stripe)
+            .map_err(|e| format!("Stripe client: {e}"))?;
+        api_state = api_state.with_disputes(Arc::new(disputes));
+    }
+    let api = orders_api::router(api_state);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(webhook)

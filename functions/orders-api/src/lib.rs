@@ -16,7 +16,7 @@ pub mod state;
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{Auth, Seller};
@@ -33,6 +33,10 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/orders/{order_id}/evidence",
             get(routes::evidence::evidence),
+        )
+        .route(
+            "/orders/{order_id}/disputes/{dispute_id}/evidence",
+            post(routes::dispute_evidence::file),
         )
         .route("/stats/failures", get(routes::stats::failures))
         .route("/openapi.json", get(routes::openapi::openapi_json))

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use leenkies_domain::evidence::filing::DisputeFiler;
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
 
@@ -21,6 +22,8 @@ pub struct ApiState {
     pub cursor_key: Vec<u8>,
     pub products: ProductFiles,
     pub clock: Clock,
+    /// Stripe's dispute API (section 9); `None` without a Stripe key: `503 stripe_not_configured`.
+    pub disputes: Option<Arc<dyn DisputeFiler>>,
 }
 
 impl ApiState {
@@ -39,7 +42,14 @@ impl ApiState {
             cursor_key,
             products,
             clock: Arc::new(leenkies_domain::clock::now_secs),
+            disputes: None,
         }
+    }
+
+    /// The same state filing dispute evidence through `disputes`.
+    pub fn with_disputes(mut self, disputes: Arc<dyn DisputeFiler>) -> Self {
+        self.disputes = Some(disputes);
+        self
     }
 
     /// The same state with a fixed or simulated clock (tests).

@@ -6,11 +6,12 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes::dispute_evidence::{EvidenceBody, EvidenceFiled};
 use crate::routes::evidence::{ConfirmationEmail, DownloadView, Evidence};
 use crate::routes::orders::OrderList;
 use crate::routes::stats::{CategoryCount, FailureStats};
 use leenkies_domain::order::view::{
-    DisputeView, FailureView, FulfillmentView, RefundView, TimelineView,
+    DisputeEvidenceView, DisputeView, FailureView, FulfillmentView, RefundView, TimelineView,
 };
 use leenkies_domain::{OrderView, PaymentStatus};
 
@@ -25,6 +26,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         crate::routes::orders::list,
         crate::routes::orders::get,
         crate::routes::evidence::evidence,
+        crate::routes::dispute_evidence::file,
         crate::routes::export::export,
         crate::routes::stats::failures,
         crate::routes::downloads::download,
@@ -33,7 +35,8 @@ use leenkies_domain::{OrderView, PaymentStatus};
     components(schemas(
         OrderList, OrderView, PaymentStatus, FailureView, DisputeView, RefundView,
         FulfillmentView, TimelineView, Evidence, ConfirmationEmail, DownloadView,
-        FailureStats, CategoryCount, ErrorBody, ErrorDetail,
+        FailureStats, CategoryCount, ErrorBody, ErrorDetail, EvidenceBody, EvidenceFiled,
+        DisputeEvidenceView,
     )),
     modifiers(&BearerAuth),
     tags(
