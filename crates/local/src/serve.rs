@@ -10,13 +10,14 @@ use fulfillment::{Fulfiller, FulfillmentConfig};
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::{setup, store::DynamoStore, stream::StreamReader};
 use leenkies_adapters::mail::outbox::OutboxMailer;
+use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::{Mode, OpsStore};
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
-use stripe_webhook::health::Hs256Operator;
-use stripe_webhook::{health_router, OperatorClaim, WebhookConfig, WebhookState};
+use orders_api::{health_router, OperatorClaim};
+use stripe_webhook::{WebhookConfig, WebhookState};
 use tokio::net::TcpListener;
 
 use crate::cli::ServerArgs;
@@ -77,39 +78,61 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
 
-    let (store, ops, changes): (Arc<dyn OrderStore>, Arc<dyn OpsStore>, ChangeSource) =
-        if args.uses_dynamodb() {
-            let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
-            setup::ensure_table(&client, &args.table)
-                .await
-                .map_err(|e| format!("cannot prepare table {}: {e}", args.table))?;
-            let streams = setup::streams_client(args.dynamodb_endpoint.as_deref()).await;
-            let reader = StreamReader::open(&client, streams, &args.table)
-                .await
-                .map_err(|e| format!("cannot read the stream of {}: {e}", args.table))?;
-            (
-                Arc::new(DynamoStore::new(client.clone(), args.table.clone())),
-                Arc::new(DynamoOps::new(client, args.table.clone())),
-                ChangeSource::Stream(Box::new(reader)),
-            )
-        } else {
-            let memory = Arc::new(MemoryStore::new());
-            let feed = memory.subscribe();
-            (memory.clone(), memory, ChangeSource::Memory(feed))
-        };
+    #[allow(clippy::type_complexity)]
+    let (store, ops, changes, messages): (
+        Arc<dyn OrderStore>,
+        Arc<dyn OpsStore>,
+        ChangeSource,
+        Arc<dyn MessageIndex>,
+    ) = if args.uses_dynamodb() {
+        let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
+        setup::ensure_table(&client, &args.table)
+            .await
+            .map_err(|e| format!("cannot prepare table {}: {e}", args.table))?;
+        let streams = setup::streams_client(args.dynamodb_endpoint.as_deref()).await;
+        let reader = StreamReader::open(&client, streams, &args.table)
+            .await
+            .map_err(|e| format!("cannot read the stream of {}: {e}", args.table))?;
+        let dynamo = Arc::new(DynamoStore::new(client.clone(), args.table.clone()));
+        (
+            dynamo.clone(),
+            Arc::new(DynamoOps::new(client, args.table.clone())),
+            ChangeSource::Stream(Box::new(reader)),
+            dynamo,
+        )
+    } else {
+        let memory = Arc::new(MemoryStore::new());
+        let feed = memory.subscribe();
+        (
+            memory.clone(),
+            memory.clone(),
+            ChangeSource::Memory(feed),
+            memory,
+        )
+    };
 
     let download_key = DownloadKey::new(settings.download_key.clone().into_bytes());
     let mailer = Arc::new(OutboxMailer::new(args.outbox.clone()));
-    let fulfiller = Arc::new(Fulfiller::new(
-        store.clone(),
-        mailer,
-        FulfillmentConfig {
-            public_base_url,
-            download_key: download_key.clone(),
-            max_attempts: 5,
-            lease_secs: 60,
-        },
-    ));
+    let resend = orders_api::routes::resend::ResendConfig {
+        mailer: mailer.clone(),
+        messages: messages.clone(),
+        public_base_url: public_base_url.clone(),
+        profiles: None,
+        lease_secs: 60,
+    };
+    let fulfiller = Arc::new(
+        Fulfiller::new(
+            store.clone(),
+            mailer,
+            FulfillmentConfig {
+                public_base_url,
+                download_key: download_key.clone(),
+                max_attempts: 5,
+                lease_secs: 60,
+            },
+        )
+        .with_messages(messages.clone()),
+    );
     let pump = tokio::spawn(pump::run(changes, fulfiller));
 
     let webhook = stripe_webhook::router(
@@ -119,26 +142,27 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         )
         .with_ops(ops.clone()),
     );
+    // One verification path for sellers and operators: the orders API's `Auth`.
+    let auth = orders_api::Auth::LocalHs256 {
+        secret: settings.jwt_secret.clone(),
+        seller_claim: settings.seller_claim.clone(),
+    };
     let health = health_router(
         ops,
-        Arc::new(Hs256Operator {
-            secret: settings.jwt_secret.clone(),
-            claim: OperatorClaim::from_env(),
-        }),
+        auth.clone(),
+        OperatorClaim::from_env(),
         StalePolicy::from_env(),
         Mode::Live,
     );
     let mut api_state = orders_api::ApiState::new(
         store.clone(),
-        orders_api::Auth::LocalHs256 {
-            secret: settings.jwt_secret.clone(),
-            seller_claim: settings.seller_claim.clone(),
-        },
+        auth,
         download_key,
         // Its own key, derived: the JWT secret itself never doubles as the cursor MAC key.
         orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),
         orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
-    );
+    )
+    .with_resend(resend);
     if let Some(stripe) = settings.stripe.clone() {
         let disputes = leenkies_adapters::stripe::StripeDisputes::new(stripe)
             .map_err(|e| format!("Stripe client: {e}"))?;
@@ -149,7 +173,10 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .route("/healthz", get(|| async { "ok" }))
         .merge(webhook)
         .merge(health)
-        .merge(api);
+        .merge(api)
+        .merge(crate::ses_events::router(
+            fulfillment::ses_events::SesEvents::new(store.clone(), messages.clone()),
+        ));
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {

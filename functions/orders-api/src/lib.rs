@@ -10,6 +10,7 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod filters;
+pub mod health;
 pub mod listing;
 pub mod routes;
 pub mod state;
@@ -21,6 +22,7 @@ use axum::Router;
 
 pub use auth::{Auth, Seller};
 pub use error::ApiError;
+pub use health::{health_router, OperatorClaim};
 pub use state::{ApiState, Clock, ProductFiles};
 
 /// Every route of the contract's section 5 and the download link, with the state applied.
@@ -38,6 +40,7 @@ pub fn router(state: ApiState) -> Router {
             "/orders/{order_id}/disputes/{dispute_id}/evidence",
             post(routes::dispute_evidence::file),
         )
+        .route("/orders/{order_id}/resend", post(routes::resend::resend))
         .route("/stats/failures", get(routes::stats::failures))
         .route("/openapi.json", get(routes::openapi::openapi_json))
         .route("/downloads/{token}", get(routes::downloads::download))

@@ -8,9 +8,7 @@ use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::telemetry;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::Mode;
-use orders_api::{config, router};
-use stripe_webhook::health::AuthorizerOperator;
-use stripe_webhook::{health_router, OperatorClaim};
+use orders_api::{config, health_router, router, OperatorClaim};
 
 /// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
 /// delivery under load (docs/performance.md, section 2).
@@ -24,13 +22,15 @@ async fn main() -> Result<(), lambda_http::Error> {
     let table = std::env::var("ORDERS_TABLE").map_err(|_| "ORDERS_TABLE is not set")?;
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-    let state = config::state_from_env(&sdk, store).await?;
+    let mut state = config::state_from_env(&sdk, store.clone()).await?;
+    if let Some(resend) = orders_api::routes::resend::config_from_env(&sdk, store) {
+        state = state.with_resend(resend);
+    }
     // The operator route rides on this API (same JWT authorizer, operator claim required).
     let health = health_router(
         Arc::new(DynamoOps::new(client, table)),
-        Arc::new(AuthorizerOperator {
-            claim: OperatorClaim::from_env(),
-        }),
+        state.auth.clone(),
+        OperatorClaim::from_env(),
         StalePolicy::from_env(),
         Mode::Live,
     );

@@ -24,6 +24,8 @@ pub struct ApiState {
     pub clock: Clock,
     /// Stripe's dispute API (section 9); `None` without a Stripe key: `503 stripe_not_configured`.
     pub disputes: Option<Arc<dyn DisputeFiler>>,
+    /// What `POST /orders/{order_id}/resend` needs; `None`: that route answers `503`.
+    pub resend: Option<crate::routes::resend::ResendConfig>,
 }
 
 impl ApiState {
@@ -43,12 +45,19 @@ impl ApiState {
             products,
             clock: Arc::new(leenkies_domain::clock::now_secs),
             disputes: None,
+            resend: None,
         }
     }
 
     /// The same state filing dispute evidence through `disputes`.
     pub fn with_disputes(mut self, disputes: Arc<dyn DisputeFiler>) -> Self {
         self.disputes = Some(disputes);
+        self
+    }
+
+    /// The same state able to resend delivery emails (contract section 10).
+    pub fn with_resend(mut self, resend: crate::routes::resend::ResendConfig) -> Self {
+        self.resend = Some(resend);
         self
     }
 

@@ -283,6 +283,9 @@ pub struct Facts {
     pub product_name: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_email: Option<Reg<String>>,
+    /// The storefront's `store_name` metadata: what the delivery email calls the seller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Reg<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -312,6 +315,9 @@ pub struct Facts {
     pub charges: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub timeline: BTreeSet<TimelineEntry>,
+    /// What SES reported about the order's emails, by SES message id (contract section 10).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mail: BTreeMap<String, crate::delivery::MessageFacts>,
     /// Evidence filed to each dispute, by dispute id (contract section 9).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dispute_evidence: BTreeMap<String, EvidenceFact>,
@@ -328,6 +334,7 @@ impl Facts {
         merge_reg(&mut self.product_id, &other.product_id);
         merge_reg(&mut self.product_name, &other.product_name);
         merge_reg(&mut self.customer_email, &other.customer_email);
+        merge_reg(&mut self.store_name, &other.store_name);
         merge_reg(&mut self.amount, &other.amount);
         merge_reg(&mut self.currency, &other.currency);
         merge_min(&mut self.succeeded_at, other.succeeded_at);
@@ -375,6 +382,12 @@ impl Facts {
         while self.timeline.len() > MAX_TIMELINE {
             self.timeline.pop_first();
         }
+        merge_map(
+            &mut self.mail,
+            &other.mail,
+            crate::delivery::MessageFacts::merge,
+        );
+        keep_newest_messages(&mut self.mail, crate::delivery::MAX_MESSAGES);
     }
 
     /// `self` merged with `other`, and whether that changed anything.
@@ -416,4 +429,12 @@ fn keep_newest<V, R: Ord>(
     for (_, key) in ranked.into_iter().take(map.len() - max) {
         map.remove(&key);
     }
+}
+
+/// Bounds the SES facts to the `max` messages SES accepted last (ties by id).
+pub fn keep_newest_messages(
+    mail: &mut BTreeMap<String, crate::delivery::MessageFacts>,
+    max: usize,
+) {
+    keep_newest(mail, max, |k, m| (m.accepted_ms, k.clone()));
 }

@@ -28,6 +28,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         crate::routes::evidence::evidence,
         crate::routes::dispute_evidence::file,
         crate::routes::export::export,
+        crate::routes::resend::resend,
         crate::routes::stats::failures,
         crate::routes::downloads::download,
         openapi_json,
@@ -37,6 +38,9 @@ use leenkies_domain::{OrderView, PaymentStatus};
         FulfillmentView, TimelineView, Evidence, ConfirmationEmail, DownloadView,
         FailureStats, CategoryCount, ErrorBody, ErrorDetail, EvidenceBody, EvidenceFiled,
         DisputeEvidenceView,
+        FailureStats, CategoryCount, ErrorBody, ErrorDetail,
+        crate::routes::resend::ResendAccepted, leenkies_domain::order::view::DeliveryView,
+        leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,
     )),
     modifiers(&BearerAuth),
     tags(
