@@ -153,7 +153,7 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
             .is_some(),
         "the evidence filing route needs bearer auth"
     );
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 8);
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 9);
     // bearer auth: declared, required on the dashboard routes, absent on the public ones
     let scheme = &doc["components"]["securitySchemes"]["bearer_auth"];
     assert_eq!(scheme["type"], "http");
