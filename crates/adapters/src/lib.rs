@@ -5,6 +5,7 @@
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines;
 //! - [`mail`]: the SES v2 mailer and the outbox-folder mailer;
 //! - [`secrets`]: secrets read once at start-up;
+//! - [`stripe`]: dispute evidence filed on the seller's Stripe account, and its receipt PDF;
 //! - [`telemetry`]: JSON logs.
 //!
 //! The embedded store lives beside its port in `leenkies-domain` (`memory_store`): it has no
@@ -14,6 +15,7 @@ pub mod dynamodb;
 pub mod mail;
 pub mod metrics;
 pub mod secrets;
+pub mod stripe;
 pub mod telemetry;
 
 pub use dynamodb::{DynamoStore, StreamReader};

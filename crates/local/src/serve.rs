@@ -160,22 +160,25 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         StalePolicy::from_env(),
         Mode::Live,
     );
-    let api = orders_api::router(
-        orders_api::ApiState::new(
-            store.clone(),
-            auth,
-            download_key,
-            // Its own key, derived: the JWT secret itself never doubles as the cursor MAC key.
-            orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),
-            orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
-        )
-        .with_resend(resend)
-        // The dashboard's OAuth sign-in reads the same DASHBOARD_OAUTH_* variables as in AWS.
-        .with_dashboard(
-            orders_api::dashboard::config::DashboardConfig::from_env()
-                .map_err(|e| e.to_string())?,
-        ),
+    let mut api_state = orders_api::ApiState::new(
+        store.clone(),
+        auth,
+        download_key,
+        // Its own key, derived: the JWT secret itself never doubles as the cursor MAC key.
+        orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),
+        orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
+    )
+    .with_resend(resend)
+    // The dashboard's OAuth sign-in reads the same DASHBOARD_OAUTH_* variables as in AWS.
+    .with_dashboard(
+        orders_api::dashboard::config::DashboardConfig::from_env().map_err(|e| e.to_string())?,
     );
+    if let Some(stripe) = settings.stripe.clone() {
+        let disputes = leenkies_adapters::stripe::StripeDisputes::new(stripe)
+            .map_err(|e| format!("Stripe client: {e}"))?;
+        api_state = api_state.with_disputes(Arc::new(disputes));
+    }
+    let api = orders_api::router(api_state);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         // The seller's way in (contract section 6).

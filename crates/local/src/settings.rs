@@ -18,6 +18,9 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     pub livemode: LiveMode,
     pub seller_claim: String,
+    /// Stripe's API for dispute evidence (contract section 9): `STRIPE_API_KEY`,
+    /// `STRIPE_API_BASE`, `STRIPE_FILES_BASE`; `None` without a key (`503 stripe_not_configured`).
+    pub stripe: Option<leenkies_adapters::stripe::StripeConfig>,
 }
 
 impl Settings {
@@ -43,6 +46,7 @@ impl Settings {
                 .filter(|s| !s.is_empty()),
             livemode,
             seller_claim: env_or("SELLER_ID_CLAIM", "sub").0,
+            stripe: stripe_from_env(),
         })
     }
 
@@ -55,11 +59,26 @@ impl Settings {
             public_base_url: None,
             livemode: LiveMode::Any,
             seller_claim: "sub".to_owned(),
+            stripe: None,
         }
     }
 }
 
 /// A value from the environment, or the default (and whether the default was used).
+/// The Stripe API settings, when `STRIPE_API_KEY` is set.
+pub fn stripe_from_env() -> Option<leenkies_adapters::stripe::StripeConfig> {
+    use leenkies_adapters::stripe::disputes::{DEFAULT_API_BASE, DEFAULT_FILES_BASE};
+    let (api_key, missing) = env_or("STRIPE_API_KEY", "");
+    if missing {
+        return None;
+    }
+    Some(leenkies_adapters::stripe::StripeConfig {
+        api_key,
+        api_base: env_or("STRIPE_API_BASE", DEFAULT_API_BASE).0,
+        files_base: env_or("STRIPE_FILES_BASE", DEFAULT_FILES_BASE).0,
+    })
+}
+
 pub fn env_or(name: &str, default: &str) -> (String, bool) {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => (v, false),

@@ -9,6 +9,8 @@
 //! | `PRODUCT_FILES_BUCKET` | S3 bucket of product files (`<seller>/<product>`) | local placeholder |
 //! | `DOWNLOAD_URL_EXPIRES_SECS` | lifetime of presigned download URLs | `300` |
 //! | `DASHBOARD_OAUTH_*` | the dashboard's OAuth/PKCE sign-in ([`crate::dashboard::config`]) | none |
+//! | `STRIPE_API_KEY_ARN` / `STRIPE_API_KEY` | the platform's Stripe secret key (dispute evidence) | none: `503 stripe_not_configured` |
+//! | `STRIPE_API_BASE` / `STRIPE_FILES_BASE` | Stripe's API and files hosts | `https://api.stripe.com` / `https://files.stripe.com` |
 
 use std::sync::Arc;
 
@@ -29,6 +31,8 @@ pub enum ConfigError {
     NoDownloadKey,
     #[error("could not read the download signing key from Secrets Manager: {0}")]
     Secret(String),
+    #[error("could not set up the Stripe client (STRIPE_API_KEY[_ARN]): {0}")]
+    StripeKey(String),
     #[error("{0} is not a valid number")]
     BadNumber(&'static str),
     #[error("dashboard sign-in settings: {0}")]
@@ -95,8 +99,35 @@ pub async fn state_from_env(
         },
         None => ProductFiles::LocalDir(None),
     };
-    Ok(
-        ApiState::new(store, auth, download_key, cursor_key, products)
-            .with_dashboard(crate::dashboard::config::DashboardConfig::from_env()?),
-    )
+    let state = ApiState::new(store, auth, download_key, cursor_key, products)
+        .with_dashboard(crate::dashboard::config::DashboardConfig::from_env()?);
+    Ok(match stripe_disputes(sdk).await? {
+        Some(disputes) => state.with_disputes(Arc::new(disputes)),
+        None => state,
+    })
+}
+
+/// Stripe's dispute API from `STRIPE_API_KEY[_ARN]` (the reconcile function's secret), or `None`
+/// when no key is configured: the evidence route then answers `503 stripe_not_configured`.
+async fn stripe_disputes(
+    sdk: &SdkConfig,
+) -> Result<Option<leenkies_adapters::stripe::StripeDisputes>, ConfigError> {
+    use leenkies_adapters::secrets::{from_env_or_secrets_manager, SecretError};
+    use leenkies_adapters::stripe::disputes::{DEFAULT_API_BASE, DEFAULT_FILES_BASE};
+    let api_key = match from_env_or_secrets_manager(sdk, "STRIPE_API_KEY").await {
+        Ok(keys) => match keys.into_iter().next() {
+            Some(key) => key,
+            None => return Ok(None),
+        },
+        Err(SecretError::Missing(_)) => return Ok(None),
+        Err(e) => return Err(ConfigError::StripeKey(e.to_string())),
+    };
+    let config = leenkies_adapters::stripe::StripeConfig {
+        api_key,
+        api_base: env("STRIPE_API_BASE").unwrap_or_else(|| DEFAULT_API_BASE.into()),
+        files_base: env("STRIPE_FILES_BASE").unwrap_or_else(|| DEFAULT_FILES_BASE.into()),
+    };
+    leenkies_adapters::stripe::StripeDisputes::new(config)
+        .map(Some)
+        .map_err(|e| ConfigError::StripeKey(e.to_string()))
 }

@@ -48,6 +48,15 @@ pub enum ApiError {
     /// The customer's access to the product was revoked (`410`).
     #[error("access revoked")]
     Gone,
+    /// The request conflicts with the resource's state (`409`), e.g. a closed dispute.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// A dependency refused or failed (`502`); `message` is its own (e.g. Stripe's).
+    #[error("{message}")]
+    BadGateway { code: &'static str, message: String },
+    /// A feature whose dependency is not configured here (`503`, no `Retry-After`).
+    #[error("{message}")]
+    NotConfigured { code: &'static str, message: String },
     /// The store did not answer or throttled: retry (`503` with `Retry-After`).
     #[error("store unavailable")]
     Unavailable,
@@ -72,6 +81,9 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Gone => StatusCode::GONE,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::NotConfigured { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,7 +91,10 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::BadGateway { code, .. }
+            | ApiError::NotConfigured { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden | ApiError::NotOperator => "forbidden",
             ApiError::NotFound => "not_found",
@@ -92,7 +107,10 @@ impl ApiError {
 
     fn message(&self) -> String {
         match self {
-            ApiError::BadRequest { message, .. } => message.clone(),
+            ApiError::BadRequest { message, .. }
+            | ApiError::Conflict { message, .. }
+            | ApiError::BadGateway { message, .. }
+            | ApiError::NotConfigured { message, .. } => message.clone(),
             ApiError::Unauthorized => "a valid bearer token is required".into(),
             ApiError::Forbidden => "this link is not valid".into(),
             ApiError::NotOperator => "this route is for operators".into(),

@@ -37,6 +37,10 @@ pub fn router(state: ApiState) -> Router {
             "/orders/{order_id}/evidence",
             get(routes::evidence::evidence),
         )
+        .route(
+            "/orders/{order_id}/disputes/{dispute_id}/evidence",
+            post(routes::dispute_evidence::file),
+        )
         .route("/orders/{order_id}/resend", post(routes::resend::resend))
         .route("/stats/failures", get(routes::stats::failures))
         .route("/stats/disputes", get(routes::stats::disputes))

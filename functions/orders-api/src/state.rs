@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use leenkies_domain::evidence::filing::DisputeFiler;
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
 
@@ -22,6 +23,8 @@ pub struct ApiState {
     pub cursor_key: Vec<u8>,
     pub products: ProductFiles,
     pub clock: Clock,
+    /// Stripe's dispute API (section 9); `None` without a Stripe key: `503 stripe_not_configured`.
+    pub disputes: Option<Arc<dyn DisputeFiler>>,
     /// What `POST /orders/{order_id}/resend` needs; `None`: that route answers `503`.
     pub resend: Option<crate::routes::resend::ResendConfig>,
     /// The dashboard's sign-in settings (`GET /dashboard/config.json`); none by default.
@@ -44,9 +47,16 @@ impl ApiState {
             cursor_key,
             products,
             clock: Arc::new(leenkies_domain::clock::now_secs),
+            disputes: None,
             resend: None,
             dashboard: DashboardConfig::default(),
         }
+    }
+
+    /// The same state filing dispute evidence through `disputes`.
+    pub fn with_disputes(mut self, disputes: Arc<dyn DisputeFiler>) -> Self {
+        self.disputes = Some(disputes);
+        self
     }
 
     /// The same state able to resend delivery emails (contract section 10).

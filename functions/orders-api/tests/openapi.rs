@@ -150,9 +150,15 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
     for p in protected.iter().chain(&public) {
         assert!(doc["paths"][p]["get"].is_object(), "{p} missing");
     }
-    // section 10's resend is the one POST so far
+    assert!(
+        doc["paths"]["/orders/{order_id}/disputes/{dispute_id}/evidence"]["post"]["security"][0]
+            .get("bearer_auth")
+            .is_some(),
+        "the evidence filing route needs bearer auth"
+    );
+    // section 10's resend and section 9's evidence filing are the POST routes
     assert!(doc["paths"]["/orders/{order_id}/resend"]["post"].is_object());
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 10);
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 11);
     // bearer auth: declared, required on the dashboard routes, absent on the public ones
     let scheme = &doc["components"]["securitySchemes"]["bearer_auth"];
     assert_eq!(scheme["type"], "http");
@@ -351,4 +357,123 @@ async fn given_the_validator_when_a_body_breaks_the_schema_then_it_says_so() {
         "{errs:?}"
     );
     assert!(errs.iter().any(|e| e.contains("is not string")), "{errs:?}");
+}
+
+#[tokio::test]
+async fn given_the_evidence_filing_route_when_answered_then_every_answer_conforms() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use leenkies_adapters::stripe::{StripeConfig, StripeDisputes};
+    use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
+
+    // GIVEN a disputed order, the fake Stripe, and the document
+    let store = Arc::new(MemoryStore::new());
+    order(SELLER_A, "pi_ev", T0)
+        .email("x@example.com")
+        .paid()
+        .sent("msg-1")
+        .dispute("needs_response")
+        .put(&store)
+        .await;
+    let fake = FakeStripe::start(&[SELLER_A]).await;
+    fake.add_dispute(SELLER_A, "dp_pi_ev", "needs_response");
+    let stripe = StripeDisputes::new(StripeConfig {
+        api_key: FAKE_STRIPE_KEY.into(),
+        api_base: fake.base.clone(),
+        files_base: fake.base.clone(),
+    })
+    .unwrap();
+    let app = orders_api::router(state(store.clone()).with_disputes(Arc::new(stripe)));
+    let unconfigured = orders_api::router(state(store));
+    let doc = document(&app).await;
+    let path = "/orders/{order_id}/disputes/{dispute_id}/evidence";
+    let op = &doc["paths"][path]["post"];
+    let names: Vec<&str> = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["order_id", "dispute_id"]);
+    let request = resolve(
+        &doc,
+        &op["requestBody"]["content"]["application/json"]["schema"],
+    );
+    assert_eq!(request["required"], serde_json::json!(["submit"]));
+    let schema = |status: &str| {
+        let s = &op["responses"][status]["content"]["application/json"]["schema"];
+        assert!(!s.is_null(), "no schema for {status}");
+        s.clone()
+    };
+    let post = |app: &axum::Router, uri: &str, body: &str| {
+        let request = Request::post(uri)
+            .header("authorization", format!("Bearer {}", token(SELLER_A)))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        let app = app.clone();
+        async move { send(&app, request).await }
+    };
+    let uri = "/orders/pi_ev/disputes/dp_pi_ev/evidence";
+    // WHEN each answer is produced THEN it conforms to its documented status
+    let cases = [
+        (
+            &app,
+            "/orders/pi_ev/disputes/dp_pi_ev/evidence",
+            "{}",
+            "400",
+        ),
+        (
+            &app,
+            "/orders/pi_ev/disputes/dp_none/evidence",
+            "{\"submit\":false}",
+            "404",
+        ),
+        (&unconfigured, uri, "{\"submit\":false}", "503"),
+        (
+            &app,
+            uri,
+            "{\"submit\":false,\"statement\":\"Sent.\"}",
+            "200",
+        ),
+        (&app, uri, "{\"submit\":true}", "200"),
+        (&app, uri, "{\"submit\":true}", "409"),
+    ];
+    for (app, uri, body, status) in cases {
+        let r = post(app, uri, body).await;
+        assert_eq!(r.status.as_str(), status, "{uri} {body}: {}", r.text());
+        assert_valid(
+            &doc,
+            &schema(status),
+            &r.json(),
+            &format!("{status} of {uri}"),
+        );
+    }
+    // AND a 502 (Stripe refusing) conforms too
+    fake.add_dispute(SELLER_A, "dp_pi_ev", "lost");
+    let store = Arc::new(MemoryStore::new());
+    order(SELLER_A, "pi_ev", T0)
+        .paid()
+        .dispute("needs_response")
+        .put(&store)
+        .await;
+    let stripe = StripeDisputes::new(StripeConfig {
+        api_key: FAKE_STRIPE_KEY.into(),
+        api_base: fake.base.clone(),
+        files_base: fake.base.clone(),
+    })
+    .unwrap();
+    let fresh = orders_api::router(state(store).with_disputes(Arc::new(stripe)));
+    let r = post(&fresh, uri, "{\"submit\":true}").await;
+    assert_eq!(r.status.as_str(), "502", "{}", r.text());
+    assert_valid(&doc, &schema("502"), &r.json(), "502");
+    // AND the order, with its dispute's evidence recorded, still conforms to its own schema
+    let one = get_as(&app, SELLER_A, "/orders/pi_ev").await.json();
+    assert!(one["disputes"][0]["evidence"]["submitted_at"].is_string());
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/orders/{order_id}", "200", "application/json"),
+        &one,
+        "order with evidence",
+    );
 }

@@ -1,5 +1,6 @@
 //! The handlers, one file per resource.
 
+pub mod dispute_evidence;
 pub mod downloads;
 pub mod evidence;
 pub mod export;

@@ -7,11 +7,12 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dashboard::config::{BearerToken, DashboardConfig, OAuthConfig};
 use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes::dispute_evidence::{EvidenceBody, EvidenceFiled};
 use crate::routes::evidence::{ConfirmationEmail, DownloadView, Evidence};
 use crate::routes::orders::OrderList;
 use crate::routes::stats::{CategoryCount, DisputeNeedingResponse, DisputeStats, FailureStats};
 use leenkies_domain::order::view::{
-    DisputeView, FailureView, FulfillmentView, RefundView, TimelineView,
+    DisputeEvidenceView, DisputeView, FailureView, FulfillmentView, RefundView, TimelineView,
 };
 use leenkies_domain::{OrderView, PaymentStatus};
 
@@ -26,6 +27,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         crate::routes::orders::list,
         crate::routes::orders::get,
         crate::routes::evidence::evidence,
+        crate::routes::dispute_evidence::file,
         crate::routes::export::export,
         crate::routes::resend::resend,
         crate::routes::stats::failures,
@@ -37,6 +39,8 @@ use leenkies_domain::{OrderView, PaymentStatus};
     components(schemas(
         OrderList, OrderView, PaymentStatus, FailureView, DisputeView, RefundView,
         FulfillmentView, TimelineView, Evidence, ConfirmationEmail, DownloadView,
+        FailureStats, CategoryCount, ErrorBody, ErrorDetail, EvidenceBody, EvidenceFiled,
+        DisputeEvidenceView,
         FailureStats, CategoryCount, ErrorBody, ErrorDetail,
         crate::routes::resend::ResendAccepted, leenkies_domain::order::view::DeliveryView,
         leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,

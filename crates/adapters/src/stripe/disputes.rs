@@ -1,0 +1,451 @@
+//! Files dispute evidence through Stripe's API, as the seller.
+//!
+//! 1. `POST {STRIPE_FILES_BASE}/v1/files`: the receipt PDF, multipart, `purpose=dispute_evidence`
+//!    (async-stripe 1.0.0-rc.10 has no file-upload request, so this one call uses reqwest);
+//! 2. `POST {STRIPE_API_BASE}/v1/disputes/{id}` with async-stripe's `UpdateDispute`: the
+//!    `evidence[…]` fields and `submit`.
+//!
+//! Both carry `Stripe-Account: <seller>` (none for the seller `platform`) and an
+//! `Idempotency-Key` derived from what is sent: the upload's from the account and the file's
+//! bytes, the update's from the account, the dispute, every field and `submit`. The key is the
+//! same across the retries of one call (429, 5xx and network errors, with exponential back-off),
+//! so Stripe applies a call once however often it arrives. Stripe replays a key's first answer
+//! for 24 hours, errors included: after a definitive failure the key moves to a new generation,
+//! so the next request is really tried again. Generations live in this process (a cold start
+//! begins at 0 again: a key whose stored answer was an error is then replayed once more, and that
+//! failure moves it on).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use leenkies_domain::evidence::filing::{DisputeFiler, FilingError, FilingRequest};
+use leenkies_domain::evidence::EvidenceField;
+use leenkies_domain::stripe::event::PLATFORM_SELLER;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use stripe::{Client, ClientBuilder, RequestStrategy, StripeError};
+use stripe_client_core::{IdempotencyKey, StripeRequest};
+use stripe_core::dispute::{UpdateDispute, UpdateDisputeEvidence};
+
+use super::receipt_pdf;
+
+/// Stripe's hosts; `STRIPE_API_BASE` / `STRIPE_FILES_BASE` replace them (tests, local runs).
+pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
+pub const DEFAULT_FILES_BASE: &str = "https://files.stripe.com";
+
+/// Longest Stripe message passed on to the seller: Stripe's are a sentence or two.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// Where and as whom to call Stripe.
+#[derive(Clone)]
+pub struct StripeConfig {
+    pub api_key: String,
+    pub api_base: String,
+    pub files_base: String,
+}
+
+impl std::fmt::Debug for StripeConfig {
+    // The key is a secret: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeConfig")
+            .field("api_base", &self.api_base)
+            .field("files_base", &self.files_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How hard to retry one call.
+#[derive(Debug, Clone, Copy)]
+pub struct StripeRetry {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for StripeRetry {
+    /// Bounded to stay well inside an API Gateway request (29 s): 4 attempts, 0.25 s doubling.
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(4),
+        }
+    }
+}
+
+impl StripeRetry {
+    fn delay(&self, attempt: u32) -> Duration {
+        self.base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StripeSetupError {
+    #[error("Stripe client configuration: {0}")]
+    Config(String),
+}
+
+/// The [`DisputeFiler`] on Stripe's API.
+pub struct StripeDisputes {
+    client: Client,
+    http: reqwest::Client,
+    config: StripeConfig,
+    retry: StripeRetry,
+    /// Key generation per base key: moves on after a definitive failure.
+    generations: Mutex<HashMap<String, u32>>,
+}
+
+impl std::fmt::Debug for StripeDisputes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeDisputes")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One attempt's failure: the HTTP status (0 when none came back), Stripe's message, and
+/// whether waiting may help.
+struct Failure {
+    status: u16,
+    message: String,
+    retryable: bool,
+}
+
+#[derive(Deserialize)]
+struct StripeErrorBody {
+    error: StripeErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct StripeErrorDetail {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FileObject {
+    id: String,
+}
+
+impl StripeDisputes {
+    pub fn new(config: StripeConfig) -> Result<Self, StripeSetupError> {
+        // Two TLS crypto back-ends are linked (the AWS SDK's and ring): rustls then needs a
+        // process default before any client is built. Already installed is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // async-stripe appends `v1/…` to the base as given: it needs the trailing slash.
+        let base = format!("{}/", config.api_base.trim_end_matches('/'));
+        let client = ClientBuilder::new(config.api_key.trim())
+            .url(base)
+            .request_strategy(RequestStrategy::Once)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| StripeSetupError::Config(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| StripeSetupError::Config(e.to_string()))?;
+        Ok(Self {
+            client,
+            http,
+            config,
+            retry: StripeRetry::default(),
+            generations: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn with_retry(mut self, retry: StripeRetry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The key for `base` in its current generation.
+    fn key(&self, base: &str) -> String {
+        let generation = self
+            .generations
+            .lock()
+            .map(|g| g.get(base).copied().unwrap_or(0))
+            .unwrap_or(0);
+        let digest = Sha256::digest(format!("{base}\n{generation}").as_bytes());
+        format!("leenkies-{}", hex::encode(&digest[..24]))
+    }
+
+    /// After a definitive failure: the next request under `base` gets a new key.
+    fn next_generation(&self, base: &str) {
+        if let Ok(mut g) = self.generations.lock() {
+            *g.entry(base.to_owned()).or_insert(0) += 1;
+        }
+    }
+
+    /// Retries `attempt` with one key until it succeeds, fails for good or attempts run out.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        call: &'static str,
+        account: &str,
+        base_key: &str,
+        mut attempt_fn: F,
+    ) -> Result<T, FilingError>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        let key = self.key(base_key);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let result = attempt_fn(key.clone()).await;
+            let duration_ms = started.elapsed().as_millis() as u64;
+            let failure = match result {
+                Ok(value) => {
+                    tracing::info!(
+                        api = "stripe",
+                        call,
+                        account,
+                        attempt,
+                        status = 200,
+                        outcome = "ok",
+                        duration_ms,
+                        "stripe api call"
+                    );
+                    return Ok(value);
+                }
+                Err(f) => f,
+            };
+            let last = attempt >= self.retry.max_attempts;
+            let outcome = if failure.retryable && !last {
+                "retried"
+            } else {
+                "failed"
+            };
+            // Stripe's message can name ids, never a secret or personal data: it is logged
+            // only as its status, like the rest of our Stripe calls.
+            tracing::warn!(
+                api = "stripe",
+                call,
+                account,
+                attempt,
+                status = failure.status,
+                outcome,
+                duration_ms,
+                "stripe api call"
+            );
+            if failure.retryable && !last {
+                tokio::time::sleep(self.retry.delay(attempt - 1)).await;
+                continue;
+            }
+            self.next_generation(base_key);
+            let message = bounded(&failure.message);
+            return Err(if failure.retryable {
+                FilingError::Unavailable { message }
+            } else {
+                FilingError::Refused {
+                    status: failure.status,
+                    message,
+                }
+            });
+        }
+    }
+
+    /// Uploads the receipt; returns its file id.
+    async fn upload(&self, account: &str, pdf: &[u8]) -> Result<String, FilingError> {
+        let base = format!("file\n{account}\n{}", hex::encode(Sha256::digest(pdf)));
+        let url = format!("{}/v1/files", self.config.files_base.trim_end_matches('/'));
+        self.with_retries("files.create", account, &base, |key| {
+            let url = url.clone();
+            let pdf = pdf.to_vec();
+            async move {
+                let part = reqwest::multipart::Part::bytes(pdf)
+                    .file_name("receipt.pdf")
+                    .mime_str("application/pdf")
+                    .map_err(|e| Failure {
+                        status: 0,
+                        message: e.to_string(),
+                        retryable: false,
+                    })?;
+                let form = reqwest::multipart::Form::new()
+                    .text("purpose", "dispute_evidence")
+                    .part("file", part);
+                let mut request = self
+                    .http
+                    .post(url)
+                    .bearer_auth(self.config.api_key.trim())
+                    .header("Idempotency-Key", key)
+                    .multipart(form);
+                if account != PLATFORM_SELLER {
+                    request = request.header("Stripe-Account", account);
+                }
+                let response = request.send().await.map_err(|e| Failure {
+                    status: 0,
+                    message: format!("Stripe could not be reached ({})", network_kind(&e)),
+                    retryable: true,
+                })?;
+                let status = response.status().as_u16();
+                let body = response.bytes().await.map_err(|e| Failure {
+                    status,
+                    message: format!("Stripe's answer was cut off ({})", network_kind(&e)),
+                    retryable: true,
+                })?;
+                if (200..300).contains(&status) {
+                    return serde_json::from_slice::<FileObject>(&body)
+                        .map(|f| f.id)
+                        .map_err(|_| Failure {
+                            status,
+                            message: "Stripe's answer to the file upload is unreadable".into(),
+                            retryable: false,
+                        });
+                }
+                let message = serde_json::from_slice::<StripeErrorBody>(&body)
+                    .ok()
+                    .and_then(|b| b.error.message)
+                    .unwrap_or_else(|| format!("Stripe answered {status}"));
+                Err(Failure {
+                    status,
+                    message,
+                    retryable: status == 429 || status >= 500,
+                })
+            }
+        })
+        .await
+    }
+
+    /// Updates the dispute with `fields` (the receipt's file id included) and `submit`.
+    async fn update(
+        &self,
+        account: &str,
+        dispute_id: &str,
+        fields: &BTreeMap<EvidenceField, String>,
+        submit: bool,
+    ) -> Result<(), FilingError> {
+        let mut base = format!("dispute\n{account}\n{dispute_id}\nsubmit={submit}");
+        for (field, value) in fields {
+            base.push_str(&format!(
+                "\n{}={}",
+                field.as_str(),
+                hex::encode(Sha256::digest(value.as_bytes()))
+            ));
+        }
+        let request = UpdateDispute::new(dispute_id)
+            .evidence(evidence(fields))
+            .submit(submit);
+        self.with_retries("disputes.update", account, &base, |key| {
+            let request = &request;
+            async move {
+                let key = IdempotencyKey::new(&key).map_err(|e| Failure {
+                    status: 0,
+                    message: e.to_string(),
+                    retryable: false,
+                })?;
+                let mut custom = request
+                    .build()
+                    .customize::<miniserde::json::Value>()
+                    .request_strategy(RequestStrategy::Idempotent(key));
+                if account != PLATFORM_SELLER {
+                    custom = custom.account_id(stripe::AccountId::from(account));
+                }
+                custom
+                    .send(&self.client)
+                    .await
+                    .map(|_| ())
+                    .map_err(classify)
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl DisputeFiler for StripeDisputes {
+    async fn file(
+        &self,
+        request: &FilingRequest,
+    ) -> Result<BTreeMap<EvidenceField, String>, FilingError> {
+        let pdf = receipt_pdf::render(&request.receipt);
+        let file_id = self.upload(&request.seller_id, &pdf).await?;
+        let mut fields = request.fields.clone();
+        fields.insert(EvidenceField::Receipt, file_id);
+        self.update(
+            &request.seller_id,
+            &request.dispute_id,
+            &fields,
+            request.submit,
+        )
+        .await?;
+        Ok(fields)
+    }
+}
+
+/// Our fields into async-stripe's evidence parameters (Stripe's names on both sides).
+fn evidence(fields: &BTreeMap<EvidenceField, String>) -> UpdateDisputeEvidence {
+    let mut e = UpdateDisputeEvidence::new();
+    for (field, value) in fields {
+        let value = Some(value.clone());
+        match field {
+            EvidenceField::AccessActivityLog => e.access_activity_log = value,
+            EvidenceField::BillingAddress => e.billing_address = value,
+            EvidenceField::CancellationRebuttal => e.cancellation_rebuttal = value,
+            EvidenceField::CustomerEmailAddress => e.customer_email_address = value,
+            EvidenceField::CustomerName => e.customer_name = value,
+            EvidenceField::CustomerPurchaseIp => e.customer_purchase_ip = value,
+            EvidenceField::DuplicateChargeExplanation => e.duplicate_charge_explanation = value,
+            EvidenceField::ProductDescription => e.product_description = value,
+            EvidenceField::Receipt => e.receipt = value,
+            EvidenceField::RefundRefusalExplanation => e.refund_refusal_explanation = value,
+            EvidenceField::ServiceDate => e.service_date = value,
+            EvidenceField::UncategorizedText => e.uncategorized_text = value,
+        }
+    }
+    e
+}
+
+fn classify(error: StripeError) -> Failure {
+    match error {
+        StripeError::Stripe(body, status) => Failure {
+            status,
+            message: body
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("Stripe answered {status}")),
+            retryable: status == 429 || status >= 500,
+        },
+        // An error body that is not Stripe's JSON comes from something between us and Stripe
+        // (a proxy's 502 page): transient as well.
+        StripeError::JSONDeserialize(_) => Failure {
+            status: 0,
+            message: "Stripe's answer was unreadable".into(),
+            retryable: true,
+        },
+        StripeError::ClientError(_) | StripeError::Timeout => Failure {
+            status: 0,
+            message: "Stripe could not be reached".into(),
+            retryable: true,
+        },
+        StripeError::ConfigError(e) => Failure {
+            status: 0,
+            message: e,
+            retryable: false,
+        },
+    }
+}
+
+fn network_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection refused"
+    } else {
+        "network error"
+    }
+}
+
+fn bounded(message: &str) -> String {
+    let cleaned: String = message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_MESSAGE_CHARS)
+        .collect();
+    cleaned.trim().to_owned()
+}

@@ -1,0 +1,245 @@
+//! Dispute evidence end to end (contract section 9), on both stores: the payment and the dispute
+//! arrive through the signed webhook, the delivery email goes out, the customer downloads, then
+//! the seller saves a draft and submits through `leenkies-local`, against the fake Stripe API.
+//!
+//! Done when (issue 15): the fake Stripe received exactly one file and one submission on the
+//! seller's account, every field named as Stripe names it, and the order shows when; Stripe
+//! down is a 502 that records nothing and the same request later succeeds once.
+
+mod system;
+
+use std::time::Duration;
+
+use leenkies_adapters::stripe::StripeConfig;
+use leenkies_integration_tests::env::dynamodb_endpoint;
+use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
+use leenkies_integration_tests::stripe::shared_event;
+use leenkies_local::settings::Settings;
+use serde_json::{json, Value};
+use system::{jwt, System, JWT_SECRET, WEBHOOK_SECRET};
+
+const SELLER: &str = "acct_1QJm7E4fTqZ2sLxN";
+const ORDER: &str = "pi_3QL4S94fTqZ2sLxN0OMFqGB5";
+const DISPUTE: &str = "du_1Qlasf4fTqZ2sLxN7KI19ehY";
+
+async fn start(endpoint: Option<&str>, fake: &FakeStripe) -> System {
+    let mut settings = Settings::for_tests(WEBHOOK_SECRET, JWT_SECRET);
+    settings.stripe = Some(StripeConfig {
+        api_key: FAKE_STRIPE_KEY.into(),
+        api_base: fake.base.clone(),
+        files_base: fake.base.clone(),
+    });
+    System::start_with(endpoint, settings).await
+}
+
+async fn post(sys: &System, seller: &str, dispute: &str, body: Value) -> (u16, Value) {
+    let r = sys
+        .http
+        .post(sys.url(&format!("/orders/{ORDER}/disputes/{dispute}/evidence")))
+        .bearer_auth(jwt(seller))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits for the delivery email and follows its download link once.
+async fn delivered_and_downloaded(sys: &System) {
+    for _ in 0..100 {
+        if sys.emails(ORDER) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let files = sys.email_files(ORDER);
+    assert_eq!(files.len(), 1, "one delivery email");
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    let link = eml
+        .split_whitespace()
+        .find(|w| w.contains("/downloads/"))
+        .map(|w| w.trim_matches(|c: char| c == '<' || c == '>' || c == '"'))
+        .expect("a download link")
+        .to_owned();
+    let path = &link[link.find("/downloads/").unwrap()..];
+    let r = sys
+        .http
+        .get(sys.url(path))
+        .header("user-agent", "Mozilla/5.0 (Evidence test)")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+fn dispute_of(order: &Value) -> Value {
+    order["disputes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == DISPUTE)
+        .cloned()
+        .expect("the dispute")
+}
+
+async fn seller_files_evidence(endpoint: Option<&str>) {
+    // GIVEN a paid, delivered, downloaded order disputed on the seller's account
+    let fake = FakeStripe::start(&[SELLER, "acct_other"]).await;
+    fake.add_dispute(SELLER, DISPUTE, "needs_response");
+    let sys = start(endpoint, &fake).await;
+    for f in [
+        "ord_2012__01__payment_intent.succeeded.json",
+        "ord_2012__02__charge.dispute.created.json",
+    ] {
+        assert_eq!(sys.deliver(shared_event(f)).await, 200, "{f}");
+    }
+    delivered_and_downloaded(&sys).await;
+    let (_, before) = sys.order(SELLER, ORDER).await;
+    assert_eq!(dispute_of(&before)["evidence"], Value::Null);
+
+    // WHEN another seller tries: 404, like a missing dispute; Stripe never called
+    let (status, body) = post(&sys, "acct_other", DISPUTE, json!({"submit": true})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, _) = post(&sys, SELLER, "du_unknown", json!({"submit": true})).await;
+    assert_eq!(status, 404);
+    assert!(fake.seen().is_empty());
+
+    // WHEN the seller saves a draft with a sentence of their own
+    let (status, draft) = post(
+        &sys,
+        SELLER,
+        DISPUTE,
+        json!({"submit": false, "statement": "The customer downloaded the template."}),
+    )
+    .await;
+    // THEN Stripe staged it and the answer lists every field sent, by Stripe's names
+    assert_eq!(status, 200, "{draft}");
+    assert_eq!(draft["submitted"], false);
+    assert_eq!(draft["dispute_id"], DISPUTE);
+    let ev = &draft["evidence"];
+    assert_eq!(ev["customer_email_address"], "jordan.lee@example.com");
+    assert!(ev["uncategorized_text"]
+        .as_str()
+        .unwrap()
+        .starts_with("The customer downloaded the template."));
+    assert!(
+        ev["refund_refusal_explanation"].is_string(),
+        "product_not_received: {ev}"
+    );
+    let log = ev["access_activity_log"].as_str().unwrap();
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert!(log
+        .lines()
+        .nth(1)
+        .unwrap()
+        .contains("IP 127.0.0.1 | user agent Mozilla/5.0 (Evidence test)"));
+    assert!(ev["service_date"].is_string());
+    let staged = fake.dispute(SELLER, DISPUTE).unwrap();
+    assert_eq!(staged.status, "needs_response");
+    assert_eq!(staged.evidence["receipt"], ev["receipt"]);
+    let (_, order) = sys.order(SELLER, ORDER).await;
+    let saved = dispute_of(&order)["evidence"].clone();
+    assert!(
+        saved["saved_at"].is_string() && saved["submitted_at"].is_null(),
+        "{saved}"
+    );
+
+    // WHEN Stripe is down for the submission
+    // (one 503, stored under the request's key: every retry of that key replays it, as Stripe does)
+    fake.fail_next(503, 1);
+    let (status, down) = post(&sys, SELLER, DISPUTE, json!({"submit": true})).await;
+    // THEN 502 with Stripe's message, and nothing recorded as sent
+    assert_eq!(status, 502, "{down}");
+    assert_eq!(down["error"]["code"], "stripe_unavailable");
+    assert_eq!(down["error"]["message"], "An unknown error occurred");
+    let (_, order) = sys.order(SELLER, ORDER).await;
+    assert_eq!(dispute_of(&order)["evidence"], saved);
+    assert_eq!(fake.dispute(SELLER, DISPUTE).unwrap().submission_count, 0);
+
+    // WHEN the same request comes again after the outage
+    let answer = post(&sys, SELLER, DISPUTE, json!({"submit": true})).await;
+    // THEN filed: exactly one file and one submission on the seller's account
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert_eq!(answer.1["submitted"], true);
+    let filed = fake.dispute(SELLER, DISPUTE).unwrap();
+    assert_eq!(filed.submission_count, 1);
+    assert_eq!(filed.status, "under_review");
+    let files = fake.files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].account, SELLER);
+    assert!(fake
+        .seen()
+        .iter()
+        .all(|r| r.account.as_deref() == Some(SELLER)));
+    // and the order shows when, with a timeline entry
+    let (_, order) = sys.order(SELLER, ORDER).await;
+    let evidence = dispute_of(&order)["evidence"].clone();
+    assert!(evidence["submitted_at"].is_string(), "{evidence}");
+    let kinds: Vec<&str> = order["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"evidence_saved") && kinds.contains(&"evidence_submitted"),
+        "{kinds:?}"
+    );
+
+    // WHEN submitted again: 409 from what we know, Stripe not called
+    let calls = fake.seen().len();
+    let (status, again) = post(&sys, SELLER, DISPUTE, json!({"submit": true})).await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("already_submitted"))
+    );
+    assert_eq!(fake.seen().len(), calls);
+
+    // WHEN the dispute closes (won): 409 dispute_closed
+    assert_eq!(
+        sys.deliver(shared_event("ord_2012__05__charge.dispute.closed.won.json"))
+            .await,
+        200
+    );
+    let (status, closed) = post(&sys, SELLER, DISPUTE, json!({"submit": false})).await;
+    assert_eq!(
+        (status, closed["error"]["code"].as_str()),
+        (409, Some("dispute_closed"))
+    );
+    assert_eq!(fake.seen().len(), calls);
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn given_the_embedded_store_when_a_seller_files_evidence_then_once_on_their_account() {
+    seller_files_evidence(None).await;
+}
+
+#[tokio::test]
+async fn given_dynamodb_when_a_seller_files_evidence_then_once_on_their_account() {
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
+    seller_files_evidence(Some(&endpoint)).await;
+}
+
+#[tokio::test]
+async fn given_no_stripe_key_when_filing_then_503_stripe_not_configured() {
+    let sys = System::start_with(None, Settings::for_tests(WEBHOOK_SECRET, JWT_SECRET)).await;
+    for f in [
+        "ord_2012__01__payment_intent.succeeded.json",
+        "ord_2012__02__charge.dispute.created.json",
+    ] {
+        assert_eq!(sys.deliver(shared_event(f)).await, 200);
+    }
+    let (status, body) = post(&sys, SELLER, DISPUTE, json!({"submit": false})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("stripe_not_configured"))
+    );
+    sys.stop().await;
+}

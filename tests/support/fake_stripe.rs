@@ -1,0 +1,573 @@
+//! A fake of Stripe's dispute and file APIs that checks requests the way Stripe does, where it
+//! matters to filing evidence (contract section 9):
+//!
+//! - the secret key (`Authorization: Bearer`), else `401`;
+//! - the `Stripe-Account` header: objects live on one account; another account's dispute or file
+//!   is a `404`/`400` `resource_missing`, an unknown account a `403`;
+//! - `evidence[…]` names: only the keys of Stripe's published dispute object
+//!   (`shared/fixtures/stripe/official/dispute.json`), else `400 parameter_unknown`; file fields
+//!   must name a file uploaded on the same account with `purpose=dispute_evidence`;
+//! - Stripe's limits (20,000 characters a text field, 150,000 in all);
+//! - `Idempotency-Key`: the first answer of a key is replayed (`Idempotent-Replayed: true`), 5xx
+//!   included, and a key reused with other parameters is a `400 idempotency_error`; validation
+//!   errors and 429s are not stored, as Stripe does;
+//! - a closed or already submitted dispute refuses updates;
+//! - errors in Stripe's shape: `{"error": {"type", "code", "message", "param"}}`.
+//!
+//! Failures can be scripted (`fail_next`) to play an outage or rate limiting.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde_json::{json, Value};
+
+/// The platform's secret key the fake accepts.
+pub const FAKE_STRIPE_KEY: &str = "sk_test_leenkies_fake_platform_key";
+
+/// Evidence fields whose value is a file id.
+const FILE_FIELDS: [&str; 9] = [
+    "cancellation_policy",
+    "customer_communication",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "receipt",
+    "refund_policy",
+    "service_documentation",
+    "shipping_documentation",
+    "uncategorized_file",
+];
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub path: String,
+    /// The `Stripe-Account` header, if any.
+    pub account: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub status: u16,
+    pub replayed: bool,
+}
+
+/// A dispute on one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeDispute {
+    pub status: String,
+    pub evidence: BTreeMap<String, String>,
+    pub submission_count: u32,
+    /// Accepted updates (drafts and submissions), replays not counted.
+    pub updates: u32,
+}
+
+/// An uploaded file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeFile {
+    pub id: String,
+    pub account: String,
+    pub purpose: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Inner {
+    evidence_keys: BTreeSet<String>,
+    accounts: BTreeSet<String>,
+    disputes: BTreeMap<(String, String), FakeDispute>,
+    files: Vec<FakeFile>,
+    /// (account, key) → (fingerprint, status, body)
+    idempotency: BTreeMap<(String, String), (String, u16, Value)>,
+    scripted: VecDeque<u16>,
+    seen: Vec<SeenRequest>,
+}
+
+/// A running fake: point `STRIPE_API_BASE` and `STRIPE_FILES_BASE` at [`FakeStripe::base`].
+#[derive(Clone)]
+pub struct FakeStripe {
+    pub base: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+type Answer = (u16, Value);
+
+fn error(
+    status: u16,
+    kind: &str,
+    code: Option<&str>,
+    message: String,
+    param: Option<&str>,
+) -> Answer {
+    let mut e = json!({"type": kind, "message": message});
+    if let Some(c) = code {
+        e["code"] = json!(c);
+    }
+    if let Some(p) = param {
+        e["param"] = json!(p);
+    }
+    (status, json!({"error": e}))
+}
+
+fn official_evidence_keys() -> BTreeSet<String> {
+    let path = crate::stripe::shared_fixtures().join("official/dispute.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let dispute: Value = serde_json::from_str(&text).expect("official dispute.json");
+    dispute["evidence"]
+        .as_object()
+        .expect("evidence object")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+impl FakeStripe {
+    /// Starts on a free loopback port; `accounts` are the connected accounts that exist.
+    pub async fn start(accounts: &[&str]) -> FakeStripe {
+        let inner = Arc::new(Mutex::new(Inner {
+            evidence_keys: official_evidence_keys(),
+            accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            ..Default::default()
+        }));
+        let app = Router::new()
+            .route("/v1/files", post(files))
+            .route("/v1/disputes/{id}", post(update_dispute))
+            .fallback(|| async {
+                let (s, b) = error(
+                    404,
+                    "invalid_request_error",
+                    None,
+                    "Unrecognized request URL.".into(),
+                    None,
+                );
+                (StatusCode::from_u16(s).unwrap(), axum::Json(b))
+            })
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeStripe {
+            base: format!("http://{addr}"),
+            inner,
+        }
+    }
+
+    /// A dispute on `account` (`platform`: the platform's own account).
+    pub fn add_dispute(&self, account: &str, id: &str, status: &str) {
+        self.inner.lock().unwrap().disputes.insert(
+            (account.into(), id.into()),
+            FakeDispute {
+                status: status.into(),
+                evidence: BTreeMap::new(),
+                submission_count: 0,
+                updates: 0,
+            },
+        );
+    }
+
+    /// The next `n` requests that pass authentication answer `status` (429: before idempotency,
+    /// not stored; 5xx: stored under the request's key, as Stripe stores a 500).
+    pub fn fail_next(&self, status: u16, n: usize) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.scripted.extend(std::iter::repeat_n(status, n));
+    }
+
+    pub fn seen(&self) -> Vec<SeenRequest> {
+        self.inner.lock().unwrap().seen.clone()
+    }
+
+    pub fn dispute(&self, account: &str, id: &str) -> Option<FakeDispute> {
+        self.inner
+            .lock()
+            .unwrap()
+            .disputes
+            .get(&(account.to_owned(), id.to_owned()))
+            .cloned()
+    }
+
+    pub fn files(&self) -> Vec<FakeFile> {
+        self.inner.lock().unwrap().files.clone()
+    }
+}
+
+/// Authentication and account: the account the request acts on, or Stripe's refusal.
+fn authenticate(inner: &Inner, headers: &HeaderMap) -> Result<String, Answer> {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if auth != Some(&format!("Bearer {FAKE_STRIPE_KEY}")) {
+        return Err(error(
+            401,
+            "invalid_request_error",
+            None,
+            "Invalid API Key provided: sk_test_****".into(),
+            None,
+        ));
+    }
+    match headers.get("stripe-account").and_then(|v| v.to_str().ok()) {
+        None => Ok("platform".into()),
+        Some(a) if inner.accounts.contains(a) => Ok(a.to_owned()),
+        Some(a) => Err(error(
+            403,
+            "invalid_request_error",
+            Some("account_invalid"),
+            format!("The provided key 'sk_test_****' does not have access to account '{a}' (or that account does not exist). Application access may have been revoked."),
+            None,
+        )),
+    }
+}
+
+/// Runs one request through Stripe's envelope: auth, scripted failures, idempotency.
+fn envelope(
+    inner: &mut Inner,
+    path: String,
+    headers: &HeaderMap,
+    fingerprint: String,
+    execute: impl FnOnce(&mut Inner, &str) -> (Answer, bool),
+) -> Response {
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let key = header("idempotency-key");
+    let mut seen = SeenRequest {
+        path,
+        account: header("stripe-account"),
+        idempotency_key: key.clone(),
+        status: 0,
+        replayed: false,
+    };
+    let answer = (|| {
+        let account = match authenticate(inner, headers) {
+            Ok(a) => a,
+            Err(e) => return e,
+        };
+        if inner.scripted.front() == Some(&429) {
+            inner.scripted.pop_front();
+            return error(
+                429,
+                "invalid_request_error",
+                Some("rate_limit"),
+                "Too many requests hit the API too quickly.".into(),
+                None,
+            );
+        }
+        if let Some(k) = &key {
+            if let Some((fp, status, body)) = inner.idempotency.get(&(account.clone(), k.clone())) {
+                if *fp == fingerprint {
+                    seen.replayed = true;
+                    return (*status, body.clone());
+                }
+                return error(400, "idempotency_error", None, format!("Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{k}' if you meant to execute a different request."), None);
+            }
+        }
+        let (answer, store) = match inner.scripted.pop_front() {
+            Some(status) => (
+                error(
+                    status,
+                    "api_error",
+                    None,
+                    "An unknown error occurred".into(),
+                    None,
+                ),
+                true,
+            ),
+            None => execute(inner, &account),
+        };
+        if let (Some(k), true) = (&key, store) {
+            inner.idempotency.insert(
+                (account, k.clone()),
+                (fingerprint, answer.0, answer.1.clone()),
+            );
+        }
+        answer
+    })();
+    seen.status = answer.0;
+    let replayed = seen.replayed;
+    inner.seen.push(seen);
+    let mut response = (
+        StatusCode::from_u16(answer.0).unwrap(),
+        axum::Json(answer.1),
+    )
+        .into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", "true".parse().unwrap());
+    }
+    response
+}
+
+/// The parts of a `multipart/form-data` body: (name, bytes).
+fn multipart(headers: &HeaderMap, body: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
+    let ct = headers.get("content-type")?.to_str().ok()?;
+    let boundary = ct.split("boundary=").nth(1)?.trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let text = body;
+    let mut parts = Vec::new();
+    let mut rest = text;
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let start = find(rest, delimiter.as_bytes())?;
+    rest = &rest[start + delimiter.len()..];
+    loop {
+        if rest.starts_with(b"--") {
+            return Some(parts);
+        }
+        rest = rest.strip_prefix(b"\r\n")?;
+        let head_end = find(rest, b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&rest[..head_end]).to_string();
+        rest = &rest[head_end + 4..];
+        let end = find(rest, format!("\r\n{delimiter}").as_bytes())?;
+        let content = rest[..end].to_vec();
+        rest = &rest[end + 2 + delimiter.len()..];
+        let name = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        parts.push((name, content));
+    }
+}
+
+async fn files(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let parts = multipart(&headers, &body);
+    let purpose = parts
+        .as_ref()
+        .and_then(|p| p.iter().find(|(n, _)| n == "purpose"))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+    let file = parts
+        .as_ref()
+        .and_then(|p| p.iter().find(|(n, _)| n == "file"))
+        .map(|(_, v)| v.clone());
+    // Stripe compares parameters, not bytes: the multipart boundary differs on every attempt.
+    let fingerprint = format!(
+        "{purpose:?}:{:?}",
+        file.as_ref()
+            .map(|f| (f.len(), f.iter().map(|b| *b as u64).sum::<u64>()))
+    );
+    envelope(
+        &mut inner,
+        "/v1/files".into(),
+        &headers,
+        fingerprint,
+        move |inner, account| {
+            let Some(purpose) = purpose else {
+                return (
+                    error(
+                        400,
+                        "invalid_request_error",
+                        Some("parameter_missing"),
+                        "Missing required param: purpose.".into(),
+                        Some("purpose"),
+                    ),
+                    false,
+                );
+            };
+            let Some(bytes) = file else {
+                return (
+                    error(
+                        400,
+                        "invalid_request_error",
+                        Some("parameter_missing"),
+                        "Missing required param: file.".into(),
+                        Some("file"),
+                    ),
+                    false,
+                );
+            };
+            if bytes.len() > 5 * 1024 * 1024 {
+                return (
+                    error(
+                        400,
+                        "invalid_request_error",
+                        None,
+                        "File size exceeds the 5 MB limit for dispute evidence.".into(),
+                        Some("file"),
+                    ),
+                    false,
+                );
+            }
+            let id = format!("file_fake{}", inner.files.len() + 1);
+            let size = bytes.len();
+            inner.files.push(FakeFile {
+                id: id.clone(),
+                account: account.to_owned(),
+                purpose: purpose.clone(),
+                bytes,
+            });
+            (
+                (
+                    200,
+                    json!({"id": id, "object": "file", "purpose": purpose, "size": size, "type": "pdf", "filename": "receipt.pdf"}),
+                ),
+                true,
+            )
+        },
+    )
+}
+
+async fn update_dispute(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let mut sorted = params.clone();
+    sorted.sort();
+    let fingerprint = format!("{id}:{sorted:?}");
+    envelope(
+        &mut inner,
+        format!("/v1/disputes/{id}"),
+        &headers,
+        fingerprint,
+        move |inner, account| {
+            let mut evidence = BTreeMap::new();
+            let mut submit = true; // Stripe's default
+            for (name, value) in &params {
+                if let Some(field) = name
+                    .strip_prefix("evidence[")
+                    .and_then(|n| n.strip_suffix(']'))
+                {
+                    if !inner.evidence_keys.contains(field) {
+                        return (
+                            error(
+                                400,
+                                "invalid_request_error",
+                                Some("parameter_unknown"),
+                                format!("Received unknown parameter: {name}"),
+                                Some(name),
+                            ),
+                            false,
+                        );
+                    }
+                    evidence.insert(field.to_owned(), value.clone());
+                } else if name == "submit" {
+                    match value.as_str() {
+                        "true" => submit = true,
+                        "false" => submit = false,
+                        _ => {
+                            return (
+                                error(
+                                    400,
+                                    "invalid_request_error",
+                                    None,
+                                    format!("Invalid boolean: {value}"),
+                                    Some("submit"),
+                                ),
+                                false,
+                            )
+                        }
+                    }
+                } else if !(name.starts_with("expand[") || name.starts_with("metadata[")) {
+                    return (
+                        error(
+                            400,
+                            "invalid_request_error",
+                            Some("parameter_unknown"),
+                            format!("Received unknown parameter: {name}"),
+                            Some(name),
+                        ),
+                        false,
+                    );
+                }
+            }
+            let mut total = 0;
+            for (field, value) in &evidence {
+                let chars = value.chars().count();
+                total += chars;
+                if FILE_FIELDS.contains(&field.as_str()) {
+                    let ok = inner.files.iter().any(|f| {
+                        f.id == *value && f.account == account && f.purpose == "dispute_evidence"
+                    });
+                    if !ok {
+                        let param = format!("evidence[{field}]");
+                        return (
+                            error(
+                                400,
+                                "invalid_request_error",
+                                Some("resource_missing"),
+                                format!("No such file upload: '{value}'"),
+                                Some(&param),
+                            ),
+                            false,
+                        );
+                    }
+                } else if chars > 20_000 {
+                    let param = format!("evidence[{field}]");
+                    return (
+                        error(
+                            400,
+                            "invalid_request_error",
+                            None,
+                            format!("evidence[{field}] is limited to 20000 characters."),
+                            Some(&param),
+                        ),
+                        false,
+                    );
+                }
+            }
+            if total > 150_000 {
+                return (error(400, "invalid_request_error", None, "The combined character count of all evidence fields is limited to 150,000.".into(), Some("evidence")), false);
+            }
+            let Some(dispute) = inner.disputes.get_mut(&(account.to_owned(), id.clone())) else {
+                return (
+                    error(
+                        404,
+                        "invalid_request_error",
+                        Some("resource_missing"),
+                        format!("No such dispute: '{id}'"),
+                        Some("dispute"),
+                    ),
+                    false,
+                );
+            };
+            match dispute.status.as_str() {
+                "won" | "lost" | "prevented" | "warning_closed" => {
+                    return (
+                        error(
+                            400,
+                            "invalid_request_error",
+                            None,
+                            "This dispute is already closed.".into(),
+                            None,
+                        ),
+                        true,
+                    );
+                }
+                "under_review" | "warning_under_review" => {
+                    return (error(400, "invalid_request_error", None, "This dispute's evidence has already been submitted and can no longer be updated.".into(), None), true);
+                }
+                _ => {}
+            }
+            dispute.evidence.extend(evidence);
+            dispute.updates += 1;
+            if submit {
+                dispute.submission_count += 1;
+                dispute.status = if dispute.status.starts_with("warning_") {
+                    "warning_under_review"
+                } else {
+                    "under_review"
+                }
+                .into();
+            }
+            let body = json!({
+                "id": id, "object": "dispute", "status": dispute.status,
+                "evidence": dispute.evidence,
+                "evidence_details": {"submission_count": dispute.submission_count, "has_evidence": true},
+            });
+            ((200, body), true)
+        },
+    )
+}
