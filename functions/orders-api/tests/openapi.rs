@@ -147,7 +147,13 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
     {
         assert!(doc["paths"][p]["get"].is_object(), "{p} missing");
     }
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 7);
+    // and the resend (contract section 10), a POST
+    let resend = &doc["paths"]["/orders/{order_id}/resend"]["post"];
+    assert!(resend["security"][0].get("bearer_auth").is_some());
+    for status in ["202", "404", "409", "429"] {
+        assert!(resend["responses"][status].is_object(), "resend {status}");
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 8);
     // bearer auth: declared, required on the dashboard routes, absent on the public ones
     let scheme = &doc["components"]["securitySchemes"]["bearer_auth"];
     assert_eq!(scheme["type"], "http");
