@@ -17,7 +17,7 @@ use crate::ops::{BackfillProgress, LastEvent, Mode, OpsStore};
 use crate::order::OrderRecord;
 use crate::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
-    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED,
+    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
 
 /// One change to an order, as a stream record carries it.
@@ -201,6 +201,22 @@ impl OrderStore for MemoryStore {
     ) -> Result<OrderPage, StoreError> {
         self.check()?;
         let tables = self.lock();
+        if let OrderFilter::EmailPrefix(prefix) = &query.filter {
+            // The DynamoDB store reads an index entry per address under the prefix: the same
+            // bound here, so both answer the same.
+            let addresses: std::collections::BTreeSet<String> = tables
+                .orders
+                .range(key(seller_id, "")..)
+                .take_while(|((seller, _), _)| seller == seller_id)
+                .filter_map(|(_, r)| r.facts.customer_email().map(str::to_lowercase))
+                .filter(|e| e.starts_with(prefix.as_str()))
+                .collect();
+            if addresses.len() > MAX_EMAIL_SEARCH_ADDRESSES {
+                return Err(StoreError::TooBroad(format!(
+                    "more than {MAX_EMAIL_SEARCH_ADDRESSES} addresses start with this prefix"
+                )));
+            }
+        }
         let mut matching: Vec<&OrderRecord> = tables
             .orders
             .range(key(seller_id, "")..)

@@ -12,10 +12,9 @@ use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::{ensure_table, setup, DynamoStore};
 use leenkies_adapters::metrics::Metrics;
 use leenkies_domain::clock::{now_secs, parse_rfc3339};
-use leenkies_domain::ops::OpsStore;
-use leenkies_domain::stripe::signature::SigningSecrets;
+use leenkies_domain::ingest::IngestDeps;
+use leenkies_domain::ops::{ModeFilter, OpsStore};
 use reconcile::backfill::{Backfill, BackfillOptions, BackfillRequest};
-use stripe_webhook::{LiveMode, WebhookConfig, WebhookState};
 
 use crate::cli::{BackfillArgs, ServerArgs};
 
@@ -47,13 +46,10 @@ pub async fn run(server: &ServerArgs, args: BackfillArgs) -> Result<(), String> 
         .map_err(|e| e.to_string())?;
     let mode = std::env::var("STRIPE_LIVEMODE")
         .ok()
-        .and_then(|m| LiveMode::parse(&m))
-        .unwrap_or(LiveMode::Any);
-    let webhook = WebhookState::new(
-        store,
-        // Events read from Stripe's API over TLS with our key need no webhook signature.
-        WebhookConfig::new(SigningSecrets::new(Vec::new()), mode),
-    );
+        .and_then(|m| ModeFilter::parse(&m))
+        .unwrap_or(ModeFilter::Any);
+    // Events read from Stripe's API over TLS with our key need no webhook signature.
+    let ingest = IngestDeps::new(store, mode);
     if args.account.is_none()
         && ops
             .list_sellers()
@@ -65,7 +61,7 @@ pub async fn run(server: &ServerArgs, args: BackfillArgs) -> Result<(), String> 
     }
     let summary = Backfill {
         api: &api,
-        webhook: &webhook,
+        ingest: &ingest,
         ops: &ops,
         metrics: &metrics,
         options: BackfillOptions::default(),

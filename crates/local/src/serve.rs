@@ -16,8 +16,8 @@ use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::{Mode, OpsStore};
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
-use stripe_webhook::health::Hs256Operator;
-use stripe_webhook::{health_router, OperatorClaim, WebhookConfig, WebhookState};
+use orders_api::{health_router, OperatorClaim};
+use stripe_webhook::{WebhookConfig, WebhookState};
 use tokio::net::TcpListener;
 
 use crate::cli::ServerArgs;
@@ -142,22 +142,22 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         )
         .with_ops(ops.clone()),
     );
+    // One verification path for sellers and operators: the orders API's `Auth`.
+    let auth = orders_api::Auth::LocalHs256 {
+        secret: settings.jwt_secret.clone(),
+        seller_claim: settings.seller_claim.clone(),
+    };
     let health = health_router(
         ops,
-        Arc::new(Hs256Operator {
-            secret: settings.jwt_secret.clone(),
-            claim: OperatorClaim::from_env(),
-        }),
+        auth.clone(),
+        OperatorClaim::from_env(),
         StalePolicy::from_env(),
         Mode::Live,
     );
     let api = orders_api::router(
         orders_api::ApiState::new(
             store.clone(),
-            orders_api::Auth::LocalHs256 {
-                secret: settings.jwt_secret.clone(),
-                seller_claim: settings.seller_claim.clone(),
-            },
+            auth,
             download_key,
             // Its own key, derived: the JWT secret itself never doubles as the cursor MAC key.
             orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),

@@ -1,8 +1,8 @@
 //! Secrets and settings, resolved once from the environment (contract section 6), with dev
 //! defaults printed at start so a newcomer can sign events and mint tokens.
 
+use leenkies_domain::ops::ModeFilter as LiveMode;
 use leenkies_domain::stripe::signature::SigningSecrets;
-use stripe_webhook::LiveMode;
 
 pub const DEV_WEBHOOK_SECRET: &str = "whsec_leenkies_local_dev_secret";
 pub const DEV_JWT_SECRET: &str = "leenkies-local-dev-jwt-secret";

@@ -36,6 +36,9 @@ pub enum ApiError {
     /// A download token whose signature does not match (`403`).
     #[error("forbidden")]
     Forbidden,
+    /// A valid token without the operator claim on an operator route (`403`).
+    #[error("this route is for operators")]
+    NotOperator,
     /// Missing, or another seller's: deliberately indistinguishable (`404`).
     #[error("not found")]
     NotFound,
@@ -65,7 +68,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::NotOperator => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Gone => StatusCode::GONE,
@@ -78,7 +81,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden | ApiError::NotOperator => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Gone => "gone",
@@ -92,6 +95,7 @@ impl ApiError {
             ApiError::BadRequest { message, .. } => message.clone(),
             ApiError::Unauthorized => "a valid bearer token is required".into(),
             ApiError::Forbidden => "this link is not valid".into(),
+            ApiError::NotOperator => "this route is for operators".into(),
             ApiError::NotFound => "not found".into(),
             ApiError::MethodNotAllowed => "method not allowed on this path".into(),
             ApiError::Gone => "access to this product has been revoked".into(),
@@ -112,6 +116,16 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::TooBroad(_) = e {
+            return ApiError::bad_request(
+                "prefix_too_broad",
+                format!(
+                    "too many customer emails start with this; type more of the address \
+                     (at most {} addresses per search)",
+                    leenkies_domain::ports::MAX_EMAIL_SEARCH_ADDRESSES
+                ),
+            );
+        }
         // The detail goes to the log only: clients learn "retry" or "internal", nothing more.
         if e.is_transient() {
             tracing::warn!(error = %e, "store unavailable");
@@ -126,6 +140,12 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
+        if matches!(self, ApiError::Unauthorized) {
+            // RFC 6750: a 401 names the scheme the client should use.
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if matches!(self, ApiError::Unavailable) {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod filters;
+pub mod health;
 pub mod listing;
 pub mod routes;
 pub mod state;
@@ -21,6 +22,7 @@ use axum::Router;
 
 pub use auth::{Auth, Seller};
 pub use error::ApiError;
+pub use health::{health_router, OperatorClaim};
 pub use state::{ApiState, Clock, ProductFiles};
 
 /// Every route of the contract's section 5 and the download link, with the state applied.

@@ -8,9 +8,7 @@ use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::telemetry;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::Mode;
-use orders_api::{config, router};
-use stripe_webhook::health::AuthorizerOperator;
-use stripe_webhook::{health_router, OperatorClaim};
+use orders_api::{config, health_router, router, OperatorClaim};
 
 /// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
 /// delivery under load (docs/performance.md, section 2).
@@ -31,9 +29,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     // The operator route rides on this API (same JWT authorizer, operator claim required).
     let health = health_router(
         Arc::new(DynamoOps::new(client, table)),
-        Arc::new(AuthorizerOperator {
-            claim: OperatorClaim::from_env(),
-        }),
+        state.auth.clone(),
+        OperatorClaim::from_env(),
         StalePolicy::from_env(),
         Mode::Live,
     );

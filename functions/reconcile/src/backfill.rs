@@ -1,11 +1,13 @@
 //! Backfill: replays each connected account's events from Stripe's Events API through exactly the
-//! webhook's code path (`stripe_webhook::ingest_event`), oldest first. Duplicates cost nothing: the
+//! webhook's code path (the domain's `ingest`, as the webhook after its signature check), oldest first. Duplicates cost nothing: the
 //! fold is idempotent, so replaying events the webhook already delivered changes no order.
 //!
 //! How "oldest first" is read from a newest-first API:
 //!
 //! 1. Stripe accepts at most 20 `types[]` per call and the contract handles more, so each account
-//!    has a few *streams*, one per group of types, each with its own progress.
+//!    has a few *streams*, one per group of types, each with its own progress. The groups and their
+//!    stable names come from the domain's `EventType::backfill_stream`: adding a type changes one
+//!    stream's type list (which restarts that stream only), never another stream's progress.
 //! 2. Anchor: the newest event *before* `since` (`created[lt]`, `limit=1`). Walking forward from it
 //!    with `ending_before=<id>` returns the `limit` events just newer than the cursor, and
 //!    `has_more` says whether newer ones remain: oldest pages first, one page in memory.
@@ -23,11 +25,11 @@ use std::time::Instant;
 
 use leenkies_adapters::metrics::{self, Metrics};
 use leenkies_domain::clock::rfc3339;
+use leenkies_domain::ingest::{ingest_body, IngestDeps, IngestError, IngestOutcome};
 use leenkies_domain::ops::{BackfillProgress, OpsStore, StreamProgress};
 use leenkies_domain::ports::StoreError;
-use leenkies_domain::stripe::event::HANDLED_EVENT_TYPES;
+use leenkies_domain::stripe::event::BackfillStream;
 use serde::Serialize;
-use stripe_webhook::{ingest_event, WebhookError, WebhookState};
 
 use crate::stripe_api::{ApiError, Created, Cursor, EventPage, ListedEvent, StripeApi, MAX_PAGE};
 
@@ -130,23 +132,22 @@ impl BackfillSummary {
 
 /// The type groups, each at most [`MAX_TYPES_PER_CALL`], as named streams.
 pub fn streams() -> Vec<(String, Vec<String>)> {
-    let types: Vec<String> = HANDLED_EVENT_TYPES
+    BackfillStream::ALL
         .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
-    let groups = types.len().div_ceil(MAX_TYPES_PER_CALL).max(1);
-    let per_group = types.len().div_ceil(groups).max(1);
-    types
-        .chunks(per_group)
-        .enumerate()
-        .map(|(i, chunk)| (format!("types{}of{}", i + 1, groups), chunk.to_vec()))
+        .map(|stream| {
+            let types = stream
+                .event_types()
+                .into_iter()
+                .map(|t| t.as_str().to_owned());
+            (stream.name().to_owned(), types.collect())
+        })
         .collect()
 }
 
 /// Everything a backfill run needs, borrowed.
 pub struct Backfill<'a> {
     pub api: &'a StripeApi,
-    pub webhook: &'a WebhookState,
+    pub ingest: &'a IngestDeps,
     pub ops: &'a dyn OpsStore,
     pub metrics: &'a Metrics,
     pub options: BackfillOptions,
@@ -361,13 +362,16 @@ impl Backfill<'_> {
         for event in page.events.iter().rev() {
             read += 1;
             match self.fold(event).await? {
-                "applied" => {
+                Some(IngestOutcome::Applied { .. }) => {
                     applied += 1;
                     result.applied += 1
                 }
-                "duplicate" => result.duplicates += 1,
-                "unreadable" => result.unreadable += 1,
-                _ => result.ignored += 1,
+                Some(IngestOutcome::Duplicate { .. }) => result.duplicates += 1,
+                Some(IngestOutcome::Ignored(reason)) if reason.is_unreadable() => {
+                    result.unreadable += 1
+                }
+                Some(IngestOutcome::Ignored(_)) => result.ignored += 1,
+                None => result.unreadable += 1,
             }
         }
         result.pages += 1;
@@ -406,14 +410,15 @@ impl Backfill<'_> {
         Ok(())
     }
 
-    /// One event through the webhook's path; the outcome, or a store error that stops the account.
-    async fn fold(&self, event: &ListedEvent) -> Result<&'static str, BackfillError> {
-        match ingest_event(self.webhook, &event.body).await {
-            Ok(ack) => Ok(ack.outcome),
-            Err(WebhookError::Store(e)) => Err(BackfillError::Store(e)),
-            Err(error) => {
-                tracing::error!(event_id = %event.id, %error, "backfilled event unreadable by the webhook path");
-                Ok("unreadable")
+    /// One event through the webhook's path: its outcome, `None` when the listed bytes are not
+    /// an event at all, or a store error that stops the account.
+    async fn fold(&self, event: &ListedEvent) -> Result<Option<IngestOutcome>, BackfillError> {
+        match ingest_body(&event.body, self.ingest).await {
+            Ok(outcome) => Ok(Some(outcome)),
+            Err(IngestError::Store(e)) => Err(BackfillError::Store(e)),
+            Err(error @ IngestError::NotAnEvent(_)) => {
+                tracing::error!(event_id = %event.id, %error, "backfilled event is not a readable event");
+                Ok(None)
             }
         }
     }

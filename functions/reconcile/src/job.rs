@@ -10,11 +10,11 @@ use std::time::Instant;
 
 use leenkies_adapters::metrics::{self, Metrics, Unit};
 use leenkies_domain::clock::parse_rfc3339;
+use leenkies_domain::ingest::IngestDeps;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::{Mode, OpsStore};
 use leenkies_domain::ports::OrderStore;
 use serde::{Deserialize, Serialize};
-use stripe_webhook::WebhookState;
 
 use crate::backfill::{Backfill, BackfillOptions, BackfillRequest, BackfillSummary};
 use crate::reconcile::{Reconcile, ReconcileOptions, ReconcileSummary};
@@ -78,7 +78,8 @@ impl Default for JobConfig {
 /// Everything one run needs, built once per process.
 pub struct Job {
     pub api: StripeApi,
-    pub webhook: WebhookState,
+    /// The ingestion use case the backfill and reconcile fold through (as the webhook does).
+    pub ingest: IngestDeps,
     pub store: Arc<dyn OrderStore>,
     pub ops: Arc<dyn OpsStore>,
     pub metrics: Metrics,
@@ -98,7 +99,7 @@ impl Job {
         };
         let backfill = Backfill {
             api: &self.api,
-            webhook: &self.webhook,
+            ingest: &self.ingest,
             ops: self.ops.as_ref(),
             metrics: &self.metrics,
             options: BackfillOptions {
@@ -118,7 +119,7 @@ impl Job {
             Some(
                 Reconcile {
                     api: &self.api,
-                    webhook: &self.webhook,
+                    ingest: &self.ingest,
                     store: self.store.as_ref(),
                     ops: self.ops.as_ref(),
                     metrics: &self.metrics,

@@ -6,10 +6,10 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::metrics::Metrics;
-use leenkies_domain::stripe::signature::SigningSecrets;
+use leenkies_domain::ingest::IngestDeps;
+use leenkies_domain::ops::ModeFilter;
 use reconcile::job::Job;
 use serde_json::Value;
-use stripe_webhook::{LiveMode, WebhookConfig, WebhookState};
 
 /// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
 /// delivery under load (docs/performance.md, section 2).
@@ -27,16 +27,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let metrics = Metrics::stdout("reconcile");
     let mode = std::env::var("STRIPE_LIVEMODE")
         .ok()
-        .and_then(|m| LiveMode::parse(&m))
-        .unwrap_or(LiveMode::Any);
-    // The backfill never checks signatures (events come from Stripe's API over TLS).
-    let webhook = WebhookState::new(
-        store.clone(),
-        WebhookConfig::new(SigningSecrets::new(Vec::new()), mode),
-    );
+        .and_then(|m| ModeFilter::parse(&m))
+        .unwrap_or(ModeFilter::Any);
+    // No signatures here: the events come from Stripe's API over TLS.
+    let ingest = IngestDeps::new(store.clone(), mode);
     let job = Job {
         api: reconcile::config::stripe_api(&sdk, metrics.clone()).await?,
-        webhook,
+        ingest,
         store,
         ops,
         metrics,

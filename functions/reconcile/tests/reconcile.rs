@@ -72,7 +72,7 @@ async fn missed_closes_reach_their_outcome(stores: Stores) {
     let api = api(&base, m.clone());
     let run = |now| Reconcile {
         api: &api,
-        webhook: &state,
+        ingest: &state,
         store: stores.orders.as_ref(),
         ops: stores.ops.as_ref(),
         metrics: &m,

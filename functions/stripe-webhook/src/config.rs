@@ -3,32 +3,8 @@
 use leenkies_domain::stripe::signature::{SigningSecrets, DEFAULT_TOLERANCE_SECS};
 
 /// Which events the endpoint accepts (`STRIPE_LIVEMODE`); others are acknowledged and ignored.
-/// A production Connect endpoint receives both live and test events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LiveMode {
-    Live,
-    Test,
-    Any,
-}
-
-impl LiveMode {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "live" => Some(LiveMode::Live),
-            "test" => Some(LiveMode::Test),
-            "any" | "" => Some(LiveMode::Any),
-            _ => None,
-        }
-    }
-
-    pub fn accepts(self, livemode: bool) -> bool {
-        match self {
-            LiveMode::Live => livemode,
-            LiveMode::Test => !livemode,
-            LiveMode::Any => true,
-        }
-    }
-}
+/// The domain's one mode type, under the name the webhook's callers already use.
+pub use leenkies_domain::ops::ModeFilter as LiveMode;
 
 /// The API version our parsing was written against; newer ones are logged once and processed.
 pub const DEFAULT_API_VERSION: &str = "2025-03-31.basil";
@@ -66,15 +42,6 @@ pub fn is_newer_api_version(event_version: &str, configured: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn given_modes_when_checking_livemode_then_only_matching_events_pass() {
-        assert!(LiveMode::Live.accepts(true) && !LiveMode::Live.accepts(false));
-        assert!(LiveMode::Test.accepts(false) && !LiveMode::Test.accepts(true));
-        assert!(LiveMode::Any.accepts(true) && LiveMode::Any.accepts(false));
-        assert_eq!(LiveMode::parse("LIVE"), Some(LiveMode::Live));
-        assert_eq!(LiveMode::parse("prod"), None);
-    }
 
     #[test]
     fn given_api_versions_when_compared_then_only_later_dates_are_newer() {

@@ -11,11 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use leenkies_adapters::metrics::{self, Metrics};
-use leenkies_domain::apply::{fold, RetryPolicy};
 use leenkies_domain::clock::now_secs;
+use leenkies_domain::ingest::{ingest, IngestDeps};
 use leenkies_domain::ops::heartbeat::Heartbeat;
 use leenkies_domain::ops::{Mode, OpsStore};
-use leenkies_domain::order::from_event::{interpret, Folding, Interpretation, Target};
 use leenkies_domain::ports::{OrderStore, StoreError};
 use leenkies_domain::stripe::event::Event;
 use leenkies_domain::stripe::signature;
@@ -26,9 +25,9 @@ use crate::response::{Ack, WebhookError};
 /// Everything a delivery needs, built once at start-up and shared by every request.
 #[derive(Clone)]
 pub struct WebhookState {
-    pub store: Arc<dyn OrderStore>,
+    /// The ingestion use case's store, accepted mode and retry budget.
+    pub ingest: IngestDeps,
     pub config: WebhookConfig,
-    pub retry: RetryPolicy,
     /// The clock, injectable so tests can check the replay window.
     pub clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     /// EMF metrics (stdout by default, which is where Lambda wants them).
@@ -41,9 +40,8 @@ pub struct WebhookState {
 impl WebhookState {
     pub fn new(store: Arc<dyn OrderStore>, config: WebhookConfig) -> Self {
         Self {
-            store,
+            ingest: IngestDeps::new(store, config.mode),
             config,
-            retry: RetryPolicy::default(),
             clock: Arc::new(now_secs),
             metrics: Metrics::stdout("stripe-webhook"),
             heartbeat: None,
@@ -105,9 +103,13 @@ async fn receive(State(state): State<WebhookState>, request: Request) -> Respons
         Ok(_) => 200,
         Err(e) => e.status().as_u16(),
     };
-    let (outcome, order_id) = match &result {
-        Ok(ack) => (ack.outcome, ack.order_id.clone()),
-        Err(e) => (e.code(), None),
+    let (outcome, reason, order_id) = match &result {
+        Ok(ack) => (
+            ack.outcome.as_str(),
+            ack.outcome.reason().map(|r| r.as_str()),
+            ack.outcome.order_id().map(str::to_owned),
+        ),
+        Err(e) => (e.code(), None, None),
     };
     let duration_us = started.elapsed().as_micros() as u64;
     record_metrics(&state.metrics, &seen, &result);
@@ -131,6 +133,7 @@ async fn receive(State(state): State<WebhookState>, request: Request) -> Respons
             livemode = seen.livemode,
             order_id,
             outcome,
+            reason,
             status,
             duration_us,
             "webhook delivery"
@@ -146,7 +149,7 @@ async fn receive(State(state): State<WebhookState>, request: Request) -> Respons
 /// contention on their own, for the alarms.
 fn record_metrics(metrics: &Metrics, seen: &Seen, result: &Result<Ack, WebhookError>) {
     let outcome = match result {
-        Ok(ack) => ack.reason.unwrap_or(ack.outcome),
+        Ok(ack) => ack.outcome.metric_name(),
         Err(e) => e.code(),
     };
     let event_type = seen.event_type.as_deref().unwrap_or("unknown");
@@ -172,70 +175,17 @@ async fn process(
     let (parts, body) = request.into_parts();
     let body = read_body(&parts.headers, body).await?;
     verify_source(state, &parts.headers, &body)?;
-    ingest(state, &body, seen).await
-}
-
-/// Everything after the signature: parse, check the mode, interpret, fold. The backfill feeds
-/// events read from Stripe's API through exactly this path.
-pub async fn ingest_event(state: &WebhookState, body: &[u8]) -> Result<Ack, WebhookError> {
-    ingest(state, body, &mut Seen::default()).await
-}
-
-async fn ingest(state: &WebhookState, body: &[u8], seen: &mut Seen) -> Result<Ack, WebhookError> {
-    let event = Event::parse(body)?;
+    let event = Event::parse(&body)?;
     seen.event_id = Some(event.id.clone());
     seen.event_type = Some(event.kind.clone());
     seen.account = Some(event.seller_id().to_owned());
     seen.livemode = Some(event.livemode);
     note_api_version(state, &event);
-    if !state.config.mode.accepts(event.livemode) {
-        return Ok(ignored(&event, "livemode_mismatch"));
-    }
-    let folding = match interpret(&event) {
-        Ok(Interpretation::Fold(folding)) => folding,
-        Ok(Interpretation::Ignore(reason)) => return Ok(ignored(&event, reason.as_str())),
-        // A validly signed event of a handled type whose object we cannot read: rejecting it
-        // would make Stripe retry for days and then disable the endpoint. Acknowledge, and
-        // make it loud in the logs; the reconcile job can re-read the object.
-        Err(error) => {
-            tracing::error!(event_id = %event.id, event_type = %event.kind, %error,
-                "signed event with an unreadable object acknowledged without folding");
-            return Ok(ignored(&event, "unreadable_object"));
-        }
-    };
-    if !plausible_keys(&folding) {
-        // Only Stripe can sign, and Stripe's ids are `[A-Za-z0-9_]`; anything else would be
-        // written into the store's `#`-separated keys and never be readable through the API.
-        tracing::error!(event_id = %event.id, event_type = %event.kind,
-            "signed event with an implausible account or object id acknowledged without folding");
-        return Ok(ignored(&event, "implausible_id"));
-    }
-    let outcome = fold(state.store.as_ref(), &folding, state.retry).await?;
+    let outcome = ingest(&event, &state.ingest).await?;
     Ok(Ack {
-        received: true,
-        outcome: outcome.as_str(),
-        event_id: event.id.clone(),
-        order_id: outcome.order_id().map(str::to_owned),
-        reason: None,
+        event_id: event.id,
+        outcome,
     })
-}
-
-/// Longest account or object id we fold; Stripe's are far shorter.
-const MAX_ID_LEN: usize = 255;
-
-/// Whether the ids that become store keys look like Stripe ids: `[A-Za-z0-9_]`, 1–255 bytes. No
-/// `#` (the key separator), `/`, `.`, whitespace or control characters.
-fn plausible_keys(folding: &Folding) -> bool {
-    let plausible = |id: &str| {
-        !id.is_empty()
-            && id.len() <= MAX_ID_LEN
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    };
-    let target = match &folding.target {
-        Target::Order { order_id } => order_id,
-        Target::Charge { charge_id } => charge_id,
-    };
-    plausible(&folding.seller_id) && plausible(target)
 }
 
 /// Reads the raw body (the signed bytes), refusing more than the limit before buffering it all.
@@ -296,15 +246,5 @@ fn note_api_version(state: &WebhookState, event: &Event<'_>) {
             tracing::warn!(event_api_version = version, configured = %state.config.api_version,
                 "Stripe sends a newer API version than the one configured; processing leniently");
         }
-    }
-}
-
-fn ignored(event: &Event<'_>, reason: &'static str) -> Ack {
-    Ack {
-        received: true,
-        outcome: "ignored",
-        event_id: event.id.clone(),
-        order_id: None,
-        reason: Some(reason),
     }
 }

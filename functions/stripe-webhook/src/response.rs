@@ -3,21 +3,42 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use leenkies_domain::ingest::{IgnoreReason, IngestError, IngestOutcome};
 use leenkies_domain::ports::StoreError;
 use leenkies_domain::stripe::event::EventParseError;
 use leenkies_domain::stripe::signature::SignatureError;
 use serde::Serialize;
 
-/// A `200` acknowledgement (contract: applied, already applied, or ignored).
-#[derive(Debug, Serialize)]
+/// A `200` acknowledgement (contract: applied, already applied, or ignored), from the ingestion
+/// outcome. The body is `{"received": true, "outcome", "event_id", "order_id"?, "reason"?}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
-    pub received: bool,
-    pub outcome: &'static str,
     pub event_id: String,
+    pub outcome: IngestOutcome,
+}
+
+#[derive(Serialize)]
+struct AckBody<'a> {
+    received: bool,
+    outcome: &'static str,
+    event_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<String>,
+    order_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
+    reason: Option<&'static str>,
+}
+
+impl Serialize for Ack {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        AckBody {
+            received: true,
+            outcome: self.outcome.as_str(),
+            event_id: &self.event_id,
+            order_id: self.outcome.order_id(),
+            reason: self.outcome.reason().map(IgnoreReason::as_str),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl IntoResponse for Ack {
@@ -41,6 +62,15 @@ pub enum WebhookError {
     MethodNotAllowed,
     #[error("{0}")]
     Store(#[from] StoreError),
+}
+
+impl From<IngestError> for WebhookError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::NotAnEvent(e) => WebhookError::Body(e),
+            IngestError::Store(e) => WebhookError::Store(e),
+        }
+    }
 }
 
 impl WebhookError {

@@ -99,7 +99,7 @@ impl OrderStore for Contended {
 fn app(store: Arc<Contended>, max_attempts: u32) -> axum::Router {
     let config = WebhookConfig::new(SigningSecrets::from_csv(SECRET), LiveMode::Any);
     let mut state = WebhookState::new(store, config).with_clock(|| NOW);
-    state.retry = RetryPolicy {
+    state.ingest.retry = RetryPolicy {
         max_attempts,
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(8),

@@ -1,24 +1,20 @@
 //! What operators see of the webhook: one EMF metric line per delivery (type and outcome,
-//! signature failures), the debounced "last event received" per mode and the sellers seen, and
-//! `GET /health/webhooks` behind the operator claim.
+//! signature failures), the debounced "last event received" per mode and the sellers seen.
+//! (`GET /health/webhooks`, which reads them, is the orders API's: its `tests/health.rs`.)
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use jsonwebtoken::{encode, EncodingKey, Header};
 use leenkies_adapters::metrics::{self, Metrics};
 use leenkies_domain::memory_store::MemoryStore;
-use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::{Mode, OpsStore};
 use leenkies_domain::stripe::signature::{sign, SigningSecrets};
-use serde_json::{json, Value};
-use stripe_webhook::health::{health_router_with_clock, Hs256Operator, OperatorClaim};
+use serde_json::Value;
 use stripe_webhook::{router, LiveMode, WebhookConfig, WebhookState};
 use tower::ServiceExt;
 
 const SECRET: &str = "whsec_test_observability";
-const JWT_SECRET: &str = "jwt-test-secret";
 // Friday 2026-05-08 12:00 UTC: business hours.
 const NOW: i64 = 1_778_241_600;
 
@@ -45,15 +41,6 @@ fn delivery(body: Vec<u8>, signature: &str) -> Request<Body> {
         .header("stripe-signature", signature)
         .body(Body::from(body))
         .unwrap()
-}
-
-fn token(claims: Value) -> String {
-    encode(
-        &Header::default(),
-        &claims,
-        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
-    )
-    .unwrap()
 }
 
 #[tokio::test]
@@ -112,82 +99,4 @@ async fn given_deliveries_when_received_then_metrics_heartbeat_and_sellers_are_r
         vec!["acct_1QHx4R8cKdV3nWpT"]
     );
     assert_eq!(store.ops_write_count(), 2);
-}
-
-#[tokio::test]
-async fn given_an_operator_token_when_reading_health_then_ages_and_staleness_are_answered() {
-    // GIVEN live events last heard three hours ago, test events a minute ago
-    let store = Arc::new(MemoryStore::new());
-    store
-        .note_event_received(Mode::Live, NOW - 3 * 3600)
-        .await
-        .unwrap();
-    store
-        .note_event_received(Mode::Test, NOW - 60)
-        .await
-        .unwrap();
-    let auth = Arc::new(Hs256Operator {
-        secret: JWT_SECRET.into(),
-        claim: OperatorClaim::default(),
-    });
-    let app = health_router_with_clock(
-        store.clone(),
-        auth,
-        StalePolicy::default(),
-        Mode::Live,
-        Arc::new(|| NOW),
-    );
-    let get = |bearer: Option<String>| {
-        let mut req = Request::get("/health/webhooks");
-        if let Some(t) = bearer {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        req.body(Body::empty()).unwrap()
-    };
-    let exp = NOW + 3600 * 24 * 365 * 10;
-
-    // WHEN an operator asks
-    let (status, body) = call(
-        &app,
-        get(Some(token(
-            json!({"sub": "ops", "role": "operator", "exp": exp}),
-        ))),
-    )
-    .await;
-
-    // THEN each mode's last event and age, and stale (live is silent during business hours)
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["live"]["age_seconds"], 3 * 3600);
-    assert_eq!(body["live"]["last_event_at"], "2026-05-08T09:00:00Z");
-    assert_eq!(body["test"]["age_seconds"], 60);
-    assert_eq!(body["stale"], true);
-
-    // AND a seller's token is forbidden, no token is unauthorized
-    let (status, _) = call(
-        &app,
-        get(Some(token(
-            json!({"sub": "acct_1QHx4R8cKdV3nWpT", "exp": exp}),
-        ))),
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(&app, get(None)).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = call(
-        &app,
-        get(Some(token(json!({"role": "operator", "exp": 1})))),
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "an expired token");
-}
-
-#[test]
-fn given_claim_shapes_when_matched_then_lists_and_strings_both_work() {
-    let claim = OperatorClaim::parse("groups=operator").unwrap();
-    let claims = |v: Value| v.as_object().unwrap().clone();
-    assert!(claim.matches(&claims(json!({"groups": ["seller", "operator"]}))));
-    assert!(claim.matches(&claims(json!({"groups": "[seller operator]"}))));
-    assert!(!claim.matches(&claims(json!({"groups": "operators"}))));
-    assert!(!claim.matches(&claims(json!({"role": "operator"}))));
-    assert_eq!(OperatorClaim::parse("nonsense"), None);
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use leenkies_domain::memory_store::MemoryStore;
+use leenkies_domain::ops::Mode;
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::stripe::signature::{sign, SigningSecrets};
 use leenkies_domain::OrderView;
@@ -147,7 +148,7 @@ async fn given_an_unknown_type_when_posted_then_ignored_and_no_order() {
 async fn given_a_live_event_on_a_test_endpoint_when_posted_then_ignored() {
     // GIVEN an endpoint configured for test mode and a live event
     let store = Arc::new(MemoryStore::new());
-    let app = app(store.clone(), LiveMode::Test);
+    let app = app(store.clone(), LiveMode::Only(Mode::Test));
     let (status, answer) =
         signed(&app, fixture("ord_1001__01__payment_intent.succeeded.json")).await;
     // THEN it is acknowledged and ignored

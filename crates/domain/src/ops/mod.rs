@@ -49,6 +49,42 @@ impl Mode {
     }
 }
 
+/// Which of Stripe's two worlds an endpoint accepts (`STRIPE_LIVEMODE`: `live`, `test` or
+/// `any`). The same [`Mode`] the heartbeat records and the alarms watch, so "live" means one
+/// thing everywhere; events of a mode not accepted are acknowledged and ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModeFilter {
+    /// Both modes (a Connect endpoint receives live and test events alike).
+    #[default]
+    Any,
+    Only(Mode),
+}
+
+impl ModeFilter {
+    /// `live`, `test` or `any` (any case, surrounding blanks ignored; empty is `any`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "any" | "" => Some(ModeFilter::Any),
+            other => Mode::parse(other).map(ModeFilter::Only),
+        }
+    }
+
+    /// Whether an event with Stripe's `livemode` flag is accepted.
+    pub fn accepts(self, livemode: bool) -> bool {
+        match self {
+            ModeFilter::Any => true,
+            ModeFilter::Only(mode) => mode == Mode::of(livemode),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModeFilter::Any => "any",
+            ModeFilter::Only(mode) => mode.as_str(),
+        }
+    }
+}
+
 /// How far one listing stream of one account got. A stream is one `types[]` group (Stripe
 /// accepts at most 20 types per list call, the contract names more).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,4 +140,30 @@ pub trait OpsStore: Send + Sync {
 
     /// The last receive time of each mode that ever received one.
     async fn last_events(&self) -> Result<Vec<LastEvent>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_each_setting_when_parsed_then_only_events_of_the_accepted_mode_pass() {
+        // GIVEN the three spellings of STRIPE_LIVEMODE, in any case / WHEN parsed
+        let live = ModeFilter::parse(" LIVE ").unwrap();
+        let test = ModeFilter::parse("test").unwrap();
+        let any = ModeFilter::parse("any").unwrap();
+        // THEN each accepts exactly its events, and the empty value means any
+        assert!(live.accepts(true) && !live.accepts(false));
+        assert!(test.accepts(false) && !test.accepts(true));
+        assert!(any.accepts(true) && any.accepts(false));
+        assert_eq!(ModeFilter::parse(""), Some(ModeFilter::Any));
+        assert_eq!(live, ModeFilter::Only(Mode::Live));
+        assert_eq!(live.as_str(), "live");
+    }
+
+    #[test]
+    fn given_an_unknown_setting_when_parsed_then_it_is_refused() {
+        assert_eq!(ModeFilter::parse("prod"), None);
+        assert_eq!(ModeFilter::parse("true"), None);
+    }
 }

@@ -234,6 +234,25 @@ impl FraudWarningFact {
     }
 }
 
+/// What we filed to one dispute through Stripe's API (contract section 9), by dispute id: kept
+/// apart from [`DisputeFact`] (what Stripe says about the dispute) so both merge on their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceFact {
+    /// The last call Stripe accepted (draft or submission): the greatest wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_at: Option<i64>,
+    /// The accepted submission: Stripe accepts one, so the earliest wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<i64>,
+}
+
+impl EvidenceFact {
+    fn merge(&mut self, other: &EvidenceFact) {
+        merge_max(&mut self.saved_at, other.saved_at);
+        merge_min(&mut self.submitted_at, other.submitted_at);
+    }
+}
+
 /// One line of the order's history, as the seller sees it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimelineEntry {
@@ -299,6 +318,9 @@ pub struct Facts {
     /// What SES reported about the order's emails, by SES message id (contract section 10).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mail: BTreeMap<String, crate::delivery::MessageFacts>,
+    /// Evidence filed to each dispute, by dispute id (contract section 9).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dispute_evidence: BTreeMap<String, EvidenceFact>,
 }
 
 impl Facts {
@@ -346,6 +368,15 @@ impl Facts {
         self.charges.extend(other.charges.iter().cloned());
         while self.charges.len() > MAX_OBJECTS {
             self.charges.pop_first();
+        }
+        merge_map(
+            &mut self.dispute_evidence,
+            &other.dispute_evidence,
+            EvidenceFact::merge,
+        );
+        // Bounded like the disputes it belongs to: the greatest ids, a pure function of the union.
+        while self.dispute_evidence.len() > MAX_OBJECTS {
+            self.dispute_evidence.pop_first();
         }
         self.timeline.extend(other.timeline.iter().cloned());
         while self.timeline.len() > MAX_TIMELINE {

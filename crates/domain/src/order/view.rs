@@ -57,6 +57,16 @@ pub struct DisputeView {
     pub funds_withdrawn: bool,
     pub funds_reinstated: bool,
     pub created_at: Option<String>,
+    /// What we filed to Stripe (contract section 9); `null` before the first accepted call.
+    pub evidence: Option<DisputeEvidenceView>,
+}
+
+/// `evidence` of a dispute: when Stripe last accepted evidence, and when it was submitted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisputeEvidenceView {
+    pub saved_at: Option<String>,
+    pub submitted_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -137,6 +147,10 @@ impl OrderView {
                     funds_withdrawn: d.funds_withdrawn,
                     funds_reinstated: d.funds_reinstated,
                     created_at: d.created.map(rfc3339),
+                    evidence: f.dispute_evidence.get(id).map(|e| DisputeEvidenceView {
+                        saved_at: e.saved_at.map(rfc3339),
+                        submitted_at: e.submitted_at.map(rfc3339),
+                    }),
                 };
                 (d.created.unwrap_or(0), view)
             })

@@ -9,14 +9,14 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use leenkies_adapters::metrics::{Captured, Metrics};
+use leenkies_domain::ingest::{ingest_body, IngestDeps};
 use leenkies_domain::memory_store::MemoryStore;
+use leenkies_domain::ops::ModeFilter;
 use leenkies_domain::ops::OpsStore;
 use leenkies_domain::order::OrderRecord;
 use leenkies_domain::ports::{OrderFilter, OrderQuery, OrderStore};
-use leenkies_domain::stripe::signature::SigningSecrets;
 use reconcile::stripe_api::{ApiRetry, StripeApi};
 use serde_json::Value;
-use stripe_webhook::{ingest_event, LiveMode, WebhookConfig, WebhookState};
 
 /// The shared fixture events: `$LEENKIES_SHARED`, else `shared/` beside the repository, else the
 /// repository's own copy under `tests/fixtures`.
@@ -74,20 +74,15 @@ pub fn memory_stores() -> Stores {
     }
 }
 
-pub fn webhook(orders: Arc<dyn OrderStore>) -> WebhookState {
-    WebhookState::new(
-        orders,
-        WebhookConfig::new(
-            SigningSecrets::new(vec!["whsec_unused".to_owned()]),
-            LiveMode::Any,
-        ),
-    )
+/// The ingestion use case over `orders`, accepting both modes (as the webhook's default).
+pub fn webhook(orders: Arc<dyn OrderStore>) -> IngestDeps {
+    IngestDeps::new(orders, ModeFilter::Any)
 }
 
 /// Delivers events as the webhook would (after the signature).
-pub async fn deliver(state: &WebhookState, events: &[Value]) {
+pub async fn deliver(state: &IngestDeps, events: &[Value]) {
     for e in events {
-        ingest_event(state, &serde_json::to_vec(e).unwrap())
+        ingest_body(&serde_json::to_vec(e).unwrap(), state)
             .await
             .expect("delivery");
     }

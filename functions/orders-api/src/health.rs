@@ -16,31 +16,16 @@ use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
-use lambda_http::request::RequestContext;
 use leenkies_domain::clock::{now_secs, rfc3339};
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::{Mode, OpsStore};
 use serde_json::{json, Map, Value};
 
-/// Why an operator request is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Denied {
-    /// No token, or one that does not verify: `401`.
-    Unauthenticated,
-    /// A valid token without the operator claim (a seller's): `403`.
-    NotOperator,
-}
-
-/// Decides whether a request comes from an operator. The orders API has its own `Auth`; it can
-/// implement this trait (or use the two implementations below) when it mounts the route.
-pub trait OperatorAuth: Send + Sync {
-    fn check(&self, parts: &Parts) -> Result<(), Denied>;
-}
+use crate::auth::Auth;
+use crate::error::ApiError;
 
 /// The claim that marks an operator: `name=value` (`role=operator` by default). A claim holding a
 /// list (JSON array, or API Gateway's `[a b]` rendering of one) matches when it contains `value`.
@@ -96,75 +81,23 @@ impl OperatorClaim {
     }
 }
 
-/// One machine: verifies HS256 bearer tokens with `LEENKIES_JWT_SECRET`, as the dashboard does.
-pub struct Hs256Operator {
-    pub secret: String,
-    pub claim: OperatorClaim,
-}
-
-impl OperatorAuth for Hs256Operator {
-    fn check(&self, parts: &Parts) -> Result<(), Denied> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(Denied::Unauthenticated)?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.validate_aud = false;
-        validation.leeway = 30;
-        let claims = decode::<Map<String, Value>>(
-            token,
-            &DecodingKey::from_secret(self.secret.as_bytes()),
-            &validation,
-        )
-        .map_err(|e| {
-            tracing::info!(reason = ?e.kind(), "operator token refused");
-            Denied::Unauthenticated
-        })?
-        .claims;
-        self.claim
-            .matches(&claims)
-            .then_some(())
-            .ok_or(Denied::NotOperator)
-    }
-}
-
-/// AWS: API Gateway's JWT authorizer verified the token; its claims are in the request context.
-pub struct AuthorizerOperator {
-    pub claim: OperatorClaim,
-}
-
-impl OperatorAuth for AuthorizerOperator {
-    fn check(&self, parts: &Parts) -> Result<(), Denied> {
-        let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>()
-        else {
-            return Err(Denied::Unauthenticated);
-        };
-        let claims: Map<String, Value> = ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .map(|jwt| {
-                jwt.claims
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect()
-            })
-            .ok_or(Denied::Unauthenticated)?;
-        self.claim
-            .matches(&claims)
-            .then_some(())
-            .ok_or(Denied::NotOperator)
+/// Whether a request comes from an operator: the token verified by the orders API's one
+/// verification path ([`Auth`]: HS256 locally, API Gateway's authorizer in AWS), then the claim.
+fn check_operator(auth: &Auth, claim: &OperatorClaim, parts: &Parts) -> Result<(), ApiError> {
+    let claims = auth.claims(parts)?;
+    if claim.matches(&claims) {
+        Ok(())
+    } else {
+        tracing::info!(claim = %claim.name, "token lacks the operator claim");
+        Err(ApiError::NotOperator)
     }
 }
 
 #[derive(Clone)]
 struct HealthState {
     ops: Arc<dyn OpsStore>,
-    auth: Arc<dyn OperatorAuth>,
+    auth: Auth,
+    claim: OperatorClaim,
     policy: StalePolicy,
     watched: Mode,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
@@ -173,17 +106,19 @@ struct HealthState {
 /// The route, ready to merge into the orders API's router (and `leenkies-local`'s).
 pub fn health_router(
     ops: Arc<dyn OpsStore>,
-    auth: Arc<dyn OperatorAuth>,
+    auth: Auth,
+    claim: OperatorClaim,
     policy: StalePolicy,
     watched: Mode,
 ) -> Router {
-    health_router_with_clock(ops, auth, policy, watched, Arc::new(now_secs))
+    health_router_with_clock(ops, auth, claim, policy, watched, Arc::new(now_secs))
 }
 
 /// As [`health_router`], with an injected clock (tests).
 pub fn health_router_with_clock(
     ops: Arc<dyn OpsStore>,
-    auth: Arc<dyn OperatorAuth>,
+    auth: Auth,
+    claim: OperatorClaim,
     policy: StalePolicy,
     watched: Mode,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
@@ -193,49 +128,21 @@ pub fn health_router_with_clock(
         .with_state(HealthState {
             ops,
             auth,
+            claim,
             policy,
             watched,
             clock,
         })
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response()
-}
-
 async fn webhook_health(State(state): State<HealthState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    match state.auth.check(&parts) {
-        Ok(()) => {}
-        Err(Denied::Unauthenticated) => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "a valid bearer token is required",
-            )
-        }
-        Err(Denied::NotOperator) => {
-            return error(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "this route is for operators",
-            )
-        }
+    if let Err(denied) = check_operator(&state.auth, &state.claim, &parts) {
+        return denied.into_response();
     }
     let last = match state.ops.last_events().await {
         Ok(last) => last,
-        Err(e) => {
-            tracing::error!(error = %e, "health: last events unreadable");
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "store_unavailable",
-                "a dependency is unavailable; retry later",
-            );
-        }
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let now = (state.clock)();
     let at = |mode: Mode| last.iter().find(|l| l.mode == mode).map(|l| l.at);
