@@ -56,7 +56,10 @@ async fn given_a_configuration_set_and_a_reply_to_when_sent_then_the_request_car
         .expect("identity created");
     let capture = Capture::default();
     let client = aws_sdk_sesv2::Client::from_conf(
-        base.config().to_builder().interceptor(capture.clone()).build(),
+        base.config()
+            .to_builder()
+            .interceptor(capture.clone())
+            .build(),
     );
     let mailer = SesMailer::new(client, sender, Some("leenkies-delivery".into()));
     // WHEN an email with a Reply-To is sent

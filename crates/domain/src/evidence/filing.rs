@@ -113,11 +113,15 @@ fn check_open(record: &OrderRecord, dispute_id: &str) -> Result<(), FileEvidence
     Ok(())
 }
 
-/// The delivery receipt of the order's confirmation email (the SES `Delivery` event), when the
-/// order records one. Until SES events are folded into the order this is `None`, and the
+/// The delivery receipt of the order's email (the SES `Delivery` event of the newest email that
+/// has one, `crate::delivery::delivery_receipt`), when the order records one. Without it the
 /// evidence says the email was sent (SES accepted it) without claiming it was delivered.
-pub fn delivery_receipt(_record: &OrderRecord) -> Option<DeliveryReceipt> {
-    None
+pub fn delivery_receipt(record: &OrderRecord) -> Option<DeliveryReceipt> {
+    crate::delivery::delivery_receipt(record).map(|r| DeliveryReceipt {
+        at: r.receipt.at_ms.div_euclid(1000),
+        message_id: Some(r.message_id.to_owned()),
+        smtp_response: r.smtp_response().map(str::to_owned),
+    })
 }
 
 /// What the order knows of the buyer beyond the email (purchase IP, billing name and address).
