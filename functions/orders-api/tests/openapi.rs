@@ -156,8 +156,12 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
             .is_some(),
         "the evidence filing route needs bearer auth"
     );
-    // section 10's resend and section 9's evidence filing are the POST routes
-    assert!(doc["paths"]["/orders/{order_id}/resend"]["post"].is_object());
+    // and the resend (contract section 10), a POST
+    let resend = &doc["paths"]["/orders/{order_id}/resend"]["post"];
+    assert!(resend["security"][0].get("bearer_auth").is_some());
+    for status in ["202", "404", "409", "429"] {
+        assert!(resend["responses"][status].is_object(), "resend {status}");
+    }
     assert_eq!(doc["paths"].as_object().unwrap().len(), 11);
     // bearer auth: declared, required on the dashboard routes, absent on the public ones
     let scheme = &doc["components"]["securitySchemes"]["bearer_auth"];

@@ -274,6 +274,19 @@ mod tests {
     }
 
     #[test]
+    fn given_a_delivered_email_when_evidence_is_built_then_its_receipt_is_the_ses_delivery() {
+        let mut r = sent_order();
+        assert_eq!(crate::evidence::filing::delivery_receipt(&r), None);
+        r.facts
+            .mail
+            .insert("m1".into(), state(DeliveryStatus::Delivered, 101_500));
+        let receipt = crate::evidence::filing::delivery_receipt(&r).expect("a receipt");
+        assert_eq!(receipt.at, 101);
+        assert_eq!(receipt.message_id.as_deref(), Some("m1"));
+        assert_eq!(receipt.smtp_response.as_deref(), Some("250 ok"));
+    }
+
+    #[test]
     fn given_unix_ms_when_formatted_then_rfc3339_with_millis() {
         assert_eq!(rfc3339_ms(1_778_227_252_786), "2026-05-08T08:00:52.786Z");
     }

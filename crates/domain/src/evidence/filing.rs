@@ -113,9 +113,9 @@ fn check_open(record: &OrderRecord, dispute_id: &str) -> Result<(), FileEvidence
     Ok(())
 }
 
-/// The delivery receipt of the order's newest email that has one (the SES `Delivery` event,
-/// contract section 10), or `None` when SES never reported a delivery: the evidence then says
-/// the email was sent without claiming it was delivered.
+/// The delivery receipt of the order's email (the SES `Delivery` event of the newest email that
+/// has one, `crate::delivery::delivery_receipt`), when the order records one. Without it the
+/// evidence says the email was sent (SES accepted it) without claiming it was delivered.
 pub fn delivery_receipt(record: &OrderRecord) -> Option<DeliveryReceipt> {
     crate::delivery::delivery_receipt(record).map(|r| DeliveryReceipt {
         at: r.receipt.at_ms.div_euclid(1000),
