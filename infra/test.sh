@@ -12,6 +12,8 @@
 #      cargo build --bin leenkies-local
 #      shared/tools/replay_scenarios.py on the memory store and on DynamoDB Local
 #      (+ tests/fixtures/stripe/scenarios.json on both stores, when that file exists)
+#      tests/browser: the dashboard in headless Chromium on both stores (chromium via apt-get
+#      when missing, npm ci of playwright-core + axe-core)
 # 4. prints a summary; exits non-zero if any phase failed. A failed phase does not stop the
 #    independent ones after it (one run shows every problem); phases that need the binary are
 #    skipped when it did not build.
@@ -174,6 +176,32 @@ else
   if [ -f tests/fixtures/stripe/scenarios.json ]; then
     run_replays project --scenarios tests/fixtures/stripe/scenarios.json --events tests/fixtures/stripe/events
   fi
+fi
+
+# ---- the seller dashboard in a real browser (tests/browser) ----------------------------------
+# Debian's chromium (installed with apt-get when missing: no browser is ever downloaded by npm),
+# playwright-core + axe-core from the lockfile, then one browser against leenkies-local on the
+# memory store and on DynamoDB Local, events through the signed webhook.
+browser_dir="$repo/tests/browser"
+setup_browser() {
+  if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    log "chromium missing: apt-get install chromium"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    $sudo apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      chromium fonts-dejavu-core >/dev/null || return 1
+  fi
+  (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+}
+run_browser() {
+  (cd "$browser_dir" && LEENKIES_BIN="$binary" LEENKIES_SHARED="$shared" REQUIRE_DYNAMODB=1 \
+    node --test --test-concurrency=1 dashboard.test.mjs)
+}
+if [ "$built" -ne 1 ]; then
+  skip "browser: dashboard in Chromium" "leenkies-local did not build"
+elif phase "browser: setup (chromium, npm ci)" setup_browser; then
+  phase "browser: dashboard in Chromium (memory + DynamoDB Local)" run_browser || true
 fi
 
 summary

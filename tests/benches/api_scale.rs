@@ -3,6 +3,11 @@
 //! seeded with `BatchWriteItem` directly (the adapter's own item shape, `OrderItem::from`), each a
 //! copy of a real paid order with its own id and creation time, so every index holds them.
 //!
+//! The email search is measured on the same seller (all its orders are one customer's: a prefix
+//! of that address and the address itself, first and deepest page) and on a second seller with
+//! distinct customers (as many as the largest scale, at most 10k), searched by a two-letter
+//! prefix that ~1/26 of them share.
+//!
 //! `DYNAMODB_ENDPOINT=http://127.0.0.1:8000 cargo bench -p leenkies-integration-tests --bench api_scale -- --bench [--scale 1000,10000,100000]`
 //! Under `cargo test` (no `--bench` argument) it does nothing.
 
@@ -43,6 +48,22 @@ fn paid_order() -> OrderRecord {
     record.fulfillment.sent_at = record.facts.last_event_at.map(|t| t + 2);
     record.fulfillment.message_id = Some("010001968f3a6b2e-5c1f0a8e-bench-000000".into());
     record
+}
+
+const CUSTOMERS_SELLER: &str = "acct_1QCustomers00000";
+
+/// Order `i` of the seller with distinct customers: address `i` starts with one of 26 letters
+/// then a second one, so a two-letter prefix like `jo` is shared by ~1/26 of the customers.
+fn customer_order(template: &OrderRecord, i: usize) -> OrderRecord {
+    let mut r = nth(template, i);
+    r.seller_id = CUSTOMERS_SELLER.to_owned();
+    let letter = |n: usize| char::from(b'a' + (n % 26) as u8);
+    let second = if i % 26 == 9 { 'o' } else { letter(i / 26) };
+    let email = format!("{}{}customer{i:06}@example.com", letter(i), second);
+    if let Some(reg) = r.facts.customer_email.as_mut() {
+        reg.value = email;
+    }
+    r
 }
 
 fn order_id(i: usize) -> String {
@@ -146,6 +167,7 @@ struct Measured {
 /// Times the query; an error (the store's bounded timeouts) is a row of the table, not a panic.
 async fn measure(
     store: &DynamoStore,
+    seller: &str,
     query: &OrderQuery,
     expect_first: Option<&str>,
 ) -> Result<Measured, String> {
@@ -157,7 +179,7 @@ async fn measure(
         let before = store.consumed();
         let started = Instant::now();
         let page = store
-            .list_orders(SELLER, query)
+            .list_orders(seller, query)
             .await
             .map_err(|e| e.to_string())?;
         let took = started.elapsed();
@@ -222,6 +244,20 @@ async fn main() {
         "{:>8}  {:<26} {:>9} {:>9} {:>6} {:>9} {:>6}",
         "orders", "page", "median", "p90", "RCU", "requests", "items"
     );
+    let customers = scales.iter().copied().max().unwrap_or(0).min(10_000);
+    {
+        let items: Vec<Item> = (0..customers)
+            .map(|i| {
+                serde_dynamo::to_item(OrderItem::from(&customer_order(&template, i))).expect("item")
+            })
+            .collect();
+        let batches: Vec<Vec<Item>> = items.chunks(25).map(<[Item]>::to_vec).collect();
+        assert_eq!(
+            write_batches(&client, &table, batches).await,
+            0,
+            "customers seeded"
+        );
+    }
     let mut seeded = 0;
     for &n in &scales {
         let started = Instant::now();
@@ -262,6 +298,27 @@ async fn main() {
             filter: OrderFilter::EmailPrefix("jordan".into()),
             ..deep.clone()
         };
+        let email_first = OrderQuery {
+            after: None,
+            ..email_deep.clone()
+        };
+        let exact = template
+            .facts
+            .customer_email()
+            .unwrap_or_default()
+            .to_lowercase();
+        let exact_first = OrderQuery {
+            filter: OrderFilter::EmailPrefix(exact.clone()),
+            ..first.clone()
+        };
+        let exact_deep = OrderQuery {
+            filter: OrderFilter::EmailPrefix(exact),
+            ..deep.clone()
+        };
+        let two_letters = OrderQuery {
+            filter: OrderFilter::EmailPrefix("jo".into()),
+            ..first.clone()
+        };
         for (label, query, expect) in [
             ("first page", &first, Some(order_id(n - 1))),
             ("deepest page", &deep, Some(order_id(PAGE - 1))),
@@ -275,9 +332,30 @@ async fn main() {
                 &by_status_deep,
                 Some(order_id(PAGE - 1)),
             ),
-            ("email=jordan…, deepest", &email_deep, None),
+            ("email=jordan…, first", &email_first, Some(order_id(n - 1))),
+            (
+                "email=jordan…, deepest",
+                &email_deep,
+                Some(order_id(PAGE - 1)),
+            ),
+            (
+                "email=<address>, first",
+                &exact_first,
+                Some(order_id(n - 1)),
+            ),
+            (
+                "email=<address>, deepest",
+                &exact_deep,
+                Some(order_id(PAGE - 1)),
+            ),
+            ("email=jo (other seller)", &two_letters, None),
         ] {
-            let m = match measure(&store, query, expect.as_deref()).await {
+            let seller = if std::ptr::eq(query, &two_letters) {
+                CUSTOMERS_SELLER
+            } else {
+                SELLER
+            };
+            let m = match measure(&store, seller, query, expect.as_deref()).await {
                 Ok(m) => m,
                 Err(error) => {
                     println!("{n:>8}  {label:<26} failed: {error}");

@@ -1,8 +1,11 @@
-//! What the webhook costs on DynamoDB, measured with `ReturnConsumedCapacity` on DynamoDB Local:
-//! requests, read units and write units (base table and GSI writes together, as DynamoDB bills
-//! them) per event, for every shared fixture folded as a new event and again as a duplicate; and
-//! the size of a typical paid order's item (checkout.session.completed + payment_intent.succeeded
-//! + charge.succeeded, fulfillment sent), attribute by attribute.
+//! What the webhook costs on DynamoDB, measured with `ReturnConsumedCapacity=INDEXES` on DynamoDB
+//! Local: requests, read units and write units (base table and GSI writes together, as DynamoDB
+//! bills them, and the GSIs' share) per event, for every shared fixture folded as a new event and
+//! again as a duplicate, refused conditional writes counted at their item's size; the whole paid
+//! order (checkout.session.completed + payment_intent.succeeded + charge.succeeded + the delivery
+//! email's claim and `sent`, as the fulfillment function writes them) against the budgets of
+//! issue 17 (≤ 3 write units per new event on average, ≤ 8 for any, 0 for a duplicate, ≤ 10 for
+//! the paid order); and the size of that order's item, attribute by attribute.
 //!
 //! `DYNAMODB_ENDPOINT=http://127.0.0.1:8000 cargo bench -p leenkies-integration-tests --bench store_cost`
 //! Under `cargo test` (no `--bench` argument) it does nothing.
@@ -13,9 +16,10 @@ use leenkies_adapters::dynamodb::capacity::{attribute_size, item_size};
 use leenkies_adapters::dynamodb::item::OrderItem;
 use leenkies_adapters::dynamodb::{setup, store::DynamoStore};
 use leenkies_domain::apply::{fold, RetryPolicy};
+use leenkies_domain::fulfillment::{claim, complete, Claim, Policy};
 use leenkies_domain::order::from_event::{interpret, Interpretation};
-use leenkies_domain::order::{FulfillmentState, OrderRecord};
-use leenkies_domain::ports::OrderStore;
+use leenkies_domain::order::OrderRecord;
+use leenkies_domain::ports::{OrderStore, OutgoingEmail};
 use leenkies_domain::stripe::event::Event;
 use leenkies_integration_tests::env::unique_table;
 use leenkies_integration_tests::stripe::shared_fixtures;
@@ -28,9 +32,16 @@ struct Cost {
     write_units: f64,
     max_requests: u64,
     max_write_units: f64,
+    index_write_units: f64,
+    failed_writes: u64,
 }
 
 impl Cost {
+    fn add_capacity(&mut self, c: &leenkies_adapters::dynamodb::Capacity) {
+        self.index_write_units += c.index_write_units;
+        self.failed_writes += c.failed_writes;
+        self.add(c.requests, c.read_units, c.write_units);
+    }
     fn add(&mut self, requests: u64, read: f64, write: f64) {
         self.events += 1;
         self.requests += requests;
@@ -42,13 +53,15 @@ impl Cost {
     fn line(&self, label: &str) -> String {
         let n = self.events.max(1) as f64;
         format!(
-            "{label:<34} {:>3} events  requests/event {:.2} (max {})  RCU/event {:.2}  WCU/event {:.2} (max {:.0})",
+            "{label:<34} {:>3} events  requests/event {:.2} (max {})  RCU/event {:.2}  WCU/event {:.2} (max {:.0}, GSIs {:.2}/event, refused writes {})",
             self.events,
             self.requests as f64 / n,
             self.max_requests,
             self.read_units / n,
             self.write_units / n,
-            self.max_write_units
+            self.max_write_units,
+            self.index_write_units / n,
+            self.failed_writes
         )
     }
 }
@@ -98,26 +111,31 @@ async fn main() {
                 .expect("fold");
             let c = store.consumed().since(&before);
             if round == 0 {
-                new_all.add(c.requests, c.read_units, c.write_units);
-                new_by_kind.entry(kind_of(name)).or_default().add(
-                    c.requests,
-                    c.read_units,
-                    c.write_units,
-                );
+                new_all.add_capacity(&c);
+                new_by_kind
+                    .entry(kind_of(name))
+                    .or_default()
+                    .add_capacity(&c);
             } else {
                 assert_eq!(outcome.as_str(), "duplicate", "{name} delivered twice");
-                dup_all.add(c.requests, c.read_units, c.write_units);
+                dup_all.add_capacity(&c);
             }
         }
     }
-    println!("== store cost per event (DynamoDB Local, ReturnConsumedCapacity=TOTAL, 4 GSIs projecting ALL) ==");
+    println!("== store cost per event (DynamoDB Local, ReturnConsumedCapacity=INDEXES, 4 GSIs projecting KEYS_ONLY) ==");
     println!("{}", new_all.line("new event (all fixtures)"));
     println!("{}", dup_all.line("duplicate (all fixtures)"));
     for (kind, cost) in &new_by_kind {
         println!("{}", cost.line(&format!("  new {kind}")));
     }
 
-    // The typical paid order: three events, then the fulfillment recorded as sent.
+    // The typical paid order on a fresh table: three events, then the delivery email's claim and
+    // `sent` as the fulfillment function writes them (a read of the order before each).
+    let paid_table = unique_table("bench-paid");
+    setup::ensure_table(&client, &paid_table)
+        .await
+        .expect("create table");
+    let paid_store = DynamoStore::new(client.clone(), &paid_table);
     let paid = [
         "ord_1001__01__checkout.session.completed.json",
         "ord_1001__01__payment_intent.succeeded.json",
@@ -125,41 +143,123 @@ async fn main() {
     ];
     let mut seller = String::new();
     let mut order_id = String::new();
+    let paid_before = paid_store.consumed();
     for name in paid {
         let body = std::fs::read(dir.join(name)).expect("fixture");
         let event = Event::parse(&body).expect("parses");
         let Ok(Interpretation::Fold(folding)) = interpret(&event) else {
             panic!("{name} folds");
         };
+        let before = paid_store.consumed();
+        fold(&paid_store, &folding, RetryPolicy::default())
+            .await
+            .expect("fold");
+        let c = paid_store.consumed().since(&before);
+        println!(
+            "paid order: {:<40} {} request(s), {:.1} RCU, {:.0} WCU ({:.0} on GSIs)",
+            kind_of(name),
+            c.requests,
+            c.read_units,
+            c.write_units,
+            c.index_write_units
+        );
         seller = folding.seller_id.clone();
         if let leenkies_domain::order::from_event::Target::Order { order_id: o } = &folding.target {
             order_id = o.clone();
         }
     }
-    let mut record: OrderRecord = store
+    let before = paid_store.consumed();
+    let current: OrderRecord = paid_store
         .get_order(&seller, &order_id)
         .await
         .expect("read")
         .expect("the paid order exists");
-    let sent_at = record.facts.last_event_at.unwrap_or(0) + 2;
-    record.fulfillment.state = FulfillmentState::Sent;
-    record.fulfillment.attempts = 1;
-    record.fulfillment.sent_at = Some(sent_at);
-    record.fulfillment.message_id =
-        Some("010001968f3a6b2e-5c1f0a8e-3d3c-4b7e-9a51-6f2a7c9e1b44-000000".into());
-    record.fulfillment.recipient = record.facts.customer_email().map(str::to_owned);
-    record.fulfillment.subject = Some(format!(
-        "Your {} is ready to download",
-        record.facts.product_name().unwrap_or("product")
-    ));
-    let expected = record.version;
-    record.version += 1;
-    let before = store.consumed();
-    store
-        .put_order(&record, Some(expected), &[])
+    let now = current.facts.last_event_at.unwrap_or(0) + 1;
+    let policy = Policy {
+        lease_secs: 60,
+        max_attempts: 5,
+    };
+    let Claim::Claimed(claimed) = claim(&current, now, &policy) else {
+        panic!("the paid order is claimable");
+    };
+    paid_store
+        .put_order(&claimed, Some(current.version), &[])
+        .await
+        .expect("claim");
+    let claim_cost = paid_store.consumed().since(&before);
+    let before = paid_store.consumed();
+    let current: OrderRecord = paid_store
+        .get_order(&seller, &order_id)
+        .await
+        .expect("read")
+        .expect("the paid order exists");
+    let email = OutgoingEmail {
+        to: current
+            .facts
+            .customer_email()
+            .unwrap_or_default()
+            .to_owned(),
+        reply_to: None,
+        subject: format!(
+            "Your {} is ready to download",
+            current.facts.product_name().unwrap_or("product")
+        ),
+        text: String::new(),
+        html: String::new(),
+        order_id: order_id.clone(),
+        seller_id: seller.clone(),
+    };
+    let mut record = complete(
+        &current,
+        now + 1,
+        "010001968f3a6b2e-5c1f0a8e-3d3c-4b7e-9a51-6f2a7c9e1b44-000000",
+        &email,
+    );
+    paid_store
+        .put_order(&record, Some(current.version), &[])
         .await
         .expect("record sent");
-    let sent_cost = store.consumed().since(&before);
+    let sent_cost = paid_store.consumed().since(&before);
+    let whole = paid_store.consumed().since(&paid_before);
+    record = paid_store
+        .get_order(&seller, &order_id)
+        .await
+        .expect("read")
+        .unwrap_or(record);
+    for (label, c) in [
+        ("fulfillment claim", claim_cost),
+        ("fulfillment sent", sent_cost),
+    ] {
+        println!(
+            "paid order: {label:<40} {} request(s), {:.1} RCU, {:.0} WCU ({:.0} on GSIs)",
+            c.requests, c.read_units, c.write_units, c.index_write_units
+        );
+    }
+    println!(
+        "paid order, whole (3 events + claim + sent): {} requests, {:.1} RCU, {:.0} WCU",
+        whole.requests, whole.read_units, whole.write_units
+    );
+    let _ = client.delete_table().table_name(&paid_table).send().await;
+
+    // Issue 17's budgets, by DynamoDB Local's own accounting.
+    let n = new_all.events.max(1) as f64;
+    let verdicts = [
+        (
+            "average WCU per new event <= 3",
+            new_all.write_units / n <= 3.0,
+        ),
+        ("WCU of any new event <= 8", new_all.max_write_units <= 8.0),
+        ("WCU of a duplicate = 0", dup_all.write_units == 0.0),
+        (
+            "WCU of the whole paid order <= 10",
+            whole.write_units <= 10.0,
+        ),
+    ];
+    println!();
+    println!("== budgets (issue 17) ==");
+    for (budget, held) in verdicts {
+        println!("  {:<40} {}", budget, if held { "holds" } else { "MISSED" });
+    }
 
     let item: serde_dynamo::Item = serde_dynamo::to_item(OrderItem::from(&record)).expect("item");
     let total = item_size(&item);
@@ -168,10 +268,6 @@ async fn main() {
     println!(
         "item size {total} bytes (DynamoDB's rule: names + values); JSON of the record {} bytes",
         serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(0)
-    );
-    println!(
-        "recording fulfillment sent: {} request(s), {:.0} WCU",
-        sent_cost.requests, sent_cost.write_units
     );
     let mut attrs: Vec<_> = item
         .iter()

@@ -15,7 +15,8 @@ use leenkies_domain::apply::{fold_into_order, FoldOutcome, RetryPolicy};
 use leenkies_domain::order::facts::{Facts, RefundFact, Reg, TimelineEntry};
 use leenkies_domain::order::{OrderRecord, PaymentStatus};
 use leenkies_domain::ports::{
-    ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderStore, StoreError, MAX_DOWNLOADS_LOGGED,
+    ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderStore, StoreError,
+    MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
 
 use support::{all_pages, ids, order, Status};
@@ -63,6 +64,8 @@ conformance!(
     concurrent_downloads_never_exceed_the_cap,
     concurrent_folds_lose_nothing,
     duplicate_fold_writes_nothing,
+    email_search_is_newest_first_across_addresses,
+    too_broad_email_prefix_is_refused,
 );
 
 async fn get_missing_order_is_none(store: Store) {
@@ -612,4 +615,157 @@ fn refund_fact(i: u32, at: i64) -> Facts {
         detail: format!("re_{i}"),
     }]);
     f
+}
+
+async fn email_search_is_newest_first_across_addresses(store: Store) {
+    // GIVEN one address with 70 orders (more than a scan batch, so the scan stops inside its
+    // entries), 40 other addresses under the same prefix with one or two orders each at
+    // interleaved times, an address that only shares a shorter prefix, and an address holding
+    // `#` (the index key's separator)
+    let mut all = Vec::new();
+    for i in 0..70i64 {
+        all.push(order(
+            "acct_E",
+            &format!("pi_many{i:03}"),
+            1_000 + i * 3,
+            Some("Many@Shop.io"),
+            Status::Succeeded,
+        ));
+    }
+    for i in 0..40i64 {
+        let email = format!("ma{i:02}@shop.io");
+        all.push(order(
+            "acct_E",
+            &format!("pi_ma{i:02}a"),
+            1_001 + i * 5,
+            Some(&email),
+            Status::Failed,
+        ));
+        if i % 3 == 0 {
+            all.push(order(
+                "acct_E",
+                &format!("pi_ma{i:02}b"),
+                1_400 - i,
+                Some(&email),
+                Status::Pending,
+            ));
+        }
+    }
+    all.push(order(
+        "acct_E",
+        "pi_other",
+        1_100,
+        Some("mb@shop.io"),
+        Status::Succeeded,
+    ));
+    all.push(order(
+        "acct_E",
+        "pi_hash",
+        1_250,
+        Some("ma#x@shop.io"),
+        Status::Succeeded,
+    ));
+    for r in &all {
+        store.put_order(r, None, &[]).await.unwrap();
+    }
+    let expect = |prefix: &str, from: Option<i64>, to: Option<i64>| {
+        let mut want: Vec<&OrderRecord> = all
+            .iter()
+            .filter(|r| {
+                r.facts
+                    .customer_email()
+                    .is_some_and(|e| e.to_lowercase().starts_with(prefix))
+                    && from.is_none_or(|f| r.facts.created_at() >= f)
+                    && to.is_none_or(|t| r.facts.created_at() <= t)
+            })
+            .collect();
+        want.sort_by(|a, b| {
+            (b.facts.created_at(), &b.order_id).cmp(&(a.facts.created_at(), &a.order_id))
+        });
+        want.into_iter()
+            .map(|r| r.order_id.clone())
+            .collect::<Vec<_>>()
+    };
+    for (prefix, from, to, limit) in [
+        ("ma", None, None, 7),
+        ("ma", None, None, 25),
+        ("ma", Some(1_050), Some(1_200), 9),
+        ("many@shop.io", None, None, 25),
+        ("many@shop.io", Some(1_100), None, 4),
+        ("ma#", None, None, 5),
+        ("ma1", None, None, 3),
+    ] {
+        // WHEN every page of the search is read
+        let pages = all_pages(
+            &*store,
+            "acct_E",
+            OrderFilter::EmailPrefix(prefix.into()),
+            from,
+            to,
+            limit,
+        )
+        .await;
+        // THEN every match comes once, newest first, in full pages until the last
+        let got: Vec<String> = pages
+            .iter()
+            .flat_map(|p| p.orders.iter())
+            .map(|o| o.order_id.clone())
+            .collect();
+        let want = expect(prefix, from, to);
+        assert!(!want.is_empty(), "{prefix}: the case must match something");
+        assert_eq!(
+            got, want,
+            "prefix {prefix:?} from {from:?} to {to:?} limit {limit}"
+        );
+        assert_eq!(
+            pages.len(),
+            want.len().div_ceil(limit).max(1),
+            "{prefix:?} {limit}"
+        );
+    }
+}
+
+async fn too_broad_email_prefix_is_refused(store: Store) {
+    // GIVEN one more distinct address under a prefix than a search may span, and a few under
+    // another prefix
+    let mut tasks = Vec::new();
+    for chunk in 0..8usize {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (chunk..=MAX_EMAIL_SEARCH_ADDRESSES).step_by(8) {
+                let r = order(
+                    "acct_W",
+                    &format!("pi_w{i:05}"),
+                    10_000 + i as i64,
+                    Some(&format!("wide{i:05}@x.io")),
+                    Status::Succeeded,
+                );
+                store.put_order(&r, None, &[]).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let narrow = order("acct_W", "pi_n1", 5, Some("narrow@x.io"), Status::Succeeded);
+    store.put_order(&narrow, None, &[]).await.unwrap();
+    let query = |prefix: &str| leenkies_domain::ports::OrderQuery {
+        filter: OrderFilter::EmailPrefix(prefix.into()),
+        from: None,
+        to: None,
+        limit: 25,
+        after: None,
+    };
+    // WHEN the broad prefix is searched
+    let got = store.list_orders("acct_W", &query("wi")).await;
+    // THEN it is refused as too broad (not a partial answer, not "retry")
+    assert!(matches!(got, Err(StoreError::TooBroad(_))), "{got:?}");
+    // AND a narrower prefix of the same addresses and another prefix still answer
+    let one = store
+        .list_orders("acct_W", &query("wide00007@"))
+        .await
+        .unwrap();
+    assert_eq!(ids(one.orders.iter()), vec!["pi_w00007"]);
+    let other = store.list_orders("acct_W", &query("na")).await.unwrap();
+    assert_eq!(ids(other.orders.iter()), vec!["pi_n1"]);
 }

@@ -37,6 +37,7 @@ fn unique_sender() -> String {
 
 fn email(to: &str) -> OutgoingEmail {
     OutgoingEmail {
+        reply_to: None,
         to: to.into(),
         subject: "Your download: Cinematic LUT Pack".into(),
         text: "Download: https://shop.example/downloads/tok.sig\n".into(),

@@ -1,5 +1,5 @@
 //! The table `template.yaml` deploys is the table the code uses: same key schema, attribute
-//! definitions, GSI names and keys (projection ALL), billing mode and stream view as
+//! definitions, GSI names and keys (projection KEYS_ONLY), billing mode and stream view as
 //! `dynamodb::table` (which also creates the local table).
 //!
 //! Reads `<workspace>/template.yaml` (or `LEENKIES_TEMPLATE`, a path). A missing template fails,
@@ -94,7 +94,7 @@ fn given_the_sam_template_when_read_then_orders_table_matches_the_rust_definitio
         .collect();
     assert_eq!(defined, expected);
 
-    // AND the GSIs are exactly the Rust ones, same keys, projecting everything
+    // AND the GSIs are exactly the Rust ones, same keys, projecting their keys only
     let indexes = props["GlobalSecondaryIndexes"]
         .as_vec()
         .expect("GlobalSecondaryIndexes list");
@@ -114,7 +114,7 @@ fn given_the_sam_template_when_read_then_orders_table_matches_the_rust_definitio
         );
         assert_eq!(
             text(&declared["Projection"]["ProjectionType"]),
-            "ALL",
+            "KEYS_ONLY",
             "{}",
             index.name
         );

@@ -239,18 +239,49 @@ pub fn download_link(public_base_url: &str, token: &str) -> String {
     )
 }
 
+/// Who the delivery email speaks for (contract section 10): the seller's store, and where a
+/// customer's reply goes. Read from the connected account's `business_profile` (cached).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreIdentity {
+    /// `business_profile.name`; the storefront's `store_name` metadata wins over it.
+    pub name: Option<String>,
+    /// `business_profile.support_email`: the email's `Reply-To`.
+    pub support_email: Option<String>,
+}
+
+/// Longest store name kept, in characters.
+const STORE_NAME_MAX: usize = 100;
+
 /// The delivery email for an order: subject `Your download: <product>`, text and HTML bodies
-/// naming the product, the purchase date, the order id, the seller, and the download link.
+/// naming the product, the purchase date, the order id, the seller's store (the storefront's
+/// `store_name`, else the account's `business_profile.name`, else a neutral sentence: never an
+/// account id), and the download link; `Reply-To` the seller's support address when known.
 pub fn compose(
     order: &OrderRecord,
     link: &str,
-    seller: &str,
+    store: &StoreIdentity,
 ) -> Result<OutgoingEmail, ComposeError> {
     let facts = &order.facts;
+    let seller: Option<String> = facts
+        .store_name()
+        .map(str::to_owned)
+        .or_else(|| store.name.clone())
+        .map(|n| {
+            single_line(&n)
+                .chars()
+                .take(STORE_NAME_MAX)
+                .collect::<String>()
+        })
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let reply_to = store.support_email.as_deref().and_then(recipient);
     let to = recipient(facts.customer_email().ok_or(ComposeError::NoRecipient)?)
         .ok_or(ComposeError::InvalidRecipient)?;
     let product = single_line(facts.product_name().ok_or(ComposeError::NoProduct)?);
-    let seller = single_line(seller);
+    let thanks = match &seller {
+        Some(name) => format!("Thank you for your purchase from {name}."),
+        None => "Thank you for your purchase.".to_owned(),
+    };
     let order_id = single_line(&order.order_id);
     let reference = facts.reference().map(single_line);
     let date = purchase_date(facts.created_at());
@@ -264,7 +295,7 @@ pub fn compose(
         .map(|r| format!("Reference: {r}\n"))
         .unwrap_or_default();
     let text = format!(
-        "Thank you for your purchase from {seller}.\n\
+        "{thanks}\n\
          \n\
          Product: {product}\n\
          Purchased: {date}\n\
@@ -277,8 +308,8 @@ pub fn compose(
          This link is for you alone: please do not share it.\n"
     );
 
-    let (seller_h, product_h, order_h, link_h) = (
-        html_escape(&seller),
+    let (thanks_h, product_h, order_h, link_h) = (
+        html_escape(&thanks),
         html_escape(&product),
         html_escape(&order_id),
         html_escape(&link),
@@ -296,7 +327,7 @@ pub fn compose(
         "<!DOCTYPE html>\n\
          <html><head><meta charset=\"utf-8\"><title>Your download: {product_h}</title></head>\n\
          <body>\n\
-         <p>Thank you for your purchase from {seller_h}.</p>\n\
+         <p>{thanks_h}</p>\n\
          <table>\n\
          <tr><th align=\"left\">Product</th><td>{product_h}</td></tr>\n\
          <tr><th align=\"left\">Purchased</th><td>{date}</td></tr>\n\
@@ -311,6 +342,7 @@ pub fn compose(
 
     Ok(OutgoingEmail {
         to,
+        reply_to,
         subject: header_safe(&subject),
         text,
         html,
@@ -422,6 +454,13 @@ mod tests {
         );
     }
 
+    fn store() -> StoreIdentity {
+        StoreIdentity {
+            name: Some("Lumen Presets".into()),
+            support_email: Some("help@lumen.example".into()),
+        }
+    }
+
     fn sending(lease_until: i64, attempts: u32) -> OrderRecord {
         let mut r = paid();
         r.fulfillment.state = FulfillmentState::Sending;
@@ -431,7 +470,7 @@ mod tests {
     }
 
     fn email() -> OutgoingEmail {
-        compose(&paid(), "https://x.example/downloads/t", "acct_A").unwrap()
+        compose(&paid(), "https://x.example/downloads/t", &store()).unwrap()
     }
 
     #[test]
@@ -616,7 +655,7 @@ mod tests {
     fn given_a_paid_order_when_composed_then_the_email_names_everything() {
         // GIVEN / WHEN
         let link = download_link("https://shop.example/", "abc.def");
-        let email = compose(&paid(), &link, "acct_A").unwrap();
+        let email = compose(&paid(), &link, &store()).unwrap();
         // THEN
         assert_eq!(link, "https://shop.example/downloads/abc.def");
         assert_eq!(email.to, "jordan.lee@example.com");
@@ -627,7 +666,7 @@ mod tests {
                 "2026-05-08",
                 "pi_1",
                 "ord_1001",
-                "acct_A",
+                "Thank you for your purchase from Lumen Presets.",
                 "https://shop.example/downloads/abc.def",
             ] {
                 assert!(body.contains(needle), "{needle} missing from {body}");
@@ -650,7 +689,7 @@ mod tests {
         ));
         order.facts.reference = Some(Reg::new(0, 1, "<b>ref</b>\"'&".into()));
         // WHEN
-        let email = compose(&order, "https://x.example/downloads/t", "acct_A").unwrap();
+        let email = compose(&order, "https://x.example/downloads/t", &store()).unwrap();
         // THEN the subject is one line without control characters
         assert!(!email.subject.chars().any(|c| c.is_control()));
         assert!(!email.subject.contains('\u{2028}'));
@@ -668,10 +707,43 @@ mod tests {
     }
 
     #[test]
+    fn given_store_names_when_composed_then_the_store_speaks_never_an_account_id() {
+        // GIVEN the storefront's store name with quotes, accents and an injected line
+        let mut order = paid();
+        order.facts.store_name = Some(Reg::new(
+            0,
+            1,
+            "Zoë's \"Café\"\r\nBcc: x@evil.example".into(),
+        ));
+        let email = compose(&order, "l", &store()).unwrap();
+        // THEN it wins over the account's profile, on one line, escaped in HTML
+        assert!(email
+            .text
+            .contains("Thank you for your purchase from Zoë's \"Café\"Bcc: x@evil.example."));
+        assert!(email.html.contains("Zoë&#39;s &quot;Café&quot;Bcc"));
+        assert!(!email.text.contains("Lumen"));
+        // AND replies go to the seller's support address
+        assert_eq!(email.reply_to.as_deref(), Some("help@lumen.example"));
+        // GIVEN no name anywhere THEN a neutral sentence, no account id, no Reply-To
+        let email = compose(&paid(), "l", &StoreIdentity::default()).unwrap();
+        assert!(email.text.starts_with("Thank you for your purchase.\n"));
+        assert!(!email.text.contains("acct_A") && !email.html.contains("acct_A"));
+        assert_eq!(email.reply_to, None);
+        // AND a support address that could add recipients or headers is not used
+        let hostile = StoreIdentity {
+            name: Some("  ".into()),
+            support_email: Some("a@b.example, c@d.example".into()),
+        };
+        let email = compose(&paid(), "l", &hostile).unwrap();
+        assert_eq!(email.reply_to, None);
+        assert!(email.text.starts_with("Thank you for your purchase.\n"));
+    }
+
+    #[test]
     fn given_a_long_product_name_when_composed_then_the_subject_is_bounded() {
         let mut order = paid();
         order.facts.product_name = Some(Reg::new(0, 1, "é".repeat(1000)));
-        let email = compose(&order, "l", "s").unwrap();
+        let email = compose(&order, "l", &StoreIdentity::default()).unwrap();
         assert_eq!(
             email.subject.chars().count(),
             "Your download: ".len() + SUBJECT_PRODUCT_MAX
@@ -703,14 +775,23 @@ mod tests {
     fn given_orders_without_details_when_composed_then_errors() {
         let mut no_email = paid();
         no_email.facts.customer_email = None;
-        assert_eq!(compose(&no_email, "l", "s"), Err(ComposeError::NoRecipient));
+        assert_eq!(
+            compose(&no_email, "l", &StoreIdentity::default()),
+            Err(ComposeError::NoRecipient)
+        );
         let mut bad = paid();
         bad.facts.customer_email = Some(Reg::new(0, 1, "a@b.com,c@d.com".into()));
-        assert_eq!(compose(&bad, "l", "s"), Err(ComposeError::InvalidRecipient));
+        assert_eq!(
+            compose(&bad, "l", &StoreIdentity::default()),
+            Err(ComposeError::InvalidRecipient)
+        );
         let mut no_product = paid();
         no_product.facts.product_id = None;
         no_product.facts.product_name = None;
-        assert_eq!(compose(&no_product, "l", "s"), Err(ComposeError::NoProduct));
+        assert_eq!(
+            compose(&no_product, "l", &StoreIdentity::default()),
+            Err(ComposeError::NoProduct)
+        );
     }
 
     #[test]

@@ -6,12 +6,16 @@
 //! - [`ingest`]: the ingestion use case (mode, type, facts, ids, fold) that the webhook, the
 //!   backfill and the reconcile job share;
 //! - [`fulfillment`]: when and how the delivery email goes out, exactly once;
+//! - [`delivery`]: SES delivery facts by message id, and the seller's resend;
 //! - [`tokens`]: signed download links;
+//! - [`evidence`]: dispute evidence built from the order and filed to Stripe through a port;
 //! - [`ports`]: what the domain needs from a store and a mailer;
 //! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat.
 
 pub mod apply;
 pub mod clock;
+pub mod delivery;
+pub mod evidence;
 pub mod fulfillment;
 pub mod ingest;
 pub mod memory_store;

@@ -12,11 +12,12 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
+use crate::delivery::{MessageIndex, MessageOwner};
 use crate::ops::{BackfillProgress, LastEvent, Mode, OpsStore};
 use crate::order::OrderRecord;
 use crate::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
-    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED,
+    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
 
 /// One change to an order, as a stream record carries it.
@@ -41,6 +42,8 @@ pub struct MemoryStore {
     subscriber: Mutex<Option<UnboundedSender<OrderChange>>>,
     unavailable: AtomicBool,
     ops: Mutex<OpsTables>,
+    /// SES message id → its order (contract section 10).
+    messages: Mutex<BTreeMap<String, MessageOwner>>,
 }
 
 impl MemoryStore {
@@ -198,6 +201,22 @@ impl OrderStore for MemoryStore {
     ) -> Result<OrderPage, StoreError> {
         self.check()?;
         let tables = self.lock();
+        if let OrderFilter::EmailPrefix(prefix) = &query.filter {
+            // The DynamoDB store reads an index entry per address under the prefix: the same
+            // bound here, so both answer the same.
+            let addresses: std::collections::BTreeSet<String> = tables
+                .orders
+                .range(key(seller_id, "")..)
+                .take_while(|((seller, _), _)| seller == seller_id)
+                .filter_map(|(_, r)| r.facts.customer_email().map(str::to_lowercase))
+                .filter(|e| e.starts_with(prefix.as_str()))
+                .collect();
+            if addresses.len() > MAX_EMAIL_SEARCH_ADDRESSES {
+                return Err(StoreError::TooBroad(format!(
+                    "more than {MAX_EMAIL_SEARCH_ADDRESSES} addresses start with this prefix"
+                )));
+            }
+        }
         let mut matching: Vec<&OrderRecord> = tables
             .orders
             .range(key(seller_id, "")..)
@@ -326,5 +345,27 @@ impl OpsStore for MemoryStore {
                 at: *at,
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl MessageIndex for MemoryStore {
+    async fn link_message(&self, message_id: &str, owner: &MessageOwner) -> Result<(), StoreError> {
+        self.check()?;
+        self.messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(message_id.to_owned(), owner.clone());
+        Ok(())
+    }
+
+    async fn find_message(&self, message_id: &str) -> Result<Option<MessageOwner>, StoreError> {
+        self.check()?;
+        Ok(self
+            .messages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(message_id)
+            .cloned())
     }
 }

@@ -22,12 +22,16 @@ pub enum StoreError {
     /// An item could not be read back: a bug or a manual edit, not retryable by waiting.
     #[error("stored item is unreadable: {0}")]
     Corrupt(String),
+    /// An email prefix spans more addresses than one search page may read
+    /// ([`MAX_EMAIL_SEARCH_ADDRESSES`]): the caller's to narrow, never answered incompletely.
+    #[error("email prefix too broad: {0}")]
+    TooBroad(String),
 }
 
 impl StoreError {
     /// Whether the caller should answer "try again" (Stripe: 5xx; streams: fail the record).
     pub fn is_transient(&self) -> bool {
-        !matches!(self, StoreError::Corrupt(_))
+        !matches!(self, StoreError::Corrupt(_) | StoreError::TooBroad(_))
     }
 }
 
@@ -104,6 +108,10 @@ pub struct DownloadEntry {
     pub user_agent: Option<String>,
 }
 
+/// How many distinct customer addresses one email-prefix search may span: past it the store
+/// answers [`StoreError::TooBroad`] (both stores, so they behave the same).
+pub const MAX_EMAIL_SEARCH_ADDRESSES: usize = 2_000;
+
 /// How many downloads one order records at most; later ones are served but not logged, so a
 /// script cannot grow the partition without bound.
 pub const MAX_DOWNLOADS_LOGGED: usize = 200;
@@ -117,7 +125,9 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<Option<OrderRecord>, StoreError>;
 
     /// Writes `record` if the stored order is still at `expected_version` (`None`: must not exist),
-    /// together with `links` (each set to point at this order with no pending facts), atomically.
+    /// together with `links` (each set to point at this order with no pending facts), atomically
+    /// (a store may write one new link, one not expected to exist, just before the order: a link
+    /// that points at an order it names is true whether or not the order write follows).
     /// The record's `version` is the new version.
     async fn put_order(
         &self,
@@ -166,6 +176,8 @@ pub trait OrderStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail {
     pub to: String,
+    /// `Reply-To`: the seller's support address, so a customer who answers reaches the seller.
+    pub reply_to: Option<String>,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -187,4 +199,14 @@ pub enum MailError {
 pub trait Mailer: Send + Sync {
     /// Sends the email; returns the provider's message id.
     async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError>;
+}
+
+/// Who the seller's store is, as its Stripe account describes it (`business_profile`), for the
+/// delivery email (contract section 10). Implementations cache: one Accounts API call per seller
+/// and process, not one per email.
+#[async_trait]
+pub trait StoreProfiles: Send + Sync {
+    /// The store's name and support address; the default (nothing known) when the account
+    /// cannot be read, so that the email still goes out, with a neutral sentence.
+    async fn identity(&self, seller_id: &str) -> crate::fulfillment::StoreIdentity;
 }

@@ -3,6 +3,11 @@
 //! `base64url(json [version, seller, order, product]) "." base64url(mac)`. The MAC covers the
 //! encoded claims, so altering any byte (another order, another seller) breaks it; it is checked
 //! in constant time.
+//!
+//! Version `d1` signs only seller, order and product, so every email of one order would carry
+//! the same link. A resend signs `d2`, `[version, seller, order, product, issue]`, where `issue`
+//! names the email (contract section 10): each email's link differs, and every link already
+//! emailed (`d1` or `d2`) keeps verifying, since nothing is stored per token.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -10,6 +15,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 const VERSION: &str = "d1";
+/// Tokens naming the email they were issued in.
+const VERSION_ISSUED: &str = "d2";
+/// Longest `issue` signed into a token.
+pub const MAX_ISSUE_LEN: usize = 64;
 /// Tokens longer than this are refused before any work.
 pub const MAX_TOKEN_LEN: usize = 1024;
 
@@ -68,6 +77,25 @@ impl DownloadKey {
             &claims.product_id,
         ))
         .unwrap_or_default();
+        self.sign_body(&body)
+    }
+
+    /// Signs a token that also names the email it goes out in (`issue`, at most
+    /// [`MAX_ISSUE_LEN`] characters): different for every email of one order.
+    pub fn sign_issued(&self, claims: &DownloadClaims, issue: &str) -> String {
+        let issue: String = issue.chars().take(MAX_ISSUE_LEN).collect();
+        let body = serde_json::to_vec(&(
+            VERSION_ISSUED,
+            &claims.seller_id,
+            &claims.order_id,
+            &claims.product_id,
+            issue,
+        ))
+        .unwrap_or_default();
+        self.sign_body(&body)
+    }
+
+    fn sign_body(&self, body: &[u8]) -> String {
         let encoded = URL_SAFE_NO_PAD.encode(body);
         let mut mac = self.mac();
         mac.update(encoded.as_bytes());
@@ -98,16 +126,25 @@ impl DownloadKey {
         let body = URL_SAFE_NO_PAD
             .decode(encoded)
             .map_err(|_| TokenError::Malformed)?;
-        let (version, seller_id, order_id, product_id): (String, String, String, String) =
+        let fields: Vec<String> =
             serde_json::from_slice(&body).map_err(|_| TokenError::Malformed)?;
-        if version != VERSION {
-            return Err(TokenError::Malformed);
+        match fields.as_slice() {
+            [version, seller_id, order_id, product_id] if version == VERSION => {
+                Ok(DownloadClaims {
+                    seller_id: seller_id.clone(),
+                    order_id: order_id.clone(),
+                    product_id: product_id.clone(),
+                })
+            }
+            [version, seller_id, order_id, product_id, _issue] if version == VERSION_ISSUED => {
+                Ok(DownloadClaims {
+                    seller_id: seller_id.clone(),
+                    order_id: order_id.clone(),
+                    product_id: product_id.clone(),
+                })
+            }
+            _ => Err(TokenError::Malformed),
         }
-        Ok(DownloadClaims {
-            seller_id,
-            order_id,
-            product_id,
-        })
     }
 }
 
@@ -175,6 +212,31 @@ mod tests {
             Err(TokenError::BadSignature)
         );
         assert!(DownloadKey::rotating(Vec::<Vec<u8>>::new()).is_none());
+    }
+
+    #[test]
+    fn given_emails_of_one_order_when_their_links_are_signed_then_all_differ_and_all_open() {
+        // GIVEN the first email's link and two resends' links
+        let key = DownloadKey::new("k1");
+        let first = key.sign(&claims());
+        let r1 = key.sign_issued(&claims(), "a1b2");
+        let r2 = key.sign_issued(&claims(), "c3d4");
+        // THEN every link is different, and every one still opens the same order
+        assert_ne!(first, r1);
+        assert_ne!(r1, r2);
+        for t in [&first, &r1, &r2] {
+            assert_eq!(key.verify(t), Ok(claims()));
+        }
+        // AND a resend's link altered to another order is refused
+        let (_, sig) = r1.split_once('.').unwrap();
+        let forged = URL_SAFE_NO_PAD.encode(br#"["d2","acct_A","pi_2","prod_x","a1b2"]"#);
+        assert_eq!(
+            key.verify(&format!("{forged}.{sig}")),
+            Err(TokenError::BadSignature)
+        );
+        // AND a well-signed body of an unknown shape is malformed
+        let odd = key.sign_body(br#"["d2","acct_A","pi_1"]"#);
+        assert_eq!(key.verify(&odd), Err(TokenError::Malformed));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use leenkies_domain::apply::{fold, RetryPolicy};
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::order::from_event::{interpret, Interpretation};
 use leenkies_domain::ports::OrderStore;
-use leenkies_domain::stripe::event::{Event, HANDLED_EVENT_TYPES};
+use leenkies_domain::stripe::event::{Event, EventType};
 use leenkies_domain::stripe::signature::{self, SignatureError, SigningSecrets};
 use leenkies_domain::tokens::{DownloadClaims, DownloadKey, TokenError};
 use leenkies_domain::OrderView;
@@ -172,7 +172,7 @@ fn stripe_object() -> impl Strategy<Value = Value> {
 /// A signed-looking event of a handled (or unknown) type around a generated object.
 fn stripe_event() -> impl Strategy<Value = Value> {
     let kind = prop_oneof![
-        prop::sample::select(HANDLED_EVENT_TYPES).prop_map(str::to_owned),
+        prop::sample::select(EventType::ALL.to_vec()).prop_map(|t| t.as_str().to_owned()),
         "[a-z]{1,8}\\.[a-z_]{1,12}",
     ];
     (

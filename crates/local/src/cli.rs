@@ -61,6 +61,18 @@ pub enum Command {
     SendEvent(SendEventArgs),
     /// Replays Stripe's Events API into the store through the webhook's code path.
     Backfill(BackfillArgs),
+    /// Prints a seller token (line 1) and the dashboard's sign-in address (line 2). Local use only.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The seller: the connected Stripe account id (`acct_…`), or `platform`.
+    #[arg(long)]
+    pub seller: String,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = crate::token_cmd::DEFAULT_TTL_SECS)]
+    pub ttl: u64,
 }
 
 #[derive(Debug, Args)]

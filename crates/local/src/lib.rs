@@ -6,4 +6,6 @@ pub mod cli;
 pub mod pump;
 pub mod send_event;
 pub mod serve;
+pub mod ses_events;
 pub mod settings;
+pub mod token_cmd;

@@ -1,7 +1,7 @@
 //! `leenkies-local`: the three functions in one process on one machine (contract section 6).
 
 use clap::Parser;
-use leenkies_local::{backfill_cmd, cli, send_event, serve};
+use leenkies_local::{backfill_cmd, cli, send_event, serve, token_cmd};
 
 /// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
 /// delivery under load (docs/performance.md, section 2).
@@ -15,6 +15,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(cli::Command::SendEvent(args)) => send_event::run(args).await,
         Some(cli::Command::Backfill(args)) => backfill_cmd::run(&cli.server, args).await,
+        Some(cli::Command::Token(args)) => token_cmd::run(&cli.server, args),
         None => serve::run(cli.server).await,
     };
     match result {

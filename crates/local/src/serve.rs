@@ -4,12 +4,14 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use fulfillment::{Fulfiller, FulfillmentConfig};
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::{setup, store::DynamoStore, stream::StreamReader};
 use leenkies_adapters::mail::outbox::OutboxMailer;
+use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::OpsStore;
@@ -47,6 +49,11 @@ pub async fn run(args: ServerArgs) -> Result<(), String> {
     let settings = Settings::from_env()?;
     let running = start(args, settings).await?;
     println!("listening on http://{}", running.addr);
+    // The address only: a token is printed by `leenkies-local token` on request, never in a log.
+    println!(
+        "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
+        running.addr
+    );
     let stop = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
@@ -77,39 +84,61 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
 
-    let (store, ops, changes): (Arc<dyn OrderStore>, Arc<dyn OpsStore>, ChangeSource) =
-        if args.uses_dynamodb() {
-            let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
-            setup::ensure_table(&client, &args.table)
-                .await
-                .map_err(|e| format!("cannot prepare table {}: {e}", args.table))?;
-            let streams = setup::streams_client(args.dynamodb_endpoint.as_deref()).await;
-            let reader = StreamReader::open(&client, streams, &args.table)
-                .await
-                .map_err(|e| format!("cannot read the stream of {}: {e}", args.table))?;
-            (
-                Arc::new(DynamoStore::new(client.clone(), args.table.clone())),
-                Arc::new(DynamoOps::new(client, args.table.clone())),
-                ChangeSource::Stream(Box::new(reader)),
-            )
-        } else {
-            let memory = Arc::new(MemoryStore::new());
-            let feed = memory.subscribe();
-            (memory.clone(), memory, ChangeSource::Memory(feed))
-        };
+    #[allow(clippy::type_complexity)]
+    let (store, ops, changes, messages): (
+        Arc<dyn OrderStore>,
+        Arc<dyn OpsStore>,
+        ChangeSource,
+        Arc<dyn MessageIndex>,
+    ) = if args.uses_dynamodb() {
+        let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
+        setup::ensure_table(&client, &args.table)
+            .await
+            .map_err(|e| format!("cannot prepare table {}: {e}", args.table))?;
+        let streams = setup::streams_client(args.dynamodb_endpoint.as_deref()).await;
+        let reader = StreamReader::open(&client, streams, &args.table)
+            .await
+            .map_err(|e| format!("cannot read the stream of {}: {e}", args.table))?;
+        let dynamo = Arc::new(DynamoStore::new(client.clone(), args.table.clone()));
+        (
+            dynamo.clone(),
+            Arc::new(DynamoOps::new(client, args.table.clone())),
+            ChangeSource::Stream(Box::new(reader)),
+            dynamo,
+        )
+    } else {
+        let memory = Arc::new(MemoryStore::new());
+        let feed = memory.subscribe();
+        (
+            memory.clone(),
+            memory.clone(),
+            ChangeSource::Memory(feed),
+            memory,
+        )
+    };
 
     let download_key = DownloadKey::new(settings.download_key.clone().into_bytes());
     let mailer = Arc::new(OutboxMailer::new(args.outbox.clone()));
-    let fulfiller = Arc::new(Fulfiller::new(
-        store.clone(),
-        mailer,
-        FulfillmentConfig {
-            public_base_url,
-            download_key: download_key.clone(),
-            max_attempts: settings.fulfillment_max_attempts,
-            lease_secs: settings.fulfillment_lease_secs,
-        },
-    ));
+    let resend = orders_api::routes::resend::ResendConfig {
+        mailer: mailer.clone(),
+        messages: messages.clone(),
+        public_base_url: public_base_url.clone(),
+        profiles: None,
+        lease_secs: 60,
+    };
+    let fulfiller = Arc::new(
+        Fulfiller::new(
+            store.clone(),
+            mailer,
+            FulfillmentConfig {
+                public_base_url,
+                download_key: download_key.clone(),
+                max_attempts: settings.fulfillment_max_attempts,
+                lease_secs: settings.fulfillment_lease_secs,
+            },
+        )
+        .with_messages(messages.clone()),
+    );
     let pump = tokio::spawn(pump::run(changes, fulfiller));
 
     let webhook = stripe_webhook::router(
@@ -131,19 +160,32 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         StalePolicy::from_env(),
         settings.watched,
     );
-    let api = orders_api::router(orders_api::ApiState::new(
-        store.clone(),
-        auth,
-        download_key,
-        // Its own key, derived: the JWT secret itself never doubles as the cursor MAC key.
-        orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),
-        orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
-    ));
+    let api = orders_api::router(
+        orders_api::ApiState::new(
+            store.clone(),
+            auth,
+            download_key,
+            // Its own key, derived: the JWT secret itself never doubles as the cursor MAC key.
+            orders_api::config::derive_cursor_key(settings.jwt_secret.as_bytes()),
+            orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
+        )
+        .with_resend(resend)
+        // The dashboard's OAuth sign-in reads the same DASHBOARD_OAUTH_* variables as in AWS.
+        .with_dashboard(
+            orders_api::dashboard::config::DashboardConfig::from_env()
+                .map_err(|e| e.to_string())?,
+        ),
+    );
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        // The seller's way in (contract section 6).
+        .route("/", get(|| async { Redirect::temporary("/dashboard") }))
         .merge(webhook)
         .merge(health)
-        .merge(api);
+        .merge(api)
+        .merge(crate::ses_events::router(
+            fulfillment::ses_events::SesEvents::new(store.clone(), messages.clone()),
+        ));
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {

@@ -11,12 +11,15 @@ use std::time::{Duration, Instant};
 
 use leenkies_domain::apply::RetryPolicy;
 use leenkies_domain::clock::now_secs;
+use leenkies_domain::delivery::{MessageIndex, MessageOwner};
 use leenkies_domain::fulfillment::{
     after_transient, claim, complete, compose, download_link, give_up, holds_claim, redact, Claim,
-    SkipReason,
+    SkipReason, StoreIdentity,
 };
 use leenkies_domain::order::FulfillmentState;
-use leenkies_domain::ports::{MailError, Mailer, OrderStore, OutgoingEmail, StoreError};
+use leenkies_domain::ports::{
+    MailError, Mailer, OrderStore, OutgoingEmail, StoreError, StoreProfiles,
+};
 use leenkies_domain::tokens::DownloadClaims;
 use leenkies_domain::OrderRecord;
 
@@ -68,18 +71,30 @@ pub(crate) struct Delivery<'a> {
     pub config: &'a FulfillmentConfig,
     /// How long to wait for another sender's live claim before handing the record back.
     pub in_flight_wait: Duration,
+    /// SES message id → order links (contract section 10).
+    pub messages: Option<&'a dyn MessageIndex>,
+    /// The seller's store name and support address for the email.
+    pub profiles: Option<&'a dyn StoreProfiles>,
 }
 
 impl Delivery<'_> {
     pub async fn deliver(&self, seller_id: &str, order_id: &str) -> Outcome {
-        let (claimed, email) = match self.claim(seller_id, order_id).await {
+        // Before the claim: a first (uncached) Accounts API call must not eat into the lease.
+        let store = match self.profiles {
+            Some(profiles) => profiles.identity(seller_id).await,
+            None => StoreIdentity::default(),
+        };
+        let (claimed, email) = match self.claim(seller_id, order_id, &store).await {
             Ok(claimed) => claimed,
             Err(outcome) => return outcome,
         };
         // The one call that cannot be repeated safely: nothing else happens between the claim
         // and here, or between here and recording the result.
         match self.mailer.send(&email).await {
-            Ok(message_id) => self.record_sent(&claimed, &email, message_id).await,
+            Ok(message_id) => {
+                self.link(&claimed, &message_id).await;
+                self.record_sent(&claimed, &email, message_id).await
+            }
             Err(MailError::Rejected(reason)) => {
                 let error = format!("rejected: {}", redact(&reason, &email.to));
                 self.settle(&claimed, |current| give_up(current, &error))
@@ -111,6 +126,7 @@ impl Delivery<'_> {
         &self,
         seller_id: &str,
         order_id: &str,
+        store: &StoreIdentity,
     ) -> Result<(OrderRecord, OutgoingEmail), Outcome> {
         let policy = self.config.policy();
         let started = Instant::now();
@@ -133,7 +149,7 @@ impl Delivery<'_> {
                     continue;
                 }
                 Claim::Exhausted(failed) => Err(failed),
-                Claim::Claimed(claimed) => match self.compose(&current) {
+                Claim::Claimed(claimed) => match self.compose(&current, store) {
                     Ok(email) => Ok((claimed, email)),
                     // An address or product we cannot mail: no attempt would ever succeed.
                     Err(error) => Err(give_up(&current, &error)),
@@ -168,7 +184,27 @@ impl Delivery<'_> {
         }
     }
 
-    fn compose(&self, order: &OrderRecord) -> Result<OutgoingEmail, String> {
+    /// Links the message id to the order before recording `sent`: SES's first event can come
+    /// within a second. One small unconditional write; a failure is logged, never a resend.
+    async fn link(&self, order: &OrderRecord, message_id: &str) {
+        let Some(messages) = self.messages else {
+            return;
+        };
+        let owner = MessageOwner {
+            seller_id: order.seller_id.clone(),
+            order_id: order.order_id.clone(),
+        };
+        if let Err(error) = messages.link_message(message_id, &owner).await {
+            tracing::warn!(
+                order_id = %order.order_id,
+                message_id,
+                error = %error,
+                "email sent; its SES message link was not written"
+            );
+        }
+    }
+
+    fn compose(&self, order: &OrderRecord, store: &StoreIdentity) -> Result<OutgoingEmail, String> {
         let product_id = order.facts.product_id().unwrap_or_default();
         let token = self.config.download_key.sign(&DownloadClaims {
             seller_id: order.seller_id.clone(),
@@ -176,8 +212,7 @@ impl Delivery<'_> {
             product_id: product_id.to_owned(),
         });
         let link = download_link(&self.config.public_base_url, &token);
-        // No seller profile exists yet: the seller is named by its account id.
-        compose(order, &link, &order.seller_id).map_err(|e| e.to_string())
+        compose(order, &link, store).map_err(|e| e.to_string())
     }
 
     /// Applies `next` to the order while it still carries this sender's claim. `Ok(None)`: the

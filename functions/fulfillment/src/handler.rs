@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::fulfillment::{is_transition, should_deliver};
-use leenkies_domain::ports::{Mailer, OrderStore};
+use leenkies_domain::ports::{Mailer, OrderStore, StoreProfiles};
 
 use crate::config::FulfillmentConfig;
 use crate::deliver::{Delivery, Outcome};
@@ -22,6 +23,8 @@ pub struct Fulfiller {
     mailer: Arc<dyn Mailer>,
     config: FulfillmentConfig,
     in_flight_wait: Duration,
+    messages: Option<Arc<dyn MessageIndex>>,
+    profiles: Option<Arc<dyn StoreProfiles>>,
 }
 
 impl Fulfiller {
@@ -35,7 +38,23 @@ impl Fulfiller {
             mailer,
             config,
             in_flight_wait: DEFAULT_IN_FLIGHT_WAIT,
+            messages: None,
+            profiles: None,
         }
+    }
+
+    /// Where the seller's store name and support address come from (the email names the store
+    /// and replies go to the seller). Without it: the storefront's `store_name`, else neutral.
+    pub fn with_profiles(mut self, profiles: Arc<dyn StoreProfiles>) -> Self {
+        self.profiles = Some(profiles);
+        self
+    }
+
+    /// Where each sent email's SES message id is linked to its order, so that SES's events
+    /// about it find the order (contract section 10). Without it no SES event can land.
+    pub fn with_messages(mut self, messages: Arc<dyn MessageIndex>) -> Self {
+        self.messages = Some(messages);
+        self
     }
 
     /// How long a record waits on a live claim held by another sender (default 10 s) before it
@@ -100,6 +119,8 @@ impl Fulfiller {
                 mailer: self.mailer.as_ref(),
                 config: &self.config,
                 in_flight_wait: self.in_flight_wait,
+                messages: self.messages.as_deref(),
+                profiles: self.profiles.as_deref(),
             };
             Some(delivery.deliver(&new.seller_id, &new.order_id).await)
         };

@@ -4,13 +4,16 @@
 //! - [`config`]: what the function is told (base URL, signing key, attempts, lease);
 //! - [`stream`]: a stream record decoded into the order's old and new images;
 //! - [`deliver`]: one order: re-read, claim, send, record — the exactly-once part;
-//! - [`handler`]: the batch plumbing and the partial-batch response.
+//! - [`handler`]: the batch plumbing and the partial-batch response;
+//! - [`ses_events`]: the second handler (binary `ses-events`): SES events from EventBridge
+//!   recorded on the order of their message (contract section 10).
 //!
 //! The decisions themselves are pure and live in `leenkies_domain::fulfillment`.
 
 pub mod config;
 pub mod deliver;
 pub mod handler;
+pub mod ses_events;
 pub mod stream;
 
 pub use config::FulfillmentConfig;

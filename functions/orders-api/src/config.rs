@@ -8,6 +8,7 @@
 //! | `SELLER_ID_CLAIM` | JWT claim naming the seller | `sub` |
 //! | `PRODUCT_FILES_BUCKET` | S3 bucket of product files (`<seller>/<product>`) | local placeholder |
 //! | `DOWNLOAD_URL_EXPIRES_SECS` | lifetime of presigned download URLs | `300` |
+//! | `DASHBOARD_OAUTH_*` | the dashboard's OAuth/PKCE sign-in ([`crate::dashboard::config`]) | none |
 
 use std::sync::Arc;
 
@@ -30,6 +31,8 @@ pub enum ConfigError {
     Secret(String),
     #[error("{0} is not a valid number")]
     BadNumber(&'static str),
+    #[error("dashboard sign-in settings: {0}")]
+    Dashboard(#[from] crate::dashboard::config::DashboardConfigError),
 }
 
 fn env(name: &str) -> Option<String> {
@@ -92,11 +95,8 @@ pub async fn state_from_env(
         },
         None => ProductFiles::LocalDir(None),
     };
-    Ok(ApiState::new(
-        store,
-        auth,
-        download_key,
-        cursor_key,
-        products,
-    ))
+    Ok(
+        ApiState::new(store, auth, download_key, cursor_key, products)
+            .with_dashboard(crate::dashboard::config::DashboardConfig::from_env()?),
+    )
 }

@@ -116,6 +116,16 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::TooBroad(_) = e {
+            return ApiError::bad_request(
+                "prefix_too_broad",
+                format!(
+                    "too many customer emails start with this; type more of the address \
+                     (at most {} addresses per search)",
+                    leenkies_domain::ports::MAX_EMAIL_SEARCH_ADDRESSES
+                ),
+            );
+        }
         // The detail goes to the log only: clients learn "retry" or "internal", nothing more.
         if e.is_transient() {
             tracing::warn!(error = %e, "store unavailable");

@@ -1,5 +1,5 @@
-//! The orders API: the seller dashboard's routes (`/orders…`, `/stats/failures`, `/openapi.json`)
-//! and the customers' download links (`/downloads/{token}`), as one axum router.
+//! The orders API: the seller dashboard's routes (`/orders…`, `/stats/…`, `/openapi.json`),
+//! the dashboard page itself (`/dashboard…`), and the customers' download links (`/downloads/{token}`), as one axum router.
 //!
 //! In AWS `main` serves it with `lambda_http`; on one machine `leenkies-local` mounts the same
 //! router (serve it with `into_make_service_with_connect_info::<SocketAddr>()` so download logs
@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod config;
 pub mod cursor;
+pub mod dashboard;
 pub mod error;
 pub mod filters;
 pub mod health;
@@ -17,7 +18,7 @@ pub mod state;
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{Auth, Seller};
@@ -36,7 +37,11 @@ pub fn router(state: ApiState) -> Router {
             "/orders/{order_id}/evidence",
             get(routes::evidence::evidence),
         )
+        .route("/orders/{order_id}/resend", post(routes::resend::resend))
         .route("/stats/failures", get(routes::stats::failures))
+        .route("/stats/disputes", get(routes::stats::disputes))
+        // The seller dashboard (contract section 8): the page, its assets and config.json.
+        .merge(dashboard::routes())
         .route("/openapi.json", get(routes::openapi::openapi_json))
         .route("/downloads/{token}", get(routes::downloads::download))
         // Operator routes (e.g. `GET /health/webhooks`, checked against the operator claim of

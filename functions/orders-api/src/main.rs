@@ -25,7 +25,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let watched = env.heartbeat_mode()?;
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-    let state = config::state_from_env(&sdk, store).await?;
+    let mut state = config::state_from_env(&sdk, store.clone()).await?;
+    if let Some(resend) = orders_api::routes::resend::config_from_env(&sdk, store) {
+        state = state.with_resend(resend);
+    }
     // The operator route rides on this API (same JWT authorizer, operator claim required).
     let health = health_router(
         Arc::new(DynamoOps::new(client, table)),

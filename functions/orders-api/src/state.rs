@@ -8,6 +8,7 @@ use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
 
 use crate::auth::Auth;
+use crate::dashboard::config::DashboardConfig;
 
 /// The current time in Unix seconds; replaceable so tests can pin "now".
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -21,6 +22,10 @@ pub struct ApiState {
     pub cursor_key: Vec<u8>,
     pub products: ProductFiles,
     pub clock: Clock,
+    /// What `POST /orders/{order_id}/resend` needs; `None`: that route answers `503`.
+    pub resend: Option<crate::routes::resend::ResendConfig>,
+    /// The dashboard's sign-in settings (`GET /dashboard/config.json`); none by default.
+    pub dashboard: DashboardConfig,
 }
 
 impl ApiState {
@@ -39,12 +44,26 @@ impl ApiState {
             cursor_key,
             products,
             clock: Arc::new(leenkies_domain::clock::now_secs),
+            resend: None,
+            dashboard: DashboardConfig::default(),
         }
+    }
+
+    /// The same state able to resend delivery emails (contract section 10).
+    pub fn with_resend(mut self, resend: crate::routes::resend::ResendConfig) -> Self {
+        self.resend = Some(resend);
+        self
     }
 
     /// The same state with a fixed or simulated clock (tests).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same state with the dashboard's sign-in settings.
+    pub fn with_dashboard(mut self, dashboard: DashboardConfig) -> Self {
+        self.dashboard = dashboard;
         self
     }
 

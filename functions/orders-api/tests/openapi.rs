@@ -140,14 +140,17 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
         "/orders/{order_id}/evidence",
         "/orders/export.csv",
         "/stats/failures",
+        "/stats/disputes",
     ];
-    for p in protected
-        .iter()
-        .chain(&["/downloads/{token}", "/openapi.json"])
-    {
+    let public = [
+        "/downloads/{token}",
+        "/openapi.json",
+        "/dashboard/config.json",
+    ];
+    for p in protected.iter().chain(&public) {
         assert!(doc["paths"][p]["get"].is_object(), "{p} missing");
     }
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 7);
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 9);
     // bearer auth: declared, required on the dashboard routes, absent on the public ones
     let scheme = &doc["components"]["securitySchemes"]["bearer_auth"];
     assert_eq!(scheme["type"], "http");
@@ -163,7 +166,7 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
             assert_eq!(s["$ref"], "#/components/schemas/ErrorBody", "{p} {status}");
         }
     }
-    for p in ["/downloads/{token}", "/openapi.json"] {
+    for p in public {
         assert!(
             doc["paths"][p]["get"].get("security").is_none(),
             "{p} should be public"
@@ -291,6 +294,20 @@ async fn given_real_responses_when_checked_then_they_conform_to_the_document() {
         response_schema(&doc, "/stats/failures", "200", "application/json"),
         &stats,
         "stats",
+    );
+    let disputes = get_as(&app, SELLER_A, "/stats/disputes").await.json();
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/stats/disputes", "200", "application/json"),
+        &disputes,
+        "dispute stats",
+    );
+    let config = get(&app, "/dashboard/config.json", None).await.json();
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/dashboard/config.json", "200", "application/json"),
+        &config,
+        "dashboard config",
     );
     let bad = get_as(&app, SELLER_A, "/orders?limit=0").await.json();
     assert_valid(

@@ -187,3 +187,62 @@ async fn given_bad_days_when_stats_then_400() {
         );
     }
 }
+
+#[tokio::test]
+async fn given_disputes_in_many_states_when_dispute_stats_then_open_ones_most_urgent_first() {
+    // GIVEN an open dispute due later, an inquiry due sooner, one under review, one won, and
+    // another seller's open dispute (evidence is due 7 days after each dispute's time)
+    let store = Arc::new(MemoryStore::new());
+    order(SELLER_A, "pi_later", NOW - DAY)
+        .email("a@example.com")
+        .paid()
+        .dispute("needs_response")
+        .put(&store)
+        .await;
+    order(SELLER_A, "pi_sooner", NOW - 3 * DAY)
+        .email("b@example.com")
+        .paid()
+        .dispute("warning_needs_response")
+        .put(&store)
+        .await;
+    order(SELLER_A, "pi_review", NOW - 2 * DAY)
+        .paid()
+        .dispute("under_review")
+        .put(&store)
+        .await;
+    order(SELLER_A, "pi_won", NOW - 4 * DAY)
+        .paid()
+        .dispute("won")
+        .put(&store)
+        .await;
+    order(SELLER_B, "pi_other", NOW - 5 * DAY)
+        .paid()
+        .dispute("needs_response")
+        .put(&store)
+        .await;
+    let app = router(state(store).with_clock(Arc::new(|| NOW)));
+    // WHEN seller A asks which disputes need a response
+    let r = get_as(&app, SELLER_A, "/stats/disputes").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body: Value = r.json();
+    let list = body["needs_response"].as_array().unwrap();
+    // THEN only A's two open ones, the nearest due date first, with the contract's fields
+    let ids: Vec<&str> = list
+        .iter()
+        .map(|d| d["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["pi_sooner", "pi_later"]);
+    assert_eq!(list[0]["status"], "warning_needs_response");
+    assert_eq!(list[0]["dispute_id"], "dp_pi_sooner");
+    assert_eq!(list[0]["reason"], "fraudulent");
+    assert_eq!(list[0]["amount"], 2500);
+    assert!(
+        list[0]["evidence_due_by"].as_str().unwrap() < list[1]["evidence_due_by"].as_str().unwrap()
+    );
+    assert!(list[0].get("currency").is_some());
+    // AND without a token it is a 401
+    assert_eq!(
+        common::get(&app, "/stats/disputes", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

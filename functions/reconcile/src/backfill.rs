@@ -5,7 +5,9 @@
 //! How "oldest first" is read from a newest-first API:
 //!
 //! 1. Stripe accepts at most 20 `types[]` per call and the contract handles more, so each account
-//!    has a few *streams*, one per group of types, each with its own progress.
+//!    has a few *streams*, one per group of types, each with its own progress. The groups and their
+//!    stable names come from the domain's `EventType::backfill_stream`: adding a type changes one
+//!    stream's type list (which restarts that stream only), never another stream's progress.
 //! 2. Anchor: the newest event *before* `since` (`created[lt]`, `limit=1`). Walking forward from it
 //!    with `ending_before=<id>` returns the `limit` events just newer than the cursor, and
 //!    `has_more` says whether newer ones remain: oldest pages first, one page in memory.
@@ -26,7 +28,7 @@ use leenkies_domain::clock::rfc3339;
 use leenkies_domain::ingest::{ingest_body, IngestDeps, IngestError, IngestOutcome};
 use leenkies_domain::ops::{BackfillProgress, OpsStore, StreamProgress};
 use leenkies_domain::ports::StoreError;
-use leenkies_domain::stripe::event::HANDLED_EVENT_TYPES;
+use leenkies_domain::stripe::event::BackfillStream;
 use serde::Serialize;
 
 use crate::stripe_api::{ApiError, Created, Cursor, EventPage, ListedEvent, StripeApi, MAX_PAGE};
@@ -130,16 +132,15 @@ impl BackfillSummary {
 
 /// The type groups, each at most [`MAX_TYPES_PER_CALL`], as named streams.
 pub fn streams() -> Vec<(String, Vec<String>)> {
-    let types: Vec<String> = HANDLED_EVENT_TYPES
+    BackfillStream::ALL
         .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
-    let groups = types.len().div_ceil(MAX_TYPES_PER_CALL).max(1);
-    let per_group = types.len().div_ceil(groups).max(1);
-    types
-        .chunks(per_group)
-        .enumerate()
-        .map(|(i, chunk)| (format!("types{}of{}", i + 1, groups), chunk.to_vec()))
+        .map(|stream| {
+            let types = stream
+                .event_types()
+                .into_iter()
+                .map(|t| t.as_str().to_owned());
+            (stream.name().to_owned(), types.collect())
+        })
         .collect()
 }
 

@@ -19,7 +19,7 @@ use leenkies_domain::ops::OpsStore;
 use leenkies_domain::order::facts::{dispute_rank, AttemptState};
 use leenkies_domain::order::{OrderRecord, PaymentStatus};
 use leenkies_domain::ports::{OrderFilter, OrderQuery, OrderStore, StoreError};
-use leenkies_domain::stripe::event::PLATFORM_SELLER;
+use leenkies_domain::stripe::event::{EventType, PLATFORM_SELLER};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -97,30 +97,30 @@ fn open_objects(order: &OrderRecord, now: i64, options: &ReconcileOptions) -> Ve
 }
 
 /// The event type that states `object`'s current status, or `None` when it says nothing new.
-fn event_type_for(kind: ObjectKind, status: &str) -> Option<&'static str> {
+fn event_type_for(kind: ObjectKind, status: &str) -> Option<EventType> {
     match kind {
-        ObjectKind::Dispute if dispute_rank(status) >= 3 => Some("charge.dispute.closed"),
-        ObjectKind::Dispute => Some("charge.dispute.updated"),
-        ObjectKind::Refund if status == "failed" => Some("refund.failed"),
-        ObjectKind::Refund => Some("refund.updated"),
+        ObjectKind::Dispute if dispute_rank(status) >= 3 => Some(EventType::ChargeDisputeClosed),
+        ObjectKind::Dispute => Some(EventType::ChargeDisputeUpdated),
+        ObjectKind::Refund if status == "failed" => Some(EventType::RefundFailed),
+        ObjectKind::Refund => Some(EventType::RefundUpdated),
         ObjectKind::PaymentIntent => match status {
-            "succeeded" => Some("payment_intent.succeeded"),
-            "canceled" => Some("payment_intent.canceled"),
+            "succeeded" => Some(EventType::PaymentIntentSucceeded),
+            "canceled" => Some(EventType::PaymentIntentCanceled),
             // Back to asking for a payment method: the processing attempt failed.
-            "requires_payment_method" => Some("payment_intent.payment_failed"),
+            "requires_payment_method" => Some(EventType::PaymentIntentPaymentFailed),
             _ => None,
         },
     }
 }
 
 /// An event envelope around a re-read object, as the webhook path reads it.
-fn synthetic_event(seller: &str, event_type: &str, object: &Value, now: i64) -> Value {
+fn synthetic_event(seller: &str, event_type: EventType, object: &Value, now: i64) -> Value {
     let object_id = object["id"].as_str().unwrap_or("unknown");
     let status = object["status"].as_str().unwrap_or("unknown");
     let mut event = json!({
         "id": format!("evt_reconcile_{object_id}_{status}"),
         "object": "event",
-        "type": event_type,
+        "type": event_type.as_str(),
         "created": now,
         "livemode": object["livemode"].as_bool().unwrap_or(false),
         "data": {"object": object},
@@ -261,23 +261,23 @@ mod tests {
     fn given_statuses_when_mapped_then_each_object_gets_the_event_that_states_it() {
         assert_eq!(
             event_type_for(ObjectKind::Dispute, "won"),
-            Some("charge.dispute.closed")
+            Some(EventType::ChargeDisputeClosed)
         );
         assert_eq!(
             event_type_for(ObjectKind::Dispute, "under_review"),
-            Some("charge.dispute.updated")
+            Some(EventType::ChargeDisputeUpdated)
         );
         assert_eq!(
             event_type_for(ObjectKind::Refund, "failed"),
-            Some("refund.failed")
+            Some(EventType::RefundFailed)
         );
         assert_eq!(
             event_type_for(ObjectKind::Refund, "succeeded"),
-            Some("refund.updated")
+            Some(EventType::RefundUpdated)
         );
         assert_eq!(
             event_type_for(ObjectKind::PaymentIntent, "requires_payment_method"),
-            Some("payment_intent.payment_failed")
+            Some(EventType::PaymentIntentPaymentFailed)
         );
         assert_eq!(
             event_type_for(ObjectKind::PaymentIntent, "processing"),

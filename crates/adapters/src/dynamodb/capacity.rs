@@ -1,5 +1,7 @@
-//! Consumed capacity, added up from every response (`ReturnConsumedCapacity::Total`), so the
-//! cost of an event or of a page can be measured rather than guessed.
+//! Consumed capacity, added up from every response (`ReturnConsumedCapacity::Indexes`), so the
+//! cost of an event or of a page can be measured rather than guessed: in all, and the share of
+//! the global secondary indexes. A conditional write whose condition fails is billed too but
+//! its error carries no capacity: it is counted by the size of the item it tried to write.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,6 +12,10 @@ use aws_sdk_dynamodb::types::ConsumedCapacity;
 pub struct Capacity {
     pub read_units: f64,
     pub write_units: f64,
+    /// The part of `write_units` spent on global secondary indexes.
+    pub index_write_units: f64,
+    /// Conditional writes refused (their estimated units are in `write_units`).
+    pub failed_writes: u64,
     pub requests: u64,
 }
 
@@ -19,6 +25,8 @@ impl Capacity {
         Capacity {
             read_units: self.read_units - earlier.read_units,
             write_units: self.write_units - earlier.write_units,
+            index_write_units: self.index_write_units - earlier.index_write_units,
+            failed_writes: self.failed_writes - earlier.failed_writes,
             requests: self.requests - earlier.requests,
         }
     }
@@ -48,8 +56,24 @@ impl CapacityMeter {
         access: Access,
         consumed: impl IntoIterator<Item = &'a ConsumedCapacity>,
     ) {
+        let consumed: Vec<&ConsumedCapacity> = consumed.into_iter().collect();
+        let index_units: f64 = consumed
+            .iter()
+            .flat_map(|c| {
+                c.global_secondary_indexes()
+                    .into_iter()
+                    .flat_map(|m| m.values())
+            })
+            .map(|c| {
+                match access {
+                    Access::Read => c.read_capacity_units().or(c.capacity_units()),
+                    Access::Write => c.write_capacity_units().or(c.capacity_units()),
+                }
+                .unwrap_or(0.0)
+            })
+            .sum();
         let units: f64 = consumed
-            .into_iter()
+            .iter()
             .map(|c| {
                 // Prefer the split when the service gives it; otherwise the total.
                 match access {
@@ -63,8 +87,21 @@ impl CapacityMeter {
         total.requests += 1;
         match access {
             Access::Read => total.read_units += units,
-            Access::Write => total.write_units += units,
+            Access::Write => {
+                total.write_units += units;
+                total.index_write_units += index_units;
+            }
         }
+    }
+
+    /// A conditional write DynamoDB refused: billed as a write of the item's size (whole
+    /// kilobytes, at least one unit), `factor` 2 inside a transaction.
+    pub fn record_failed_write(&self, item_bytes: usize, factor: f64) {
+        let units = item_bytes.div_ceil(1024).max(1) as f64 * factor;
+        let mut total = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        total.requests += 1;
+        total.failed_writes += 1;
+        total.write_units += units;
     }
 }
 
@@ -73,6 +110,15 @@ impl CapacityMeter {
 /// and lists 3 bytes + 1 per element.
 pub fn item_size(item: &serde_dynamo::Item) -> usize {
     item.iter().map(|(k, v)| attribute_size(k, v)).sum()
+}
+
+/// [`item_size`] of an item as the SDK holds it.
+pub fn sdk_item_size(
+    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+) -> usize {
+    item.iter()
+        .map(|(k, v)| attribute_size(k, &serde_dynamo::AttributeValue::from(v.clone())))
+        .sum()
 }
 
 /// One attribute's share of [`item_size`]: its name plus its value.

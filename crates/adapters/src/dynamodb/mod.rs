@@ -1,10 +1,11 @@
 //! The DynamoDB side: the table definition, the item shapes, the store adapter, the operations
-//! items (`ops`), setup for local runs, and the stream reader that feeds fulfillment on one
+//! items (`ops`), the SES message links (`messages`), setup for local runs, and the stream reader that feeds fulfillment on one
 //! machine.
 
 pub mod capacity;
 pub mod errors;
 pub mod item;
+pub mod messages;
 pub mod ops;
 pub mod setup;
 pub mod store;

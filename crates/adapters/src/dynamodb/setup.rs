@@ -99,7 +99,7 @@ pub async fn streams_client(endpoint: Option<&str>) -> aws_sdk_dynamodbstreams::
     aws_sdk_dynamodbstreams::Client::new(&sdk_config(endpoint).await)
 }
 
-/// Creates the orders table as `table` defines it (on-demand, four GSIs projecting everything,
+/// Creates the orders table as `table` defines it (on-demand, four GSIs projecting their keys only,
 /// stream with old and new images) unless it exists, then waits until it and its indexes are
 /// ACTIVE. Idempotent, and safe when two processes race to create it.
 pub async fn ensure_table(client: &Client, name: &str) -> Result<(), SetupError> {
@@ -145,7 +145,7 @@ async fn create(client: &Client, name: &str) -> Result<(), SetupError> {
                 .key_schema(key(index.range, KeyType::Range)?)
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::All)
+                        .projection_type(ProjectionType::KeysOnly)
                         .build(),
                 )
                 .build()?,

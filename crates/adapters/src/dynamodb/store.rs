@@ -1,26 +1,31 @@
 //! The `OrderStore` on DynamoDB: one table, item shapes from `item`, indexes from `table`.
 //!
 //! Every write is conditional on the version read (or on the item not existing), so concurrent
-//! folds never lose a fact; an order and its charge links go in one `TransactWriteItems`. Every
+//! folds never lose a fact. An order with one new charge is two plain conditional puts, the
+//! link first (`put_link_then_order` says why that converges); an order whose links held
+//! pending facts, or several links at once, goes in one `TransactWriteItems`, so the pending
+//! facts join the order in the same step that clears them. Every
 //! list call is a `Query` on an index whose cost follows the page, never a `Scan`. Every request
 //! asks for its consumed capacity, added up in a [`CapacityMeter`].
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::BuildError;
+use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::query::{QueryError, QueryOutput};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem,
+    AttributeValue, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use leenkies_domain::order::OrderRecord;
 use leenkies_domain::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
-    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED,
+    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
 
-use super::capacity::{Access, Capacity, CapacityMeter};
+use super::capacity::{sdk_item_size, Access, Capacity, CapacityMeter};
 use super::errors::{corrupt, from_sdk, from_sdk_with_reasons};
 use super::item::{
     charge_pk, created_sort_key, disputed_partition, order_pk, seller_partition, status_partition,
@@ -33,9 +38,16 @@ pub const DOWNLOAD_COUNTER_SK: &str = "DOWNLOADS";
 const DOWNLOAD_PREFIX: &str = "DOWNLOAD#";
 const KIND_DOWNLOAD_COUNTER: &str = "download_counter";
 
-/// How many index entries an email search reads at most before answering with what it has:
-/// the email index sorts by email first, so a prefix search reads every match.
-pub const EMAIL_SEARCH_BOUND: usize = 5_000;
+/// How many email-index keys one email search page reads at most (about 330 read units of
+/// keys): past it the prefix is refused as too broad, never answered incompletely.
+pub const EMAIL_SEARCH_KEY_BOUND: usize = 20_000;
+/// Keys read by the first ascending batch of an email search, and at most by one batch (the
+/// batch doubles while batches hold several addresses).
+const EMAIL_SCAN_FIRST_BATCH: usize = 25;
+const EMAIL_SCAN_MAX_BATCH: usize = 400;
+/// Keys per `BatchGetItem` (DynamoDB's limit), and attempts for keys it leaves unprocessed.
+const BATCH_GET_MAX: usize = 100;
+const BATCH_GET_ATTEMPTS: u32 = 5;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -70,6 +82,11 @@ impl DynamoStore {
         self.meter.snapshot()
     }
 
+    /// The meter, for the other item kinds of this table (`messages`).
+    pub(crate) fn meter(&self) -> &CapacityMeter {
+        &self.meter
+    }
+
     async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -77,7 +94,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key(pk, sk)))
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(|e| from_sdk("GetItem", e))?;
@@ -88,6 +105,7 @@ impl DynamoStore {
     /// One conditional PutItem: `expected` None means "must not exist", else "still at version".
     async fn put_conditional(&self, item: Item, expected: Option<u64>) -> Result<(), StoreError> {
         let cond = VersionCondition::new(expected);
+        let bytes = sdk_item_size(&item);
         let out = self
             .client
             .put_item()
@@ -96,12 +114,20 @@ impl DynamoStore {
             .condition_expression(cond.expression)
             .set_expression_attribute_names(cond.names)
             .set_expression_attribute_values(cond.values)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
-            .map_err(|e| from_sdk("PutItem", e))?;
+            .map_err(|e| from_sdk("PutItem", e))
+            .inspect_err(|e| self.count_refused(e, bytes, 1.0))?;
         self.meter.record(Access::Write, out.consumed_capacity());
         Ok(())
+    }
+
+    /// A refused condition is billed as the write it would have been (see `capacity`).
+    fn count_refused(&self, err: &StoreError, bytes: usize, factor: f64) {
+        if *err == StoreError::Conflict {
+            self.meter.record_failed_write(bytes, factor);
+        }
     }
 
     fn conditional_put(&self, item: Item, expected: Option<u64>) -> Result<Put, StoreError> {
@@ -117,6 +143,54 @@ impl DynamoStore {
         )
     }
 
+    /// The common case of a new charge (an event naming its order and one charge not seen
+    /// before) without a transaction, which bills every item twice: first the link, on the
+    /// condition that it does not exist or already points at this order, then the order.
+    ///
+    /// Why two plain writes converge: a link that points at an order never holds pending
+    /// facts (they are cleared in the write that sets `order_id`, and facts naming only a
+    /// charge that has an order go straight to that order). So if the link exists without
+    /// pending facts for another purpose, the condition fails and the fold re-reads the
+    /// links, merging what waits there (the transaction below). If the order write then fails
+    /// (a concurrent fold) or never happens (a crash), the link already points at the order
+    /// the event named: later facts about the charge reach that order, and the retried fold
+    /// (Stripe retries, the fold re-reads) finds the link pointing at it and writes the order.
+    async fn put_link_then_order(
+        &self,
+        record: &OrderRecord,
+        order: Item,
+        expected: Option<u64>,
+        link: &LinkWrite,
+    ) -> Result<(), StoreError> {
+        let item = encode(
+            "charge link",
+            ChargeLinkItem::from(&ChargeLink {
+                seller_id: record.seller_id.clone(),
+                charge_id: link.charge_id.clone(),
+                order_id: Some(record.order_id.clone()),
+                pending: Default::default(),
+                version: 1,
+            }),
+        )?;
+        let bytes = sdk_item_size(&item);
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #order_id = :order_id")
+            .expression_attribute_names("#pk", table::PARTITION_KEY)
+            .expression_attribute_names("#order_id", "order_id")
+            .expression_attribute_values(":order_id", s(record.order_id.clone()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(|e| from_sdk("PutItem", e))
+            .inspect_err(|e| self.count_refused(e, bytes, 1.0))?;
+        self.meter.record(Access::Write, out.consumed_capacity());
+        self.put_conditional(order, expected).await
+    }
+
     async fn put_with_links(
         &self,
         record: &OrderRecord,
@@ -124,6 +198,8 @@ impl DynamoStore {
         expected: Option<u64>,
         links: &[LinkWrite],
     ) -> Result<(), StoreError> {
+        // A transaction bills every item twice; a cancelled one too.
+        let mut bytes = sdk_item_size(&order);
         let mut writes = vec![TransactWriteItem::builder()
             .put(self.conditional_put(order, expected)?)
             .build()];
@@ -135,22 +211,119 @@ impl DynamoStore {
                 pending: Default::default(),
                 version: link.expected_version.unwrap_or(0) + 1,
             });
-            let put = self.conditional_put(encode("charge link", item)?, link.expected_version)?;
+            let item = encode("charge link", item)?;
+            bytes = bytes.max(sdk_item_size(&item));
+            let put = self.conditional_put(item, link.expected_version)?;
             writes.push(TransactWriteItem::builder().put(put).build());
         }
         let out = self
             .client
             .transact_write_items()
             .set_transact_items(Some(writes))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
-            .map_err(|e| from_sdk_with_reasons("TransactWriteItems", e, cancellation_reasons))?;
+            .map_err(|e| from_sdk_with_reasons("TransactWriteItems", e, cancellation_reasons))
+            .inspect_err(|e| self.count_refused(e, bytes, 2.0 * (1 + links.len()) as f64))?;
         self.meter.record(Access::Write, out.consumed_capacity());
         Ok(())
     }
 
-    /// Reads one page from an index whose sort key is `created_sort_key` (gsi1, gsi3, gsi4).
+    /// One `Query` on `index`, built by `build` for an index name. While a migration runs
+    /// (docs/deploy.md) the new index may not exist yet: then the index it replaces, which has
+    /// the same keys, answers instead.
+    async fn query_index(
+        &self,
+        index: Index,
+        build: impl Fn(&str) -> QueryFluentBuilder,
+    ) -> Result<QueryOutput, StoreError> {
+        let out = match build(index.name).send().await {
+            Ok(out) => out,
+            Err(e) if is_missing_index(&e) => {
+                tracing::info!(
+                    index = index.name,
+                    previous = index.previous,
+                    "index not there yet; reading the one it replaces"
+                );
+                build(index.previous)
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("Query", e))?
+            }
+            Err(e) => return Err(from_sdk("Query", e)),
+        };
+        self.meter.record(Access::Read, out.consumed_capacity());
+        Ok(out)
+    }
+
+    /// The orders of a page, read with eventually consistent `BatchGetItem`s (half a read unit
+    /// per order under 4 KB), in the order of `keys`. An order the table does not return (never
+    /// the case: orders are not deleted) is left out.
+    async fn batch_get_orders(&self, pks: &[String]) -> Result<Vec<OrderRecord>, StoreError> {
+        let mut found: HashMap<String, OrderRecord> = HashMap::with_capacity(pks.len());
+        for chunk in pks.chunks(BATCH_GET_MAX) {
+            let keys = built(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(
+                        chunk.iter().map(|pk| key(pk.clone(), ORDER_SK)).collect(),
+                    ))
+                    .consistent_read(false)
+                    .build(),
+            )?;
+            let mut request = HashMap::from([(self.table.clone(), keys)]);
+            for attempt in 0..BATCH_GET_ATTEMPTS {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .set_request_items(Some(request))
+                    .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("BatchGetItem", e))?;
+                self.meter.record(Access::Read, out.consumed_capacity());
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    let record = decode_order(item)?;
+                    found.insert(order_pk(&record.seller_id, &record.order_id), record);
+                }
+                request = out.unprocessed_keys.unwrap_or_default();
+                request.retain(|_, k| !k.keys().is_empty());
+                if request.is_empty() {
+                    break;
+                }
+                if attempt + 1 == BATCH_GET_ATTEMPTS {
+                    return Err(StoreError::Unavailable(
+                        "BatchGetItem: keys left unprocessed (throttled)".into(),
+                    ));
+                }
+                // Unprocessed keys mean throttling: back off before asking again.
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+        }
+        Ok(pks.iter().filter_map(|pk| found.remove(pk)).collect())
+    }
+
+    /// The page of `entries` (newest first, already past the cursor): the first `limit` read
+    /// in one batch, `next` when more exist.
+    async fn page_of(
+        &self,
+        mut entries: Vec<IndexEntry>,
+        limit: usize,
+    ) -> Result<OrderPage, StoreError> {
+        let next = (entries.len() > limit).then(|| entries[limit - 1].position.clone());
+        entries.truncate(limit);
+        let pks: Vec<String> = entries.into_iter().map(|e| e.pk).collect();
+        Ok(OrderPage {
+            orders: self.batch_get_orders(&pks).await?,
+            next,
+        })
+    }
+
+    /// Reads one page from an index whose sort key is `created_sort_key` (by created, by
+    /// status, disputed): the page's keys from the index, then the orders.
     async fn list_by_created(
         &self,
         index: Index,
@@ -171,106 +344,258 @@ impl DynamoStore {
         if condition.contains("#sk") {
             names.insert("#sk".to_owned(), index.range.to_owned());
         }
-        let mut records: Vec<OrderRecord> = Vec::with_capacity(wanted);
+        let mut entries: Vec<IndexEntry> = Vec::with_capacity(wanted);
         let mut start: Option<Item> = None;
         loop {
-            let remaining = wanted.saturating_sub(records.len()).max(1);
+            let remaining = wanted.saturating_sub(entries.len()).max(1);
+            let exclusive_start = start.take();
             let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index.name)
-                .key_condition_expression(&condition)
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(false)
-                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| from_sdk("Query", e))?;
-            self.meter.record(Access::Read, out.consumed_capacity());
+                .query_index(index, |name| {
+                    self.client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(name)
+                        .key_condition_expression(&condition)
+                        .set_expression_attribute_names(Some(names.clone()))
+                        .set_expression_attribute_values(Some(values.clone()))
+                        .scan_index_forward(false)
+                        .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
+                        .set_exclusive_start_key(exclusive_start.clone())
+                        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                })
+                .await?;
             for item in out.items.unwrap_or_default() {
-                let record = decode_order(item)?;
-                if is_after(&record, query) {
-                    records.push(record);
+                let entry = IndexEntry::by_created(&item)?;
+                if is_after_position(&entry.position, query) {
+                    entries.push(entry);
                 }
             }
             start = out.last_evaluated_key;
-            if records.len() > limit || start.is_none() {
+            if entries.len() > limit || start.is_none() {
                 break;
             }
         }
-        Ok(page(records, limit))
+        self.page_of(entries, limit).await
     }
 
-    /// Email search: the email index sorts by email, then created, so every match is read
-    /// (bounded), then ordered newest first in memory.
+    /// Email search, equal address or prefix, newest first, at a cost that follows the number
+    /// of distinct addresses under the prefix rather than the number of their orders.
+    ///
+    /// The email index sorts by address, then created. It is read in ascending batches of
+    /// keys; an address whose entries all fit in a batch is complete there; for the address a
+    /// batch stops inside of, one newest-first `Query` of at most a page (plus the cursor's
+    /// one) of its entries takes its newest, and the scan skips past the rest of its entries.
+    /// Then every candidate is ordered newest first and the page is read with `BatchGetItem`.
+    /// So 100k orders of one address cost about one page; a prefix that spans more than
+    /// [`MAX_EMAIL_SEARCH_ADDRESSES`] addresses, or would read more than
+    /// [`EMAIL_SEARCH_KEY_BOUND`] index keys, is refused as too broad rather than answered
+    /// incompletely.
     async fn list_by_email(
         &self,
         seller_id: &str,
         prefix: &str,
         query: &OrderQuery,
     ) -> Result<OrderPage, StoreError> {
-        let index = table::BY_EMAIL;
-        let mut names = HashMap::from([("#pk".to_owned(), index.hash.to_owned())]);
-        let mut values = HashMap::from([(":pk".to_owned(), s(seller_partition(seller_id)))]);
-        let condition = if prefix.is_empty() {
-            // DynamoDB refuses an empty key value: no prefix means every order with an email.
-            "#pk = :pk".to_owned()
-        } else {
-            names.insert("#sk".into(), index.range.into());
-            values.insert(":prefix".into(), s(prefix.to_owned()));
-            "#pk = :pk AND begins_with(#sk, :prefix)".to_owned()
+        let Some(range) = CreatedRange::of(query) else {
+            return Ok(OrderPage::default());
         };
-        let mut matching = Vec::new();
-        let mut read = 0usize;
-        let mut start: Option<Item> = None;
+        let limit = query.limit.max(1);
+        let wanted = limit + 1 + usize::from(query.after.is_some());
+        let partition = seller_partition(seller_id);
+        // Every key under the prefix is below this: U+10FFFF is the greatest code point.
+        let high = format!("{prefix}\u{10FFFF}");
+        let mut low: Option<String> = (!prefix.is_empty()).then(|| prefix.to_owned());
+        let mut candidates: Vec<IndexEntry> = Vec::new();
+        let mut addresses = 0usize;
+        let mut keys_read = 0usize;
+        let mut batch = EMAIL_SCAN_FIRST_BATCH;
         loop {
             let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index.name)
-                .key_condition_expression(&condition)
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .map_err(|e| from_sdk("Query", e))?;
-            self.meter.record(Access::Read, out.consumed_capacity());
+                .email_keys(&partition, low.as_deref(), &high, batch, true)
+                .await?;
+            let more = out.last_evaluated_key.is_some();
+            let mut entries = Vec::new();
             for item in out.items.unwrap_or_default() {
-                read += 1;
-                let record = decode_order(item)?;
-                // Re-checked on the decoded email: the sort key also holds `#created#id`, so a
-                // prefix containing `#` could otherwise match past the email.
-                let email_matches = record
-                    .facts
-                    .customer_email()
-                    .is_some_and(|e| e.to_lowercase().starts_with(prefix));
-                if email_matches && in_created_range(&record, query) && is_after(&record, query) {
-                    matching.push(record);
+                entries.push(IndexEntry::by_email(&item)?);
+            }
+            keys_read += entries.len();
+            let Some(last_email) = entries.last().map(|e| e.email.clone()) else {
+                break;
+            };
+            // Every address of the batch but the last is complete; so is the last when the
+            // index holds nothing more under the prefix.
+            let cut = more.then_some(last_email);
+            let mut seen: Option<&str> = None;
+            let mut batch_addresses = 0usize;
+            for entry in &entries {
+                if seen != Some(entry.email.as_str()) {
+                    seen = Some(entry.email.as_str());
+                    batch_addresses += 1;
                 }
             }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
+            addresses += batch_addresses;
+            for entry in entries {
+                if cut.as_deref() == Some(entry.email.as_str()) {
+                    continue;
+                }
+                if entry.email.starts_with(prefix)
+                    && in_range(&entry.position, query)
+                    && is_after_position(&entry.position, query)
+                {
+                    candidates.push(entry);
+                }
             }
-            if read >= EMAIL_SEARCH_BOUND {
-                tracing::warn!(
-                    seller_id,
-                    read,
-                    "email search stopped at its bound; results may be incomplete"
-                );
-                break;
+            if addresses > MAX_EMAIL_SEARCH_ADDRESSES || keys_read > EMAIL_SEARCH_KEY_BOUND {
+                return Err(StoreError::TooBroad(format!(
+                    "more than {MAX_EMAIL_SEARCH_ADDRESSES} addresses or \
+                     {EMAIL_SEARCH_KEY_BOUND} orders start with this prefix"
+                )));
             }
+            let Some(email) = cut else { break };
+            // The address the batch stopped in: its newest entries within the range, then on
+            // past all of its entries (`:` sorts after the digits of `#<created>`).
+            let (lo, hi) = range.email_bounds(&email);
+            let newest = self
+                .email_keys(&partition, Some(&lo), &hi, wanted, false)
+                .await?;
+            for item in newest.items.unwrap_or_default() {
+                let entry = IndexEntry::by_email(&item)?;
+                keys_read += 1;
+                if entry.email == email
+                    && in_range(&entry.position, query)
+                    && is_after_position(&entry.position, query)
+                {
+                    candidates.push(entry);
+                }
+            }
+            low = Some(format!("{email}#:"));
+            // Many addresses per batch: read more at once; one address filling a batch: its
+            // orders are many, and the next address may be too.
+            batch = if batch_addresses > 1 {
+                (batch * 2).min(EMAIL_SCAN_MAX_BATCH)
+            } else {
+                EMAIL_SCAN_FIRST_BATCH
+            };
         }
-        matching.sort_by_key(|r| std::cmp::Reverse(PagePosition::of(r)));
-        Ok(page(matching, query.limit.max(1)))
+        candidates.sort_by(|a, b| b.position.cmp(&a.position));
+        candidates.truncate(wanted);
+        self.page_of(candidates, limit).await
     }
+
+    /// One `Query` of email-index keys between `low` (inclusive; none: from the start of the
+    /// seller) and `high`, ascending or newest first.
+    async fn email_keys(
+        &self,
+        partition: &str,
+        low: Option<&str>,
+        high: &str,
+        limit: usize,
+        ascending: bool,
+    ) -> Result<QueryOutput, StoreError> {
+        let index = table::BY_EMAIL;
+        let names = HashMap::from([
+            ("#pk".to_owned(), index.hash.to_owned()),
+            ("#sk".to_owned(), index.range.to_owned()),
+        ]);
+        let mut values = HashMap::from([
+            (":pk".to_owned(), s(partition.to_owned())),
+            (":hi".to_owned(), s(high.to_owned())),
+        ]);
+        // DynamoDB refuses an empty key value: no prefix means from the first address.
+        let condition = match low {
+            Some(low) => {
+                values.insert(":lo".to_owned(), s(low.to_owned()));
+                "#pk = :pk AND #sk BETWEEN :lo AND :hi"
+            }
+            None => "#pk = :pk AND #sk <= :hi",
+        };
+        self.query_index(index, |name| {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(name)
+                .key_condition_expression(condition)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(ascending)
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+        })
+        .await
+    }
+}
+
+/// What a page needs of one index entry (a keys-only projection: the table's and the index's
+/// keys): the order's key, its place in the newest-first order, and for the email index the
+/// address.
+#[derive(Debug, Clone)]
+struct IndexEntry {
+    pk: String,
+    position: PagePosition,
+    email: String,
+}
+
+impl IndexEntry {
+    /// An entry of an index sorted on `gsi1sk` (`<created>#<order id>`).
+    fn by_created(item: &Item) -> Result<Self, StoreError> {
+        let pk = string_attr(item, table::PARTITION_KEY)?;
+        let sort = string_attr(item, table::BY_CREATED.range)?;
+        Ok(Self {
+            position: position_from_sort_key(sort)?,
+            pk: pk.to_owned(),
+            email: String::new(),
+        })
+    }
+
+    /// An entry of the email index (`<email>#<created>#<order id>`; ids and created never
+    /// contain `#`, an address may).
+    fn by_email(item: &Item) -> Result<Self, StoreError> {
+        let pk = string_attr(item, table::PARTITION_KEY)?;
+        let sort = string_attr(item, table::BY_EMAIL.range)?;
+        let mut parts = sort.rsplitn(3, '#');
+        let (Some(order_id), Some(created), Some(email)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(StoreError::Corrupt(format!("email index key {sort:?}")));
+        };
+        Ok(Self {
+            position: position_from_sort_key(&format!("{created}#{order_id}"))?,
+            pk: pk.to_owned(),
+            email: email.to_owned(),
+        })
+    }
+}
+
+fn string_attr<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        other => Err(StoreError::Corrupt(format!(
+            "index entry without {name}: {other:?}"
+        ))),
+    }
+}
+
+/// `created_sort_key` read back.
+fn position_from_sort_key(sort: &str) -> Result<PagePosition, StoreError> {
+    let (created, order_id) = sort
+        .split_once('#')
+        .ok_or_else(|| StoreError::Corrupt(format!("created sort key {sort:?}")))?;
+    let created_at = created
+        .parse::<i64>()
+        .map_err(|e| StoreError::Corrupt(format!("created sort key {sort:?}: {e}")))?;
+    Ok(PagePosition {
+        created_at,
+        order_id: order_id.to_owned(),
+    })
+}
+
+/// Whether DynamoDB refused a query because the table has no index of that name (yet).
+fn is_missing_index<R>(err: &SdkError<QueryError, R>) -> bool {
+    err.as_service_error().is_some_and(|e| {
+        e.code() == Some("ValidationException")
+            && e.message()
+                .is_some_and(|m| m.contains("does not have the specified index"))
+    })
 }
 
 #[async_trait]
@@ -293,11 +618,16 @@ impl OrderStore for DynamoStore {
         links: &[LinkWrite],
     ) -> Result<(), StoreError> {
         let order = encode("order", OrderItem::from(record))?;
-        if links.is_empty() {
-            self.put_conditional(order, expected_version).await
-        } else {
-            self.put_with_links(record, order, expected_version, links)
-                .await
+        match links {
+            [] => self.put_conditional(order, expected_version).await,
+            [link] if link.expected_version.is_none() => {
+                self.put_link_then_order(record, order, expected_version, link)
+                    .await
+            }
+            _ => {
+                self.put_with_links(record, order, expected_version, links)
+                    .await
+            }
         }
     }
 
@@ -376,7 +706,7 @@ impl OrderStore for DynamoStore {
             )
             .expression_attribute_values(":kind", s(KIND_DOWNLOAD_COUNTER.to_owned()))
             .return_values(ReturnValue::UpdatedNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
         let claimed = match claimed.map_err(|e| from_sdk("UpdateItem", e)) {
@@ -407,7 +737,7 @@ impl OrderStore for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(encode("download", item)?))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(|e| from_sdk("PutItem", e))?;
@@ -435,7 +765,7 @@ impl OrderStore for DynamoStore {
                 .consistent_read(true)
                 .scan_index_forward(true)
                 .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await
                 .map_err(|e| from_sdk("Query", e))?;
@@ -519,6 +849,15 @@ impl CreatedRange {
         Some(Self { low, high })
     }
 
+    /// The same range within one address's entries of the email index (`:` sorts after the
+    /// digits, so `<email>#:` is past every entry of that address).
+    fn email_bounds(&self, email: &str) -> (String, String) {
+        (
+            format!("{email}#{}", self.low.as_deref().unwrap_or("")),
+            format!("{email}#{}", self.high.as_deref().unwrap_or(":")),
+        )
+    }
+
     fn key_condition(&self) -> (String, HashMap<String, AttributeValue>) {
         let mut values = HashMap::new();
         let range = match (&self.low, &self.high) {
@@ -542,26 +881,13 @@ impl CreatedRange {
 }
 
 /// Strictly after the previous page's last order in newest-first order.
-fn is_after(record: &OrderRecord, query: &OrderQuery) -> bool {
-    query
-        .after
-        .as_ref()
-        .is_none_or(|after| PagePosition::of(record) < *after)
+fn is_after_position(position: &PagePosition, query: &OrderQuery) -> bool {
+    query.after.as_ref().is_none_or(|after| position < after)
 }
 
-fn in_created_range(record: &OrderRecord, query: &OrderQuery) -> bool {
-    let created = record.facts.created_at();
+fn in_range(position: &PagePosition, query: &OrderQuery) -> bool {
+    let created = position.created_at;
     query.from.is_none_or(|from| created >= from) && query.to.is_none_or(|to| created <= to)
-}
-
-/// Cuts newest-first records to one page; `next` only when more exist.
-fn page(mut records: Vec<OrderRecord>, limit: usize) -> OrderPage {
-    let next = (records.len() > limit).then(|| PagePosition::of(&records[limit - 1]));
-    records.truncate(limit);
-    OrderPage {
-        orders: records,
-        next,
-    }
 }
 
 fn key(pk: String, sk: &str) -> Item {

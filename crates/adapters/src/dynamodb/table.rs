@@ -1,5 +1,17 @@
 //! The orders table, defined once: this definition creates the local table, and a test checks
 //! that `template.yaml` declares exactly the same keys and indexes.
+//!
+//! Every index projects only its keys (`KEYS_ONLY`). DynamoDB writes an index entry only when
+//! that index's key or projected attributes change, so a fold that moves no key (most of them:
+//! a charge, a refund, a claim, `sent`) costs the table's own write and nothing on the indexes;
+//! with `ALL` every fold paid once more per index the order is in. A list page reads the keys
+//! of the page from its index and the orders with one eventually consistent `BatchGetItem`
+//! (docs/performance.md, section 3).
+//!
+//! A deployed table changes an index's projection only by adding another index under a new
+//! name, so each index names the one it replaces ([`Index::previous`]): while a migration runs
+//! (docs/deploy.md), a read the table cannot answer on the new name is asked on the old one,
+//! whose entries carry the same keys.
 
 /// A key attribute: name and whether it is the hash (partition) key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +25,8 @@ pub struct Index {
     pub name: &'static str,
     pub hash: &'static str,
     pub range: &'static str,
+    /// The index (projecting `ALL`, same keys) this one replaces: read while it is not there.
+    pub previous: &'static str,
 }
 
 pub const PARTITION_KEY: &str = "pk";
@@ -20,28 +34,32 @@ pub const SORT_KEY: &str = "sk";
 
 /// Seller + created (list, date range).
 pub const BY_CREATED: Index = Index {
-    name: "gsi1",
+    name: "by_created",
     hash: "gsi1pk",
     range: "gsi1sk",
+    previous: "gsi1",
 };
 /// Seller + lower-cased email + created (search by email or prefix).
 pub const BY_EMAIL: Index = Index {
-    name: "gsi2",
+    name: "by_email",
     hash: "gsi2pk",
     range: "gsi2sk",
+    previous: "gsi2",
 };
 /// Seller + payment status + created. Sorts on `gsi1sk`: an index may use any attribute as its
 /// key, and a copy of the same sort key would be paid for in every write.
 pub const BY_STATUS: Index = Index {
-    name: "gsi3",
+    name: "by_status",
     hash: "gsi3pk",
     range: "gsi1sk",
+    previous: "gsi3",
 };
 /// The seller's disputed orders (sparse: only disputed orders carry `gsi4pk`), newest first.
 pub const DISPUTED: Index = Index {
-    name: "gsi4",
+    name: "disputed",
     hash: "gsi4pk",
     range: "gsi1sk",
+    previous: "gsi4",
 };
 
 pub const INDEXES: [Index; 4] = [BY_CREATED, BY_EMAIL, BY_STATUS, DISPUTED];

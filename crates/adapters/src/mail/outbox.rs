@@ -115,7 +115,7 @@ fn render(
     message_id: &str,
     boundary: &str,
 ) -> String {
-    let headers = [
+    let mut headers = vec![
         format!("From: {}", header_safe(sender)),
         format!("To: {}", header_safe(&email.to)),
         format!("Subject: {}", encode_header(&header_safe(&email.subject))),
@@ -124,6 +124,9 @@ fn render(
         "MIME-Version: 1.0".to_owned(),
         format!("Content-Type: multipart/alternative; boundary=\"{boundary}\""),
     ];
+    if let Some(reply_to) = &email.reply_to {
+        headers.insert(2, format!("Reply-To: {}", header_safe(reply_to)));
+    }
     let mut out = String::new();
     for h in headers {
         out.push_str(&h);
@@ -182,6 +185,7 @@ mod tests {
     fn email(order_id: &str) -> OutgoingEmail {
         OutgoingEmail {
             to: "jordan.lee@example.com".into(),
+            reply_to: None,
             subject: "Your download: Cinematic LUT Pack".into(),
             text: "Download:\nhttps://x.example/downloads/abc.def\n".into(),
             html: "<p><a href=\"https://x.example/downloads/abc.def\">Download</a></p>".into(),

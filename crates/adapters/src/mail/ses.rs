@@ -67,6 +67,7 @@ impl SesMailer {
             .send_email()
             .from_email_address(&self.sender)
             .destination(Destination::builder().to_addresses(&email.to).build())
+            .set_reply_to_addresses(email.reply_to.clone().map(|r| vec![r]))
             .content(EmailContent::builder().simple(message).build())
             .set_configuration_set_name(self.configuration_set.clone())
             .customize()

@@ -234,6 +234,25 @@ impl FraudWarningFact {
     }
 }
 
+/// What we filed to one dispute through Stripe's API (contract section 9), by dispute id: kept
+/// apart from [`DisputeFact`] (what Stripe says about the dispute) so both merge on their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceFact {
+    /// The last call Stripe accepted (draft or submission): the greatest wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_at: Option<i64>,
+    /// The accepted submission: Stripe accepts one, so the earliest wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<i64>,
+}
+
+impl EvidenceFact {
+    fn merge(&mut self, other: &EvidenceFact) {
+        merge_max(&mut self.saved_at, other.saved_at);
+        merge_min(&mut self.submitted_at, other.submitted_at);
+    }
+}
+
 /// One line of the order's history, as the seller sees it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimelineEntry {
@@ -264,6 +283,9 @@ pub struct Facts {
     pub product_name: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_email: Option<Reg<String>>,
+    /// The storefront's `store_name` metadata: what the delivery email calls the seller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_name: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Reg<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -293,6 +315,12 @@ pub struct Facts {
     pub charges: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub timeline: BTreeSet<TimelineEntry>,
+    /// What SES reported about the order's emails, by SES message id (contract section 10).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mail: BTreeMap<String, crate::delivery::MessageFacts>,
+    /// Evidence filed to each dispute, by dispute id (contract section 9).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dispute_evidence: BTreeMap<String, EvidenceFact>,
 }
 
 impl Facts {
@@ -306,6 +334,7 @@ impl Facts {
         merge_reg(&mut self.product_id, &other.product_id);
         merge_reg(&mut self.product_name, &other.product_name);
         merge_reg(&mut self.customer_email, &other.customer_email);
+        merge_reg(&mut self.store_name, &other.store_name);
         merge_reg(&mut self.amount, &other.amount);
         merge_reg(&mut self.currency, &other.currency);
         merge_min(&mut self.succeeded_at, other.succeeded_at);
@@ -340,10 +369,25 @@ impl Facts {
         while self.charges.len() > MAX_OBJECTS {
             self.charges.pop_first();
         }
+        merge_map(
+            &mut self.dispute_evidence,
+            &other.dispute_evidence,
+            EvidenceFact::merge,
+        );
+        // Bounded like the disputes it belongs to: the greatest ids, a pure function of the union.
+        while self.dispute_evidence.len() > MAX_OBJECTS {
+            self.dispute_evidence.pop_first();
+        }
         self.timeline.extend(other.timeline.iter().cloned());
         while self.timeline.len() > MAX_TIMELINE {
             self.timeline.pop_first();
         }
+        merge_map(
+            &mut self.mail,
+            &other.mail,
+            crate::delivery::MessageFacts::merge,
+        );
+        keep_newest_messages(&mut self.mail, crate::delivery::MAX_MESSAGES);
     }
 
     /// `self` merged with `other`, and whether that changed anything.
@@ -385,4 +429,12 @@ fn keep_newest<V, R: Ord>(
     for (_, key) in ranked.into_iter().take(map.len() - max) {
         map.remove(&key);
     }
+}
+
+/// Bounds the SES facts to the `max` messages SES accepted last (ties by id).
+pub fn keep_newest_messages(
+    mail: &mut BTreeMap<String, crate::delivery::MessageFacts>,
+    max: usize,
+) {
+    keep_newest(mail, max, |k, m| (m.accepted_ms, k.clone()));
 }

@@ -12,8 +12,82 @@ use super::facts::{
 };
 use crate::stripe::event::{
     Charge, ChargeStatus, CheckoutPaymentStatus, CheckoutSession, Dispute, EarlyFraudWarning,
-    Event, EventParseError, Metadata, PaymentIntent, Refund, StripeObject,
+    Event, EventParseError, EventType, Metadata, PaymentIntent, Refund, StripeObject,
 };
+
+/// What a handled event type says about its object. [`step`] is the one exhaustive match over
+/// [`EventType`]: a new variant that is not folded here is a compile error, not a silent no-op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Checkout(CheckoutStep),
+    PaymentIntent(PaymentIntentStep),
+    Charge(ChargeStep),
+    /// Every refund event states the refund's current status; the type adds nothing.
+    Refund,
+    Dispute(DisputeStep),
+    FraudWarning,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckoutStep {
+    Completed,
+    AsyncPaymentSucceeded,
+    AsyncPaymentFailed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PaymentIntentStep {
+    Succeeded,
+    PaymentFailed,
+    Processing,
+    Canceled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChargeStep {
+    Succeeded,
+    Failed,
+    /// Metadata, the receipt email or the description changed on the charge (issue 18 class 7).
+    Updated,
+    Refunded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DisputeStep {
+    Created,
+    Updated,
+    Closed,
+    FundsWithdrawn,
+    FundsReinstated,
+}
+
+fn step(event_type: EventType) -> Step {
+    use EventType as T;
+    match event_type {
+        T::CheckoutSessionCompleted => Step::Checkout(CheckoutStep::Completed),
+        T::CheckoutSessionAsyncPaymentSucceeded => {
+            Step::Checkout(CheckoutStep::AsyncPaymentSucceeded)
+        }
+        T::CheckoutSessionAsyncPaymentFailed => Step::Checkout(CheckoutStep::AsyncPaymentFailed),
+        T::PaymentIntentSucceeded => Step::PaymentIntent(PaymentIntentStep::Succeeded),
+        T::PaymentIntentPaymentFailed => Step::PaymentIntent(PaymentIntentStep::PaymentFailed),
+        T::PaymentIntentProcessing => Step::PaymentIntent(PaymentIntentStep::Processing),
+        T::PaymentIntentCanceled => Step::PaymentIntent(PaymentIntentStep::Canceled),
+        T::ChargeSucceeded => Step::Charge(ChargeStep::Succeeded),
+        T::ChargeFailed => Step::Charge(ChargeStep::Failed),
+        T::ChargeUpdated => Step::Charge(ChargeStep::Updated),
+        T::ChargeRefunded => Step::Charge(ChargeStep::Refunded),
+        T::ChargeRefundUpdated | T::RefundCreated | T::RefundUpdated | T::RefundFailed => {
+            Step::Refund
+        }
+        T::ChargeDisputeCreated => Step::Dispute(DisputeStep::Created),
+        T::ChargeDisputeUpdated => Step::Dispute(DisputeStep::Updated),
+        T::ChargeDisputeClosed => Step::Dispute(DisputeStep::Closed),
+        T::ChargeDisputeFundsWithdrawn => Step::Dispute(DisputeStep::FundsWithdrawn),
+        T::ChargeDisputeFundsReinstated => Step::Dispute(DisputeStep::FundsReinstated),
+        T::RadarEarlyFraudWarningCreated | T::RadarEarlyFraudWarningUpdated => Step::FraudWarning,
+    }
+}
 
 /// Where an event's facts are folded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +135,9 @@ pub enum Interpretation {
 
 /// Reads the facts out of a parsed event.
 pub fn interpret(event: &Event<'_>) -> Result<Interpretation, EventParseError> {
+    let Some(event_type) = event.event_type() else {
+        return Ok(Interpretation::Ignore(IgnoreReason::UnhandledType));
+    };
     let Some(object) = event.object()? else {
         return Ok(Interpretation::Ignore(IgnoreReason::UnhandledType));
     };
@@ -71,31 +148,38 @@ pub fn interpret(event: &Event<'_>) -> Result<Interpretation, EventParseError> {
         livemode: Some(Reg::new(0, at, event.livemode)),
         ..Facts::default()
     };
-    let kind = event.kind.as_str();
-    let (pi, charge) = match object.as_ref() {
-        StripeObject::CheckoutSession(cs) => {
-            checkout(kind, at, cs, &mut facts);
+    let (pi, charge) = match (step(event_type), object.as_ref()) {
+        (Step::Checkout(step), StripeObject::CheckoutSession(cs)) => {
+            checkout(step, at, cs, &mut facts);
             (cs.payment_intent.clone(), None)
         }
-        StripeObject::PaymentIntent(pi) => {
-            payment_intent(kind, at, pi, &mut facts);
+        (Step::PaymentIntent(step), StripeObject::PaymentIntent(pi)) => {
+            payment_intent(step, at, pi, &mut facts);
             (Some(pi.id.clone()), pi.latest_charge.clone())
         }
-        StripeObject::Charge(ch) => {
-            charge_facts(kind, at, ch, &mut facts);
+        (Step::Charge(step), StripeObject::Charge(ch)) => {
+            charge_facts(step, at, ch, &mut facts);
             (ch.payment_intent.clone(), Some(ch.id.clone()))
         }
-        StripeObject::Refund(re) => {
+        (Step::Refund, StripeObject::Refund(re)) => {
             refund(at, re, &mut facts);
             (re.payment_intent.clone(), re.charge.clone())
         }
-        StripeObject::Dispute(du) => {
-            dispute(kind, at, du, &mut facts);
+        (Step::Dispute(step), StripeObject::Dispute(du)) => {
+            dispute(step, event_type, at, du, &mut facts);
             (du.payment_intent.clone(), du.charge.clone())
         }
-        StripeObject::EarlyFraudWarning(w) => {
-            fraud_warning(kind, at, w, &mut facts);
+        (Step::FraudWarning, StripeObject::EarlyFraudWarning(w)) => {
+            fraud_warning(event_type, at, w, &mut facts);
             (w.payment_intent.clone(), w.charge.clone())
+        }
+        // Cannot happen: `Event::object` reads the struct `EventType::object_kind` names.
+        _ => {
+            return Err(EventParseError::Object {
+                event_id: event.id.clone(),
+                expected: event_type.object_kind().name(),
+                reason: "object does not match the event type".into(),
+            })
         }
     };
     if let Some(ch) = &charge {
@@ -118,6 +202,7 @@ fn describe(facts: &mut Facts, rank: u8, at: i64, metadata: &Metadata) {
     facts.reference = reg(&metadata.order_id).or(facts.reference.take());
     facts.product_id = reg(&metadata.product_id);
     facts.product_name = reg(&metadata.product_name);
+    facts.store_name = reg(&metadata.store_name);
 }
 
 fn note(facts: &mut Facts, at: i64, kind: &str, detail: String) {
@@ -128,7 +213,7 @@ fn note(facts: &mut Facts, at: i64, kind: &str, detail: String) {
     });
 }
 
-fn checkout(kind: &str, at: i64, cs: &CheckoutSession, facts: &mut Facts) {
+fn checkout(step: CheckoutStep, at: i64, cs: &CheckoutSession, facts: &mut Facts) {
     let rank = source::CHECKOUT;
     // client_reference_id is the storefront's reference too; metadata.order_id wins when both.
     facts.reference = cs
@@ -144,11 +229,11 @@ fn checkout(kind: &str, at: i64, cs: &CheckoutSession, facts: &mut Facts) {
     facts.amount = cs.amount_total.map(|a| Reg::new(rank, at, a));
     facts.currency = cs.currency.clone().map(|c| Reg::new(rank, at, c));
     let paid = cs.payment_status == CheckoutPaymentStatus::Paid;
-    match kind {
-        "checkout.session.completed" | "checkout.session.async_payment_succeeded" if paid => {
+    match step {
+        CheckoutStep::Completed | CheckoutStep::AsyncPaymentSucceeded if paid => {
             facts.succeeded_at = Some(at);
         }
-        "checkout.session.async_payment_failed" => {
+        CheckoutStep::AsyncPaymentFailed => {
             // Carries no code: card_declined with code null (contract section 4).
             facts.attempt = Some(Reg::new(0, at, AttemptState::Failed));
             facts.failures.insert(
@@ -159,23 +244,24 @@ fn checkout(kind: &str, at: i64, cs: &CheckoutSession, facts: &mut Facts) {
                 },
             );
         }
-        "checkout.session.completed" => {
+        CheckoutStep::Completed => {
             note(facts, at, "checkout_completed", "awaiting payment".into());
         }
-        _ => {}
+        // Not paid yet: the payment's own events say when it is.
+        CheckoutStep::AsyncPaymentSucceeded => {}
     }
 }
 
-fn payment_intent(kind: &str, at: i64, pi: &PaymentIntent, facts: &mut Facts) {
+fn payment_intent(step: PaymentIntentStep, at: i64, pi: &PaymentIntent, facts: &mut Facts) {
     let rank = source::PAYMENT_INTENT;
     describe(facts, rank, at, &pi.metadata);
     facts.pi_created = pi.created;
     facts.customer_email = pi.receipt_email.clone().map(|e| Reg::new(rank, at, e));
     facts.amount = pi.amount.map(|a| Reg::new(rank, at, a));
     facts.currency = pi.currency.clone().map(|c| Reg::new(rank, at, c));
-    match kind {
-        "payment_intent.succeeded" => facts.succeeded_at = Some(at),
-        "payment_intent.processing" => {
+    match step {
+        PaymentIntentStep::Succeeded => facts.succeeded_at = Some(at),
+        PaymentIntentStep::Processing => {
             facts.attempt = Some(Reg::new(0, at, AttemptState::Processing));
             note(
                 facts,
@@ -184,7 +270,7 @@ fn payment_intent(kind: &str, at: i64, pi: &PaymentIntent, facts: &mut Facts) {
                 "payment is processing".into(),
             );
         }
-        "payment_intent.canceled" => {
+        PaymentIntentStep::Canceled => {
             facts.attempt = Some(Reg::new(0, at, AttemptState::Canceled));
             note(
                 facts,
@@ -193,7 +279,7 @@ fn payment_intent(kind: &str, at: i64, pi: &PaymentIntent, facts: &mut Facts) {
                 "payment intent canceled".into(),
             );
         }
-        "payment_intent.payment_failed" => {
+        PaymentIntentStep::PaymentFailed => {
             facts.attempt = Some(Reg::new(0, at, AttemptState::Failed));
             let err = pi.last_payment_error.as_ref();
             let key = err
@@ -214,11 +300,10 @@ fn payment_intent(kind: &str, at: i64, pi: &PaymentIntent, facts: &mut Facts) {
                 },
             );
         }
-        _ => {}
     }
 }
 
-fn charge_facts(kind: &str, at: i64, ch: &Charge, facts: &mut Facts) {
+fn charge_facts(step: ChargeStep, at: i64, ch: &Charge, facts: &mut Facts) {
     let rank = source::CHARGE;
     describe(facts, rank, at, &ch.metadata);
     facts.customer_email = ch
@@ -228,15 +313,16 @@ fn charge_facts(kind: &str, at: i64, ch: &Charge, facts: &mut Facts) {
         .map(|e| Reg::new(rank, at, e));
     facts.amount = ch.amount.map(|a| Reg::new(rank, at, a));
     facts.currency = ch.currency.clone().map(|c| Reg::new(rank, at, c));
-    match kind {
-        "charge.succeeded" | "charge.refunded" if ch.status == ChargeStatus::Succeeded => {
+    let succeeded = ch.status == ChargeStatus::Succeeded;
+    match step {
+        ChargeStep::Succeeded | ChargeStep::Updated if succeeded => {
             facts.succeeded_at = Some(at);
         }
-        "charge.refunded" => {
+        ChargeStep::Refunded => {
             // A refunded charge was paid, whatever status a newer API version reports.
             facts.succeeded_at = Some(at);
         }
-        "charge.failed" => {
+        ChargeStep::Failed => {
             facts.attempt = Some(Reg::new(0, at, AttemptState::Failed));
             let reg = |v: Option<&String>| v.cloned().map(|v| Reg::new(0, at, v));
             let outcome = ch.outcome.as_ref();
@@ -252,9 +338,11 @@ fn charge_facts(kind: &str, at: i64, ch: &Charge, facts: &mut Facts) {
                 },
             );
         }
-        _ => {}
+        // A `charge.succeeded` whose charge is not (yet) succeeded, or an update of a pending
+        // or failed charge: only its description counts.
+        ChargeStep::Succeeded | ChargeStep::Updated => {}
     }
-    if kind == "charge.refunded" || ch.amount_refunded.unwrap_or(0) > 0 {
+    if step == ChargeStep::Refunded || ch.amount_refunded.unwrap_or(0) > 0 {
         facts.charge_amount_refunded = ch.amount_refunded.map(|a| Reg::new(0, at, a));
     }
 }
@@ -279,21 +367,21 @@ fn refund(at: i64, re: &Refund, facts: &mut Facts) {
     )]);
 }
 
-fn dispute(kind: &str, at: i64, du: &Dispute, facts: &mut Facts) {
+fn dispute(step: DisputeStep, event_type: EventType, at: i64, du: &Dispute, facts: &mut Facts) {
     let status = du
         .status
         .clone()
         .unwrap_or_else(|| "needs_response".to_owned());
     // The balance transactions tell the money trail even if a funds_* event went missing.
-    let withdrawn = kind == "charge.dispute.funds_withdrawn"
-        || du.balance_transactions.iter().any(|t| t.amount < 0);
-    let reinstated = kind == "charge.dispute.funds_reinstated"
+    let withdrawn =
+        step == DisputeStep::FundsWithdrawn || du.balance_transactions.iter().any(|t| t.amount < 0);
+    let reinstated = step == DisputeStep::FundsReinstated
         || du.balance_transactions.iter().any(|t| t.amount > 0);
-    let step = kind.trim_start_matches("charge.dispute.");
+    let name = event_type.as_str().trim_start_matches("charge.dispute.");
     note(
         facts,
         at,
-        &format!("dispute_{step}"),
+        &format!("dispute_{name}"),
         format!("{}: {status}", du.id),
     );
     facts.disputes = BTreeMap::from([(
@@ -315,8 +403,10 @@ fn dispute(kind: &str, at: i64, du: &Dispute, facts: &mut Facts) {
     )]);
 }
 
-fn fraud_warning(kind: &str, at: i64, w: &EarlyFraudWarning, facts: &mut Facts) {
-    let step = kind.trim_start_matches("radar.early_fraud_warning.");
+fn fraud_warning(event_type: EventType, at: i64, w: &EarlyFraudWarning, facts: &mut Facts) {
+    let step = event_type
+        .as_str()
+        .trim_start_matches("radar.early_fraud_warning.");
     let fraud_type = w.fraud_type.clone().unwrap_or_else(|| "unknown".into());
     note(
         facts,
@@ -332,4 +422,45 @@ fn fraud_warning(kind: &str, at: i64, w: &EarlyFraudWarning, facts: &mut Facts) 
             created: w.created,
         },
     )]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interpreted(body: &str) -> Interpretation {
+        interpret(&Event::parse(body.as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn given_a_charge_updated_with_the_product_when_interpreted_then_it_describes_the_order() {
+        // GIVEN a `charge.updated` whose metadata names the product, added after payment
+        let body = r#"{"id":"evt_1","type":"charge.updated","created":7,"account":"acct_1",
+            "data":{"object":{"id":"ch_1","payment_intent":"pi_1","status":"succeeded",
+            "metadata":{"product_id":"prod_1"}}}}"#;
+        // WHEN it is interpreted
+        let Interpretation::Fold(folding) = interpreted(body) else {
+            panic!("charge.updated was not folded")
+        };
+        // THEN it is about the PaymentIntent's order, names the product, and the charge is paid
+        assert_eq!(
+            folding.target,
+            Target::Order {
+                order_id: "pi_1".into()
+            }
+        );
+        assert_eq!(folding.facts.product_id.unwrap().value, "prod_1");
+        assert_eq!(folding.facts.succeeded_at, Some(7));
+        assert!(folding.facts.charges.contains("ch_1"));
+    }
+
+    #[test]
+    fn given_a_type_we_do_not_handle_when_interpreted_then_ignored_as_unhandled() {
+        let body = r#"{"id":"evt_1","type":"payment_intent.requires_action","created":7,
+            "data":{"object":{"id":"pi_1"}}}"#;
+        assert!(matches!(
+            interpreted(body),
+            Interpretation::Ignore(IgnoreReason::UnhandledType)
+        ));
+    }
 }

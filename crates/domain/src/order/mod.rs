@@ -105,6 +105,9 @@ pub struct FulfillmentRecord {
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// The seller's resends of the delivery email (contract section 10), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resends: Vec<crate::delivery::resend::ResendRecord>,
 }
 
 impl Facts {
@@ -126,6 +129,14 @@ impl Facts {
             .as_ref()
             .map(|r| r.value.as_str())
             .or_else(|| self.product_id())
+    }
+
+    /// The storefront's name for the seller's store, if it sent one (and it is not blank).
+    pub fn store_name(&self) -> Option<&str> {
+        self.store_name
+            .as_ref()
+            .map(|r| r.value.trim())
+            .filter(|v| !v.is_empty())
     }
 
     pub fn reference(&self) -> Option<&str> {
@@ -282,13 +293,25 @@ impl OrderRecord {
         if self.fulfillment.state == FulfillmentState::Failed {
             out.push("fulfillment_failed");
         }
+        if crate::delivery::delivery_failed(self) {
+            out.push("delivery_failed");
+        }
         out
     }
 
-    /// The newest fact's time: the newest event, or the delivery email if later.
+    /// The newest fact's time: the newest event, the delivery email, a resend or an SES event.
     pub fn updated_at(&self) -> i64 {
         let events = self.facts.last_event_at.unwrap_or(0);
-        events.max(self.fulfillment.sent_at.unwrap_or(0))
+        let resent = self.fulfillment.resends.iter().filter_map(|r| r.sent_at);
+        let ses = self
+            .facts
+            .mail
+            .values()
+            .filter_map(|m| m.state.as_ref())
+            .map(|s| s.at_ms.div_euclid(1000));
+        resent
+            .chain(ses)
+            .fold(events.max(self.fulfillment.sent_at.unwrap_or(0)), i64::max)
     }
 
     pub fn created_at_rfc3339(&self) -> String {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::failure::classify;
 use super::{OrderRecord, PaymentStatus};
 use crate::clock::rfc3339;
+use crate::delivery::{self, rfc3339_ms, DeliveryStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -56,6 +57,16 @@ pub struct DisputeView {
     pub funds_withdrawn: bool,
     pub funds_reinstated: bool,
     pub created_at: Option<String>,
+    /// What we filed to Stripe (contract section 9); `null` before the first accepted call.
+    pub evidence: Option<DisputeEvidenceView>,
+}
+
+/// `evidence` of a dispute: when Stripe last accepted evidence, and when it was submitted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisputeEvidenceView {
+    pub saved_at: Option<String>,
+    pub submitted_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,6 +84,32 @@ pub struct RefundView {
 pub struct FulfillmentView {
     /// `pending` | `sent` | `skipped` | `failed`.
     pub status: String,
+    pub sent_at: Option<String>,
+    pub message_id: Option<String>,
+    /// What SES said about the order's newest email; `null` until SES reported on it.
+    pub delivery: Option<DeliveryView>,
+    /// The seller's resends, oldest first (sent ones; one in flight has no message id yet).
+    pub resends: Vec<ResendView>,
+}
+
+/// `fulfillment.delivery` (contract section 10).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryView {
+    /// `sent` | `delivered` | `delayed` | `bounced` | `complained` | `rejected`.
+    pub status: DeliveryStatus,
+    /// The SES record's own time (RFC 3339, milliseconds).
+    pub at: String,
+    /// The SMTP response, or the bounce / complaint / delay type, or the rejection reason.
+    pub detail: String,
+    /// Which email this is about.
+    pub message_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResendView {
+    pub requested_at: String,
     pub sent_at: Option<String>,
     pub message_id: Option<String>,
 }
@@ -110,6 +147,10 @@ impl OrderView {
                     funds_withdrawn: d.funds_withdrawn,
                     funds_reinstated: d.funds_reinstated,
                     created_at: d.created.map(rfc3339),
+                    evidence: f.dispute_evidence.get(id).map(|e| DisputeEvidenceView {
+                        saved_at: e.saved_at.map(rfc3339),
+                        submitted_at: e.submitted_at.map(rfc3339),
+                    }),
                 };
                 (d.created.unwrap_or(0), view)
             })
@@ -153,6 +194,17 @@ impl OrderView {
                 status: record.fulfillment_status().to_owned(),
                 sent_at: record.fulfillment.sent_at.map(rfc3339),
                 message_id: record.fulfillment.message_id.clone(),
+                delivery: delivery_view(record),
+                resends: record
+                    .fulfillment
+                    .resends
+                    .iter()
+                    .map(|r| ResendView {
+                        requested_at: rfc3339(r.claimed_at),
+                        sent_at: r.sent_at.map(rfc3339),
+                        message_id: r.message_id.clone(),
+                    })
+                    .collect(),
             },
             created_at: rfc3339(f.created_at()),
             updated_at: rfc3339(record.updated_at()),
@@ -198,6 +250,38 @@ fn timeline(record: &OrderRecord) -> Vec<TimelineView> {
             format!("download link sent, message {id}"),
         ));
     }
+    for r in &record.fulfillment.resends {
+        if let (Some(at), Some(id)) = (r.sent_at, &r.message_id) {
+            entries.push((
+                at,
+                "email_resent".into(),
+                format!("download link sent again at the seller's request, message {id}"),
+            ));
+        }
+    }
+    for (id, m) in &f.mail {
+        if let Some(d) = &m.delivery {
+            entries.push((
+                d.at_ms.div_euclid(1000),
+                "email_delivered".into(),
+                format!(
+                    "message {id} accepted by the receiving server: {}",
+                    d.smtp_response.as_deref().unwrap_or("no SMTP response")
+                ),
+            ));
+        }
+        if let Some(s) = m
+            .state
+            .as_ref()
+            .filter(|s| !matches!(s.status, DeliveryStatus::Sent | DeliveryStatus::Delivered))
+        {
+            entries.push((
+                s.at_ms.div_euclid(1000),
+                format!("email_{}", s.status.as_str()),
+                format!("message {id}: {}", s.detail),
+            ));
+        }
+    }
     entries.sort();
     entries.dedup();
     entries
@@ -208,4 +292,15 @@ fn timeline(record: &OrderRecord) -> Vec<TimelineView> {
             detail,
         })
         .collect()
+}
+
+fn delivery_view(record: &OrderRecord) -> Option<DeliveryView> {
+    let newest = delivery::emails(record).pop()?;
+    let state = newest.facts?.state.as_ref()?;
+    Some(DeliveryView {
+        status: state.status,
+        at: rfc3339_ms(state.at_ms),
+        detail: state.detail.clone(),
+        message_id: newest.message_id.to_owned(),
+    })
 }

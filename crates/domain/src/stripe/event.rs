@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 
+pub use super::event_type::{BackfillStream, EventType, ObjectKind};
 pub use super::objects::*;
 
 use super::envelope::{self, ObjectSlot};
@@ -44,72 +45,6 @@ pub enum EventParseError {
     },
 }
 
-/// The struct an event type's `data.object` is read into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectKind {
-    CheckoutSession,
-    PaymentIntent,
-    Charge,
-    Refund,
-    Dispute,
-    EarlyFraudWarning,
-}
-
-impl ObjectKind {
-    /// The object an event type carries; `None` for types we do not handle.
-    pub fn of_event_type(kind: &str) -> Option<Self> {
-        Some(match kind {
-            "checkout.session.completed"
-            | "checkout.session.async_payment_succeeded"
-            | "checkout.session.async_payment_failed" => Self::CheckoutSession,
-            "payment_intent.succeeded"
-            | "payment_intent.payment_failed"
-            | "payment_intent.processing"
-            | "payment_intent.canceled" => Self::PaymentIntent,
-            "charge.succeeded" | "charge.failed" | "charge.refunded" => Self::Charge,
-            "charge.refund.updated" | "refund.created" | "refund.updated" | "refund.failed" => {
-                Self::Refund
-            }
-            "charge.dispute.created"
-            | "charge.dispute.updated"
-            | "charge.dispute.closed"
-            | "charge.dispute.funds_withdrawn"
-            | "charge.dispute.funds_reinstated" => Self::Dispute,
-            "radar.early_fraud_warning.created" | "radar.early_fraud_warning.updated" => {
-                Self::EarlyFraudWarning
-            }
-            _ => return None,
-        })
-    }
-
-    /// Stripe's name of the object, for errors.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::CheckoutSession => "checkout.session",
-            Self::PaymentIntent => "payment_intent",
-            Self::Charge => "charge",
-            Self::Refund => "refund",
-            Self::Dispute => "dispute",
-            Self::EarlyFraudWarning => "radar.early_fraud_warning",
-        }
-    }
-
-    /// Reads the object from any serde deserializer.
-    pub fn read<'de, D: serde::Deserializer<'de>>(self, d: D) -> Result<StripeObject, D::Error> {
-        use serde::Deserialize;
-        Ok(match self {
-            Self::CheckoutSession => StripeObject::CheckoutSession(Deserialize::deserialize(d)?),
-            Self::PaymentIntent => StripeObject::PaymentIntent(Deserialize::deserialize(d)?),
-            Self::Charge => StripeObject::Charge(Deserialize::deserialize(d)?),
-            Self::Refund => StripeObject::Refund(Deserialize::deserialize(d)?),
-            Self::Dispute => StripeObject::Dispute(Deserialize::deserialize(d)?),
-            Self::EarlyFraudWarning => {
-                StripeObject::EarlyFraudWarning(Deserialize::deserialize(d)?)
-            }
-        })
-    }
-}
-
 impl<'a> Event<'a> {
     /// Parses the envelope from the raw body (the bytes that were signed), typing `data.object`
     /// in the same pass when the type read from the end of the body turns out to be the real one.
@@ -135,6 +70,11 @@ impl<'a> Event<'a> {
         Ok(event)
     }
 
+    /// The handled type of this event; `None` for a type we do not handle.
+    pub fn event_type(&self) -> Option<EventType> {
+        EventType::parse(&self.kind)
+    }
+
     fn is_valid(&self) -> bool {
         !self.id.is_empty() && !self.kind.is_empty()
     }
@@ -154,7 +94,7 @@ impl<'a> Event<'a> {
 
     /// Types `data.object` according to the event type; `None` for types we do not handle.
     pub fn object(&self) -> Result<Option<Cow<'_, StripeObject>>, EventParseError> {
-        let Some(kind) = ObjectKind::of_event_type(&self.kind) else {
+        let Some(kind) = self.event_type().map(EventType::object_kind) else {
             return Ok(None);
         };
         match &self.object {
@@ -175,31 +115,6 @@ impl<'a> Event<'a> {
 
 /// The seller id of events that carry no `account` (contract section 2).
 pub const PLATFORM_SELLER: &str = "platform";
-
-/// The event types this service folds into orders (contract section 3).
-pub const HANDLED_EVENT_TYPES: &[&str] = &[
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "payment_intent.processing",
-    "payment_intent.canceled",
-    "charge.succeeded",
-    "charge.failed",
-    "charge.refunded",
-    "charge.refund.updated",
-    "refund.created",
-    "refund.updated",
-    "refund.failed",
-    "charge.dispute.created",
-    "charge.dispute.updated",
-    "charge.dispute.closed",
-    "charge.dispute.funds_withdrawn",
-    "charge.dispute.funds_reinstated",
-    "radar.early_fraud_warning.created",
-    "radar.early_fraud_warning.updated",
-];
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,9 @@ pub struct Metadata {
     pub product_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub product_name: Option<String>,
+    /// The seller's store as the delivery email names it (contract section 2).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub store_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

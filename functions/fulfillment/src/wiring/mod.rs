@@ -60,7 +60,7 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
             FulfillmentConfig::DEFAULT_LEASE_SECS,
         )?,
     };
-    Ok(Fulfiller::new(store, mailer, config))
+    Ok(Fulfiller::new(store.clone(), mailer, config).with_messages(store))
 }
 
 /// The current download key: `DOWNLOAD_SIGNING_KEY_ARN` (a Secrets Manager document

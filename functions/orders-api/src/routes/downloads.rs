@@ -2,7 +2,9 @@
 //!
 //! Malformed token → `404`; bad signature → `403`; well signed but the order is gone, or names
 //! another seller or product → `404`; access revoked (full refund, lost dispute) → `410`;
-//! otherwise one download-log entry (time, client IP, user agent) and the file.
+//! otherwise one download-log entry (time, client IP, user agent) and the file. A `HEAD` (link
+//! checkers, mail scanners, a browser probing) gets the same status and headers and is never
+//! logged nor counted: only a `GET` that serves the file is (contract section 10).
 //!
 //! The client IP comes from the API Gateway request context in AWS and from the socket
 //! (`ConnectInfo`) locally; `X-Forwarded-For` is never trusted, since anyone can set it.
@@ -15,7 +17,7 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use axum::extract::{ConnectInfo, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
 use leenkies_domain::ports::DownloadEntry;
@@ -100,6 +102,11 @@ pub async fn download(
     // Links only go out for paid orders; a token for an unpaid one is treated as unknown.
     if !facts.paid_and_not_revoked() {
         return Err(ApiError::NotFound);
+    }
+    if parts.method == Method::HEAD {
+        // axum strips the body of a HEAD answer; what matters is that nothing is logged.
+        tracing::info!(order_id = %claims.order_id, "download probed (HEAD), not logged");
+        return serve(&state.products, &claims).await;
     }
     let entry = DownloadEntry {
         at: state.now(),

@@ -6,4 +6,5 @@ pub mod export;
 pub mod fallback;
 pub mod openapi;
 pub mod orders;
+pub mod resend;
 pub mod stats;

@@ -5,10 +5,11 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::dashboard::config::{BearerToken, DashboardConfig, OAuthConfig};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::evidence::{ConfirmationEmail, DownloadView, Evidence};
 use crate::routes::orders::OrderList;
-use crate::routes::stats::{CategoryCount, FailureStats};
+use crate::routes::stats::{CategoryCount, DisputeNeedingResponse, DisputeStats, FailureStats};
 use leenkies_domain::order::view::{
     DisputeView, FailureView, FulfillmentView, RefundView, TimelineView,
 };
@@ -26,7 +27,10 @@ use leenkies_domain::{OrderView, PaymentStatus};
         crate::routes::orders::get,
         crate::routes::evidence::evidence,
         crate::routes::export::export,
+        crate::routes::resend::resend,
         crate::routes::stats::failures,
+        crate::routes::stats::disputes,
+        crate::dashboard::config_json,
         crate::routes::downloads::download,
         openapi_json,
     ),
@@ -34,12 +38,16 @@ use leenkies_domain::{OrderView, PaymentStatus};
         OrderList, OrderView, PaymentStatus, FailureView, DisputeView, RefundView,
         FulfillmentView, TimelineView, Evidence, ConfirmationEmail, DownloadView,
         FailureStats, CategoryCount, ErrorBody, ErrorDetail,
+        crate::routes::resend::ResendAccepted, leenkies_domain::order::view::DeliveryView,
+        leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,
+        DisputeStats, DisputeNeedingResponse, DashboardConfig, OAuthConfig, BearerToken,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "orders", description = "The seller's orders"),
         (name = "stats", description = "Aggregates over the seller's orders"),
         (name = "downloads", description = "Customers' download links (public)"),
+        (name = "dashboard", description = "The seller dashboard's sign-in settings (public)"),
         (name = "meta", description = "This document (public)"),
     )
 )]

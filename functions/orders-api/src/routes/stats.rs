@@ -1,3 +1,6 @@
+//! `GET /stats/disputes`: the disputes waiting for the seller's evidence, most urgent first
+//! (read from the sparse disputed-orders index, so its cost follows the disputed orders only).
+//!
 //! `GET /stats/failures?days=N`: failed payments among the orders created in the last N days, by
 //! category, and whether the pattern points at the seller's configuration rather than at
 //! individual customers' cards.
@@ -197,5 +200,96 @@ pub async fn failures(
             ADVICE_CLEAR
         }
         .to_owned(),
+    }))
+}
+
+/// Dispute statuses that wait for the seller's evidence (`GET /stats/disputes`).
+const NEEDS_RESPONSE: [&str; 2] = ["needs_response", "warning_needs_response"];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisputeNeedingResponse {
+    pub order_id: String,
+    pub dispute_id: String,
+    /// `needs_response` or `warning_needs_response` (an inquiry).
+    pub status: String,
+    pub reason: Option<String>,
+    /// In the currency's minor unit.
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    /// RFC 3339; `null` when Stripe has not said (sorted last).
+    pub evidence_due_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisputeStats {
+    /// Most urgent first (`evidence_due_by` ascending).
+    pub needs_response: Vec<DisputeNeedingResponse>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/stats/disputes",
+    tag = "stats",
+    summary = "The disputes that need the seller's response, most urgent first",
+    responses(
+        (status = 200, description = "Disputes with status needs_response or warning_needs_response, by evidence_due_by", body = DisputeStats),
+        (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 503, description = "Store unavailable; retry after `Retry-After`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+pub async fn disputes(
+    Seller(seller): Seller,
+    State(state): State<Arc<ApiState>>,
+) -> Result<Json<DisputeStats>, ApiError> {
+    // The sparse disputed index: the cost grows with the seller's disputed orders only.
+    let mut found: Vec<(Option<i64>, DisputeNeedingResponse)> = Vec::new();
+    let mut after = None;
+    loop {
+        let query = OrderQuery {
+            filter: OrderFilter::Disputed,
+            from: None,
+            to: None,
+            limit: STATS_PAGE,
+            after,
+        };
+        let page = state.store.list_orders(&seller, &query).await?;
+        for record in &page.orders {
+            let facts = &record.facts;
+            for (id, d) in &facts.disputes {
+                if !NEEDS_RESPONSE.contains(&d.status()) {
+                    continue;
+                }
+                let due = d.evidence_due_by.as_ref().map(|r| r.value);
+                found.push((
+                    due,
+                    DisputeNeedingResponse {
+                        order_id: record.order_id.clone(),
+                        dispute_id: id.clone(),
+                        status: d.status().to_owned(),
+                        reason: d.reason.as_ref().map(|r| r.value.clone()),
+                        amount: d.amount.as_ref().map(|r| r.value),
+                        currency: facts.currency().map(str::to_owned),
+                        evidence_due_by: due.map(rfc3339),
+                    },
+                ));
+            }
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    // Unknown due dates last; ties by order and dispute id so the answer is stable.
+    found.sort_by(|(a, x), (b, y)| {
+        (a.is_none(), a, &x.order_id, &x.dispute_id).cmp(&(
+            b.is_none(),
+            b,
+            &y.order_id,
+            &y.dispute_id,
+        ))
+    });
+    Ok(Json(DisputeStats {
+        needs_response: found.into_iter().map(|(_, d)| d).collect(),
     }))
 }

@@ -1,0 +1,280 @@
+//! Delivery you can prove (contract section 10): what SES said about each delivery email, folded
+//! into the order by SES message id, and the seller's resend.
+//!
+//! - [`facts`]: the per-message facts and their merge (the same commutative, associative,
+//!   idempotent fold as Stripe's facts);
+//! - [`ses`]: SES event records in EventBridge's envelope, parsed leniently;
+//! - [`record`]: the use case folding one SES event into its order;
+//! - [`resend`]: the seller's resend, its refusals and its daily limit.
+//!
+//! The order's emails are the first delivery email (`fulfillment.message_id`), every resend, and
+//! any message SES reported for the order; the *newest* one decides `fulfillment.delivery`.
+
+pub mod facts;
+pub mod record;
+pub mod resend;
+pub mod ses;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::order::OrderRecord;
+use crate::ports::StoreError;
+pub use facts::{DeliveryReceipt, DeliveryState, DeliveryStatus, MessageFacts};
+
+/// How many SES messages an order keeps facts about (the newest by acceptance time).
+pub const MAX_MESSAGES: usize = 16;
+
+/// The order an SES message belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageOwner {
+    pub seller_id: String,
+    pub order_id: String,
+}
+
+/// Finds the order of an SES message from its message id alone (SES events need carry nothing
+/// else). Written once per email sent, right after SES accepted it.
+#[async_trait]
+pub trait MessageIndex: Send + Sync {
+    /// Records that `message_id` belongs to `owner`. Idempotent.
+    async fn link_message(&self, message_id: &str, owner: &MessageOwner) -> Result<(), StoreError>;
+
+    async fn find_message(&self, message_id: &str) -> Result<Option<MessageOwner>, StoreError>;
+}
+
+/// One email of an order, oldest first in [`emails`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailRef<'a> {
+    pub message_id: &'a str,
+    /// When it was sent (ours), else when SES accepted it, Unix ms.
+    pub sent_ms: i64,
+    /// A resend the seller asked for (not the automatic first email).
+    pub resend: bool,
+    /// What SES said about it, if anything yet.
+    pub facts: Option<&'a MessageFacts>,
+}
+
+impl EmailRef<'_> {
+    pub fn status(&self) -> Option<DeliveryStatus> {
+        self.facts.and_then(MessageFacts::status)
+    }
+}
+
+/// Every email of the order, oldest first (ties by message id).
+pub fn emails(record: &OrderRecord) -> Vec<EmailRef<'_>> {
+    let mail = &record.facts.mail;
+    let mut out: Vec<EmailRef<'_>> = Vec::new();
+    let f = &record.fulfillment;
+    let mut ours: Vec<(&str, i64, bool)> = Vec::new();
+    if let Some(id) = f.message_id.as_deref() {
+        ours.push((id, f.sent_at.unwrap_or(0), false));
+    }
+    for r in &f.resends {
+        if let Some(id) = r.message_id.as_deref() {
+            ours.push((id, r.sent_at.unwrap_or(r.claimed_at), true));
+        }
+    }
+    for (id, secs, resend) in ours {
+        if out.iter().any(|e| e.message_id == id) {
+            continue;
+        }
+        out.push(EmailRef {
+            message_id: id,
+            sent_ms: secs.saturating_mul(1000),
+            resend,
+            facts: mail.get(id),
+        });
+    }
+    for (id, m) in mail {
+        if out.iter().any(|e| e.message_id == id.as_str()) {
+            continue;
+        }
+        out.push(EmailRef {
+            message_id: id,
+            sent_ms: m
+                .accepted_ms
+                .or(m.state.as_ref().map(|s| s.at_ms))
+                .unwrap_or(0),
+            resend: false,
+            facts: Some(m),
+        });
+    }
+    out.sort_by(|a, b| (a.sent_ms, a.message_id).cmp(&(b.sent_ms, b.message_id)));
+    out
+}
+
+/// `fulfillment.delivery`: the newest email's SES state, `None` until SES reported on it.
+pub fn newest_delivery(record: &OrderRecord) -> Option<&DeliveryState> {
+    emails(record)
+        .last()
+        .and_then(|e| e.facts)
+        .and_then(|m| m.state.as_ref())
+}
+
+/// `delivery_failed` in `attention`: an email bounced, drew a complaint or was rejected, and no
+/// email sent after it has been delivered.
+pub fn delivery_failed(record: &OrderRecord) -> bool {
+    let emails = emails(record);
+    let Some(last_failed) = emails
+        .iter()
+        .rposition(|e| e.status().is_some_and(DeliveryStatus::is_failure))
+    else {
+        return false;
+    };
+    !emails[last_failed + 1..]
+        .iter()
+        .any(|e| e.status() == Some(DeliveryStatus::Delivered))
+}
+
+/// The delivery receipt of one email: the SES `Delivery` event of that message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptOf<'a> {
+    pub message_id: &'a str,
+    pub receipt: &'a DeliveryReceipt,
+}
+
+impl ReceiptOf<'_> {
+    /// When the receiving server accepted the message, RFC 3339 with milliseconds (SES's own).
+    pub fn at(&self) -> String {
+        rfc3339_ms(self.receipt.at_ms)
+    }
+
+    /// The (first) recipient the receiving server accepted it for.
+    pub fn recipient(&self) -> Option<&str> {
+        self.receipt.recipients.first().map(String::as_str)
+    }
+
+    pub fn reporting_mta(&self) -> Option<&str> {
+        self.receipt.reporting_mta.as_deref()
+    }
+
+    pub fn smtp_response(&self) -> Option<&str> {
+        self.receipt.smtp_response.as_deref()
+    }
+}
+
+/// The evidence's delivery receipt (contract sections 5, 9, 10): the SES `Delivery` event of the
+/// newest email that has one, `None` when SES never reported a delivery.
+pub fn delivery_receipt(record: &OrderRecord) -> Option<ReceiptOf<'_>> {
+    emails(record).into_iter().rev().find_map(|e| {
+        e.facts
+            .and_then(|m| m.delivery.as_ref())
+            .map(|receipt| ReceiptOf {
+                message_id: e.message_id,
+                receipt,
+            })
+    })
+}
+
+/// Every delivery receipt of the order, oldest email first.
+pub fn delivery_receipts(record: &OrderRecord) -> Vec<ReceiptOf<'_>> {
+    emails(record)
+        .into_iter()
+        .filter_map(|e| {
+            e.facts
+                .and_then(|m| m.delivery.as_ref())
+                .map(|receipt| ReceiptOf {
+                    message_id: e.message_id,
+                    receipt,
+                })
+        })
+        .collect()
+}
+
+/// Unix milliseconds as RFC 3339 in UTC with milliseconds, e.g. `2026-05-08T08:00:52.786Z`.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let milli = ms.rem_euclid(1000);
+    let base = crate::clock::rfc3339(secs);
+    match base.strip_suffix('Z') {
+        Some(stem) => format!("{stem}.{milli:03}Z"),
+        None => base,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::FulfillmentState;
+
+    fn state(status: DeliveryStatus, at_ms: i64) -> MessageFacts {
+        MessageFacts {
+            accepted_ms: None,
+            state: Some(DeliveryState::new(status, at_ms, "")),
+            delivery: (status == DeliveryStatus::Delivered).then(|| DeliveryReceipt {
+                at_ms,
+                recipients: vec!["c@example.com".into()],
+                reporting_mta: Some("mta".into()),
+                smtp_response: Some("250 ok".into()),
+                processing_time_ms: None,
+            }),
+        }
+    }
+
+    fn sent_order() -> OrderRecord {
+        let mut r = OrderRecord::new("acct_A", "pi_1");
+        r.fulfillment.state = FulfillmentState::Sent;
+        r.fulfillment.sent_at = Some(100);
+        r.fulfillment.message_id = Some("m1".into());
+        r
+    }
+
+    fn resent(r: &mut OrderRecord, id: &str, at: i64) {
+        r.fulfillment.resends.push(resend::ResendRecord {
+            key: id.into(),
+            claimed_at: at,
+            lease_until: None,
+            sent_at: Some(at),
+            message_id: Some(id.into()),
+        });
+    }
+
+    #[test]
+    fn given_a_bounced_first_email_when_a_resend_is_delivered_then_attention_clears() {
+        // GIVEN the first email bounced
+        let mut r = sent_order();
+        r.facts
+            .mail
+            .insert("m1".into(), state(DeliveryStatus::Bounced, 101_000));
+        assert!(delivery_failed(&r));
+        assert_eq!(
+            newest_delivery(&r).map(|s| s.status),
+            Some(DeliveryStatus::Bounced)
+        );
+        // WHEN a resend goes out, no SES word yet: still failed, delivery unknown
+        resent(&mut r, "m2", 200);
+        assert!(delivery_failed(&r));
+        assert_eq!(newest_delivery(&r), None);
+        // WHEN it is delivered THEN attention clears and the receipt is the resend's
+        r.facts
+            .mail
+            .insert("m2".into(), state(DeliveryStatus::Delivered, 201_000));
+        assert!(!delivery_failed(&r));
+        assert_eq!(delivery_receipt(&r).map(|d| d.message_id), Some("m2"));
+        assert_eq!(
+            delivery_receipt(&r).map(|d| d.at()).as_deref(),
+            Some("1970-01-01T00:03:21.000Z")
+        );
+    }
+
+    #[test]
+    fn given_a_delivered_email_then_a_bounced_resend_when_checked_then_failed_but_receipt_kept() {
+        let mut r = sent_order();
+        r.facts
+            .mail
+            .insert("m1".into(), state(DeliveryStatus::Delivered, 101_000));
+        resent(&mut r, "m2", 200);
+        r.facts
+            .mail
+            .insert("m2".into(), state(DeliveryStatus::Bounced, 201_000));
+        assert!(delivery_failed(&r));
+        assert_eq!(delivery_receipt(&r).map(|d| d.message_id), Some("m1"));
+        assert_eq!(emails(&r).len(), 2);
+        assert!(emails(&r)[1].resend);
+    }
+
+    #[test]
+    fn given_unix_ms_when_formatted_then_rfc3339_with_millis() {
+        assert_eq!(rfc3339_ms(1_778_227_252_786), "2026-05-08T08:00:52.786Z");
+    }
+}
