@@ -326,6 +326,18 @@ for (const store of STORES) {
       await context.close();
     });
 
+    test('Resend download link sends the delivery email again (contract section 10)', async () => {
+      const { context } = await newContext(server);
+      const page = await context.newPage();
+      await page.goto(a.address);
+      await page.goto(`${server.base}/dashboard/orders/pi_3QMpFn8cKdV3nWpT2DksRg19`);
+      const delivery = page.getByRole('region', { name: 'Delivery', exact: true });
+      await delivery.getByRole('button', { name: 'Resend download link' }).click();
+      await delivery.locator('.result').filter({ hasText: /Sent again|resend/i }).waitFor();
+      assert.match(await delivery.locator('.result').innerText(), /^Sent again/);
+      await context.close();
+    });
+
     test('a disputed order: status, reason, amount, due date with time left, and the evidence', async () => {
       const { context, requests } = await newContext(server);
       const page = await context.newPage();

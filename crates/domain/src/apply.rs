@@ -36,6 +36,12 @@ impl FoldOutcome {
 }
 
 /// How hard to retry on version conflicts before answering "try again later".
+///
+/// Sized for a burst on one order (issue 18 class 10): 20 distinct events for one order within
+/// one second must all be applied. Each conflict round lets one writer through, so the last of
+/// N concurrent writers needs about N attempts; the policy allows 40 attempts, and stops retrying
+/// after [`RETRY_BUDGET`] of wall time so the answer (a retryable `503` at worst) still comes well
+/// inside the webhook function's 10 s timeout.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
@@ -43,19 +49,27 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
 }
 
+/// No new attempt starts once this much time has passed since the first one: the webhook's
+/// Lambda timeout is 10 s, and a `503` that arrives is better than a timeout.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(6);
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_attempts: 10,
+            max_attempts: 40,
             base_delay: Duration::from_millis(4),
-            max_delay: Duration::from_millis(200),
+            max_delay: Duration::from_millis(160),
         }
     }
 }
 
 impl RetryPolicy {
-    /// Exponential back-off with full jitter (derived from the clock, no RNG dependency).
+    /// Exponential back-off with full jitter. The jitter mixes the clock with a process-wide
+    /// counter (no RNG dependency): writers that conflicted at the same instant must not sleep
+    /// the same time, or they conflict again.
     pub async fn pause(&self, attempt: u32) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
         let cap = self
             .base_delay
             .saturating_mul(1u32 << attempt.min(16))
@@ -63,10 +77,23 @@ impl RetryPolicy {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
-            .unwrap_or(0) as u128;
-        let jitter = (cap.as_nanos().max(1)) * (nanos % 1000) / 1000;
-        tokio::time::sleep(Duration::from_nanos(jitter as u64)).await;
+            .unwrap_or(0);
+        let seed = u64::from(nanos) ^ SEQUENCE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        let jitter = (cap.as_nanos().max(1) as u64).saturating_mul(splitmix(seed) % 1024) / 1024;
+        tokio::time::sleep(Duration::from_nanos(jitter)).await;
     }
+
+    /// Whether another attempt may start, `started` being when the first one did.
+    pub fn may_retry(&self, attempt: u32, started: std::time::Instant) -> bool {
+        attempt + 1 < self.max_attempts && started.elapsed() < RETRY_BUDGET
+    }
+}
+
+/// SplitMix64's finaliser: spreads nearby seeds over the whole range.
+fn splitmix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Folds one event's facts into its order (or its charge's pending facts).
@@ -97,6 +124,7 @@ pub async fn fold_into_order(
     // First try optimistically assumes new charges have no link yet (the common case, no extra
     // read); after a conflict, links are read so their pending facts are merged.
     let mut read_links = false;
+    let started = std::time::Instant::now();
     for attempt in 0..policy.max_attempts {
         let current = store.get_order(seller_id, order_id).await?;
         let expected = current.as_ref().map(|c| c.version);
@@ -151,10 +179,11 @@ pub async fn fold_into_order(
                     order_id: Some(order_id.to_owned()),
                 })
             }
-            Err(StoreError::Conflict) => {
+            Err(StoreError::Conflict) if policy.may_retry(attempt, started) => {
                 read_links = true;
                 policy.pause(attempt).await;
             }
+            Err(StoreError::Conflict) => break,
             Err(e) => return Err(e),
         }
     }
@@ -170,6 +199,7 @@ async fn fold_into_charge(
     facts: &Facts,
     policy: RetryPolicy,
 ) -> Result<FoldOutcome, StoreError> {
+    let started = std::time::Instant::now();
     for attempt in 0..policy.max_attempts {
         let current = store.get_charge_link(seller_id, charge_id).await?;
         if let Some(order_id) = current.as_ref().and_then(|l| l.order_id.clone()) {
@@ -196,7 +226,10 @@ async fn fold_into_charge(
             .await
         {
             Ok(()) => return Ok(FoldOutcome::Applied { order_id: None }),
-            Err(StoreError::Conflict) => policy.pause(attempt).await,
+            Err(StoreError::Conflict) if policy.may_retry(attempt, started) => {
+                policy.pause(attempt).await
+            }
+            Err(StoreError::Conflict) => break,
             Err(e) => return Err(e),
         }
     }

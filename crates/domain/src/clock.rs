@@ -18,6 +18,13 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         .map(|t| t.unix_timestamp())
 }
 
+/// An RFC 3339 time in Unix nanoseconds, to the precision it was written with.
+pub fn parse_rfc3339_nanos(s: &str) -> Option<i128> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp_nanos())
+}
+
 /// The current time in Unix seconds.
 pub fn now_secs() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
@@ -33,5 +40,17 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-05-08T08:00:00Z"), Some(1778227200));
         assert_eq!(parse_rfc3339("2026-05-08T10:00:00+02:00"), Some(1778227200));
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn given_a_fractional_time_when_parsed_to_nanos_then_the_fraction_is_kept() {
+        assert_eq!(
+            parse_rfc3339_nanos("2026-05-08T08:00:20.5Z"),
+            Some(1_778_227_220_500_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339_nanos("1969-12-31T23:59:59.5Z"),
+            Some(-500_000_000)
+        );
     }
 }

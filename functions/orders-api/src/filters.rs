@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use leenkies_domain::clock::parse_rfc3339;
+use leenkies_domain::clock::parse_rfc3339_nanos;
 use leenkies_domain::ports::{OrderFilter, OrderQuery, PagePosition};
 use leenkies_domain::{OrderRecord, PaymentStatus};
 use sha2::{Digest, Sha256};
@@ -171,6 +171,7 @@ impl Filters {
             .transpose()?;
         let to = params.get("to").map(|v| timestamp("to", v)).transpose()?;
         if let (Some(f), Some(t)) = (from, to) {
+            // Compared as given; rounded afterwards (a range inside one second is empty, not bad).
             if f > t {
                 return Err(ApiError::bad_request(
                     "invalid_range",
@@ -178,6 +179,12 @@ impl Filters {
                 ));
             }
         }
+        // `created_at` is whole seconds; both bounds are inclusive to the precision given, so
+        // `from=…:20.5Z` starts at :21 and `to=…:20.5Z` ends at :20 (issue 18 class 9).
+        const NANOS: i128 = 1_000_000_000;
+        let seconds = |ns: i128| i64::try_from(ns.div_euclid(NANOS)).ok();
+        let from = from.and_then(|ns| seconds(ns + NANOS - 1));
+        let to = to.and_then(seconds);
         Ok(Filters {
             status,
             email,
@@ -225,8 +232,9 @@ impl Filters {
     }
 }
 
-fn timestamp(name: &str, value: &str) -> Result<i64, ApiError> {
-    parse_rfc3339(value).ok_or_else(|| {
+/// An RFC 3339 bound in Unix nanoseconds.
+fn timestamp(name: &str, value: &str) -> Result<i128, ApiError> {
+    parse_rfc3339_nanos(value).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_timestamp",
             format!("`{name}` must be an RFC 3339 timestamp, e.g. 2026-05-08T08:00:00Z"),
@@ -245,5 +253,59 @@ pub fn parse_limit(params: &Params) -> Result<usize, ApiError> {
             .ok_or_else(|| {
                 ApiError::bad_request("invalid_limit", "limit must be an integer from 1 to 100")
             }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(pairs: &[(&str, &str)]) -> Result<Filters, ApiError> {
+        let map = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Filters::parse(&Params(map))
+    }
+
+    #[test]
+    fn given_fractional_bounds_when_parsed_then_whole_seconds_inside_them() {
+        // GIVEN `from` and `to` half-way through a second (20 s past the minute is 1778227220)
+        let f = parsed(&[
+            ("from", "2026-05-08T08:00:20.5Z"),
+            ("to", "2026-05-08T08:00:40.25Z"),
+        ])
+        .unwrap();
+        // THEN an order created at :20 is before `from`, one at :40 is not after `to`
+        assert_eq!(f.from, Some(1_778_227_221));
+        assert_eq!(f.to, Some(1_778_227_240));
+    }
+
+    #[test]
+    fn given_whole_second_bounds_when_parsed_then_they_are_kept() {
+        let f = parsed(&[
+            ("from", "2026-05-08T08:00:20Z"),
+            ("to", "2026-05-08T08:00:20.000Z"),
+        ])
+        .unwrap();
+        assert_eq!((f.from, f.to), (Some(1_778_227_220), Some(1_778_227_220)));
+    }
+
+    #[test]
+    fn given_a_range_inside_one_second_when_parsed_then_empty_not_refused() {
+        // GIVEN from ≤ to as written, both inside second :20
+        let f = parsed(&[
+            ("from", "2026-05-08T08:00:20.1Z"),
+            ("to", "2026-05-08T08:00:20.9Z"),
+        ])
+        .unwrap();
+        // THEN no whole second lies inside: the store is asked for an empty range
+        assert!(f.from > f.to);
+        // AND a reversed range is still a 400
+        assert!(parsed(&[
+            ("from", "2026-05-08T08:00:20.9Z"),
+            ("to", "2026-05-08T08:00:20.1Z"),
+        ])
+        .is_err());
     }
 }

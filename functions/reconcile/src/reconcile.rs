@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use leenkies_adapters::metrics::{self, Metrics};
 use leenkies_domain::ingest::{ingest_body, IngestDeps, IngestError, IngestOutcome};
 use leenkies_domain::ops::OpsStore;
-use leenkies_domain::order::facts::{dispute_rank, AttemptState};
+use leenkies_domain::order::facts::{dispute_is_closed, AttemptState};
 use leenkies_domain::order::{OrderRecord, PaymentStatus};
 use leenkies_domain::ports::{OrderFilter, OrderQuery, OrderStore, StoreError};
 use leenkies_domain::stripe::event::{EventType, PLATFORM_SELLER};
@@ -64,7 +64,7 @@ fn open_objects(order: &OrderRecord, now: i64, options: &ReconcileOptions) -> Ve
     let facts = &order.facts;
     let mut open = Vec::new();
     for (id, dispute) in &facts.disputes {
-        if dispute_rank(dispute.status()) < 3 {
+        if !dispute_is_closed(dispute.status()) {
             open.push(Open {
                 kind: ObjectKind::Dispute,
                 id: id.clone(),
@@ -99,7 +99,7 @@ fn open_objects(order: &OrderRecord, now: i64, options: &ReconcileOptions) -> Ve
 /// The event type that states `object`'s current status, or `None` when it says nothing new.
 fn event_type_for(kind: ObjectKind, status: &str) -> Option<EventType> {
     match kind {
-        ObjectKind::Dispute if dispute_rank(status) >= 3 => Some(EventType::ChargeDisputeClosed),
+        ObjectKind::Dispute if dispute_is_closed(status) => Some(EventType::ChargeDisputeClosed),
         ObjectKind::Dispute => Some(EventType::ChargeDisputeUpdated),
         ObjectKind::Refund if status == "failed" => Some(EventType::RefundFailed),
         ObjectKind::Refund => Some(EventType::RefundUpdated),

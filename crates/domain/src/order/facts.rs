@@ -15,6 +15,11 @@ use serde::{Deserialize, Serialize};
 pub const MAX_FAILED_ATTEMPTS: usize = 8;
 pub const MAX_TIMELINE: usize = 40;
 pub const MAX_OBJECTS: usize = 32;
+/// Refunds kept per order. Every refund counts in `refunded_amount` (contract section 4), so the
+/// bound is far above any real order's count (Stripe refunds at most the charge's amount, and a
+/// seller refunds in a few parts), while an order item stays well under DynamoDB's 400 KB
+/// (a refund fact is about 120 bytes: 256 of them are about 30 KB).
+pub const MAX_REFUNDS: usize = 256;
 
 /// A register whose winner is the greatest `(rank, at, value)`: higher-priority source first, then
 /// the newest fact, then (only to break exact ties deterministically) the value itself.
@@ -66,6 +71,22 @@ pub mod source {
     pub const CHARGE: u8 = 1;
     pub const PAYMENT_INTENT: u8 = 2;
     pub const CHECKOUT: u8 = 3;
+
+    /// `amount` and `currency`: the payment's, not the session's, which may be in the
+    /// customer's presentment currency (Adaptive Pricing; contract section 4). Higher wins.
+    pub mod money {
+        pub const CHECKOUT: u8 = 1;
+        pub const CHARGE: u8 = 2;
+        pub const PAYMENT_INTENT: u8 = 3;
+    }
+
+    /// The customer's email, in contract section 2's order. Higher wins.
+    pub mod email {
+        pub const CHARGE_BILLING: u8 = 1;
+        pub const CHARGE_RECEIPT: u8 = 2;
+        pub const PAYMENT_INTENT: u8 = 3;
+        pub const CHECKOUT: u8 = 4;
+    }
 }
 
 /// The latest non-success state of the payment: processing, a failed attempt, or a cancel.
@@ -101,6 +122,16 @@ pub struct FailedAttempt {
 }
 
 impl FailedAttempt {
+    /// Whether anything says why it failed; a code-less failure (e.g.
+    /// `checkout.session.async_payment_failed`) never hides a coded one (contract section 4).
+    pub fn has_code(&self) -> bool {
+        self.decline_code.is_some()
+            || self.code.is_some()
+            || self.failure_code.is_some()
+            || self.outcome_type.is_some()
+            || self.outcome_reason.is_some()
+    }
+
     fn merge(&mut self, other: &FailedAttempt) {
         self.at = self.at.max(other.at);
         merge_reg(&mut self.decline_code, &other.decline_code);
@@ -113,11 +144,11 @@ impl FailedAttempt {
     }
 }
 
-/// A refund's most advanced known state. Ranked `pending < requires_action < succeeded <
-/// failed | canceled`, then by the event's `created`.
+/// A refund's latest known state: the status of the latest event about it (issue 18 class 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundFact {
-    /// `(rank, event created, status)`: the greatest wins.
+    /// `(step, event created, status)`, compared by [`latest_first`]: the latest event wins, the
+    /// lifecycle step breaks a tie within one second, then the status name.
     pub state: Reg<String>,
     pub amount: i64,
     /// The refund object's own `created`.
@@ -127,19 +158,27 @@ pub struct RefundFact {
     pub failure_reason: Option<Reg<String>>,
 }
 
-/// Rank of a refund status; unknown future statuses rank with `requires_action`.
+/// The order of two status registers: the event's `created` first, then the step, then the
+/// value. A total order, so "keep the greater" stays commutative, associative and idempotent.
+fn latest_first(r: &Reg<String>) -> (i64, u8, &str) {
+    (r.at, r.rank, r.value.as_str())
+}
+
+/// A refund status's step, only to break a tie within one second (contract section 4):
+/// `requires_action < pending < (a status Stripe adds) < succeeded < failed | canceled`.
 pub fn refund_rank(status: &str) -> u8 {
     match status {
-        "pending" => 0,
-        "succeeded" => 2,
-        "failed" | "canceled" => 3,
-        _ => 1,
+        "requires_action" => 0,
+        "pending" => 1,
+        "succeeded" => 3,
+        "failed" | "canceled" => 4,
+        _ => 2,
     }
 }
 
 impl RefundFact {
     fn merge(&mut self, other: &RefundFact) {
-        if other.state > self.state {
+        if latest_first(&other.state) > latest_first(&self.state) {
             self.state = other.state.clone();
         }
         self.amount = self.amount.max(other.amount);
@@ -162,8 +201,7 @@ impl RefundFact {
     }
 }
 
-/// A dispute's most advanced known state, ranked `warning_* / needs_response < under_review <
-/// won | lost | prevented | warning_closed`, then by the event's `created`.
+/// A dispute's latest known state: the status of the latest event about it (issue 18 class 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisputeFact {
     pub state: Reg<String>,
@@ -183,19 +221,28 @@ pub struct DisputeFact {
     pub funds_reinstated: bool,
 }
 
-/// Rank of a dispute status; an unknown newer status ranks in the middle and is passed through.
+/// A dispute status's step, only to break a tie within one second (contract section 4):
+/// `warning_needs_response < warning_under_review < needs_response < under_review < (a status
+/// Stripe adds, passed through) < warning_closed | won | lost | prevented`.
 pub fn dispute_rank(status: &str) -> u8 {
     match status {
-        "warning_needs_response" | "needs_response" => 0,
-        "warning_under_review" | "under_review" => 1,
-        "won" | "lost" | "prevented" | "warning_closed" => 3,
-        _ => 2,
+        "warning_needs_response" => 0,
+        "warning_under_review" => 1,
+        "needs_response" => 2,
+        "under_review" => 3,
+        s if dispute_is_closed(s) => 5,
+        _ => 4,
     }
+}
+
+/// A dispute that is over: no evidence can be sent and reconcile stops re-reading it.
+pub fn dispute_is_closed(status: &str) -> bool {
+    matches!(status, "won" | "lost" | "prevented" | "warning_closed")
 }
 
 impl DisputeFact {
     fn merge(&mut self, other: &DisputeFact) {
-        if other.state > self.state {
+        if latest_first(&other.state) > latest_first(&self.state) {
             self.state = other.state.clone();
         }
         merge_reg(&mut self.reason, &other.reason);
@@ -349,7 +396,7 @@ impl Facts {
             (f.at, k.clone())
         });
         merge_map(&mut self.refunds, &other.refunds, RefundFact::merge);
-        keep_newest(&mut self.refunds, MAX_OBJECTS, |k, r| {
+        keep_newest(&mut self.refunds, MAX_REFUNDS, |k, r| {
             (r.created, k.clone())
         });
         merge_map(&mut self.disputes, &other.disputes, DisputeFact::merge);

@@ -151,7 +151,12 @@ pub fn interpret(event: &Event<'_>) -> Result<Interpretation, EventParseError> {
     let (pi, charge) = match (step(event_type), object.as_ref()) {
         (Step::Checkout(step), StripeObject::CheckoutSession(cs)) => {
             checkout(step, at, cs, &mut facts);
-            (cs.payment_intent.clone(), None)
+            // A free order has no PaymentIntent: the session id is the order id.
+            let order_id = match &cs.payment_intent {
+                None if cs.is_free_order() => Some(cs.id.clone()),
+                pi => pi.clone(),
+            };
+            (order_id, None)
         }
         (Step::PaymentIntent(step), StripeObject::PaymentIntent(pi)) => {
             payment_intent(step, at, pi, &mut facts);
@@ -225,10 +230,17 @@ fn checkout(step: CheckoutStep, at: i64, cs: &CheckoutSession, facts: &mut Facts
         .customer_details
         .as_ref()
         .and_then(|d| d.email.clone())
-        .map(|e| Reg::new(rank, at, e));
-    facts.amount = cs.amount_total.map(|a| Reg::new(rank, at, a));
-    facts.currency = cs.currency.clone().map(|c| Reg::new(rank, at, c));
-    let paid = cs.payment_status == CheckoutPaymentStatus::Paid;
+        .or_else(|| cs.customer_email.clone())
+        .map(|e| Reg::new(source::email::CHECKOUT, at, e));
+    // The session's amount may be in the presentment currency: the payment's own wins.
+    let money = source::money::CHECKOUT;
+    facts.amount = cs.amount_total.map(|a| Reg::new(money, at, a));
+    facts.currency = cs.currency.clone().map(|c| Reg::new(money, at, c));
+    let paid = cs.payment_status == CheckoutPaymentStatus::Paid || cs.is_free_order();
+    if cs.is_free_order() {
+        // Nothing was charged: amount 0 in the session's currency, whatever `amount_total` says.
+        facts.amount = Some(Reg::new(money, at, 0));
+    }
     match step {
         CheckoutStep::Completed | CheckoutStep::AsyncPaymentSucceeded if paid => {
             facts.succeeded_at = Some(at);
@@ -256,9 +268,18 @@ fn payment_intent(step: PaymentIntentStep, at: i64, pi: &PaymentIntent, facts: &
     let rank = source::PAYMENT_INTENT;
     describe(facts, rank, at, &pi.metadata);
     facts.pi_created = pi.created;
-    facts.customer_email = pi.receipt_email.clone().map(|e| Reg::new(rank, at, e));
-    facts.amount = pi.amount.map(|a| Reg::new(rank, at, a));
-    facts.currency = pi.currency.clone().map(|c| Reg::new(rank, at, c));
+    facts.customer_email = pi
+        .receipt_email
+        .clone()
+        .map(|e| Reg::new(source::email::PAYMENT_INTENT, at, e));
+    let money = source::money::PAYMENT_INTENT;
+    facts.amount = pi.amount.map(|a| Reg::new(money, at, a));
+    facts.currency = pi.currency.clone().map(|c| Reg::new(money, at, c));
+    // Older API versions list the charges instead of naming the latest one: each is this
+    // order's, so an object naming only its charge finds the order (issue 18 class 6).
+    facts
+        .charges
+        .extend(pi.charges.data.iter().filter_map(|c| c.id.clone()));
     match step {
         PaymentIntentStep::Succeeded => facts.succeeded_at = Some(at),
         PaymentIntentStep::Processing => {
@@ -306,13 +327,19 @@ fn payment_intent(step: PaymentIntentStep, at: i64, pi: &PaymentIntent, facts: &
 fn charge_facts(step: ChargeStep, at: i64, ch: &Charge, facts: &mut Facts) {
     let rank = source::CHARGE;
     describe(facts, rank, at, &ch.metadata);
-    facts.customer_email = ch
+    let receipt = ch
+        .receipt_email
+        .clone()
+        .map(|e| Reg::new(source::email::CHARGE_RECEIPT, at, e));
+    let billing = ch
         .billing_details
         .as_ref()
         .and_then(|b| b.email.clone())
-        .map(|e| Reg::new(rank, at, e));
-    facts.amount = ch.amount.map(|a| Reg::new(rank, at, a));
-    facts.currency = ch.currency.clone().map(|c| Reg::new(rank, at, c));
+        .map(|e| Reg::new(source::email::CHARGE_BILLING, at, e));
+    facts.customer_email = receipt.or(billing);
+    let money = source::money::CHARGE;
+    facts.amount = ch.amount.map(|a| Reg::new(money, at, a));
+    facts.currency = ch.currency.clone().map(|c| Reg::new(money, at, c));
     let succeeded = ch.status == ChargeStatus::Succeeded;
     match step {
         ChargeStep::Succeeded | ChargeStep::Updated if succeeded => {
@@ -342,29 +369,37 @@ fn charge_facts(step: ChargeStep, at: i64, ch: &Charge, facts: &mut Facts) {
         // or failed charge: only its description counts.
         ChargeStep::Succeeded | ChargeStep::Updated => {}
     }
+    // Older API versions embed the charge's refunds: each is a refund fact like a refund event's
+    // (issue 18 classes 6 and 8).
+    facts
+        .refunds
+        .extend(ch.refunds.data.iter().map(|re| refund_fact(at, re)));
     if step == ChargeStep::Refunded || ch.amount_refunded.unwrap_or(0) > 0 {
         facts.charge_amount_refunded = ch.amount_refunded.map(|a| Reg::new(0, at, a));
     }
 }
 
 fn refund(at: i64, re: &Refund, facts: &mut Facts) {
-    let status = re.status.clone().unwrap_or_else(|| "pending".to_owned());
-    let amount = re.amount.unwrap_or(0);
+    let (id, fact) = refund_fact(at, re);
     note(
         facts,
         at,
-        &format!("refund_{status}"),
-        format!("{}: {amount}", re.id),
+        &format!("refund_{}", fact.status()),
+        format!("{}: {}", re.id, fact.amount),
     );
-    facts.refunds = BTreeMap::from([(
-        re.id.clone(),
-        RefundFact {
-            state: Reg::new(refund_rank(&status), at, status),
-            amount,
-            created: re.created,
-            failure_reason: re.failure_reason.clone().map(|r| Reg::new(0, at, r)),
-        },
-    )]);
+    facts.refunds = BTreeMap::from([(id, fact)]);
+}
+
+/// A refund as the event at `at` states it.
+fn refund_fact(at: i64, re: &Refund) -> (String, RefundFact) {
+    let status = re.status.clone().unwrap_or_else(|| "pending".to_owned());
+    let fact = RefundFact {
+        state: Reg::new(refund_rank(&status), at, status),
+        amount: re.amount.unwrap_or(0),
+        created: re.created,
+        failure_reason: re.failure_reason.clone().map(|r| Reg::new(0, at, r)),
+    };
+    (re.id.clone(), fact)
 }
 
 fn dispute(step: DisputeStep, event_type: EventType, at: i64, du: &Dispute, facts: &mut Facts) {

@@ -6,6 +6,9 @@ pub mod failure;
 pub mod from_event;
 pub mod view;
 
+#[cfg(test)]
+mod fold_cases;
+
 use serde::{Deserialize, Serialize};
 
 use crate::clock::rfc3339;
@@ -15,7 +18,8 @@ use facts::{AttemptState, Facts, RefundFact};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRecord {
     pub seller_id: String,
-    /// The Stripe PaymentIntent id (`pi_…`).
+    /// The Stripe PaymentIntent id (`pi_…`), or the Checkout Session id (`cs_…`) of an order
+    /// that needed no payment (contract section 2): never assume one prefix.
     pub order_id: String,
     /// Incremented on every write; every write is conditional on the version it read.
     pub version: u64,
@@ -228,12 +232,18 @@ impl Facts {
             .max_by_key(|(id, d)| (d.created.unwrap_or(0), (*id).clone()))
     }
 
-    /// The most recent failed attempt (kept after a later success).
+    /// The most recent failed attempt (kept after a later success). A failure that carries no
+    /// code is the same attempt as the latest coded one when there is one, so it never hides
+    /// that failure's code (contract section 4); alone, it is the failure.
     pub fn latest_failure(&self) -> Option<&facts::FailedAttempt> {
-        self.failures
-            .iter()
-            .max_by_key(|(key, f)| (f.at, (*key).clone()))
-            .map(|(_, f)| f)
+        let latest = |coded: bool| {
+            self.failures
+                .iter()
+                .filter(|(_, f)| !coded || f.has_code())
+                .max_by_key(|(key, f)| (f.at, key.as_str()))
+                .map(|(_, f)| f)
+        };
+        latest(true).or_else(|| latest(false))
     }
 }
 

@@ -40,6 +40,9 @@ pub struct CheckoutSession {
     pub payment_status: CheckoutPaymentStatus,
     #[serde(default)]
     pub customer_details: Option<CustomerDetails>,
+    /// The email the session was created with; older sessions may have no `customer_details`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub customer_email: Option<String>,
     #[serde(default)]
     pub client_reference_id: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -48,6 +51,19 @@ pub struct CheckoutSession {
     pub amount_total: Option<i64>,
     #[serde(default)]
     pub currency: Option<String>,
+    /// `payment`, `setup`, `subscription`, or a newer value: kept as Stripe's string.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub mode: Option<String>,
+}
+
+impl CheckoutSession {
+    /// A session that needed no payment (a free product, a 100 % coupon): an order of its own,
+    /// keyed by the session id (contract section 2). A setup-mode session only saves a card.
+    pub fn is_free_order(&self) -> bool {
+        self.payment_status == CheckoutPaymentStatus::NoPaymentRequired
+            && self.payment_intent.is_none()
+            && self.mode.as_deref() != Some("setup")
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -84,6 +100,23 @@ pub struct PaymentIntent {
     pub last_payment_error: Option<PaymentError>,
     #[serde(default, deserialize_with = "expandable_id")]
     pub latest_charge: Option<String>,
+    /// API versions before 2022-11-15 list the charges here instead of `latest_charge`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub charges: ChargeList,
+}
+
+/// A Stripe list of charges (`charges` on PaymentIntents of API versions before 2022-11-15):
+/// only the ids are read.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ChargeList {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub data: Vec<ChargeRef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ChargeRef {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub id: Option<String>,
 }
 
 /// `PaymentIntent.last_payment_error`: the issuer's and Stripe's reasons for a failed attempt.
@@ -114,6 +147,10 @@ pub struct Charge {
     pub payment_intent: Option<String>,
     #[serde(default)]
     pub billing_details: Option<BillingDetails>,
+    /// Set at payment or added later (`charge.updated`); before `billing_details.email` in
+    /// contract section 2's email order.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub receipt_email: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub metadata: Metadata,
     #[serde(default)]
@@ -122,6 +159,18 @@ pub struct Charge {
     pub failure_message: Option<String>,
     #[serde(default)]
     pub outcome: Option<ChargeOutcome>,
+    /// API versions before 2022-11-15 embed the charge's refunds here (auto-expanded); newer
+    /// versions send an unexpanded list or nothing. Each readable refund counts.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub refunds: RefundList,
+}
+
+/// `Charge.refunds`: a Stripe list whose items are read leniently (an item that is not a refund
+/// we can read is skipped, never fatal).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RefundList {
+    #[serde(default, deserialize_with = "lenient_items")]
+    pub data: Vec<Refund>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -247,6 +296,28 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
         Some(Lenient::S(s)) if !s.is_empty() => Some(s),
         _ => None,
     })
+}
+
+/// A list whose unreadable items are dropped (a newer or partial shape must not fail the event).
+fn lenient_items<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item<T> {
+        Read(T),
+        Other(serde::de::IgnoredAny),
+    }
+    let items = Option::<Vec<Item<T>>>::deserialize(d)?.unwrap_or_default();
+    Ok(items
+        .into_iter()
+        .filter_map(|i| match i {
+            Item::Read(t) => Some(t),
+            Item::Other(_) => None,
+        })
+        .collect())
 }
 
 /// `null` where we expect an object or a list is read as its empty default.

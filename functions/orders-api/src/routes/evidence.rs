@@ -217,7 +217,7 @@ fn wants_text(headers: &HeaderMap) -> bool {
     tag = "orders",
     summary = "Dispute evidence for one order",
     description = "JSON by default; with `Accept: text/plain`, a plain-text rendering to paste into Stripe's evidence form.",
-    params(("order_id" = String, Path, description = "The Stripe PaymentIntent id (`pi_…`)")),
+    params(("order_id" = String, Path, description = "The order id: the Stripe PaymentIntent id (`pi_…`), or the Checkout Session id (`cs_…`) of an order that needed no payment")),
     responses(
         (status = 200, description = "The evidence", content(
             (Evidence = "application/json"),

@@ -42,7 +42,12 @@ pub const HEADER: [&str; 14] = [
     "fulfillment_status",
 ];
 
-/// Neutralises spreadsheet formula injection.
+/// Neutralises spreadsheet formula injection: a cell starting with one of OWASP's "CSV Injection"
+/// characters (`=`, `+`, `-`, `@`, tab 0x09, carriage return 0x0D) gets a leading `'`, which
+/// Excel, LibreOffice and Google Sheets show as text. Every other first character is safe: a
+/// spreadsheet starts a formula only at one of those; separators, quotes and line feeds inside a
+/// cell cannot open a new cell because the `csv` crate quotes such cells (RFC 4180); and the
+/// characters that come after the first one are never evaluated on their own.
 pub fn neutralise(cell: &str) -> String {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
@@ -185,6 +190,9 @@ mod tests {
             ("@x", "'@x"),
             ("\tx", "'\tx"),
             ("\rx", "'\rx"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\r\n=1+1", "'\r\n=1+1"),
+            ("\n=1+1", "\n=1+1"),
             ("a=b", "a=b"),
             ("", ""),
             ("jordan@example.com", "jordan@example.com"),

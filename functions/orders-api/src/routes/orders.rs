@@ -115,7 +115,7 @@ pub async fn list(
     path = "/orders/{order_id}",
     tag = "orders",
     summary = "One order",
-    params(("order_id" = String, Path, description = "The Stripe PaymentIntent id (`pi_…`)")),
+    params(("order_id" = String, Path, description = "The order id: the Stripe PaymentIntent id (`pi_…`), or the Checkout Session id (`cs_…`) of an order that needed no payment")),
     responses(
         (status = 200, description = "The order", body = OrderView),
         (status = 401, description = "No or bad bearer token", body = ErrorBody),

@@ -40,7 +40,7 @@ function words(status, code, message) {
  * fetch() for the API. `path` must be a same-origin absolute path: the token never goes to
  * another host.
  */
-export async function request(path, { method = 'GET', json, accept = 'application/json' } = {}) {
+export async function request(path, { method = 'GET', json, accept = 'application/json', headers: extra = {} } = {}) {
   if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('//')) {
     throw new Error('API paths are same-origin');
   }
@@ -49,7 +49,7 @@ export async function request(path, { method = 'GET', json, accept = 'applicatio
     signedOutHandler('none');
     throw new SignedOut();
   }
-  const headers = { Authorization: `Bearer ${bearer}`, Accept: accept };
+  const headers = { ...extra, Authorization: `Bearer ${bearer}`, Accept: accept };
   if (json !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
@@ -82,8 +82,8 @@ export async function getJson(path) {
   return (await request(path)).json();
 }
 
-export async function postJson(path, json) {
-  const response = await request(path, { method: 'POST', json });
+export async function postJson(path, json, headers = {}) {
+  const response = await request(path, { method: 'POST', json, headers });
   return response.status === 204 ? null : response.json().catch(() => null);
 }
 

@@ -255,14 +255,15 @@ function delivery(order) {
     resend.disabled = true;
     result.textContent = 'Sending the download link again…';
     try {
-      const body = await postJson(`/orders/${encodeURIComponent(order.order_id)}/resend`, {});
+      // One key per click: a retried request resends once.
+      const body = await postJson(`/orders/${encodeURIComponent(order.order_id)}/resend`, {}, { 'Idempotency-Key': crypto.randomUUID() });
       result.textContent = `Sent again${body && body.message_id ? ` (message ${body.message_id})` : ''}.`;
       toast('Download link sent again');
       refreshSoon();
     } catch (e) {
       if (e instanceof SignedOut) return;
       result.textContent = e.status === 404 || e.status === 405
-        ? (e.code === 'not_found' && e.status === 404 ? 'Resending is not available for this order on this server.' : 'Resending is not available on this server yet.')
+        ? 'This server cannot resend this order\u2019s link (not found in your account, or resending is not offered here yet).'
         : e.status === 429 ? 'This link was already resent 5 times in the last 24 hours. Try again later.'
           : describe(e);
       result.classList.add('result-bad');
