@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the three Lambda bootstraps for arm64 (Graviton, provided.al2023) as zips and prints their
+# Builds the four Lambda bootstraps for arm64 (Graviton, provided.al2023) as zips and prints their
 # sizes. Its own command (`make package`), not part of every CI run: a release build of the AWS SDKs
 # for another architecture takes a long time on 2 cores.
 #

@@ -1,5 +1,6 @@
 //! Adapters at the edge, each next to its own conversions:
 //!
+//! - [`config`]: the environment, read the same way by every binary;
 //! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter, the
 //!   operations items, local setup, the stream reader);
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines;
@@ -11,6 +12,7 @@
 //! The embedded store lives beside its port in `leenkies-domain` (`memory_store`): it has no
 //! AWS types.
 
+pub mod config;
 pub mod dynamodb;
 pub mod mail;
 pub mod metrics;

@@ -127,3 +127,70 @@ fn given_the_sam_template_when_read_then_orders_table_matches_the_rust_definitio
         "NEW_AND_OLD_IMAGES"
     );
 }
+
+/// An order as the webhook leaves it after a succeeded payment: email and product known.
+fn paid_order() -> leenkies_domain::OrderRecord {
+    use leenkies_domain::order::facts::Reg;
+    let mut r = leenkies_domain::OrderRecord::new("acct_A", "pi_1");
+    r.version = 1;
+    let f = &mut r.facts;
+    f.pi_created = Some(1_778_227_200);
+    f.first_event_at = Some(1_778_227_200);
+    f.last_event_at = Some(1_778_227_249);
+    f.succeeded_at = Some(1_778_227_249);
+    f.amount = Some(Reg::new(0, 1, 2500));
+    f.currency = Some(Reg::new(0, 1, "usd".into()));
+    f.customer_email = Some(Reg::new(0, 1, "jordan.lee@example.com".into()));
+    f.product_id = Some(Reg::new(0, 1, "prod_lut_pack".into()));
+    r
+}
+
+/// The stream record of `order` as inserted, shaped as Lambda's DynamoDB event.
+fn inserted(
+    order: &leenkies_domain::OrderRecord,
+) -> aws_lambda_events::event::dynamodb::EventRecord {
+    let mut record = aws_lambda_events::event::dynamodb::EventRecord::default();
+    record.event_name = "INSERT".to_owned();
+    record.change.new_image =
+        leenkies_adapters::dynamodb::item::order_to_image(order).expect("the item of an order");
+    record
+}
+
+#[test]
+fn given_the_templates_stream_filter_when_evaluated_on_the_adapters_items_then_only_deliverable_orders_pass(
+) {
+    use leenkies_adapters::dynamodb::stream_filter::{
+        matches, passes_fulfillment_filter, FULFILLMENT_FILTER,
+    };
+    let Some(doc) = template() else { return };
+    // GIVEN the fulfillment function's FilterCriteria as deployed
+    let filters = &doc["Resources"]["FulfillmentFunction"]["Properties"]["Events"]["OrdersStream"]
+        ["Properties"]["FilterCriteria"]["Filters"];
+    let patterns: Vec<serde_json::Value> = filters
+        .as_vec()
+        .expect("FulfillmentFunction's stream has FilterCriteria.Filters")
+        .iter()
+        .map(|f| serde_json::from_str(text(&f["Pattern"])).expect("a JSON filter pattern"))
+        .collect();
+    assert_eq!(patterns.len(), 1, "one filter pattern");
+    let deployed = &patterns[0];
+    // AND a deliverable order, and the same order without a customer email (not deliverable)
+    let deliverable = inserted(&paid_order());
+    let mut no_email = paid_order();
+    no_email.facts.customer_email = None;
+    let blocked = inserted(&no_email);
+    let event = |r| serde_json::to_value(r).expect("a stream record as JSON");
+
+    // WHEN the deployed pattern is evaluated on the records of the adapter's items
+    // THEN the deliverable order invokes fulfillment and the blocked one does not
+    assert!(matches(deployed, &event(&deliverable)));
+    assert!(!matches(deployed, &event(&blocked)));
+    // AND the local pump's predicate is this same pattern, with the same verdicts
+    let local: serde_json::Value = serde_json::from_str(FULFILLMENT_FILTER).unwrap();
+    assert_eq!(
+        &local, deployed,
+        "template.yaml and stream_filter::FULFILLMENT_FILTER differ"
+    );
+    assert!(passes_fulfillment_filter(&deliverable));
+    assert!(!passes_fulfillment_filter(&blocked));
+}

@@ -25,21 +25,27 @@ fn corpora() -> Vec<Corpus> {
     let shared = std::env::var("LEENKIES_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("../shared"));
-    [
-        shared.join("fixtures/stripe"),
-        root.join("tests/fixtures/stripe"),
-    ]
-    .into_iter()
-    .filter(|dir| dir.join("scenarios.json").exists())
-    .map(|dir| {
-        let doc: Value =
-            serde_json::from_slice(&std::fs::read(dir.join("scenarios.json")).unwrap()).unwrap();
-        Corpus {
-            events: dir.join("events"),
-            scenarios: doc["scenarios"].as_array().unwrap().clone(),
-        }
-    })
-    .collect()
+    let shared = shared.join("fixtures/stripe");
+    // The shared corpus is the contract's: without it this test would pass on fewer scenarios.
+    assert!(
+        shared.join("scenarios.json").is_file(),
+        "the shared scenarios are missing: expected {}/scenarios.json (shared/ beside the \
+         repository, or LEENKIES_SHARED=<path to shared>)",
+        shared.display()
+    );
+    [shared, root.join("tests/fixtures/stripe")]
+        .into_iter()
+        .filter(|dir| dir.join("scenarios.json").exists())
+        .map(|dir| {
+            let doc: Value =
+                serde_json::from_slice(&std::fs::read(dir.join("scenarios.json")).unwrap())
+                    .unwrap();
+            Corpus {
+                events: dir.join("events"),
+                scenarios: doc["scenarios"].as_array().unwrap().clone(),
+            }
+        })
+        .collect()
 }
 
 /// The bodies of a scenario's validly signed deliveries, in order (wrongly signed ones are

@@ -13,7 +13,7 @@ use leenkies_adapters::dynamodb::{ensure_table, setup, DynamoStore};
 use leenkies_adapters::metrics::Metrics;
 use leenkies_domain::clock::{now_secs, parse_rfc3339};
 use leenkies_domain::ingest::IngestDeps;
-use leenkies_domain::ops::{ModeFilter, OpsStore};
+use leenkies_domain::ops::OpsStore;
 use reconcile::backfill::{Backfill, BackfillOptions, BackfillRequest};
 
 use crate::cli::{BackfillArgs, ServerArgs};
@@ -44,10 +44,9 @@ pub async fn run(server: &ServerArgs, args: BackfillArgs) -> Result<(), String> 
     let api = reconcile::config::stripe_api(&sdk, metrics.clone())
         .await
         .map_err(|e| e.to_string())?;
-    let mode = std::env::var("STRIPE_LIVEMODE")
-        .ok()
-        .and_then(|m| ModeFilter::parse(&m))
-        .unwrap_or(ModeFilter::Any);
+    let mode = leenkies_adapters::config::Env::process()
+        .stripe_livemode()
+        .map_err(|e| e.to_string())?;
     // Events read from Stripe's API over TLS with our key need no webhook signature.
     let ingest = IngestDeps::new(store, mode);
     if args.account.is_none()

@@ -37,7 +37,7 @@ pub struct ServerArgs {
     #[arg(
         long,
         env = "ORDERS_TABLE",
-        default_value = "leenkies-orders",
+        default_value = leenkies_adapters::config::DEFAULT_ORDERS_TABLE,
         global = true
     )]
     pub table: String,

@@ -10,6 +10,7 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use fulfillment::Fulfiller;
 use leenkies_adapters::dynamodb::item::order_to_image;
 use leenkies_adapters::dynamodb::stream::StreamReader;
+use leenkies_adapters::dynamodb::stream_filter::passes_fulfillment_filter;
 use leenkies_domain::memory_store::OrderChange;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -26,14 +27,21 @@ pub async fn run(source: ChangeSource, fulfiller: Arc<Fulfiller>) {
             while let Some(change) = changes.recv().await {
                 // The event source mapping's filter in template.yaml (an order item, deliverable,
                 // fulfillment pending or sending): in AWS a change that fails it never invokes
-                // the function. Applying it here, before the change is encoded as a stream
-                // record, keeps the local runner's cost per delivery close to the webhook's.
+                // the function. The domain's check first skips the encoding for most changes;
+                // the record then passes the template's own pattern, evaluated as Lambda does
+                // (`stream_filter`), so the runner cannot deliver what AWS would filter out.
                 if !change.new.awaiting_delivery() {
                     continue;
                 }
                 sequence += 1;
                 match to_record(&change, sequence) {
-                    Some(record) => deliver(&fulfiller, vec![record]).await,
+                    Some(record) if passes_fulfillment_filter(&record) => {
+                        deliver(&fulfiller, vec![record]).await
+                    }
+                    Some(_) => {
+                        tracing::error!(order_id = %change.new.order_id,
+                            "awaiting delivery but filtered out by the stream's FilterCriteria: AWS would not deliver it")
+                    }
                     None => {
                         tracing::error!(order_id = %change.new.order_id, "order could not be encoded as a stream record")
                     }
@@ -45,7 +53,13 @@ pub async fn run(source: ChangeSource, fulfiller: Arc<Fulfiller>) {
                 Ok(records) if records.is_empty() => {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
-                Ok(records) => deliver(&fulfiller, records).await,
+                Ok(mut records) => {
+                    // What the event source mapping would hand the function in AWS.
+                    records.retain(passes_fulfillment_filter);
+                    if !records.is_empty() {
+                        deliver(&fulfiller, records).await
+                    }
+                }
                 Err(error) => {
                     tracing::warn!(%error, "reading the table stream failed; retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -14,7 +14,7 @@ use leenkies_adapters::mail::outbox::OutboxMailer;
 use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ops::staleness::StalePolicy;
-use leenkies_domain::ops::{Mode, OpsStore};
+use leenkies_domain::ops::OpsStore;
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
 use orders_api::{health_router, OperatorClaim};
@@ -133,8 +133,8 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             FulfillmentConfig {
                 public_base_url,
                 download_key: download_key.clone(),
-                max_attempts: 5,
-                lease_secs: 60,
+                max_attempts: settings.fulfillment_max_attempts,
+                lease_secs: settings.fulfillment_lease_secs,
             },
         )
         .with_messages(messages.clone()),
@@ -158,7 +158,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         auth.clone(),
         OperatorClaim::from_env(),
         StalePolicy::from_env(),
-        Mode::Live,
+        settings.watched,
     );
     let mut api_state = orders_api::ApiState::new(
         store.clone(),

@@ -1,15 +1,17 @@
 //! Secrets and settings, resolved once from the environment (contract section 6), with dev
 //! defaults printed at start so a newcomer can sign events and mint tokens.
 
-use leenkies_domain::ops::ModeFilter as LiveMode;
+use leenkies_adapters::config::Env;
+use leenkies_domain::ops::{Mode, ModeFilter as LiveMode};
 use leenkies_domain::stripe::signature::SigningSecrets;
 
 pub const DEV_WEBHOOK_SECRET: &str = "whsec_leenkies_local_dev_secret";
 pub const DEV_JWT_SECRET: &str = "leenkies-local-dev-jwt-secret";
 pub const DEV_DOWNLOAD_KEY: &str = "leenkies-local-dev-download-key";
 
-/// Everything the runner reads from the environment.
-#[derive(Debug, Clone)]
+/// Everything the runner reads from the environment (through the same helper as the Lambdas,
+/// `leenkies_adapters::config`, so every variable has the same default and error).
+#[derive(Clone)]
 pub struct Settings {
     pub webhook_secrets: SigningSecrets,
     pub jwt_secret: String,
@@ -21,6 +23,29 @@ pub struct Settings {
     /// Stripe's API for dispute evidence (contract section 9): `STRIPE_API_KEY`,
     /// `STRIPE_API_BASE`, `STRIPE_FILES_BASE`; `None` without a key (`503 stripe_not_configured`).
     pub stripe: Option<leenkies_adapters::stripe::StripeConfig>,
+    /// `HEARTBEAT_MODE`: the mode the health route calls stale when silent.
+    pub watched: Mode,
+    /// `FULFILLMENT_MAX_ATTEMPTS`, `FULFILLMENT_LEASE_SECS`: as the fulfillment Lambda reads them.
+    pub fulfillment_max_attempts: u32,
+    pub fulfillment_lease_secs: i64,
+}
+
+impl std::fmt::Debug for Settings {
+    // The secrets and keys never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("webhook_secrets", &self.webhook_secrets.len())
+            .field("jwt_secret", &"<redacted>")
+            .field("download_key", &"<redacted>")
+            .field("public_base_url", &self.public_base_url)
+            .field("livemode", &self.livemode)
+            .field("seller_claim", &self.seller_claim)
+            .field("watched", &self.watched)
+            .field("fulfillment_max_attempts", &self.fulfillment_max_attempts)
+            .field("fulfillment_lease_secs", &self.fulfillment_lease_secs)
+            .field("stripe_configured", &self.stripe.is_some())
+            .finish()
+    }
 }
 
 impl Settings {
@@ -34,9 +59,21 @@ impl Settings {
         if dev_jwt {
             println!("LEENKIES_JWT_SECRET not set: using the dev key {DEV_JWT_SECRET}");
         }
-        let (mode, _) = env_or("STRIPE_LIVEMODE", "any");
-        let livemode = LiveMode::parse(&mode)
-            .ok_or_else(|| format!("STRIPE_LIVEMODE must be live, test or any, not {mode:?}"))?;
+        let env = Env::process();
+        let livemode = env.stripe_livemode().map_err(|e| e.to_string())?;
+        let watched = env.heartbeat_mode().map_err(|e| e.to_string())?;
+        let fulfillment_max_attempts = env
+            .number(
+                "FULFILLMENT_MAX_ATTEMPTS",
+                fulfillment::FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
+            )
+            .map_err(|e| e.to_string())?;
+        let fulfillment_lease_secs = env
+            .number(
+                "FULFILLMENT_LEASE_SECS",
+                fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
+            )
+            .map_err(|e| e.to_string())?;
         Ok(Self {
             webhook_secrets: SigningSecrets::from_csv(&secrets),
             jwt_secret,
@@ -47,6 +84,9 @@ impl Settings {
             livemode,
             seller_claim: env_or("SELLER_ID_CLAIM", "sub").0,
             stripe: stripe_from_env(),
+            watched,
+            fulfillment_max_attempts,
+            fulfillment_lease_secs,
         })
     }
 
@@ -60,6 +100,9 @@ impl Settings {
             livemode: LiveMode::Any,
             seller_claim: "sub".to_owned(),
             stripe: None,
+            watched: Mode::Live,
+            fulfillment_max_attempts: fulfillment::FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
+            fulfillment_lease_secs: fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
         }
     }
 }

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use leenkies_adapters::config::Env;
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::telemetry;
 use leenkies_domain::ops::staleness::StalePolicy;
-use leenkies_domain::ops::Mode;
 use orders_api::{config, health_router, router, OperatorClaim};
 
 /// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
@@ -19,7 +19,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init_json_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let table = std::env::var("ORDERS_TABLE").map_err(|_| "ORDERS_TABLE is not set")?;
+    let env = Env::process();
+    let table = env.orders_table();
+    // The mode the health route calls stale: the same HEARTBEAT_MODE as the reconcile alarm.
+    let watched = env.heartbeat_mode()?;
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     let mut state = config::state_from_env(&sdk, store.clone()).await?;
@@ -32,7 +35,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         state.auth.clone(),
         OperatorClaim::from_env(),
         StalePolicy::from_env(),
-        Mode::Live,
+        watched,
     );
     lambda_http::run(router(state).merge(health)).await
 }

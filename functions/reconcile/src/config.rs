@@ -2,10 +2,10 @@
 //! AWS and on one machine). Secrets come through `leenkies_adapters::secrets`: `STRIPE_API_KEY_ARN`
 //! (Secrets Manager) in AWS, `STRIPE_API_KEY` locally. Nothing here is ever logged.
 
+use leenkies_adapters::config::{self, Env, Source};
 use leenkies_adapters::metrics::Metrics;
 use leenkies_adapters::secrets;
 use leenkies_domain::ops::staleness::StalePolicy;
-use leenkies_domain::ops::Mode;
 
 use crate::job::JobConfig;
 use crate::stripe_api::{StripeApi, DEFAULT_API_BASE};
@@ -16,6 +16,8 @@ pub enum ConfigError {
     ApiKey(String),
     #[error("{0}")]
     Stripe(#[from] crate::stripe_api::ApiError),
+    #[error(transparent)]
+    Env(#[from] config::ConfigError),
 }
 
 /// The Stripe client from `STRIPE_API_KEY[_ARN]` and `STRIPE_API_BASE`.
@@ -29,45 +31,49 @@ pub async fn stripe_api(
         .into_iter()
         .next()
         .ok_or_else(|| ConfigError::ApiKey("empty".into()))?;
-    let base = std::env::var("STRIPE_API_BASE")
-        .ok()
-        .filter(|b| !b.trim().is_empty())
+    let base = Env::process()
+        .optional("STRIPE_API_BASE")
         .unwrap_or_else(|| DEFAULT_API_BASE.to_owned());
     Ok(StripeApi::new(&key, &base, metrics)?)
 }
 
-fn secs(name: &str, default: i64) -> i64 {
-    match std::env::var(name) {
-        Ok(v) => v.trim().parse().unwrap_or_else(|_| {
-            tracing::warn!(name, value = %v, "not a number of seconds; using the default");
-            default
-        }),
-        Err(_) => default,
-    }
-}
-
 /// The job's tunables: `BACKFILL_DEFAULT_WINDOW_SECONDS`, `RECONCILE_PROCESSING_MAX_AGE_SECONDS`,
 /// `RECONCILE_LOOKBACK_SECONDS`, `BUSINESS_HOURS_UTC`, `WEBHOOK_STALE_AFTER_SECONDS`,
-/// `HEARTBEAT_MODE` (`live` | `test`).
-pub fn job_config() -> JobConfig {
+/// `HEARTBEAT_MODE` (`live` | `test`). A value that does not parse stops the start-up.
+pub fn job_config<S: Source>(env: &Env<S>) -> Result<JobConfig, ConfigError> {
     let mut config = JobConfig::default();
-    config.default_window_secs = secs(
+    config.default_window_secs = env.number(
         "BACKFILL_DEFAULT_WINDOW_SECONDS",
         config.default_window_secs,
-    );
-    config.reconcile.processing_max_age_secs = secs(
+    )?;
+    config.reconcile.processing_max_age_secs = env.number(
         "RECONCILE_PROCESSING_MAX_AGE_SECONDS",
         config.reconcile.processing_max_age_secs,
-    );
+    )?;
     config.reconcile.lookback_secs =
-        secs("RECONCILE_LOOKBACK_SECONDS", config.reconcile.lookback_secs);
+        env.number("RECONCILE_LOOKBACK_SECONDS", config.reconcile.lookback_secs)?;
     config.stale = StalePolicy::from_env();
-    if let Some(mode) = std::env::var("HEARTBEAT_MODE")
-        .ok()
-        .as_deref()
-        .and_then(Mode::parse)
-    {
-        config.watched = mode;
+    config.watched = env.heartbeat_mode()?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_a_bad_number_when_configured_then_start_up_stops_naming_it() {
+        let env = Env([("RECONCILE_LOOKBACK_SECONDS", "ten days")]);
+        let error = job_config(&env).unwrap_err().to_string();
+        assert!(error.contains("RECONCILE_LOOKBACK_SECONDS"), "{error}");
     }
-    config
+
+    #[test]
+    fn given_heartbeat_mode_test_when_configured_then_test_is_watched() {
+        let env = Env([("HEARTBEAT_MODE", "test")]);
+        assert_eq!(
+            job_config(&env).unwrap().watched,
+            leenkies_domain::ops::Mode::Test
+        );
+    }
 }

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use lambda_runtime::{service_fn, LambdaEvent};
+use leenkies_adapters::config::Env;
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::metrics::Metrics;
 use leenkies_domain::ingest::IngestDeps;
-use leenkies_domain::ops::ModeFilter;
 use reconcile::job::Job;
 use serde_json::Value;
 
@@ -20,15 +20,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_runtime::Error> {
     leenkies_adapters::telemetry::init_json_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let table = std::env::var("ORDERS_TABLE").unwrap_or_else(|_| "leenkies-orders".into());
+    let env = Env::process();
+    let table = env.orders_table();
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     let ops = Arc::new(DynamoOps::new(client, table));
     let metrics = Metrics::stdout("reconcile");
-    let mode = std::env::var("STRIPE_LIVEMODE")
-        .ok()
-        .and_then(|m| ModeFilter::parse(&m))
-        .unwrap_or(ModeFilter::Any);
+    let mode = env.stripe_livemode()?;
     // No signatures here: the events come from Stripe's API over TLS.
     let ingest = IngestDeps::new(store.clone(), mode);
     let job = Job {
@@ -37,7 +35,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store,
         ops,
         metrics,
-        config: reconcile::config::job_config(),
+        config: reconcile::config::job_config(&env)?,
     };
     let job = &job;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

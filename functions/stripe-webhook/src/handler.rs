@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use futures::StreamExt;
 use leenkies_adapters::metrics::{self, Metrics};
 use leenkies_domain::clock::now_secs;
 use leenkies_domain::ingest::{ingest, IngestDeps};
@@ -188,6 +189,11 @@ async fn process(
     })
 }
 
+/// Bytes of an over-limit body read and dropped before answering `413`: a client that writes
+/// its whole body before reading the answer (Python's `http.client`) then gets the `413` instead
+/// of a connection reset. Past this bound the connection is simply closed.
+const DRAIN_LIMIT_BYTES: usize = 8 * 1024 * 1024;
+
 /// Reads the raw body (the signed bytes), refusing more than the limit before buffering it all.
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, WebhookError> {
     let declared = headers
@@ -195,18 +201,36 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, Webh
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        drain(body).await;
         return Err(WebhookError::TooLarge(MAX_BODY_BYTES));
     }
-    axum::body::to_bytes(body, MAX_BODY_BYTES + 1)
-        .await
-        .map_err(|_| WebhookError::TooLarge(MAX_BODY_BYTES))
-        .and_then(|b| {
-            if b.len() > MAX_BODY_BYTES {
-                Err(WebhookError::TooLarge(MAX_BODY_BYTES))
-            } else {
-                Ok(b)
-            }
-        })
+    let mut stream = body.into_data_stream();
+    let mut buffer = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        // A read that fails for any other reason (the client went away, a broken chunked
+        // encoding) is a bad request, not an oversized one.
+        let chunk = chunk.map_err(|_| WebhookError::Unreadable)?;
+        if buffer.len() + chunk.len() > MAX_BODY_BYTES {
+            drain_stream(stream, buffer.len() + chunk.len()).await;
+            return Err(WebhookError::TooLarge(MAX_BODY_BYTES));
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(buffer.freeze())
+}
+
+async fn drain(body: Body) {
+    drain_stream(body.into_data_stream(), 0).await;
+}
+
+/// Reads and drops what is left of a body, up to [`DRAIN_LIMIT_BYTES`] in all.
+async fn drain_stream(mut stream: axum::body::BodyDataStream, mut read: usize) {
+    while read <= DRAIN_LIMIT_BYTES {
+        match stream.next().await {
+            Some(Ok(chunk)) => read += chunk.len(),
+            _ => return,
+        }
+    }
 }
 
 /// The signature over the raw bytes, against every configured secret.

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use leenkies_adapters::config::Env;
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::store::DynamoStore;
 use leenkies_adapters::{secrets, telemetry};
 use leenkies_domain::stripe::signature::SigningSecrets;
-use stripe_webhook::{router, LiveMode, WebhookConfig, WebhookState};
+use stripe_webhook::{router, WebhookConfig, WebhookState};
 
 /// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
 /// delivery under load (docs/performance.md, section 2).
@@ -19,10 +20,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init_json_logging();
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let table = std::env::var("ORDERS_TABLE").map_err(|_| "ORDERS_TABLE is not set")?;
+    let env = Env::process();
+    let table = env.orders_table();
+    let mode = env.stripe_livemode()?;
     let signing = secrets::from_env_or_secrets_manager(&aws, "STRIPE_WEBHOOK_SECRET").await?;
-    let mode = std::env::var("STRIPE_LIVEMODE").unwrap_or_else(|_| "live".into());
-    let mode = LiveMode::parse(&mode).ok_or("STRIPE_LIVEMODE must be live, test or any")?;
     let client = leenkies_adapters::dynamodb::store_client(&aws);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
     // Sellers seen and the last event per mode, for the backfill and the operator route.

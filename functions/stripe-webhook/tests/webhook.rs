@@ -263,3 +263,40 @@ async fn given_a_refund_naming_only_its_charge_before_the_charge_then_applied_wh
     assert_eq!(view.refunded_amount, 2500);
     assert_eq!(view.payment_status.as_str(), "refunded");
 }
+
+#[tokio::test]
+async fn given_a_client_that_writes_its_whole_oversized_body_first_when_posted_over_tcp_then_it_reads_413(
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // GIVEN the webhook served over real TCP, and a 600 KiB body with its true Content-Length
+    let store = Arc::new(MemoryStore::new());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app(store, LiveMode::Any))
+            .await
+            .unwrap();
+    });
+    let body = vec![b'x'; 600 * 1024];
+    // WHEN a client writes headers and the whole body before reading (as Python's http.client)
+    for round in 0..3 {
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /webhooks/stripe HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+             Stripe-Signature: t=1,v1=00\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket.write_all(&body).await.unwrap();
+        let mut answer = Vec::new();
+        let read = socket.read_to_end(&mut answer).await;
+        // THEN it reads the 413, not a connection reset
+        assert!(read.is_ok(), "round {round}: {read:?}");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "round {round}: {answer:.200}"
+        );
+    }
+    server.abort();
+}

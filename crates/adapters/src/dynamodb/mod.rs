@@ -10,6 +10,7 @@ pub mod ops;
 pub mod setup;
 pub mod store;
 pub mod stream;
+pub mod stream_filter;
 pub mod table;
 
 pub use capacity::{Capacity, CapacityMeter};

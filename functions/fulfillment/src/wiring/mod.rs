@@ -3,7 +3,7 @@
 //!
 //! | env | meaning | default |
 //! | --- | --- | --- |
-//! | `ORDERS_TABLE` | the orders table | required |
+//! | `ORDERS_TABLE` | the orders table | `leenkies-orders` |
 //! | `SENDER_EMAIL` | verified SES sender, e.g. `Leenkies <orders@…>` | required |
 //! | `SES_CONFIGURATION_SET` | SES configuration set | — |
 //! | `DOWNLOAD_SIGNING_KEY_ARN` | Secrets Manager secret holding the download key | — |
@@ -18,6 +18,7 @@
 use std::sync::Arc;
 
 use fulfillment::{Fulfiller, FulfillmentConfig};
+use leenkies_adapters::config::{ConfigError, Env};
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::mail::SesMailer;
 use leenkies_domain::tokens::DownloadKey;
@@ -26,35 +27,35 @@ use leenkies_domain::tokens::DownloadKey;
 pub enum StartupError {
     #[error("environment variable {0} is required")]
     Missing(&'static str),
-    #[error("environment variable {0} is not valid: {1}")]
-    Invalid(&'static str, String),
+    #[error(transparent)]
+    Env(#[from] ConfigError),
     #[error("could not read the download signing key from Secrets Manager: {0}")]
     Secret(String),
 }
 
 pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let table = optional("ORDERS_TABLE").ok_or(StartupError::Missing("ORDERS_TABLE"))?;
+    let env = Env::process();
+    let table = env.orders_table();
     let store = Arc::new(DynamoStore::new(
         leenkies_adapters::dynamodb::store_client(&aws),
         table,
     ));
-    let sender = optional("SENDER_EMAIL").ok_or(StartupError::Missing("SENDER_EMAIL"))?;
+    let sender = env.required("SENDER_EMAIL")?;
     let mailer = Arc::new(SesMailer::new(
         aws_sdk_sesv2::Client::new(&aws),
         sender,
-        optional("SES_CONFIGURATION_SET"),
+        env.optional("SES_CONFIGURATION_SET"),
     ));
 
     let config = FulfillmentConfig {
-        public_base_url: optional("PUBLIC_BASE_URL")
-            .ok_or(StartupError::Missing("PUBLIC_BASE_URL"))?,
+        public_base_url: env.required("PUBLIC_BASE_URL")?,
         download_key: download_key(&aws).await?,
-        max_attempts: number(
+        max_attempts: env.number(
             "FULFILLMENT_MAX_ATTEMPTS",
             FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
         )?,
-        lease_secs: number(
+        lease_secs: env.number(
             "FULFILLMENT_LEASE_SECS",
             FulfillmentConfig::DEFAULT_LEASE_SECS,
         )?,
@@ -80,15 +81,4 @@ async fn download_key(aws: &aws_config::SdkConfig) -> Result<DownloadKey, Startu
         .ok_or(StartupError::Missing(
             "DOWNLOAD_SIGNING_KEY_ARN or DOWNLOAD_SIGNING_KEY",
         ))
-}
-
-fn optional(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, StartupError> {
-    match optional(name) {
-        None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| StartupError::Invalid(name, v)),
-    }
 }
