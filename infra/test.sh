@@ -8,7 +8,8 @@
 # 3. runs, timing each phase:
 #      cfn-lint template.yaml
 #      sam validate --lint --template template.yaml
-#      cargo test --workspace --all-targets          (with the emulators' endpoints exported)
+#      cargo test --workspace --all-targets --no-fail-fast   (emulators' endpoints exported; every
+#                                                     test binary runs even after one fails)
 #      cargo build --bin leenkies-local
 #      shared/tools/replay_scenarios.py on the memory store and on DynamoDB Local
 #      (+ tests/fixtures/stripe/scenarios.json on both stores, when that file exists)
@@ -147,7 +148,8 @@ log "DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT SES_ENDPOINT=$SES_ENDPOINT"
 phase "cfn-lint template.yaml" cfn-lint template.yaml || true
 phase "sam validate --lint" sam validate --lint --template template.yaml --region us-east-1 || true
 
-phase "cargo test --workspace --all-targets" cargo test --workspace --all-targets || true
+# --no-fail-fast: one failing test binary must not hide the results of the others.
+phase "cargo test --workspace --all-targets" cargo test --workspace --all-targets --no-fail-fast || true
 
 # Where cargo puts binaries: honours CARGO_TARGET_DIR and .cargo/config (no compilation).
 target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null \

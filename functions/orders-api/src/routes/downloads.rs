@@ -1,7 +1,9 @@
 //! `GET /downloads/{token}`: the customer's link from the delivery email (public, no JWT).
 //!
-//! Malformed token → `404`; bad signature → `403`; well signed but the order is gone, or names
-//! another seller or product → `404`; access revoked (full refund, lost dispute) → `410`;
+//! Malformed token → `404`; bad signature → `403`; well signed but the order is gone, belongs to
+//! another seller, or the product id is no plain file name → `404`; access revoked (full refund,
+//! lost dispute) → `410`. A well-signed token serves the product it names, even when later
+//! metadata names another: the link that was emailed never dies (contract section 2);
 //! otherwise one download-log entry (time, client IP, user agent) and the file. A `HEAD` (link
 //! checkers, mail scanners, a browser probing) gets the same status and headers and is never
 //! logged nor counted: only a `GET` that serves the file is (contract section 10).
@@ -69,7 +71,7 @@ fn safe_segment(s: &str) -> bool {
         (status = 200, description = "The file (local runs)", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 302, description = "Redirect to a short-lived storage URL (AWS)"),
         (status = 403, description = "The token's signature does not match", body = ErrorBody),
-        (status = 404, description = "Malformed token, or the order no longer exists", body = ErrorBody),
+        (status = 404, description = "Malformed token, the order no longer exists, or the product id names no file", body = ErrorBody),
         (status = 410, description = "Access was revoked (full refund or lost dispute)", body = ErrorBody),
         (status = 503, description = "Store unavailable; retry after `Retry-After`", body = ErrorBody),
     )
@@ -87,6 +89,12 @@ pub async fn download(
             ApiError::Forbidden
         }
     })?;
+    // The product id came from storefront metadata (untrusted text, even once signed into a
+    // token): one that is not a plain file name can name no file in S3 or the local folder alike,
+    // so it is unknown, and nothing is read or logged.
+    if !safe_segment(&claims.product_id) {
+        return Err(ApiError::NotFound);
+    }
     let record = state
         .store
         .get_order(&claims.seller_id, &claims.order_id)

@@ -98,10 +98,17 @@ function details(order) {
     ['Status', h('span', { class: 'badges' }, statusBadges(order)),
       order.payment_status === 'failed' && order.failure ? ` ${failureReason(order.failure.category)}` : ''],
     order.early_fraud_warning ? ['Fraud warning', 'The card network issued an early fraud warning for this payment.'] : null,
-    ['Access', order.access_revoked ? 'Revoked: the download link no longer works' : 'The download link works'],
+    ['Access', access(order)],
     ['Order id', h('span', { class: 'mono' }, order.order_id)],
     order.reference ? ['Reference', order.reference] : null,
   ]));
+}
+
+// What the customer's download link does now: an unpaid order never had one.
+function access(order) {
+  if (order.access_revoked) return 'Revoked: the download link no longer works';
+  if (['succeeded', 'partially_refunded'].includes(order.payment_status)) return 'The download link works';
+  return 'No download link: the payment has not succeeded';
 }
 
 function refunds(order) {
