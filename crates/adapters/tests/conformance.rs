@@ -6,6 +6,7 @@
 //! `infra/dynamodb-local.sh start 8000`). Without it the DynamoDB variants fail, unless
 //! `LEENKIES_SKIP_DYNAMODB=1` says to skip them on purpose. Each test uses a fresh table.
 
+#[macro_use]
 mod support;
 
 use std::collections::BTreeSet;
@@ -23,33 +24,7 @@ use support::{all_pages, ids, order, Status};
 
 type Store = Arc<dyn OrderStore>;
 
-/// Runs every listed scenario once per store.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(std::sync::Arc::new(
-                        leenkies_domain::memory_store::MemoryStore::new(),
-                    ))
-                    .await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(store) = super::support::dynamo_store().await else { return };
-                    super::$name(std::sync::Arc::new(store)).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+both_stores!(
     get_missing_order_is_none,
     second_create_conflicts,
     stale_version_conflicts,

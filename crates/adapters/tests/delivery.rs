@@ -3,6 +3,7 @@
 //! runs against the embedded `MemoryStore` and against `DynamoStore` on DynamoDB Local
 //! (`DYNAMODB_ENDPOINT`), with the same expectations. Mail goes to the outbox folder.
 
+#[macro_use]
 mod support;
 
 use std::path::PathBuf;
@@ -24,31 +25,6 @@ use support::{order, Status};
 
 trait Store: OrderStore + MessageIndex {}
 impl<T: OrderStore + MessageIndex> Store for T {}
-
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(std::sync::Arc::new(
-                        leenkies_domain::memory_store::MemoryStore::new(),
-                    ))
-                    .await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(store) = super::support::dynamo_store().await else { return };
-                    super::$name(std::sync::Arc::new(store)).await;
-                }
-            )*
-        }
-    };
-}
 
 both_stores!(
     message_links_find_their_order_and_nothing_else,

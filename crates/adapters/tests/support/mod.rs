@@ -140,3 +140,33 @@ pub async fn dynamo_store() -> Option<DynamoStore> {
         .unwrap_or_else(|e| panic!("creating table {table} on {endpoint}: {e}"));
     Some(DynamoStore::new(client, table))
 }
+
+/// Runs every listed scenario once per store: on the embedded `MemoryStore` (the reference) and
+/// on `DynamoStore` against DynamoDB Local, with the same expectations. Each scenario is an
+/// `async fn(Arc<S>)` in the invoking file; the DynamoDB variant fails without
+/// `DYNAMODB_ENDPOINT` unless `LEENKIES_SKIP_DYNAMODB=1`.
+#[allow(unused_macros)] // only the test files with scenarios on both stores invoke it
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(
+                        leenkies_domain::memory_store::MemoryStore::new(),
+                    ))
+                    .await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(store) = super::support::dynamo_store().await else { return };
+                    super::$name(std::sync::Arc::new(store)).await;
+                }
+            )*
+        }
+    };
+}
