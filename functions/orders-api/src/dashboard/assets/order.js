@@ -166,6 +166,7 @@ function evidenceForm(order, dispute, ev, statements) {
   const send = async (submit, button) => {
     if (submit && !window.confirm('Submit this evidence to Stripe? Once submitted it goes to the card issuer and cannot be changed.')) return;
     button.disabled = true;
+    result.classList.remove('result-bad');
     result.textContent = submit ? 'Submitting to Stripe…' : 'Saving the draft to Stripe…';
     try {
       const body = { submit };
@@ -176,9 +177,12 @@ function evidenceForm(order, dispute, ev, statements) {
       refreshSoon();
     } catch (e) {
       if (e instanceof SignedOut) return;
-      result.textContent = e.status === 404 || e.status === 405
+      // A 404 is the dispute not being this seller's (the route exists); a 405 an older server.
+      // A 502 records nothing on our side: saying so tells the seller a retry is safe.
+      result.textContent = e.status === 405
         ? 'Sending evidence to Stripe is not available on this server yet.'
-        : describe(e);
+        : e.status === 502 ? `${describe(e).replace(/\.?$/, '.')} Nothing was recorded; you can try again.`
+          : describe(e);
       result.classList.add('result-bad');
     } finally {
       button.disabled = false;
