@@ -124,9 +124,16 @@ pub fn delivery_receipt(record: &OrderRecord) -> Option<DeliveryReceipt> {
     })
 }
 
-/// What the order knows of the buyer beyond the email (purchase IP, billing name and address).
-pub fn customer_details(_record: &OrderRecord) -> CustomerDetails {
-    CustomerDetails::default()
+/// What the order knows of the buyer beyond the email: the storefront's purchase IP and the
+/// charge's billing name and address, as the fold kept them (contract sections 2 and 9).
+pub fn customer_details(record: &OrderRecord) -> CustomerDetails {
+    let f = &record.facts;
+    let value = |r: &Option<crate::order::facts::Reg<String>>| r.as_ref().map(|r| r.value.clone());
+    CustomerDetails {
+        purchase_ip: value(&f.customer_ip),
+        name: value(&f.customer_name),
+        billing_address: value(&f.billing_address),
+    }
 }
 
 /// Builds and files evidence for `dispute_id` of the seller's `order_id`, then records it.
@@ -163,7 +170,7 @@ pub async fn file_evidence(
         downloads: &downloads,
         delivery: delivery.as_ref(),
         customer: &customer,
-        store_name: None,
+        store_name: record.facts.store_name(),
         statement: request.statement.as_deref(),
     })
     .map_err(|e| match e {
@@ -380,6 +387,52 @@ mod tests {
             Err(FileEvidenceError::Stripe(FilingError::Unavailable { .. }))
         ));
         assert_eq!(store.get_order("acct_A", "pi_1").await.unwrap(), before);
+    }
+
+    #[tokio::test]
+    async fn given_the_buyer_and_store_the_order_knows_then_stripe_gets_them_by_its_names() {
+        // GIVEN an order whose facts hold the purchase IP, the billing name and address, and
+        // the storefront's store name
+        let store = MemoryStore::new();
+        let mut r = store_with("needs_response")
+            .await
+            .get_order("acct_A", "pi_1")
+            .await
+            .unwrap()
+            .unwrap();
+        r.facts.customer_ip = Some(Reg::new(2, T0, "203.0.113.9".into()));
+        r.facts.customer_name = Some(Reg::new(2, T0, "Jordan Lee".into()));
+        r.facts.billing_address = Some(Reg::new(2, T0, "CA 94107, US".into()));
+        r.facts.store_name = Some(Reg::new(2, T0, "Lee Presets".into()));
+        r.facts.product_name = Some(Reg::new(2, T0, "Cinematic LUT Pack".into()));
+        store.put_order(&r, None, &[]).await.unwrap();
+        let stripe = Scripted::new(vec![Ok(())]);
+        // WHEN evidence is filed
+        file_evidence(
+            &store,
+            Some(&stripe),
+            "acct_A",
+            "pi_1",
+            "dp_1",
+            &draft(),
+            T0 + 10,
+        )
+        .await
+        .unwrap();
+        // THEN the port was asked to send them under Stripe's field names, and the store is
+        // named in the product description and on the receipt
+        let calls = stripe.calls.lock().unwrap();
+        let fields = &calls[0].fields;
+        assert_eq!(fields[&EvidenceField::CustomerPurchaseIp], "203.0.113.9");
+        assert_eq!(fields[&EvidenceField::CustomerName], "Jordan Lee");
+        assert_eq!(fields[&EvidenceField::BillingAddress], "CA 94107, US");
+        assert!(fields[&EvidenceField::ProductDescription]
+            .starts_with("Cinematic LUT Pack, sold by Lee Presets: "));
+        assert!(calls[0]
+            .receipt
+            .lines
+            .iter()
+            .any(|(k, v)| k == "Store" && v == "Lee Presets"));
     }
 
     #[tokio::test]

@@ -80,6 +80,13 @@ pub mod source {
         pub const PAYMENT_INTENT: u8 = 3;
     }
 
+    /// The buyer's billing name and address (dispute evidence): the charge that succeeded
+    /// describes the payment disputed, over a declined attempt's. Higher wins.
+    pub mod billing {
+        pub const OTHER_CHARGE: u8 = 1;
+        pub const SUCCEEDED_CHARGE: u8 = 2;
+    }
+
     /// The customer's email, in contract section 2's order. Higher wins.
     pub mod email {
         pub const CHARGE_BILLING: u8 = 1;
@@ -333,6 +340,15 @@ pub struct Facts {
     /// The storefront's `store_name` metadata: what the delivery email calls the seller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_name: Option<Reg<String>>,
+    /// For dispute evidence only (contract section 9), never in the order's JSON nor a log: the
+    /// storefront's `customer_ip` metadata when it is a valid IP address (canonical form), and
+    /// the charge's `billing_details` name and address (one bounded line, see `from_event`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ip: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Reg<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -382,6 +398,9 @@ impl Facts {
         merge_reg(&mut self.product_name, &other.product_name);
         merge_reg(&mut self.customer_email, &other.customer_email);
         merge_reg(&mut self.store_name, &other.store_name);
+        merge_reg(&mut self.customer_ip, &other.customer_ip);
+        merge_reg(&mut self.customer_name, &other.customer_name);
+        merge_reg(&mut self.billing_address, &other.billing_address);
         merge_reg(&mut self.amount, &other.amount);
         merge_reg(&mut self.currency, &other.currency);
         merge_min(&mut self.succeeded_at, other.succeeded_at);
