@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  deliver, disputeEvent, mintToken, paymentEvent, SELLER_A, SHARED, startFakeStripe, startServer,
+  deliver, disputeEvent, fixture, HERE, mintToken, paymentEvent, SELLER_A, SHARED, startFakeStripe, startServer,
 } from './support.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -29,6 +29,20 @@ if (process.env.DYNAMODB_ENDPOINT) {
 const STRIPE_EVIDENCE_KEYS = new Set(Object.keys(JSON.parse(
   fs.readFileSync(path.join(SHARED, 'fixtures/stripe/official/dispute.json'), 'utf8')).evidence));
 const SENTENCE = 'The customer wrote on 3 May to thank us for the presets.';
+
+const SHOTS = process.env.SCREENSHOT_DIR || path.join(HERE, 'out/screenshots');
+
+/** Full-page screenshots at the given widths (`-desktop` for 1280, `-phone` for 390). */
+async function screenshot(page, name, widths) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.evaluate(() => document.getElementById('toast')?.classList.remove('show'));
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: width > 500 ? 900 : 844 });
+    await page.waitForTimeout(250);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${width > 500 ? 'desktop' : 'phone'}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
 
 let browser;
 before(async () => {
@@ -54,7 +68,20 @@ async function until(what, check, ms = 15000) {
 async function disputedOrder(server, stripe, { reason } = {}) {
   const now = Math.floor(Date.now() / 1000);
   const paid = paymentEvent({ account: SELLER_A, email: 'riley.park@example.com', product: 'Film Emulation Presets', amount: 3900, created: now - 10 * 86400 });
+  // The storefront's metadata (contract section 2) and the paid charge's billing details.
+  Object.assign(paid.event.data.object.metadata, { customer_ip: '203.0.113.77', store_name: 'Riley Film Lab' });
   await deliver(server.base, paid.event);
+  const charge = JSON.parse(fixture('ord_1001__01__charge.succeeded.json'));
+  charge.id = `evt_ch_${paid.pi}`;
+  charge.account = SELLER_A;
+  charge.created = now - 10 * 86400 + 6;
+  Object.assign(charge.data.object, {
+    id: paid.event.data.object.latest_charge, payment_intent: paid.pi, amount: 3900, receipt_email: 'riley.park@example.com',
+    metadata: {},
+    billing_details: { name: 'Riley Park', email: null, phone: null,
+      address: { line1: null, line2: null, city: null, state: 'CA', postal_code: '94107', country: 'US' } },
+  });
+  await deliver(server.base, charge);
   const eml = await until('the delivery email', () => fs.readdirSync(server.outbox).find((f) => f.endsWith(`-${paid.pi}.eml`)));
   const text = fs.readFileSync(path.join(server.outbox, eml), 'utf8').replace(/=\r?\n/g, '');
   const link = text.match(/https?:\/\/[^\s"<>]+\/downloads\/[\w.-]+/);
@@ -142,6 +169,7 @@ for (const store of STORES) {
       assert.equal(staged.submission_count, 0);
       assert.ok(staged.evidence.uncategorized_text.startsWith(SENTENCE), staged.evidence.uncategorized_text);
       assert.equal(dialogs.length, 0, 'a draft asks nothing');
+      if (store.name === 'memory') await screenshot(page, 'order-evidence-draft', [1280]);
 
       // WHEN they submit and confirm
       await disputes.getByRole('button', { name: 'Submit to Stripe' }).click();
@@ -151,6 +179,7 @@ for (const store of STORES) {
       assert.match(dialogs[0], /cannot be changed/);
       await disputes.getByText('The evidence is with the card issuer').waitFor();
       assert.equal(await disputes.getByRole('button', { name: 'Submit to Stripe' }).count(), 0);
+      if (store.name === 'memory') await screenshot(page, 'order-evidence-submitted', [1280, 390]);
 
       // THEN the fake Stripe received exactly one file and one submission, on seller A's account
       const files = await stripe.files();
@@ -167,6 +196,11 @@ for (const store of STORES) {
       }
       assert.equal(staged.evidence.receipt, files[0].id);
       assert.equal(staged.evidence.customer_email_address, 'riley.park@example.com');
+      // what the storefront and the charge said of the buyer and the store
+      assert.equal(staged.evidence.customer_purchase_ip, '203.0.113.77');
+      assert.equal(staged.evidence.customer_name, 'Riley Park');
+      assert.equal(staged.evidence.billing_address, 'CA 94107, US');
+      assert.match(staged.evidence.product_description, /^Film Emulation Presets, sold by Riley Film Lab: /);
       assert.match(staged.evidence.access_activity_log, /Mozilla\/5\.0 \(Browser evidence test\)/);
       const seen = await stripe.requests();
       assert.ok(seen.every((r) => r.account === SELLER_A), JSON.stringify(seen));
@@ -175,6 +209,8 @@ for (const store of STORES) {
       assert.equal(accepted.length, 2);
       // and the order records both times, with timeline entries
       const shown = await orderJson(server, a.token, order.pi);
+      // the buyer's IP, name and address are evidence only, not in the order's JSON
+      for (const secret of ['203.0.113.77', 'Riley Park', '94107']) assert.ok(!JSON.stringify(shown).includes(secret), secret);
       const ev = shown.disputes[0].evidence;
       assert.ok(ev.saved_at && ev.submitted_at, JSON.stringify(ev));
       const kinds = shown.timeline.map((t) => t.kind);

@@ -298,12 +298,32 @@ pub struct EvidenceFact {
     /// The accepted submission: Stripe accepts one, so the earliest wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_at: Option<i64>,
+    /// The `Idempotency-Key` generations of the receipt upload and of the dispute update. Stripe
+    /// replays a key's first answer for 24 hours, failures included: each generation moves on
+    /// when Stripe definitively refused or failed that call, so the next request is really tried
+    /// again, with the same key in every process (a cold one too). The greatest wins. Not an
+    /// accepted call: the order's `evidence` stays as it was.
+    #[serde(default, skip_serializing_if = "is_zero_u32", rename = "ug")]
+    pub upload_generation: u32,
+    #[serde(default, skip_serializing_if = "is_zero_u32", rename = "dg")]
+    pub update_generation: u32,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 impl EvidenceFact {
     fn merge(&mut self, other: &EvidenceFact) {
         merge_max(&mut self.saved_at, other.saved_at);
         merge_min(&mut self.submitted_at, other.submitted_at);
+        self.upload_generation = self.upload_generation.max(other.upload_generation);
+        self.update_generation = self.update_generation.max(other.update_generation);
+    }
+
+    /// Whether Stripe ever accepted evidence for the dispute (else the order shows `null`).
+    pub fn accepted(&self) -> bool {
+        self.saved_at.is_some() || self.submitted_at.is_some()
     }
 }
 
