@@ -194,6 +194,27 @@ fn given_hostile_billing_values_when_folded_then_one_bounded_line_and_the_event_
 }
 
 #[test]
+fn given_a_huge_billing_address_when_folded_then_one_line_of_at_most_300_characters() {
+    // GIVEN every address part 5,000 characters long
+    let part = "y".repeat(5_000);
+    let events = [charge(
+        "ch_1",
+        "charge.succeeded",
+        100,
+        "succeeded",
+        json!({"address": {"line1": part, "line2": part, "city": part, "state": part,
+            "postal_code": part, "country": part}}),
+    )];
+    // WHEN folded
+    let facts = facts_in_every_order(&events);
+    // THEN the order item keeps one bounded line, starting with the first part
+    let address = value(&facts.billing_address).unwrap();
+    assert_eq!(address.chars().count(), 300);
+    assert!(address.starts_with(&"y".repeat(200)));
+    assert_eq!(facts.customer_name, None);
+}
+
+#[test]
 fn given_the_buyers_ip_name_and_address_when_the_order_is_shown_then_none_of_them_appear() {
     // GIVEN an order whose facts hold the buyer's IP, name and address
     let events = [

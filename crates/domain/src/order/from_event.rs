@@ -464,6 +464,8 @@ fn fraud_warning(event_type: EventType, at: i64, w: &EarlyFraudWarning, facts: &
 /// Longest billing name, and address part, kept: enough for any real one, and the order item
 /// stays small (issue 17) whatever an untrusted value holds.
 const MAX_BILLING_PART_CHARS: usize = 200;
+/// Longest billing address line kept (all its parts): a real one is far shorter.
+const MAX_BILLING_ADDRESS_CHARS: usize = 300;
 
 /// The storefront's `customer_ip` when it is one valid IPv4 or IPv6 address, in its canonical
 /// form; anything else (a list, a host name, a zone id, markup) is not kept.
@@ -514,7 +516,12 @@ fn billing_details(at: i64, ch: &Charge, facts: &mut Facts) {
     .flatten()
     .collect();
     if !parts.is_empty() {
-        facts.billing_address = Some(Reg::new(rank, at, parts.join(", ")));
+        let line: String = parts
+            .join(", ")
+            .chars()
+            .take(MAX_BILLING_ADDRESS_CHARS)
+            .collect();
+        facts.billing_address = Some(Reg::new(rank, at, line));
     }
 }
 
