@@ -93,7 +93,7 @@ async function disputedOrder(server, stripe, { reason } = {}) {
   if (reason) dispute.data.object.reason = reason;
   const disputeId = dispute.data.object.id;
   await deliver(server.base, dispute);
-  return { pi: paid.pi, disputeId, add: () => stripe.addDispute(SELLER_A, disputeId) };
+  return { pi: paid.pi, disputeId, event: dispute, add: () => stripe.addDispute(SELLER_A, disputeId) };
 }
 
 async function orderJson(server, token, pi) {
@@ -179,7 +179,6 @@ for (const store of STORES) {
       assert.match(dialogs[0], /cannot be changed/);
       await disputes.getByText('The evidence is with the card issuer').waitFor();
       assert.equal(await disputes.getByRole('button', { name: 'Submit to Stripe' }).count(), 0);
-      if (store.name === 'memory') await screenshot(page, 'order-evidence-submitted', [1280, 390]);
 
       // THEN the fake Stripe received exactly one file and one submission, on seller A's account
       const files = await stripe.files();
@@ -215,6 +214,20 @@ for (const store of STORES) {
       assert.ok(ev.saved_at && ev.submitted_at, JSON.stringify(ev));
       const kinds = shown.timeline.map((t) => t.kind);
       assert.ok(kinds.includes('evidence_saved') && kinds.includes('evidence_submitted'), kinds.join());
+
+      // WHEN Stripe then tells the platform the dispute is under review, as it does after a
+      // submission (charge.dispute.updated through the signed webhook)
+      const updated = structuredClone(order.event);
+      updated.id = `${order.event.id}_review`;
+      updated.type = 'charge.dispute.updated';
+      updated.created = Math.floor(Date.now() / 1000);
+      updated.data.object.status = 'under_review';
+      await deliver(server.base, updated);
+      // THEN the open page shows it without a reload, and the dispute no longer asks for the seller
+      await disputes.getByText('Under review').first().waitFor({ timeout: 10000 });
+      await page.getByText('A dispute needs your response').waitFor({ state: 'detached', timeout: 10000 });
+      assert.equal((await stripe.dispute(SELLER_A, order.disputeId)).submission_count, 1, 'still one submission');
+      if (store.name === 'memory') await screenshot(page, 'order-evidence-submitted', [1280, 390]);
       await context.close();
     });
 
