@@ -157,30 +157,24 @@ impl OrderView {
                 message: c.message,
             }
         });
-        let mut disputes: Vec<(i64, DisputeView)> =
-            f.disputes
-                .iter()
-                .map(|(id, d)| {
-                    let view =
-                        DisputeView {
-                            id: id.clone(),
-                            status: d.status().to_owned(),
-                            reason: d.reason.as_ref().map(|r| r.value.clone()),
-                            amount: d.amount.as_ref().map(|r| r.value),
-                            evidence_due_by: d.evidence_due_by.as_ref().map(|r| rfc3339(r.value)),
-                            funds_withdrawn: d.funds_withdrawn,
-                            funds_reinstated: d.funds_reinstated,
-                            created_at: d.created.map(rfc3339),
-                            evidence: f.dispute_evidence.get(id).filter(|e| e.accepted()).map(
-                                |e| DisputeEvidenceView {
-                                    saved_at: e.saved_at.map(rfc3339),
-                                    submitted_at: e.submitted_at.map(rfc3339),
-                                },
-                            ),
-                        };
-                    (d.created.unwrap_or(0), view)
-                })
-                .collect();
+        let mut disputes: Vec<(i64, DisputeView)> = f
+            .disputes
+            .iter()
+            .map(|(id, d)| {
+                let view = DisputeView {
+                    id: id.clone(),
+                    status: d.status().to_owned(),
+                    reason: d.reason.as_ref().map(|r| r.value.clone()),
+                    amount: d.amount.as_ref().map(|r| r.value),
+                    evidence_due_by: d.evidence_due_by.as_ref().map(|r| rfc3339(r.value)),
+                    funds_withdrawn: d.funds_withdrawn,
+                    funds_reinstated: d.funds_reinstated,
+                    created_at: d.created.map(rfc3339),
+                    evidence: evidence_view(f, id),
+                };
+                (d.created.unwrap_or(0), view)
+            })
+            .collect();
         disputes.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
         let disputes: Vec<DisputeView> = disputes.into_iter().map(|(_, d)| d).collect();
         let dispute = f
@@ -330,4 +324,16 @@ fn delivery_view(record: &OrderRecord) -> Option<DeliveryView> {
         detail: state.detail.clone(),
         message_id: newest.message_id.to_owned(),
     })
+}
+
+/// A dispute's `evidence` (contract section 9): `null` until Stripe accepted a call; a fact that
+/// holds only idempotency generations (Stripe refused) shows nothing.
+fn evidence_view(f: &super::facts::Facts, dispute_id: &str) -> Option<DisputeEvidenceView> {
+    f.dispute_evidence
+        .get(dispute_id)
+        .filter(|e| e.accepted())
+        .map(|e| DisputeEvidenceView {
+            saved_at: e.saved_at.map(rfc3339),
+            submitted_at: e.submitted_at.map(rfc3339),
+        })
 }
