@@ -130,7 +130,7 @@ for (const store of STORES) {
       const page = await context.newPage();
       const dialogs = [];
       page.on('dialog', (d) => { dialogs.push(d.message()); d.accept().catch(() => {}); });
-      await page.goto(a.address);
+      await page.goto(`${server.base}/dashboard#token=${a.token}`);
       await page.goto(`${server.base}/dashboard/orders/${order.pi}`);
 
       // WHEN the seller reads what the order proves and what will be sent
@@ -231,12 +231,50 @@ for (const store of STORES) {
       await context.close();
     });
 
+    if (store.name === 'dynamodb') {
+      test('after Stripe failed, a restarted server (a cold start) files at its first try, with one file', async () => {
+        // GIVEN a save that failed for good while Stripe was down (a stored 500 under its key)
+        const order = await disputedOrder(server, stripe);
+        await order.add();
+        await stripe.failNext(500, 1);
+        const url = `/orders/${order.pi}/disputes/${order.disputeId}/evidence`;
+        const failed = await fetch(`${server.base}${url}`, {
+          method: 'POST', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ submit: false, statement: SENTENCE }),
+        });
+        assert.equal(failed.status, 502);
+        const before = await stripe.requests();
+        const failedKey = before.at(-1).idempotency_key;
+        const filesBefore = (await stripe.files()).length;
+        // WHEN the server is restarted on the same table (nothing of it left in memory) and the
+        // seller saves the draft again from the page
+        await server.stop();
+        server = await startServer(store.args, stripe.env);
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        const page = await context.newPage();
+        await page.goto(`${server.base}/dashboard#token=${a.token}`);
+        await page.goto(`${server.base}/dashboard/orders/${order.pi}`);
+        const disputes = page.getByRole('region', { name: 'Disputes' });
+        await page.getByLabel('Your statement (optional)').fill(SENTENCE);
+        await disputes.getByRole('button', { name: 'Save draft to Stripe' }).click();
+        await disputes.getByText(/^Draft saved to Stripe .*\d/).waitFor({ timeout: 15000 });
+        // THEN the new process used a new key from its first request (the order kept the
+        // generation): no replay of the stored failure, and exactly one new file
+        const retry = (await stripe.requests()).slice(before.length);
+        assert.deepEqual(retry.map((r) => [r.path.split('/')[2], r.status, r.replayed]),
+          [['files', 200, false], ['disputes', 200, false]], JSON.stringify(retry));
+        assert.notEqual(retry[0].idempotency_key, failedKey);
+        assert.equal((await stripe.files()).length, filesBefore + 1);
+        await context.close();
+      });
+    }
+
     test('a dispute Stripe does not know shows Stripe\u2019s own message, and nothing is recorded', async () => {
       // GIVEN a disputed order whose dispute is not on seller A's Stripe account
       const order = await disputedOrder(server, stripe, { reason: 'fraudulent' });
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
-      await page.goto(a.address);
+      await page.goto(`${server.base}/dashboard#token=${a.token}`);
       await page.goto(`${server.base}/dashboard/orders/${order.pi}`);
       const disputes = page.getByRole('region', { name: 'Disputes' });
       // WHEN the seller saves a draft
