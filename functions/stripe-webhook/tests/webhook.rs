@@ -215,7 +215,7 @@ async fn given_the_store_down_when_posted_then_503_and_the_retry_succeeds() {
     // WHEN Stripe delivers THEN a retryable 5xx without internal details
     let (status, answer) = signed(&app, body.clone()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(answer["error"]["code"], "store_unavailable");
+    assert_eq!(answer["error"]["code"], "unavailable");
     assert!(
         !answer.to_string().contains("embedded"),
         "no internal detail leaks"
