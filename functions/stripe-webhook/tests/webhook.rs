@@ -19,9 +19,7 @@ const NOW: i64 = 1_778_900_000;
 const SELLER_A: &str = "acct_1QHx4R8cKdV3nWpT";
 
 fn fixture(name: &str) -> Vec<u8> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/stripe/events");
-    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    leenkies_integration_tests::stripe::shared_event(name)
 }
 
 fn app(store: Arc<MemoryStore>, mode: LiveMode) -> axum::Router {
