@@ -1,7 +1,6 @@
 //! The stream reader on DynamoDB Local's real stream: an order's creation and its update arrive as
 //! INSERT then MODIFY, with images the fulfillment function decodes (`item::order_from_image`).
 
-mod support;
 
 use std::time::Duration;
 
@@ -9,14 +8,14 @@ use leenkies_adapters::dynamodb::item::order_from_image;
 use leenkies_adapters::dynamodb::{setup, StreamReader};
 use leenkies_domain::ports::OrderStore;
 
-use support::{order, Status};
+use crate::support::{order, Status};
 
 #[tokio::test]
 async fn given_an_order_created_then_updated_when_the_stream_is_read_then_insert_then_modify() {
-    let Some(store) = support::dynamo_store().await else {
+    let Some(store) = crate::support::dynamo_store().await else {
         return;
     };
-    let endpoint = support::dynamodb_endpoint().expect("endpoint checked above");
+    let endpoint = crate::support::dynamodb_endpoint().expect("endpoint checked above");
     let mut reader = StreamReader::open(
         store.client(),
         setup::streams_client(Some(&endpoint)).await,

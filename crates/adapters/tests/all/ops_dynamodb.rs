@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-mod support;
 
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::setup;
@@ -15,9 +14,9 @@ use leenkies_domain::ops::{BackfillProgress, Mode, OpsStore, StreamProgress};
 /// The ops items in a fresh orders table on DynamoDB Local (as in AWS: one table), or `None`
 /// when skipped on purpose.
 pub async fn dynamo_ops() -> Option<DynamoOps> {
-    let endpoint = support::dynamodb_endpoint()?;
+    let endpoint = crate::support::dynamodb_endpoint()?;
     let client = setup::client(Some(&endpoint)).await;
-    let table = support::fresh_table();
+    let table = crate::support::fresh_table();
     setup::ensure_table(&client, &table)
         .await
         .expect("create table");

@@ -1,7 +1,7 @@
 //! Shared by the adapter tests: building orders in a given state, reading every page, and a
 //! `DynamoStore` on a fresh table of DynamoDB Local (or a clear failure when there is none).
 
-#![allow(dead_code)] // each test file uses its own part of this module
+#![allow(dead_code)] // each test module uses its own part of this module
 
 use leenkies_adapters::dynamodb::{ensure_table, setup, DynamoStore};
 use leenkies_domain::order::facts::{refund_rank, AttemptState, DisputeFact, RefundFact, Reg};
@@ -163,7 +163,7 @@ macro_rules! both_stores {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(store) = super::support::dynamo_store().await else { return };
+                    let Some(store) = crate::support::dynamo_store().await else { return };
                     super::$name(std::sync::Arc::new(store)).await;
                 }
             )*

@@ -3,8 +3,6 @@
 //! runs against the embedded `MemoryStore` and against `DynamoStore` on DynamoDB Local
 //! (`DYNAMODB_ENDPOINT`), with the same expectations. Mail goes to the outbox folder.
 
-#[macro_use]
-mod support;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,7 +19,7 @@ use leenkies_domain::ports::{OrderStore, OutgoingEmail};
 use leenkies_domain::{OrderRecord, OrderView};
 use serde_json::Value;
 
-use support::{order, Status};
+use crate::support::{order, Status};
 
 trait Store: OrderStore + MessageIndex {}
 impl<T: OrderStore + MessageIndex> Store for T {}

@@ -2,17 +2,16 @@
 //! (one read, one write) against a duplicate (one read, no write), and one page of a list.
 //! The numbers are printed (`--nocapture`) for the performance notes.
 
-mod support;
 
 use leenkies_domain::apply::{fold_into_order, FoldOutcome, RetryPolicy};
 use leenkies_domain::order::facts::{Facts, TimelineEntry};
 use leenkies_domain::ports::{OrderFilter, OrderQuery, OrderStore};
 
-use support::{order, Status};
+use crate::support::{order, Status};
 
 #[tokio::test]
 async fn given_a_duplicate_event_when_folded_then_it_costs_one_read_and_no_write() {
-    let Some(store) = support::dynamo_store().await else {
+    let Some(store) = crate::support::dynamo_store().await else {
         return;
     };
     let fact = Facts {
@@ -51,7 +50,7 @@ async fn given_a_duplicate_event_when_folded_then_it_costs_one_read_and_no_write
 
 #[tokio::test]
 async fn given_many_orders_when_one_page_is_listed_then_the_cost_follows_the_page() {
-    let Some(store) = support::dynamo_store().await else {
+    let Some(store) = crate::support::dynamo_store().await else {
         return;
     };
     // GIVEN 120 orders of one seller
@@ -155,7 +154,7 @@ async fn burst(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn given_a_burst_of_20_distinct_events_for_one_order_when_folded_at_once_then_all_apply() {
-    let Some(store) = support::dynamo_store().await else {
+    let Some(store) = crate::support::dynamo_store().await else {
         return;
     };
     let store = std::sync::Arc::new(store);

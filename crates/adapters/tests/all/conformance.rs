@@ -6,8 +6,6 @@
 //! `infra/dynamodb-local.sh start 8000`). Without it the DynamoDB variants fail, unless
 //! `LEENKIES_SKIP_DYNAMODB=1` says to skip them on purpose. Each test uses a fresh table.
 
-#[macro_use]
-mod support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -22,7 +20,7 @@ use leenkies_domain::ports::{
 };
 use leenkies_domain::OrderView;
 
-use support::{all_pages, ids, order, Status};
+use crate::support::{all_pages, ids, order, Status};
 
 type Store = Arc<dyn OrderStore>;
 
@@ -280,8 +278,8 @@ async fn filter_fixture(store: &dyn OrderStore) {
             Status::Refunded,
         ),
     ];
-    support::add_dispute(&mut records[2], "dp_1");
-    support::add_dispute(&mut records[4], "dp_2");
+    crate::support::add_dispute(&mut records[2], "dp_1");
+    crate::support::add_dispute(&mut records[4], "dp_2");
     for r in &records {
         store.put_order(r, None, &[]).await.unwrap();
     }
@@ -418,7 +416,7 @@ async fn another_sellers_orders_never_appear(store: Store) {
                 Some("same@example.com"),
                 Status::Succeeded,
             );
-            support::add_dispute(&mut r, "dp_x");
+            crate::support::add_dispute(&mut r, "dp_x");
             store.put_order(&r, None, &[]).await.unwrap();
         }
     }

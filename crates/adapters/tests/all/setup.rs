@@ -1,18 +1,17 @@
 //! Table setup and failure mapping: `ensure_table` is idempotent, and a store that cannot be
 //! reached answers `Unavailable` (so Stripe gets a 5xx and retries), never a wrong answer.
 
-mod support;
 
 use leenkies_adapters::dynamodb::{ensure_table, setup, DynamoStore};
 use leenkies_domain::ports::{OrderStore, StoreError};
 
 #[tokio::test]
 async fn given_an_existing_table_when_ensured_again_then_it_is_left_as_is() {
-    let Some(store) = support::dynamo_store().await else {
+    let Some(store) = crate::support::dynamo_store().await else {
         return;
     };
     // GIVEN a table with an order in it
-    let record = support::order("acct_A", "pi_1", 100, None, support::Status::Pending);
+    let record = crate::support::order("acct_A", "pi_1", 100, None, crate::support::Status::Pending);
     store.put_order(&record, None, &[]).await.unwrap();
     // WHEN the table is ensured twice more
     ensure_table(store.client(), store.table()).await.unwrap();

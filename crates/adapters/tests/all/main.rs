@@ -1,0 +1,17 @@
+//! The adapters' integration tests, as one test binary: every file here is a module of it (one
+//! link of the dependency graph instead of one per file: issue 13). `support` comes first, so
+//! its `both_stores!` macro is in scope in every module after it.
+
+#[macro_use]
+mod support;
+
+mod capacity;
+mod conformance;
+mod delivery;
+mod ops_dynamodb;
+mod ses_moto;
+mod ses_request;
+mod setup;
+mod stream;
+mod stripe_disputes;
+mod template;
