@@ -20,7 +20,8 @@
 //! account the request acts as: the `Stripe-Account` header's, or the platform's own without
 //! it; an unknown account is the same `403 account_invalid` as for any other call. Its
 //! `business_profile` is what [`FakeStripe::set_business_profile`] gave (all fields `null` by
-//! default, as for a new account), every other field as in Stripe's published example.
+//! default, as for a new account), every other field as in Stripe's published example. These
+//! reads are listed by [`FakeStripe::account_reads`], not by [`FakeStripe::seen`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -91,6 +92,9 @@ struct Inner {
     seen: Vec<SeenRequest>,
     /// account (`platform` for the platform's own) → its `business_profile`
     business_profiles: BTreeMap<String, Value>,
+    /// `GET /v1/account` requests, kept apart from `seen` (the dispute and file calls) so that a
+    /// test of evidence filing is not disturbed by the delivery email reading the store's name.
+    account_reads: Vec<SeenRequest>,
 }
 
 /// A running fake: point `STRIPE_API_BASE` and `STRIPE_FILES_BASE` at [`FakeStripe::base`].
@@ -220,12 +224,10 @@ impl FakeStripe {
             .insert(account.to_owned(), full);
     }
 
-    /// The `GET /v1/account` requests received (answered or refused), in order.
+    /// The `GET /v1/account` requests received (answered or refused), in order; they are not
+    /// in [`FakeStripe::seen`].
     pub fn account_reads(&self) -> Vec<SeenRequest> {
-        self.seen()
-            .into_iter()
-            .filter(|r| r.path == "/v1/account")
-            .collect()
+        self.inner.lock().unwrap().account_reads.clone()
     }
 }
 
@@ -610,7 +612,7 @@ async fn update_dispute(
 /// `GET /v1/account`: the account the request acts as, in Stripe's shape.
 async fn retrieve_account(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap) -> Response {
     let mut inner = inner.lock().unwrap();
-    envelope(
+    let response = envelope(
         &mut inner,
         "/v1/account".into(),
         &headers,
@@ -646,5 +648,9 @@ async fn retrieve_account(State(inner): State<Arc<Mutex<Inner>>>, headers: Heade
             // Reads are not stored under an idempotency key.
             ((200, body), false)
         },
-    )
+    );
+    if let Some(read) = inner.seen.pop() {
+        inner.account_reads.push(read);
+    }
+    response
 }
