@@ -14,11 +14,13 @@ use std::sync::Arc;
 
 use leenkies_domain::apply::{fold_into_order, FoldOutcome, RetryPolicy};
 use leenkies_domain::order::facts::{Facts, RefundFact, Reg, TimelineEntry};
+use leenkies_domain::order::refunds::{INLINE_REFUNDS, SPILL_ABOVE};
 use leenkies_domain::order::{OrderRecord, PaymentStatus};
 use leenkies_domain::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderStore, StoreError,
     MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
+use leenkies_domain::OrderView;
 
 use support::{all_pages, ids, order, Status};
 
@@ -41,6 +43,8 @@ both_stores!(
     duplicate_fold_writes_nothing,
     email_search_is_newest_first_across_addresses,
     too_broad_email_prefix_is_refused,
+    every_refund_counts_past_the_order_item,
+    a_refund_kept_apart_that_fails_gives_its_amount_back,
 );
 
 async fn get_missing_order_is_none(store: Store) {
@@ -549,6 +553,152 @@ async fn duplicate_fold_writes_nothing(store: Store) {
     let after = store.get_order("acct_A", "pi_1").await.unwrap().unwrap();
     assert_eq!(after, before);
     assert_eq!(after.version, 1);
+}
+
+/// A paid USD 100.00 order, and 40 refunds of USD 1.00 each (created 100..140) to fold into it.
+async fn paid_order_and_forty_refunds(store: &dyn OrderStore, order_id: &str) -> Vec<Facts> {
+    let mut paid = order(
+        "acct_A",
+        order_id,
+        50,
+        Some("buyer@example.com"),
+        Status::Succeeded,
+    );
+    paid.facts.amount = Some(Reg::new(0, 50, 10_000));
+    store.put_order(&paid, None, &[]).await.unwrap();
+    (0..40).map(|i| refund_fact(i, 100 + i as i64)).collect()
+}
+
+/// Folds `facts` in the order given by `positions`.
+async fn fold_in(store: &dyn OrderStore, order_id: &str, facts: &[Facts], positions: &[usize]) {
+    for &i in positions {
+        let outcome =
+            fold_into_order(store, "acct_A", order_id, &facts[i], RetryPolicy::default()).await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+}
+
+/// The order's view with every refund, its id left out (to compare two orders).
+async fn full_view(store: &dyn OrderStore, order_id: &str) -> serde_json::Value {
+    let record = store.get_order("acct_A", order_id).await.unwrap().unwrap();
+    let mut view = serde_json::to_value(OrderView::load(store, &record).await.unwrap()).unwrap();
+    view["order_id"] = serde_json::Value::Null;
+    view
+}
+
+async fn every_refund_counts_past_the_order_item(store: Store) {
+    // GIVEN a paid order and 40 partial refunds (more than the order item keeps)
+    let facts = paid_order_and_forty_refunds(&*store, "pi_many").await;
+    paid_order_and_forty_refunds(&*store, "pi_many_rev").await;
+    // WHEN they are folded oldest first into one order, and newest first with every third one
+    // delivered twice into another
+    let forward: Vec<usize> = (0..40).collect();
+    let backward: Vec<usize> = (0..40).rev().chain((0..40).step_by(3)).collect();
+    fold_in(&*store, "pi_many", &facts, &forward).await;
+    fold_in(&*store, "pi_many_rev", &facts, &backward).await;
+    // THEN every refund counts, the order item keeps only the newest, the rest are in items of
+    // their own, and both orders show the same
+    let stored = store.get_order("acct_A", "pi_many").await.unwrap().unwrap();
+    assert_eq!(
+        stored.facts.refunded_amount(),
+        (0..40).map(|i| 100 + i).sum::<i64>()
+    );
+    assert_eq!(
+        stored.facts.payment_status(),
+        PaymentStatus::PartiallyRefunded
+    );
+    let inline = stored.facts.refunds.len();
+    assert!(
+        (INLINE_REFUNDS..=SPILL_ABOVE).contains(&inline),
+        "{inline} on the item"
+    );
+    let kept_apart = store
+        .list_spilled_refunds("acct_A", "pi_many")
+        .await
+        .unwrap();
+    assert_eq!(kept_apart.len(), 40 - inline);
+    assert_eq!(stored.facts.spilled_refunds.count as usize, 40 - inline);
+    let oldest_inline = stored
+        .facts
+        .refunds
+        .values()
+        .filter_map(|r| r.created)
+        .min();
+    assert!(kept_apart.iter().all(|r| r.fact.created < oldest_inline));
+    let view = full_view(&*store, "pi_many").await;
+    assert_eq!(view["refunds"].as_array().unwrap().len(), 40);
+    assert_eq!(view["refunds"][0]["id"], "re_0");
+    assert_eq!(view, full_view(&*store, "pi_many_rev").await);
+    // AND a refund kept apart delivered again writes nothing
+    let before = store.get_order("acct_A", "pi_many").await.unwrap().unwrap();
+    let again = fold_into_order(
+        &*store,
+        "acct_A",
+        "pi_many",
+        &facts[0],
+        RetryPolicy::default(),
+    )
+    .await;
+    assert!(
+        matches!(again, Ok(FoldOutcome::Duplicate { .. })),
+        "{again:?}"
+    );
+    let after = store.get_order("acct_A", "pi_many").await.unwrap().unwrap();
+    assert_eq!(after.version, before.version);
+}
+
+async fn a_refund_kept_apart_that_fails_gives_its_amount_back(store: Store) {
+    // GIVEN a paid order with 40 refunds, the oldest of them kept apart from the order item
+    let facts = paid_order_and_forty_refunds(&*store, "pi_fails").await;
+    fold_in(&*store, "pi_fails", &facts, &(0..40).collect::<Vec<_>>()).await;
+    let before = store
+        .get_order("acct_A", "pi_fails")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!before.facts.refunds.contains_key("re_0"));
+    assert!(!before.attention().contains(&"refund_failed"));
+    // WHEN Stripe says later that the oldest refund failed
+    let mut failed = Facts::default();
+    failed
+        .refunds
+        .insert("re_0".into(), refund(100, "failed", 100));
+    failed.refunds.get_mut("re_0").unwrap().state = Reg::new(4, 500, "failed".into());
+    let outcome = fold_into_order(
+        &*store,
+        "acct_A",
+        "pi_fails",
+        &failed,
+        RetryPolicy::default(),
+    )
+    .await;
+    // THEN its amount is given back, the seller is told, and it stays in its own item
+    assert!(
+        matches!(outcome, Ok(FoldOutcome::Applied { .. })),
+        "{outcome:?}"
+    );
+    let after = store
+        .get_order("acct_A", "pi_fails")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        after.facts.refunded_amount(),
+        before.facts.refunded_amount() - 100
+    );
+    assert!(after.attention().contains(&"refund_failed"));
+    assert!(!after.facts.refunds.contains_key("re_0"));
+    let kept = store
+        .get_spilled_refunds(
+            "acct_A",
+            "pi_fails",
+            &["re_0".to_owned(), "re_39".to_owned()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1, "re_39 is on the order item, not apart");
+    assert_eq!(kept[0].fact.status(), "failed");
+    assert_eq!(after.facts.spilled_refunds.reversed_count, 1);
 }
 
 fn timeline_fact(at: i64) -> Facts {

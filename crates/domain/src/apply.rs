@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::order::facts::Facts;
 use crate::order::from_event::{Folding, Target};
+use crate::order::refunds::{SpilledRefund, INLINE_REFUNDS, MAX_SPILLS_PER_WRITE, SPILL_ABOVE};
 use crate::order::OrderRecord;
 use crate::ports::{ChargeLink, LinkWrite, OrderStore, StoreError};
 
@@ -162,7 +163,43 @@ pub async fn fold_into_order(
                 }),
             }
         }
-        let (next_facts, changed) = base.facts.merged(&incoming);
+        // Refunds the order already keeps in items of their own: what this event says about
+        // them merges there, and the tally moves by the difference (`order::refunds`).
+        let mut tally = base.facts.spilled_refunds;
+        let mut refund_writes = Vec::new();
+        if !tally.is_empty() {
+            let elsewhere: Vec<String> = incoming
+                .refunds
+                .keys()
+                .filter(|id| !base.facts.refunds.contains_key(*id))
+                .cloned()
+                .collect();
+            if !elsewhere.is_empty() {
+                for stored in store
+                    .get_spilled_refunds(seller_id, order_id, &elsewhere)
+                    .await?
+                {
+                    let Some(news) = incoming.to_mut().refunds.remove(&stored.refund_id) else {
+                        continue;
+                    };
+                    let mut merged = stored.fact.clone();
+                    merged.merge(&news);
+                    if merged != stored.fact {
+                        tally.replace(&stored.fact, &merged);
+                        refund_writes.push(SpilledRefund {
+                            refund_id: stored.refund_id,
+                            fact: merged,
+                        });
+                    }
+                }
+            }
+        }
+        let (mut next_facts, changed) = base.facts.merged(&incoming);
+        next_facts.spilled_refunds = tally;
+        if next_facts.refunds.len() > SPILL_ABOVE {
+            refund_writes.extend(next_facts.spill_refunds(INLINE_REFUNDS, MAX_SPILLS_PER_WRITE));
+        }
+        let changed = changed || !refund_writes.is_empty();
         if !changed {
             return Ok(FoldOutcome::Duplicate {
                 order_id: Some(order_id.to_owned()),
@@ -173,7 +210,10 @@ pub async fn fold_into_order(
             facts: next_facts,
             ..base
         };
-        match store.put_order(&record, expected, &links).await {
+        match store
+            .write_order(&record, expected, &links, &refund_writes)
+            .await
+        {
             Ok(()) => {
                 return Ok(FoldOutcome::Applied {
                     order_id: Some(order_id.to_owned()),

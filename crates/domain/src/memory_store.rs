@@ -14,10 +14,11 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::delivery::{MessageIndex, MessageOwner};
 use crate::ops::{BackfillProgress, LastEvent, Mode, OpsStore};
+use crate::order::facts::RefundFact;
 use crate::order::OrderRecord;
 use crate::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
-    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
+    PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
 
 /// One change to an order, as a stream record carries it.
@@ -34,6 +35,8 @@ struct Tables {
     orders: BTreeMap<Key, OrderRecord>,
     links: BTreeMap<Key, ChargeLink>,
     downloads: BTreeMap<Key, Vec<DownloadEntry>>,
+    /// Refunds kept in items of their own, by (seller, order) then refund id.
+    refunds: BTreeMap<Key, BTreeMap<String, RefundFact>>,
 }
 
 #[derive(Default)]
@@ -129,11 +132,12 @@ impl OrderStore for MemoryStore {
         Ok(self.lock().orders.get(&key(seller_id, order_id)).cloned())
     }
 
-    async fn put_order(
+    async fn write_order(
         &self,
         record: &OrderRecord,
         expected_version: Option<u64>,
         links: &[LinkWrite],
+        refunds: &[SpilledRefund],
     ) -> Result<(), StoreError> {
         self.check()?;
         let old = {
@@ -161,6 +165,12 @@ impl OrderStore for MemoryStore {
                     },
                 );
             }
+            if !refunds.is_empty() {
+                let spilled = tables.refunds.entry(order_key.clone()).or_default();
+                for r in refunds {
+                    spilled.insert(r.refund_id.clone(), r.fact.clone());
+                }
+            }
             tables.orders.insert(order_key, record.clone())
         };
         self.publish(|| OrderChange {
@@ -168,6 +178,50 @@ impl OrderStore for MemoryStore {
             new: record.clone(),
         });
         Ok(())
+    }
+
+    async fn get_spilled_refunds(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        refund_ids: &[String],
+    ) -> Result<Vec<SpilledRefund>, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        let Some(spilled) = tables.refunds.get(&key(seller_id, order_id)) else {
+            return Ok(Vec::new());
+        };
+        Ok(refund_ids
+            .iter()
+            .filter_map(|id| {
+                spilled.get(id).map(|fact| SpilledRefund {
+                    refund_id: id.clone(),
+                    fact: fact.clone(),
+                })
+            })
+            .collect())
+    }
+
+    async fn list_spilled_refunds(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<Vec<SpilledRefund>, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        Ok(tables
+            .refunds
+            .get(&key(seller_id, order_id))
+            .map(|spilled| {
+                spilled
+                    .iter()
+                    .map(|(id, fact)| SpilledRefund {
+                        refund_id: id.clone(),
+                        fact: fact.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     async fn get_charge_link(

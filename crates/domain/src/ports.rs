@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::order::facts::Facts;
+pub use crate::order::refunds::SpilledRefund;
 use crate::order::{OrderRecord, PaymentStatus};
 
 /// What can go wrong talking to the store. Only `Conflict` is expected in normal operation.
@@ -134,7 +135,34 @@ pub trait OrderStore: Send + Sync {
         record: &OrderRecord,
         expected_version: Option<u64>,
         links: &[LinkWrite],
+    ) -> Result<(), StoreError> {
+        self.write_order(record, expected_version, links, &[]).await
+    }
+
+    /// `put_order`, also writing `refunds` as items of their own in the order's partition
+    /// (`order::refunds`), all in one atomic write: the order's tally sums exactly those items.
+    async fn write_order(
+        &self,
+        record: &OrderRecord,
+        expected_version: Option<u64>,
+        links: &[LinkWrite],
+        refunds: &[SpilledRefund],
     ) -> Result<(), StoreError>;
+
+    /// Those of `refund_ids` the order keeps in items of their own (strongly consistent).
+    async fn get_spilled_refunds(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        refund_ids: &[String],
+    ) -> Result<Vec<SpilledRefund>, StoreError>;
+
+    /// Every refund the order keeps in an item of its own, by refund id.
+    async fn list_spilled_refunds(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<Vec<SpilledRefund>, StoreError>;
 
     async fn get_charge_link(
         &self,

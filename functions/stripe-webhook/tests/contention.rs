@@ -16,7 +16,8 @@ use axum::http::{Request, StatusCode};
 use leenkies_domain::apply::RetryPolicy;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::{
-    ChargeLink, DownloadEntry, LinkWrite, OrderPage, OrderQuery, OrderStore, StoreError,
+    ChargeLink, DownloadEntry, LinkWrite, OrderPage, OrderQuery, OrderStore, SpilledRefund,
+    StoreError,
 };
 use leenkies_domain::stripe::signature::{sign, SigningSecrets};
 use leenkies_domain::OrderRecord;
@@ -44,11 +45,12 @@ impl OrderStore for Contended {
         self.inner.get_order(s, o).await
     }
 
-    async fn put_order(
+    async fn write_order(
         &self,
         record: &OrderRecord,
         expected: Option<u64>,
         links: &[LinkWrite],
+        refunds: &[SpilledRefund],
     ) -> Result<(), StoreError> {
         let rival = self
             .rival_wins
@@ -67,7 +69,26 @@ impl OrderStore for Contended {
                 self.rival_writes.fetch_add(1, Ordering::SeqCst);
             }
         }
-        self.inner.put_order(record, expected, links).await
+        self.inner
+            .write_order(record, expected, links, refunds)
+            .await
+    }
+
+    async fn get_spilled_refunds(
+        &self,
+        s: &str,
+        o: &str,
+        ids: &[String],
+    ) -> Result<Vec<SpilledRefund>, StoreError> {
+        self.inner.get_spilled_refunds(s, o, ids).await
+    }
+
+    async fn list_spilled_refunds(
+        &self,
+        s: &str,
+        o: &str,
+    ) -> Result<Vec<SpilledRefund>, StoreError> {
+        self.inner.list_spilled_refunds(s, o).await
     }
 
     async fn get_charge_link(&self, s: &str, c: &str) -> Result<Option<ChargeLink>, StoreError> {

@@ -1,4 +1,5 @@
-//! How an order, a charge link and a download entry look as DynamoDB items, and back.
+//! How an order, a charge link, a download entry and a refund kept apart look as DynamoDB
+//! items, and back.
 //!
 //! One table, single-table design. Keys and index attributes are derived from the order on every
 //! write, so the indexes can never disagree with the facts:
@@ -8,6 +9,7 @@
 //! | order       | `SELLER#<acct>#ORDER#<pi>`      | `ORDER`                 |
 //! | download    | `SELLER#<acct>#ORDER#<pi>`      | `DOWNLOAD#<ts>#<n>`     |
 //! | charge link | `SELLER#<acct>#CHARGE#<ch>`     | `CHARGE`                |
+//! | old refund  | `SELLER#<acct>#ORDER#<pi>`      | `REFUND#<re>`           |
 //!
 //! GSIs (see `table`): `gsi1` seller + created, `gsi2` seller + lower-cased email + created,
 //! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse). `gsi3` and
@@ -19,7 +21,8 @@
 //! `pk` (ids never contain `#`: the webhook refuses ids that are not Stripe-shaped), and a
 //! typical paid order stays under 1 KB (docs/performance.md, section 3).
 
-use leenkies_domain::order::facts::Facts;
+use leenkies_domain::order::facts::{Facts, RefundFact};
+use leenkies_domain::order::refunds::SpilledRefund;
 use leenkies_domain::order::{FulfillmentRecord, OrderRecord};
 use leenkies_domain::ports::{ChargeLink, DownloadEntry};
 use serde::{Deserialize, Serialize};
@@ -27,6 +30,9 @@ use serde::{Deserialize, Serialize};
 pub const KIND_ORDER: &str = "order";
 pub const KIND_CHARGE_LINK: &str = "charge_link";
 pub const KIND_DOWNLOAD: &str = "download";
+pub const KIND_REFUND: &str = "refund";
+/// Sort-key prefix of a refund kept in an item of its own.
+pub const REFUND_SK_PREFIX: &str = "REFUND#";
 pub const ORDER_SK: &str = "ORDER";
 pub const CHARGE_SK: &str = "CHARGE";
 
@@ -185,6 +191,40 @@ pub struct DownloadItem {
     pub kind: String,
     #[serde(flatten)]
     pub entry: DownloadEntry,
+}
+
+/// A refund kept in an item of its own beside its order (`order::refunds`): in no index, and
+/// written only in the same transaction as the order whose tally counts it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundItem {
+    pub pk: String,
+    pub sk: String,
+    pub kind: String,
+    pub fact: RefundFact,
+}
+
+impl RefundItem {
+    pub fn new(seller_id: &str, order_id: &str, refund: &SpilledRefund) -> Self {
+        Self {
+            pk: order_pk(seller_id, order_id),
+            sk: refund_sort_key(&refund.refund_id),
+            kind: KIND_REFUND.to_owned(),
+            fact: refund.fact.clone(),
+        }
+    }
+
+    /// The refund back, its id read from the sort key.
+    pub fn into_spilled(self) -> Option<SpilledRefund> {
+        let refund_id = self.sk.strip_prefix(REFUND_SK_PREFIX)?.to_owned();
+        Some(SpilledRefund {
+            refund_id,
+            fact: self.fact,
+        })
+    }
+}
+
+pub fn refund_sort_key(refund_id: &str) -> String {
+    format!("{REFUND_SK_PREFIX}{refund_id}")
 }
 
 /// Decodes a stream image (or any item map) into an order, if it is one.

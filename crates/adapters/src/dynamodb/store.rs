@@ -4,7 +4,8 @@
 //! folds never lose a fact. An order with one new charge is two plain conditional puts, the
 //! link first (`put_link_then_order` says why that converges); an order whose links held
 //! pending facts, or several links at once, goes in one `TransactWriteItems`, so the pending
-//! facts join the order in the same step that clears them. Every
+//! facts join the order in the same step that clears them; so does an order that spills old
+//! refunds into items of their own (`order::refunds`: rare, past 24 refunds). Every
 //! list call is a `Query` on an index whose cost follows the page, never a `Scan`. Every request
 //! asks for its consumed capacity, added up in a [`CapacityMeter`].
 
@@ -22,14 +23,15 @@ use aws_sdk_dynamodb::Client;
 use leenkies_domain::order::OrderRecord;
 use leenkies_domain::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
-    PagePosition, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
+    PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
 
 use super::capacity::{sdk_item_size, Access, Capacity, CapacityMeter};
 use super::errors::{corrupt, from_sdk, from_sdk_with_reasons};
 use super::item::{
-    charge_pk, created_sort_key, disputed_partition, order_pk, seller_partition, status_partition,
-    ChargeLinkItem, DownloadItem, OrderItem, CHARGE_SK, KIND_DOWNLOAD, ORDER_SK,
+    charge_pk, created_sort_key, disputed_partition, order_pk, refund_sort_key, seller_partition,
+    status_partition, ChargeLinkItem, DownloadItem, OrderItem, RefundItem, CHARGE_SK,
+    KIND_DOWNLOAD, ORDER_SK, REFUND_SK_PREFIX,
 };
 use super::table::{self, Index};
 
@@ -191,12 +193,15 @@ impl DynamoStore {
         self.put_conditional(order, expected).await
     }
 
+    /// The order, its links and its newly spilled or updated refunds in one `TransactWriteItems`:
+    /// all of it or nothing, conditional on the order's version and each link's.
     async fn put_with_links(
         &self,
         record: &OrderRecord,
         order: Item,
         expected: Option<u64>,
         links: &[LinkWrite],
+        refunds: &[SpilledRefund],
     ) -> Result<(), StoreError> {
         // A transaction bills every item twice; a cancelled one too.
         let mut bytes = sdk_item_size(&order);
@@ -216,6 +221,22 @@ impl DynamoStore {
             let put = self.conditional_put(item, link.expected_version)?;
             writes.push(TransactWriteItem::builder().put(put).build());
         }
+        for refund in refunds {
+            // No condition of its own: the order's version guards the tally that sums it.
+            let item = encode(
+                "refund",
+                RefundItem::new(&record.seller_id, &record.order_id, refund),
+            )?;
+            bytes = bytes.max(sdk_item_size(&item));
+            let put = built(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .build(),
+            )?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        let items = writes.len();
         let out = self
             .client
             .transact_write_items()
@@ -224,7 +245,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| from_sdk_with_reasons("TransactWriteItems", e, cancellation_reasons))
-            .inspect_err(|e| self.count_refused(e, bytes, 2.0 * (1 + links.len()) as f64))?;
+            .inspect_err(|e| self.count_refused(e, bytes, 2.0 * items as f64))?;
         self.meter.record(Access::Write, out.consumed_capacity());
         Ok(())
     }
@@ -611,24 +632,59 @@ impl OrderStore for DynamoStore {
             .transpose()
     }
 
-    async fn put_order(
+    async fn write_order(
         &self,
         record: &OrderRecord,
         expected_version: Option<u64>,
         links: &[LinkWrite],
+        refunds: &[SpilledRefund],
     ) -> Result<(), StoreError> {
         let order = encode("order", OrderItem::from(record))?;
         match links {
+            _ if !refunds.is_empty() => {
+                self.put_with_links(record, order, expected_version, links, refunds)
+                    .await
+            }
             [] => self.put_conditional(order, expected_version).await,
             [link] if link.expected_version.is_none() => {
                 self.put_link_then_order(record, order, expected_version, link)
                     .await
             }
             _ => {
-                self.put_with_links(record, order, expected_version, links)
+                self.put_with_links(record, order, expected_version, links, &[])
                     .await
             }
         }
+    }
+
+    async fn get_spilled_refunds(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+        refund_ids: &[String],
+    ) -> Result<Vec<SpilledRefund>, StoreError> {
+        // An event names a few refunds at most: one strongly consistent read each.
+        let mut out = Vec::new();
+        for id in refund_ids {
+            if let Some(item) = self
+                .get_item(order_pk(seller_id, order_id), &refund_sort_key(id))
+                .await?
+            {
+                out.push(decode_refund(item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_spilled_refunds(
+        &self,
+        seller_id: &str,
+        order_id: &str,
+    ) -> Result<Vec<SpilledRefund>, StoreError> {
+        let items = self
+            .query_partition(order_pk(seller_id, order_id), REFUND_SK_PREFIX)
+            .await?;
+        items.into_iter().map(decode_refund).collect()
     }
 
     async fn get_charge_link(
@@ -750,7 +806,25 @@ impl OrderStore for DynamoStore {
         seller_id: &str,
         order_id: &str,
     ) -> Result<Vec<DownloadEntry>, StoreError> {
-        let mut entries = Vec::new();
+        let items = self
+            .query_partition(order_pk(seller_id, order_id), DOWNLOAD_PREFIX)
+            .await?;
+        items
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item::<_, DownloadItem>(item)
+                    .map(|d| d.entry)
+                    .map_err(|e| corrupt("download", e))
+            })
+            .collect()
+    }
+}
+
+impl DynamoStore {
+    /// Every item of one partition whose sort key starts with `prefix`, in sort-key order,
+    /// strongly consistent, page after page.
+    async fn query_partition(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
             let out = self
@@ -760,8 +834,8 @@ impl OrderStore for DynamoStore {
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .expression_attribute_names("#pk", table::PARTITION_KEY)
                 .expression_attribute_names("#sk", table::SORT_KEY)
-                .expression_attribute_values(":pk", s(order_pk(seller_id, order_id)))
-                .expression_attribute_values(":prefix", s(DOWNLOAD_PREFIX.to_owned()))
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(prefix.to_owned()))
                 .consistent_read(true)
                 .scan_index_forward(true)
                 .set_exclusive_start_key(start.take())
@@ -770,14 +844,10 @@ impl OrderStore for DynamoStore {
                 .await
                 .map_err(|e| from_sdk("Query", e))?;
             self.meter.record(Access::Read, out.consumed_capacity());
-            for item in out.items.unwrap_or_default() {
-                let download: DownloadItem =
-                    serde_dynamo::from_item(item).map_err(|e| corrupt("download", e))?;
-                entries.push(download.entry);
-            }
+            items.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             if start.is_none() {
-                return Ok(entries);
+                return Ok(items);
             }
         }
     }
@@ -903,6 +973,14 @@ fn s(value: String) -> AttributeValue {
 
 fn encode<T: serde::Serialize>(what: &str, value: T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(format!("encoding {what}: {e}")))
+}
+
+fn decode_refund(item: Item) -> Result<SpilledRefund, StoreError> {
+    let refund: RefundItem = serde_dynamo::from_item(item).map_err(|e| corrupt("refund", e))?;
+    let sk = refund.sk.clone();
+    refund
+        .into_spilled()
+        .ok_or_else(|| StoreError::Corrupt(format!("refund item with sort key {sk:?}")))
 }
 
 fn decode_order(item: Item) -> Result<OrderRecord, StoreError> {

@@ -404,7 +404,17 @@ fn refunds_sentence(record: &OrderRecord) -> String {
             )
         })
         .collect();
-    format!("Refunds on this order: {}.", items.join(", "))
+    let earlier = &f.spilled_refunds;
+    let earlier = if earlier.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; and {} earlier refunds, {} of it still counted",
+            earlier.count,
+            format_amount(Some(earlier.active), f.currency())
+        )
+    };
+    format!("Refunds on this order: {}{earlier}.", items.join(", "))
 }
 
 fn summary(

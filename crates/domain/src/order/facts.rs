@@ -10,15 +10,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(doc)]
+use super::refunds::INLINE_REFUNDS;
+use super::refunds::{refund_age, RefundTally, SpilledRefund};
+
 /// How many failed attempts, timeline entries and objects per kind an order keeps at most. A card
 /// tester can make hundreds of attempts on one PaymentIntent; the item must stay small.
 pub const MAX_FAILED_ATTEMPTS: usize = 8;
 pub const MAX_TIMELINE: usize = 40;
 pub const MAX_OBJECTS: usize = 32;
-/// Refunds kept per order. Every refund counts in `refunded_amount` (contract section 4), so the
-/// bound is far above any real order's count (Stripe refunds at most the charge's amount, and a
-/// seller refunds in a few parts), while an order item stays well under DynamoDB's 400 KB
-/// (a refund fact is about 120 bytes: 256 of them are about 30 KB).
+/// Refunds one set of facts holds at most: a safety bound for facts waiting under a charge whose
+/// order is not known yet. An order keeps far fewer on its item ([`INLINE_REFUNDS`]) and the rest
+/// in items of their own, so every refund counts (see `order::refunds`).
 pub const MAX_REFUNDS: usize = 256;
 
 /// A register whose winner is the greatest `(rank, at, value)`: higher-priority source first, then
@@ -177,7 +180,7 @@ pub fn refund_rank(status: &str) -> u8 {
 }
 
 impl RefundFact {
-    fn merge(&mut self, other: &RefundFact) {
+    pub fn merge(&mut self, other: &RefundFact) {
         if latest_first(&other.state) > latest_first(&self.state) {
             self.state = other.state.clone();
         }
@@ -351,8 +354,12 @@ pub struct Facts {
     /// The latest Charge's cumulative `amount_refunded`, by event `created`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_amount_refunded: Option<Reg<i64>>,
+    /// The newest refunds; older ones are in items of their own (see `order::refunds`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub refunds: BTreeMap<String, RefundFact>,
+    /// What the refunds kept in their own items add up to (see `order::refunds`).
+    #[serde(default, skip_serializing_if = "RefundTally::is_empty")]
+    pub spilled_refunds: RefundTally,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub disputes: BTreeMap<String, DisputeFact>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -399,6 +406,7 @@ impl Facts {
         keep_newest(&mut self.refunds, MAX_REFUNDS, |k, r| {
             (r.created, k.clone())
         });
+        self.spilled_refunds.merge(&other.spilled_refunds);
         merge_map(&mut self.disputes, &other.disputes, DisputeFact::merge);
         keep_newest(&mut self.disputes, MAX_OBJECTS, |k, d| {
             (d.created, k.clone())
@@ -435,6 +443,30 @@ impl Facts {
             crate::delivery::MessageFacts::merge,
         );
         keep_newest_messages(&mut self.mail, crate::delivery::MAX_MESSAGES);
+    }
+
+    /// Moves the oldest refunds past `keep` (`at_most` of them) out of the order item, counting
+    /// them in the tally; returns them, to be written as items of their own in the same write as the order.
+    pub fn spill_refunds(&mut self, keep: usize, at_most: usize) -> Vec<SpilledRefund> {
+        let mut out = Vec::new();
+        while self.refunds.len() > keep && out.len() < at_most {
+            let Some(oldest) = self
+                .refunds
+                .iter()
+                .min_by_key(|(id, r)| refund_age(id, r))
+                .map(|(id, _)| id.clone())
+            else {
+                break;
+            };
+            if let Some(fact) = self.refunds.remove(&oldest) {
+                self.spilled_refunds.add(&fact);
+                out.push(SpilledRefund {
+                    refund_id: oldest,
+                    fact,
+                });
+            }
+        }
+        out
     }
 
     /// `self` merged with `other`, and whether that changed anything.

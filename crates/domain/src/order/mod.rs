@@ -4,6 +4,7 @@
 pub mod facts;
 pub mod failure;
 pub mod from_event;
+pub mod refunds;
 pub mod view;
 
 #[cfg(test)]
@@ -172,8 +173,10 @@ impl Facts {
                 .filter(|r| keep(r))
                 .fold(0i64, |total, r| total.saturating_add(r.amount))
         };
-        let active = sum(RefundFact::is_active);
-        let reversed = sum(RefundFact::is_reversed);
+        // Refunds kept in their own items count through the tally (see `refunds`).
+        let spilled = &self.spilled_refunds;
+        let active = sum(RefundFact::is_active).saturating_add(spilled.active);
+        let reversed = sum(RefundFact::is_reversed).saturating_add(spilled.reversed);
         let floor = self
             .charge_amount_refunded
             .as_ref()
@@ -282,7 +285,7 @@ impl OrderRecord {
     pub fn attention(&self) -> Vec<&'static str> {
         let f = &self.facts;
         let mut out = Vec::new();
-        if f.refunds.values().any(|r| r.is_reversed()) {
+        if f.refunds.values().any(|r| r.is_reversed()) || f.spilled_refunds.reversed_count > 0 {
             out.push("refund_failed");
         }
         if f.disputes

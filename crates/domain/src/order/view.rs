@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::failure::classify;
+use super::refunds::SpilledRefund;
 use super::{OrderRecord, PaymentStatus};
 use crate::clock::rfc3339;
 use crate::delivery::{self, rfc3339_ms, DeliveryStatus};
@@ -123,8 +124,30 @@ pub struct TimelineView {
 }
 
 impl OrderView {
-    /// Derives the view from the stored record.
+    /// Derives the view from the stored record. Refunds the order keeps in items of their own
+    /// are counted but not listed: see [`OrderView::with_spilled_refunds`].
     pub fn of(record: &OrderRecord) -> Self {
+        Self::with_spilled_refunds(record, &[])
+    }
+
+    /// The view with every refund listed, reading the store only for an order that keeps some
+    /// refunds in items of their own (past 24 refunds: almost never).
+    pub async fn load(
+        store: &dyn crate::ports::OrderStore,
+        record: &OrderRecord,
+    ) -> Result<Self, crate::ports::StoreError> {
+        if record.facts.spilled_refunds.is_empty() {
+            return Ok(Self::of(record));
+        }
+        let spilled = store
+            .list_spilled_refunds(&record.seller_id, &record.order_id)
+            .await?;
+        Ok(Self::with_spilled_refunds(record, &spilled))
+    }
+
+    /// The view listing every refund: those on the order item and those the store keeps in
+    /// items of their own (`order::refunds`), read with `OrderStore::list_spilled_refunds`.
+    pub fn with_spilled_refunds(record: &OrderRecord, spilled: &[SpilledRefund]) -> Self {
         let f = &record.facts;
         let failure = f.latest_failure().map(|attempt| {
             let c = classify(attempt);
@@ -163,6 +186,7 @@ impl OrderView {
         let mut refunds: Vec<RefundView> = f
             .refunds
             .iter()
+            .chain(spilled.iter().map(|s| (&s.refund_id, &s.fact)))
             .map(|(id, r)| RefundView {
                 id: id.clone(),
                 amount: r.amount,

@@ -63,8 +63,8 @@ pub struct DownloadView {
 }
 
 impl Evidence {
-    pub fn of(record: &OrderRecord, downloads: &[DownloadEntry]) -> Self {
-        let view = OrderView::of(record);
+    /// `view` is the order's view with every refund (`OrderView::load`).
+    pub fn of(record: &OrderRecord, view: OrderView, downloads: &[DownloadEntry]) -> Self {
         let f = &record.fulfillment;
         let confirmation_email =
             (f.sent_at.is_some() || f.message_id.is_some()).then(|| ConfirmationEmail {
@@ -237,7 +237,8 @@ pub async fn evidence(
 ) -> Result<Response, ApiError> {
     let record = load_order(&state, &seller, &order_id).await?;
     let downloads = state.store.list_downloads(&seller, &order_id).await?;
-    let evidence = Evidence::of(&record, &downloads);
+    let view = OrderView::load(state.store.as_ref(), &record).await?;
+    let evidence = Evidence::of(&record, view, &downloads);
     if wants_text(&headers) {
         let mut response = evidence.to_text().into_response();
         response.headers_mut().insert(

@@ -104,8 +104,12 @@ pub async fn list(
         .next
         .map(|position| cursor::encode(&state.cursor_key, &seller, &digest, &position))
         .transpose()?;
+    let mut orders = Vec::with_capacity(page.orders.len());
+    for record in &page.orders {
+        orders.push(OrderView::load(state.store.as_ref(), record).await?);
+    }
     Ok(Json(OrderList {
-        orders: page.orders.iter().map(OrderView::of).collect(),
+        orders,
         next_cursor,
     }))
 }
@@ -130,5 +134,5 @@ pub async fn get(
     OrderId(order_id): OrderId,
 ) -> Result<Json<OrderView>, ApiError> {
     let record = load_order(&state, &seller, &order_id).await?;
-    Ok(Json(OrderView::of(&record)))
+    Ok(Json(OrderView::load(state.store.as_ref(), &record).await?))
 }
