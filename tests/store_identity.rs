@@ -9,13 +9,11 @@ mod system;
 
 use std::time::Duration;
 
-use leenkies_adapters::stripe::StripeConfig;
 use leenkies_integration_tests::env::dynamodb_endpoint;
-use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
+use leenkies_integration_tests::fake_stripe::FakeStripe;
 use leenkies_integration_tests::stripe::shared_event;
-use leenkies_local::settings::Settings;
 use serde_json::json;
-use system::{jwt, System, JWT_SECRET, WEBHOOK_SECRET};
+use system::{jwt, System};
 
 /// `ord_2012`'s connected account; its metadata has no `store_name`.
 const SELLER: &str = "acct_1QJm7E4fTqZ2sLxN";
@@ -23,16 +21,6 @@ const ORDER: &str = "pi_3QL4S94fTqZ2sLxN0OMFqGB5";
 const PAID: &str = "ord_2012__01__payment_intent.succeeded.json";
 const STORE: &str = "Zoë's \"Café\" Presets";
 const SUPPORT: &str = "help@zoe-presets.example";
-
-async fn start(endpoint: Option<&str>, fake: &FakeStripe) -> System {
-    let mut settings = Settings::for_tests(WEBHOOK_SECRET, JWT_SECRET);
-    settings.stripe = Some(StripeConfig {
-        api_key: FAKE_STRIPE_KEY.into(),
-        api_base: fake.base.clone(),
-        files_base: fake.base.clone(),
-    });
-    System::start_with(endpoint, settings).await
-}
 
 /// Waits until `n` emails for the order are in the outbox; their texts, oldest first.
 async fn emails(sys: &System, n: usize) -> Vec<String> {
@@ -83,7 +71,7 @@ async fn the_email_names_the_sellers_store(endpoint: Option<&str>) {
     // GIVEN a connected account whose business profile names the store and a support address
     let fake = FakeStripe::start(&[SELLER]).await;
     fake.set_business_profile(SELLER, json!({"name": STORE, "support_email": SUPPORT}));
-    let sys = start(endpoint, &fake).await;
+    let sys = System::start_with_stripe(endpoint, &fake).await;
     // WHEN its order is paid (no store_name in the storefront's metadata)
     assert_eq!(sys.deliver(shared_event(PAID)).await, 200);
     // THEN the email thanks the store by name, never by account id, and replies reach it
@@ -128,7 +116,7 @@ async fn stripe_down_the_email_still_goes_out(endpoint: Option<&str>) {
     let fake = FakeStripe::start(&[SELLER]).await;
     fake.set_business_profile(SELLER, json!({"name": STORE, "support_email": SUPPORT}));
     fake.fail_next(500, 100);
-    let sys = start(endpoint, &fake).await;
+    let sys = System::start_with_stripe(endpoint, &fake).await;
     // WHEN the order is paid
     assert_eq!(sys.deliver(shared_event(PAID)).await, 200);
     // THEN the email goes out anyway: the neutral sentence, no account id, no Reply-To

@@ -134,19 +134,7 @@ pub fn store_profiles(
 pub async fn stripe_config(
     sdk: &SdkConfig,
 ) -> Result<Option<leenkies_adapters::stripe::StripeConfig>, ConfigError> {
-    use leenkies_adapters::secrets::{from_env_or_secrets_manager, SecretError};
-    use leenkies_adapters::stripe::disputes::{DEFAULT_API_BASE, DEFAULT_FILES_BASE};
-    let api_key = match from_env_or_secrets_manager(sdk, "STRIPE_API_KEY").await {
-        Ok(keys) => match keys.into_iter().next() {
-            Some(key) => key,
-            None => return Ok(None),
-        },
-        Err(SecretError::Missing(_)) => return Ok(None),
-        Err(e) => return Err(ConfigError::StripeKey(e.to_string())),
-    };
-    Ok(Some(leenkies_adapters::stripe::StripeConfig {
-        api_key,
-        api_base: env("STRIPE_API_BASE").unwrap_or_else(|| DEFAULT_API_BASE.into()),
-        files_base: env("STRIPE_FILES_BASE").unwrap_or_else(|| DEFAULT_FILES_BASE.into()),
-    }))
+    leenkies_adapters::stripe::config::from_env(sdk, &leenkies_adapters::config::Env::process())
+        .await
+        .map_err(|e| ConfigError::StripeKey(e.to_string()))
 }

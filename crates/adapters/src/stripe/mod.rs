@@ -2,6 +2,7 @@
 //! seller's account (contract section 9), and the seller's store name and support address
 //! (contract section 10).
 //!
+//! - [`config`]: the key and hosts, read once from the environment or Secrets Manager;
 //! - [`disputes`]: the [`DisputeFiler`](leenkies_domain::evidence::filing::DisputeFiler) adapter:
 //!   the receipt uploaded to Stripe's Files API (reqwest multipart), then the dispute updated
 //!   with async-stripe, both as the seller, idempotent and retried;
@@ -9,6 +10,7 @@
 //! - [`profiles`]: the [`StoreProfiles`](leenkies_domain::ports::StoreProfiles) adapter: the
 //!   connected account's `business_profile`, read as that account and cached.
 
+pub mod config;
 pub mod disputes;
 pub mod profiles;
 pub mod receipt_pdf;

@@ -23,7 +23,7 @@ use fulfillment::{Fulfiller, FulfillmentConfig};
 use leenkies_adapters::config::{ConfigError, Env};
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::mail::SesMailer;
-use leenkies_adapters::stripe::{StripeConfig, StripeProfiles};
+use leenkies_adapters::stripe::StripeProfiles;
 use leenkies_domain::tokens::DownloadKey;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,22 +79,11 @@ async fn store_profiles(
     aws: &aws_config::SdkConfig,
     env: &Env,
 ) -> Result<Option<StripeProfiles>, StartupError> {
-    use leenkies_adapters::secrets::{from_env_or_secrets_manager, SecretError};
-    use leenkies_adapters::stripe::disputes::{DEFAULT_API_BASE, DEFAULT_FILES_BASE};
-    let api_key = match from_env_or_secrets_manager(aws, "STRIPE_API_KEY").await {
-        Ok(keys) => match keys.into_iter().next() {
-            Some(key) => key,
-            None => return Ok(None),
-        },
-        Err(SecretError::Missing(_)) => return Ok(None),
-        Err(e) => return Err(StartupError::Stripe(e.to_string())),
-    };
-    let config = StripeConfig {
-        api_key,
-        api_base: env
-            .optional("STRIPE_API_BASE")
-            .unwrap_or_else(|| DEFAULT_API_BASE.into()),
-        files_base: DEFAULT_FILES_BASE.into(),
+    let Some(config) = leenkies_adapters::stripe::config::from_env(aws, env)
+        .await
+        .map_err(|e| StartupError::Stripe(e.to_string()))?
+    else {
+        return Ok(None);
     };
     StripeProfiles::new(&config)
         .map(Some)
