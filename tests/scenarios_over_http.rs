@@ -295,3 +295,70 @@ async fn given_every_scenario_when_replayed_over_http_on_dynamodb_local_then_eve
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A paid PaymentIntent created at `created` (Unix seconds), as its own order.
+fn paid_at(pi: &str, created: i64) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": format!("evt_{pi}"), "object": "event", "type": "payment_intent.succeeded",
+        "created": created + 5, "livemode": false, "account": "acct_1QHx4R8cKdV3nWpT",
+        "api_version": "2025-03-31.basil",
+        "data": {"object": {"id": pi, "object": "payment_intent", "amount": 900, "currency": "usd",
+            "status": "succeeded", "created": created, "receipt_email": "range@example.com",
+            "metadata": {"product_id": "prod_lut_pack"}}}
+    }))
+    .unwrap()
+}
+
+/// Issue 18 class 9: `from` / `to` to the precision given, on the store at `dynamodb`.
+async fn ranges_to_the_precision_given(dynamodb: Option<&str>) {
+    // GIVEN orders created at 08:00:20 and 08:00:21 (2026-05-08)
+    let secret = "whsec_range_precision_tests_only";
+    let sys = System::start(secret, dynamodb).await;
+    let at20 = 1_778_227_220;
+    for (pi, created) in [("pi_range20", at20), ("pi_range21", at20 + 1)] {
+        assert_eq!(sys.deliver(paid_at(pi, created), secret).await, 200);
+    }
+    let ids = |from: &'static str, to: &'static str| {
+        let sys = &sys;
+        async move {
+            let r = sys
+                .http
+                .get(sys.url("/orders"))
+                .query(&[("from", from), ("to", to)])
+                .bearer_auth(jwt("acct_1QHx4R8cKdV3nWpT"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let body: Value = r.json().await.unwrap();
+            body["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["order_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // WHEN listed from or to half a second past :20
+    // THEN `from=…:20.5Z` leaves out the order of :20, `to=…:20.5Z` keeps it, and whole
+    // seconds stay inclusive at both ends
+    let (from, to) = ("2026-05-08T08:00:20.5Z", "2026-05-08T08:00:30Z");
+    assert_eq!(ids(from, to).await, ["pi_range21"]);
+    let (from, to) = ("2026-05-08T08:00:00Z", "2026-05-08T08:00:20.5Z");
+    assert_eq!(ids(from, to).await, ["pi_range20"]);
+    let (from, to) = ("2026-05-08T08:00:20Z", "2026-05-08T08:00:21Z");
+    assert_eq!(ids(from, to).await, ["pi_range21", "pi_range20"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_fractional_bounds_when_listed_on_the_embedded_store_then_to_the_precision_given() {
+    ranges_to_the_precision_given(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_fractional_bounds_when_listed_on_dynamodb_local_then_to_the_precision_given() {
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
+    ranges_to_the_precision_given(Some(&endpoint)).await;
+}

@@ -116,6 +116,8 @@ pub fn claim(current: &OrderRecord, now: i64, policy: &Policy) -> Claim {
         state: FulfillmentState::Sending,
         lease_until: Some(now + policy.lease_secs.max(1)),
         attempts: f.attempts + 1,
+        // The email composed under this claim links to the product the order names now.
+        product_id: current.facts.product_id().map(str::to_owned),
         ..f.clone()
     };
     Claim::Claimed(next)

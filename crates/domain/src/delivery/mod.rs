@@ -226,6 +226,7 @@ mod tests {
             lease_until: None,
             sent_at: Some(at),
             message_id: Some(id.into()),
+            product_id: None,
         });
     }
 

@@ -44,6 +44,9 @@ pub struct ResendRecord {
     /// SES's message id, once SES accepted the email.
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// The product the resent link names.
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
 }
 
 impl ResendRecord {
@@ -156,6 +159,7 @@ pub fn decide(current: &OrderRecord, key: &str, now: i64, lease_secs: i64) -> De
         lease_until: Some(lease_until),
         sent_at: None,
         message_id: None,
+        product_id: None,
     });
     resends.sort_by_key(|r| r.claimed_at);
     while resends.len() > MAX_KEPT {
@@ -169,6 +173,7 @@ pub fn complete(
     current: &OrderRecord,
     key: &str,
     message_id: &str,
+    product_id: Option<&str>,
     now: i64,
 ) -> Option<OrderRecord> {
     let mut next = current.clone();
@@ -177,6 +182,7 @@ pub fn complete(
         return None;
     }
     r.message_id = Some(message_id.to_owned());
+    r.product_id = product_id.map(str::to_owned);
     r.sent_at = Some(now);
     r.lease_until = None;
     next.version = current.version + 1;
@@ -299,7 +305,9 @@ impl Resender<'_> {
         }
         let sent_at = now();
         if !self
-            .settle(&claimed, |c| complete(c, key, &message_id, sent_at))
+            .settle(&claimed, |c| {
+                complete(c, key, &message_id, claimed.facts.product_id(), sent_at)
+            })
             .await
         {
             tracing::error!(order_id, message_id = %message_id, "resend sent but not recorded");
@@ -366,7 +374,9 @@ mod tests {
 
     fn claim(r: &OrderRecord, key: &str, now: i64) -> OrderRecord {
         match decide(r, key, now, 60) {
-            Decision::Claim(next) => complete(&next, key, &format!("m-{key}"), now).unwrap(),
+            Decision::Claim(next) => {
+                complete(&next, key, &format!("m-{key}"), Some("prod_1"), now).unwrap()
+            }
             other => panic!("expected a claim, got {other:?}"),
         }
     }

@@ -334,6 +334,65 @@ fn given_sources_that_disagree_on_the_product_when_folded_then_the_session_wins_
     assert_eq!(view["product_name"], "PI product");
 }
 
+#[test]
+fn given_an_email_sent_for_one_product_when_the_session_names_another_then_the_seller_is_told() {
+    // GIVEN a paid order whose delivery email (claimed, then sent) linked to the PI's product
+    let paid = event(
+        "evt_1",
+        "payment_intent.succeeded",
+        1_000,
+        pi(
+            "pi_m4",
+            2500,
+            "usd",
+            json!({"receipt_email": "buyer@example.com"}),
+        ),
+    );
+    let mut record = OrderRecord {
+        facts: facts_of(&paid),
+        ..OrderRecord::new(SELLER, "pi_m4")
+    };
+    let policy = crate::fulfillment::Policy {
+        lease_secs: 60,
+        max_attempts: 5,
+    };
+    let crate::fulfillment::Claim::Claimed(claimed) =
+        crate::fulfillment::claim(&record, 1_010, &policy)
+    else {
+        panic!("a paid order is claimed");
+    };
+    record.fulfillment = claimed.fulfillment;
+    record.fulfillment.state = super::FulfillmentState::Sent;
+    assert!(!record.attention().contains(&"product_changed"));
+    // WHEN the Checkout Session, which ranks higher, arrives naming another product
+    let session = json!({"id": "cs_live_m4", "payment_intent": "pi_m4", "payment_status": "paid",
+        "metadata": {"product_id": "prod_cs"}});
+    record.facts.merge(&facts_of(&event(
+        "evt_2",
+        "checkout.session.completed",
+        999,
+        session,
+    )));
+    // THEN the order names the session's product and asks the seller to check, the emailed
+    // product being kept on the fulfillment record (its link keeps serving it)
+    assert_eq!(record.facts.product_id(), Some("prod_cs"));
+    assert_eq!(record.fulfillment.product_emailed(), Some("prod_pi"));
+    assert!(record.attention().contains(&"product_changed"));
+    // AND a resend, which links to the product named now, settles it
+    record
+        .fulfillment
+        .resends
+        .push(crate::delivery::resend::ResendRecord {
+            key: "k1".into(),
+            claimed_at: 1_100,
+            lease_until: None,
+            sent_at: Some(1_101),
+            message_id: Some("m2".into()),
+            product_id: Some("prod_cs".into()),
+        });
+    assert!(!record.attention().contains(&"product_changed"));
+}
+
 // ---- class 5: a code-less failure never hides a coded one ------------------------------------
 
 #[test]

@@ -110,9 +110,26 @@ pub struct FulfillmentRecord {
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// The product the delivery email's link names (its token signs it, so the link keeps
+    /// serving it whatever metadata arrives later: contract section 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
     /// The seller's resends of the delivery email (contract section 10), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resends: Vec<crate::delivery::resend::ResendRecord>,
+}
+
+impl FulfillmentRecord {
+    /// The product the newest email that went out names (a resend's, else the first email's),
+    /// when it is known.
+    pub fn product_emailed(&self) -> Option<&str> {
+        self.resends
+            .iter()
+            .filter(|r| r.sent_at.is_some())
+            .max_by_key(|r| r.sent_at)
+            .map(|r| r.product_id.as_deref())
+            .unwrap_or(self.product_id.as_deref())
+    }
 }
 
 impl Facts {
@@ -309,7 +326,21 @@ impl OrderRecord {
         if crate::delivery::delivery_failed(self) {
             out.push("delivery_failed");
         }
+        if self.product_changed_after_email() {
+            out.push("product_changed");
+        }
         out
+    }
+
+    /// The customer's link serves the product it was emailed for, and the storefront's metadata
+    /// now names another (contract section 2's precedence decided after the email went out): the
+    /// seller should check which one was bought, and resend the link if it was the other.
+    pub fn product_changed_after_email(&self) -> bool {
+        self.fulfillment.state == FulfillmentState::Sent
+            && matches!(
+                (self.fulfillment.product_emailed(), self.facts.product_id()),
+                (Some(emailed), Some(now)) if emailed != now
+            )
     }
 
     /// The newest fact's time: the newest event, the delivery email, a resend or an SES event.

@@ -200,6 +200,7 @@ const ATTENTION = {
   fulfillment_blocked: 'Delivery is waiting for the customer\u2019s email or the product',
   fulfillment_failed: 'The delivery email could not be sent',
   delivery_failed: 'The delivery email did not reach the customer',
+  product_changed: 'The store now names another product than the emailed link delivers: check what was bought, and resend the link if needed',
 };
 
 export function attention(code) {
