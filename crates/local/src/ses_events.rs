@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use fulfillment::ses_events::{SesEvents, SesEventsError};
+use leenkies_http::Problem;
 use serde_json::json;
 
 pub const PATH: &str = "/local/ses-events";
@@ -31,20 +32,9 @@ async fn receive(State(handler): State<Arc<SesEvents>>, body: Bytes) -> Response
             (StatusCode::OK, Json(json!({ "outcome": outcome.as_str() }))).into_response()
         }
         Err(SesEventsError::NotAnSesEvent(e)) => {
-            error(StatusCode::BAD_REQUEST, "not_an_ses_event", &e.to_string())
+            Problem::new(StatusCode::BAD_REQUEST, "not_an_ses_event", e.to_string()).into_response()
         }
-        Err(SesEventsError::Store(_)) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
-            "the store did not answer; post the event again",
-        ),
+        // Every store error here is worth another try: the same answer as every function's.
+        Err(SesEventsError::Store(_)) => Problem::unavailable().into_response(),
     }
-}
-
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "code": code, "message": message } })),
-    )
-        .into_response()
 }

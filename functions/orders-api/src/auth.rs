@@ -20,7 +20,6 @@ use lambda_http::request::RequestContext;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::state::ApiState;
 
 /// The default claim naming the seller (`SELLER_ID_CLAIM` overrides it).
 pub const DEFAULT_SELLER_CLAIM: &str = "sub";
@@ -140,13 +139,19 @@ fn authorizer_claims(parts: &Parts) -> Result<Map<String, Value>, ApiError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seller(pub String);
 
-impl FromRequestParts<Arc<ApiState>> for Seller {
+/// Any state that can lend its [`Auth`] (the API's state does): this module never names the
+/// state type, so `state` depends on `auth` and not the other way round.
+pub trait HasAuth {
+    fn auth(&self) -> &Auth;
+}
+
+impl<S: HasAuth + Send + Sync> FromRequestParts<Arc<S>> for Seller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &Arc<ApiState>,
+        state: &Arc<S>,
     ) -> Result<Self, Self::Rejection> {
-        state.auth.seller(parts).map(Seller)
+        state.auth().seller(parts).map(Seller)
     }
 }

@@ -1,29 +1,12 @@
-//! Errors as the API answers them: one enum, mapped to a status code and the contract's body
-//! `{"error": {"code", "message"}}` in one place, so no handler can leak internal details.
+//! Errors as the API answers them: one enum, mapped in one place to the shared vocabulary
+//! (`leenkies_http::Problem`: status, code, message, `Retry-After`) and the contract's body
+//! `{"error": {"code", "message"}}`, so no handler can leak internal details.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use leenkies_domain::ports::StoreError;
-use serde::Serialize;
-use utoipa::ToSchema;
-
-/// The error body of every 4xx/5xx answer.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `invalid_status`, `not_found`, `unauthorized`.
-    pub code: String,
-    /// A human sentence; never contains internal details.
-    pub message: String,
-}
-
-/// How long a client should wait before retrying after a store outage.
-const RETRY_AFTER_SECS: &str = "2";
+use leenkies_http::Problem;
+pub use leenkies_http::{ErrorBody, ErrorDetail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -122,13 +105,18 @@ impl ApiError {
         }
     }
 
-    pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            error: ErrorDetail {
-                code: self.code().to_owned(),
-                message: self.message(),
-            },
+    /// The answer in the shared vocabulary.
+    pub fn problem(&self) -> Problem {
+        match self {
+            ApiError::Unauthorized => Problem::unauthorized(),
+            ApiError::Unavailable => Problem::unavailable(),
+            ApiError::Internal => Problem::internal(),
+            other => Problem::new(other.status(), other.code(), other.message()),
         }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        self.problem().body()
     }
 }
 
@@ -157,19 +145,6 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status(), Json(self.body())).into_response();
-        if matches!(self, ApiError::Unauthorized) {
-            // RFC 6750: a 401 names the scheme the client should use.
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        if matches!(self, ApiError::Unavailable) {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECS),
-            );
-        }
-        response
+        self.problem().into_response()
     }
 }

@@ -19,6 +19,22 @@ pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 100;
 /// Shortest email prefix searched.
 pub const MIN_EMAIL_PREFIX: usize = 2;
+
+/// The values `status=` accepts, for the OpenAPI document only (the parser below is what
+/// decides): a `payment_status`, or `disputed`.
+#[derive(utoipa::ToSchema)]
+#[schema(as = StatusQuery)]
+#[allow(dead_code)] // a schema, never built
+#[serde(rename_all = "snake_case")]
+pub enum StatusQuery {
+    Pending,
+    Succeeded,
+    Failed,
+    Canceled,
+    PartiallyRefunded,
+    Refunded,
+    Disputed,
+}
 /// Longest email (prefix) accepted, the RFC 5321 path limit.
 const MAX_EMAIL_LEN: usize = 254;
 

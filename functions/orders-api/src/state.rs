@@ -8,7 +8,7 @@ use leenkies_domain::evidence::filing::DisputeFiler;
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, HasAuth};
 use crate::dashboard::config::DashboardConfig;
 
 /// The current time in Unix seconds; replaceable so tests can pin "now".
@@ -94,4 +94,10 @@ pub enum ProductFiles {
         bucket: String,
         expires_secs: u64,
     },
+}
+
+impl HasAuth for ApiState {
+    fn auth(&self) -> &Auth {
+        &self.auth
+    }
 }

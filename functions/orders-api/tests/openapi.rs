@@ -209,6 +209,76 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
     }
 }
 
+/// The schema of query parameter `name` of `GET path`, references resolved.
+fn param_schema(doc: &Value, path: &str, name: &str) -> Value {
+    let param = doc["paths"][path]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{path} has no {name}"))
+        .clone();
+    let schema = &param["schema"];
+    // An optional enum is `oneOf: [null, $ref]` or a plain `$ref`.
+    let reference = schema["$ref"].as_str().map(str::to_owned).or_else(|| {
+        schema["oneOf"].as_array().and_then(|alts| {
+            alts.iter()
+                .find_map(|a| a["$ref"].as_str().map(str::to_owned))
+        })
+    });
+    match reference {
+        Some(r) => doc["components"]["schemas"][r.rsplit('/').next().unwrap()].clone(),
+        None => schema.clone(),
+    }
+}
+
+#[tokio::test]
+async fn given_the_document_when_read_then_it_is_as_strict_as_the_server() {
+    // GIVEN the served document
+    let app = app(Arc::new(MemoryStore::new()));
+    let doc = document(&app).await;
+    // THEN `status` is the contract's words, `disputed` included, on the list and the export
+    for path in ["/orders", "/orders/export.csv"] {
+        let status = param_schema(&doc, path, "status");
+        let words: Vec<&str> = status["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: status is no enum: {status}"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "pending",
+                "succeeded",
+                "failed",
+                "canceled",
+                "partially_refunded",
+                "refunded",
+                "disputed"
+            ],
+            "{path}"
+        );
+        // AND an email between 2 and 254 characters, as the server accepts
+        let email = param_schema(&doc, path, "email");
+        assert_eq!(
+            (email["minLength"].as_u64(), email["maxLength"].as_u64()),
+            (Some(2), Some(254)),
+            "{path}"
+        );
+    }
+    // AND a cursor of at most 1024 characters
+    assert_eq!(param_schema(&doc, "/orders", "cursor")["maxLength"], 1024);
+    // AND the download's 200 in both types the server sends
+    let content = &doc["paths"]["/downloads/{token}"]["get"]["responses"]["200"]["content"];
+    for mime in ["application/octet-stream", "text/plain; charset=utf-8"] {
+        assert!(
+            content[mime].is_object(),
+            "download 200 lacks {mime}: {content}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn given_real_responses_when_checked_then_they_conform_to_the_document() {
     // GIVEN orders in many shapes: fixture-folded, failed, refunded, disputed, delivered

@@ -23,7 +23,7 @@ use leenkies_domain::stripe::event::{EventType, PLATFORM_SELLER};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::stripe_api::{ApiError, ObjectKind, StripeApi};
+use crate::stripe_api::{ApiError, ObjectKind, StripeApi, STRIPE_API_VERSION};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ReconcileOptions {
@@ -123,6 +123,8 @@ fn synthetic_event(seller: &str, event_type: EventType, object: &Value, now: i64
         "type": event_type.as_str(),
         "created": now,
         "livemode": object["livemode"].as_bool().unwrap_or(false),
+        // The object was read at the client's version; the envelope says so.
+        "api_version": STRIPE_API_VERSION,
         "data": {"object": object},
     });
     if seller != PLATFORM_SELLER {
@@ -256,6 +258,57 @@ enum RefreshError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leenkies_domain::order::from_event::{interpret, Interpretation};
+    use leenkies_domain::stripe::event::Event;
+
+    /// The facts a re-read object comes to, through the same reading as the webhook's.
+    fn facts_of(
+        seller: &str,
+        kind: ObjectKind,
+        object: Value,
+    ) -> leenkies_domain::order::facts::Facts {
+        let status = object["status"].as_str().unwrap().to_owned();
+        let event_type = event_type_for(kind, &status).unwrap();
+        let body = serde_json::to_vec(&synthetic_event(seller, event_type, &object, 1_790_000_000))
+            .unwrap();
+        let event = Event::parse(&body).unwrap();
+        assert_eq!(event.api_version.as_deref(), Some(STRIPE_API_VERSION));
+        match interpret(&event).unwrap() {
+            Interpretation::Fold(folding) => folding.facts,
+            Interpretation::Ignore(reason) => panic!("ignored: {reason:?}"),
+        }
+    }
+
+    #[test]
+    fn given_objects_in_the_clients_api_version_when_re_read_then_they_fold_like_webhook_ones() {
+        // GIVEN a dispute and a refund as Stripe renders them at 2026-09-30.endive: `prevented`
+        // (clover and later), `presentment_details` (basil and later), fields added since
+        let dispute = json!({"id": "du_1Endive", "object": "dispute", "amount": 2500,
+            "currency": "usd", "charge": "ch_1Endive", "payment_intent": "pi_1Endive",
+            "status": "prevented", "reason": "fraudulent", "created": 1_789_000_000,
+            "livemode": true, "is_charge_refundable": false,
+            "enhanced_eligibility_types": ["visa_compelling_evidence_3"],
+            "evidence_details": {"due_by": 1_789_900_000, "enhanced_eligibility": {},
+                "has_evidence": false, "past_due": false, "submission_count": 0},
+            "payment_method_details": {"type": "card", "card": {"brand": "visa",
+                "case_type": "chargeback", "network_reason_code": "10.4"}},
+            "balance_transactions": [], "metadata": {}});
+        let refund = json!({"id": "re_1Endive", "object": "refund", "amount": 700,
+            "currency": "usd", "charge": "ch_1Endive", "payment_intent": "pi_1Endive",
+            "status": "failed", "failure_reason": "expired_or_canceled_card",
+            "created": 1_789_100_000, "livemode": true,
+            "presentment_details": {"presentment_amount": 650, "presentment_currency": "eur"},
+            "destination_details": {"type": "card", "card": {"type": "refund"}},
+            "metadata": {}});
+        // WHEN they are re-read and folded
+        let d = facts_of("acct_1Endive", ObjectKind::Dispute, dispute);
+        let r = facts_of("acct_1Endive", ObjectKind::Refund, refund);
+        // THEN the dispute is closed as prevented and the refund failed, in the store's currency
+        let dispute = d.disputes.get("du_1Endive").expect("the dispute is known");
+        assert_eq!(dispute.status(), "prevented");
+        let refund = r.refunds.get("re_1Endive").expect("the refund is known");
+        assert_eq!((refund.status(), refund.amount), ("failed", 700));
+    }
 
     #[test]
     fn given_statuses_when_mapped_then_each_object_gets_the_event_that_states_it() {

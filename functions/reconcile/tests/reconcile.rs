@@ -112,8 +112,11 @@ async fn missed_closes_reach_their_outcome(stores: Stores) {
         .unwrap()
         .iter()
         .any(|a| a == "refund_failed"));
-    // AND each object was read as its own account
+    // AND each object was read as its own account, at the client's named API version
     let reads: Vec<_> = fake.log().into_iter().filter(|r| r.status == 200).collect();
+    assert!(reads
+        .iter()
+        .all(|r| r.version.as_deref() == Some(reconcile::stripe_api::STRIPE_API_VERSION)));
     assert!(reads.iter().any(|r| r.path.starts_with("/v1/disputes/")
         && r.account.as_deref() == Some("acct_1QJm7E4fTqZ2sLxN")));
     assert!(reads.iter().any(|r| r.path.starts_with("/v1/refunds/")

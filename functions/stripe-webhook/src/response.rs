@@ -1,12 +1,13 @@
 //! The webhook's answers: each outcome and each error mapped to one status code and body.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use leenkies_domain::ingest::{IgnoreReason, IngestError, IngestOutcome};
 use leenkies_domain::ports::StoreError;
 use leenkies_domain::stripe::event::EventParseError;
 use leenkies_domain::stripe::signature::SignatureError;
+use leenkies_http::Problem;
 use serde::Serialize;
 
 /// A `200` acknowledgement (contract: applied, already applied, or ignored), from the ingestion
@@ -97,48 +98,25 @@ impl WebhookError {
             WebhookError::Body(_) | WebhookError::Unreadable => "invalid_body",
             WebhookError::TooLarge(_) => "payload_too_large",
             WebhookError::MethodNotAllowed => "method_not_allowed",
-            WebhookError::Store(e) if e.is_transient() => "store_unavailable",
-            WebhookError::Store(_) => "internal_error",
+            WebhookError::Store(e) if e.is_transient() => "unavailable",
+            WebhookError::Store(_) => "internal",
         }
     }
 
-    /// What the sender is told. Store details stay in our logs, never in the answer.
-    fn public_message(&self) -> String {
+    /// The answer in the shared vocabulary (`leenkies_http`): a store that did not answer is the
+    /// same `503 unavailable` with `Retry-After` as from every other function. Store details stay
+    /// in our logs, never in the answer.
+    pub fn problem(&self) -> Problem {
         match self {
-            WebhookError::Store(e) if e.is_transient() => {
-                "a dependency is unavailable; retry later".to_owned()
-            }
-            WebhookError::Store(_) => "internal error".to_owned(),
-            other => other.to_string(),
+            WebhookError::Store(e) if e.is_transient() => Problem::unavailable(),
+            WebhookError::Store(_) => Problem::internal(),
+            other => Problem::new(other.status(), other.code(), other.to_string()),
         }
     }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: String,
 }
 
 impl IntoResponse for WebhookError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.public_message(),
-            },
-        };
-        let mut response = (self.status(), Json(body)).into_response();
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        response
+        self.problem().into_response()
     }
 }

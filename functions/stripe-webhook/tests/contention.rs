@@ -195,7 +195,7 @@ async fn given_a_rival_winning_every_race_when_retries_run_out_then_503_and_no_w
         deliver(&app, "ord_1002__02__payment_intent.succeeded.json").await;
     // THEN 503 with Retry-After, so Stripe retries
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
-    assert_eq!(answer["error"]["code"], "store_unavailable");
+    assert_eq!(answer["error"]["code"], "unavailable");
     assert!(retry_after.is_some());
     assert_eq!(
         store.rival_writes.load(Ordering::SeqCst),

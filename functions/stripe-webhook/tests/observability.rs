@@ -19,9 +19,7 @@ const SECRET: &str = "whsec_test_observability";
 const NOW: i64 = 1_778_241_600;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/stripe/events");
-    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    leenkies_integration_tests::stripe::shared_event(name)
 }
 
 async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, Value) {

@@ -19,9 +19,7 @@ const NOW: i64 = 1_778_900_000;
 const SELLER_A: &str = "acct_1QHx4R8cKdV3nWpT";
 
 fn fixture(name: &str) -> Vec<u8> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/stripe/events");
-    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    leenkies_integration_tests::stripe::shared_event(name)
 }
 
 fn app(store: Arc<MemoryStore>, mode: LiveMode) -> axum::Router {
@@ -215,7 +213,7 @@ async fn given_the_store_down_when_posted_then_503_and_the_retry_succeeds() {
     // WHEN Stripe delivers THEN a retryable 5xx without internal details
     let (status, answer) = signed(&app, body.clone()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(answer["error"]["code"], "store_unavailable");
+    assert_eq!(answer["error"]["code"], "unavailable");
     assert!(
         !answer.to_string().contains("embedded"),
         "no internal detail leaks"

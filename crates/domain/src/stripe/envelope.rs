@@ -1,4 +1,5 @@
-//! The envelope reader behind [`Event::parse`](super::event::Event::parse): one serde pass over
+//! The envelope reader behind `Event::parse` (in `event`, which depends on this module and not the
+//! other way round): one serde pass over
 //! the body that either types `data.object` on the spot (when the caller knows which struct it
 //! is) or keeps it as raw JSON, and the cheap look at the end of the body that guesses the type.
 //!
@@ -12,7 +13,20 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 use serde_json::value::RawValue;
 
-use super::event::{Event, ObjectKind, StripeObject};
+use super::event_type::ObjectKind;
+use super::objects::StripeObject;
+
+/// The envelope's fields as read; `event` turns it into an `Event`.
+#[derive(Debug)]
+pub(super) struct Envelope<'a> {
+    pub id: String,
+    pub kind: String,
+    pub created: i64,
+    pub livemode: bool,
+    pub account: Option<String>,
+    pub api_version: Option<String>,
+    pub object: ObjectSlot<'a>,
+}
 
 /// `data.object`: typed during the pass, or the raw JSON to type later. Not boxed: an event
 /// lives on the stack for one delivery, and the typed variant is the common one.
@@ -25,7 +39,7 @@ pub(super) enum ObjectSlot<'a> {
 
 /// The value of the last `"type"` key in the body, read without parsing: Stripe writes the
 /// event's `type` last, so this is nearly always the event type, found in a few hundred bytes.
-/// It is only a hint: [`Event::parse`](super::event::Event::parse) checks it against the parsed
+/// It is only a hint: `Event::parse` checks it against the parsed
 /// envelope (a `"type"` inside `data.object`, or escapes, simply lose the fast path).
 pub(super) fn type_hint(body: &[u8]) -> Option<&str> {
     const KEY: &[u8] = b"\"type\"";
@@ -52,7 +66,7 @@ fn skip_whitespace(bytes: &[u8]) -> &[u8] {
 pub(super) fn read(
     body: &[u8],
     object_kind: Option<ObjectKind>,
-) -> Result<Event<'_>, serde_json::Error> {
+) -> Result<Envelope<'_>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let event = de.deserialize_map(EnvelopeVisitor { object_kind })?;
     de.end()?;
@@ -73,13 +87,13 @@ fn once<T, E: de::Error>(slot: &mut Option<T>, name: &'static str, value: T) -> 
 }
 
 impl<'de> Visitor<'de> for EnvelopeVisitor {
-    type Value = Event<'de>;
+    type Value = Envelope<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a Stripe event object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
         let mut id = None;
         let mut kind = None;
         let mut created = None;
@@ -111,7 +125,7 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
                 }
             }
         }
-        Ok(Event {
+        Ok(Envelope {
             id: id.ok_or_else(|| de::Error::missing_field("id"))?,
             kind: kind.ok_or_else(|| de::Error::missing_field("type"))?,
             created: created.unwrap_or_default(),

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 pub use super::event_type::{BackfillStream, EventType, ObjectKind};
 pub use super::objects::*;
 
-use super::envelope::{self, ObjectSlot};
+use super::envelope::{self, Envelope, ObjectSlot};
 
 /// The envelope of every Stripe event, with `data.object` typed or still raw.
 #[derive(Debug)]
@@ -30,6 +30,20 @@ pub struct Event<'a> {
     pub account: Option<String>,
     pub api_version: Option<String>,
     pub(super) object: ObjectSlot<'a>,
+}
+
+impl<'a> From<Envelope<'a>> for Event<'a> {
+    fn from(e: Envelope<'a>) -> Self {
+        Event {
+            id: e.id,
+            kind: e.kind,
+            created: e.created,
+            livemode: e.livemode,
+            account: e.account,
+            api_version: e.api_version,
+            object: e.object,
+        }
+    }
 }
 
 /// Why a body is not a Stripe event we can read.
@@ -51,7 +65,7 @@ impl<'a> Event<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, EventParseError> {
         let hinted = envelope::type_hint(body).and_then(ObjectKind::of_event_type);
         if let Some(hint) = hinted {
-            if let Ok(event) = envelope::read(body, Some(hint)) {
+            if let Ok(event) = envelope::read(body, Some(hint)).map(Event::from) {
                 if ObjectKind::of_event_type(&event.kind) == Some(hint) && event.is_valid() {
                     return Ok(event);
                 }
@@ -62,8 +76,9 @@ impl<'a> Event<'a> {
 
     /// The reference reading: `data.object` kept raw, typed later by [`Event::object`].
     pub fn parse_two_pass(body: &'a [u8]) -> Result<Self, EventParseError> {
-        let event =
-            envelope::read(body, None).map_err(|e| EventParseError::Envelope(e.to_string()))?;
+        let event: Event = envelope::read(body, None)
+            .map(Event::from)
+            .map_err(|e| EventParseError::Envelope(e.to_string()))?;
         if !event.is_valid() {
             return Err(EventParseError::Envelope("missing id or type".into()));
         }

@@ -43,10 +43,7 @@ pub fn config(max_attempts: u32) -> FulfillmentConfig {
 }
 
 fn fixtures() -> PathBuf {
-    std::env::var("LEENKIES_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("fixtures/stripe/events")
+    leenkies_integration_tests::stripe::shared_fixtures().join("events")
 }
 
 /// The embedded store and its change feed, turned into stream records on demand.

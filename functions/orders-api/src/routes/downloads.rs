@@ -68,7 +68,10 @@ fn safe_segment(s: &str) -> bool {
     description = "Public: the signed token is the credential. Each successful call is logged (time, IP, user agent) for dispute evidence.",
     params(("token" = String, Path, description = "The signed download token from the email")),
     responses(
-        (status = 200, description = "The file (local runs)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file (local runs; a placeholder text when no file is there)", content(
+            (Vec<u8> = "application/octet-stream"),
+            (String = "text/plain; charset=utf-8")
+        )),
         (status = 302, description = "Redirect to a short-lived storage URL (AWS)"),
         (status = 403, description = "The token's signature does not match", body = ErrorBody),
         (status = 404, description = "Malformed token, the order no longer exists, or the product id names no file", body = ErrorBody),

@@ -106,8 +106,8 @@ struct Cursor {
     summary = "Export every matching order as CSV",
     description = "Same filters as `/orders` (no `limit` or `cursor`: every matching order). Columns: order_id, reference, created_at, customer_email, product_id, product_name, amount, currency, payment_status, refunded_amount, failure_category, failure_code, dispute_status, fulfillment_status. Cells that a spreadsheet would evaluate as a formula are prefixed with `'`.",
     params(
-        ("status" = Option<String>, Query, description = "A payment_status or `disputed`"),
-        ("email" = Option<String>, Query, description = "Customer email, case-insensitive: exact match or prefix, at least 2 characters (`400 prefix_too_short`, `400 prefix_too_broad` as for `/orders`)"),
+        ("status" = Option<crate::filters::StatusQuery>, Query, description = "A payment_status or `disputed`"),
+        ("email" = Option<String>, Query, min_length = 2, max_length = 254, description = "Customer email, case-insensitive: exact match or prefix, at least 2 characters (`400 prefix_too_short`, `400 prefix_too_broad` as for `/orders`)"),
         ("from" = Option<String>, Query, format = DateTime, description = "RFC 3339, inclusive"),
         ("to" = Option<String>, Query, format = DateTime, description = "RFC 3339, inclusive"),
     ),

@@ -45,6 +45,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         crate::routes::resend::ResendAccepted, leenkies_domain::order::view::DeliveryView,
         leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,
         DisputeStats, DisputeNeedingResponse, DashboardConfig, OAuthConfig, BearerToken,
+        crate::filters::StatusQuery,
     )),
     modifiers(&BearerAuth),
     tags(

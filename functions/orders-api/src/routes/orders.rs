@@ -72,12 +72,12 @@ pub async fn load_order(
     summary = "List the seller's orders, newest first",
     description = "Filters combine. With both `email` and `status`, the store is searched by email and the status is applied on those results; a page may then hold fewer than `limit` orders while `next_cursor` is still set. A cursor is valid only for the seller and the filters that produced it.",
     params(
-        ("status" = Option<String>, Query, description = "A payment_status (`pending`, `succeeded`, `failed`, `canceled`, `partially_refunded`, `refunded`) or `disputed` (at least one dispute)"),
-        ("email" = Option<String>, Query, description = "Customer email, case-insensitive: exact match or prefix, at least 2 characters (one: `400 prefix_too_short`; a prefix shared by more than 2,000 addresses: `400 prefix_too_broad`)"),
+        ("status" = Option<crate::filters::StatusQuery>, Query, description = "A payment_status (`pending`, `succeeded`, `failed`, `canceled`, `partially_refunded`, `refunded`) or `disputed` (at least one dispute)"),
+        ("email" = Option<String>, Query, min_length = 2, max_length = 254, description = "Customer email, case-insensitive: exact match or prefix, at least 2 characters (one: `400 prefix_too_short`; a prefix shared by more than 2,000 addresses: `400 prefix_too_broad`)"),
         ("from" = Option<String>, Query, format = DateTime, description = "RFC 3339, inclusive lower bound on created_at"),
         ("to" = Option<String>, Query, format = DateTime, description = "RFC 3339, inclusive upper bound on created_at"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, default 25"),
-        ("cursor" = Option<String>, Query, description = "Opaque `next_cursor` of the previous page"),
+        ("cursor" = Option<String>, Query, max_length = 1024, description = "Opaque `next_cursor` of the previous page"),
     ),
     responses(
         (status = 200, description = "One page of orders", body = OrderList),

@@ -253,11 +253,7 @@ impl OrderBuilder {
 }
 
 pub fn fixtures_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    std::env::var("LEENKIES_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("../shared"))
-        .join("fixtures/stripe/events")
+    leenkies_integration_tests::stripe::shared_fixtures().join("events")
 }
 
 /// Folds one shared fixture event into the store, as the webhook would.

@@ -1,8 +1,9 @@
 //! A small fake of Stripe's API, served on 127.0.0.1 for the tests: `GET /v1/events` with Stripe's
 //! list envelope and cursor semantics, and `GET /v1/{disputes,refunds,payment_intents}/{id}`.
 //!
-//! It checks what Stripe checks (a `Bearer sk_…` key; the `Stripe-Account` of a connected account
-//! it knows, and objects only of that account), answers `429` to the very first call, and logs
+//! It checks what Stripe checks (a `Bearer sk_…` key; the `Stripe-Version` it renders objects in,
+//! the client's `STRIPE_API_VERSION`; the `Stripe-Account` of a connected account it knows, and
+//! objects only of that account), answers `429` to the very first call, and logs
 //! every request so tests can assert which pages were read.
 //!
 //! Ordering: events are listed newest first by `(created, position in the feed)`.
@@ -18,6 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use reconcile::stripe_api::STRIPE_API_VERSION;
 use serde_json::{json, Value};
 
 /// One request as the fake saw it.
@@ -25,6 +27,8 @@ use serde_json::{json, Value};
 pub struct Logged {
     pub path: String,
     pub account: Option<String>,
+    /// The `Stripe-Version` the request asked for.
+    pub version: Option<String>,
     pub query: Vec<(String, String)>,
     pub status: u16,
 }
@@ -144,6 +148,10 @@ fn admit(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == format!("Bearer {API_KEY}"));
+    let version = headers
+        .get("stripe-version")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut inner = fake.lock();
     let known_account = account.as_ref().is_none_or(|a| {
         inner
@@ -170,6 +178,16 @@ fn admit(
                 "Invalid API Key",
             )),
         )
+    } else if version.as_deref() != Some(STRIPE_API_VERSION) {
+        // Stripe renders objects in the version asked for; this fake only knows one.
+        (
+            400,
+            Some(stripe_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "Invalid Stripe API version: this fake renders only the client's version",
+            )),
+        )
     } else if !known_account {
         (
             403,
@@ -185,6 +203,7 @@ fn admit(
     inner.log.push(Logged {
         path,
         account: account.clone(),
+        version,
         query: query.to_vec(),
         status,
     });

@@ -18,20 +18,16 @@ use leenkies_domain::ports::{OrderFilter, OrderQuery, OrderStore};
 use reconcile::stripe_api::{ApiRetry, StripeApi};
 use serde_json::Value;
 
-/// The shared fixture events: `$LEENKIES_SHARED`, else `shared/` beside the repository, else the
-/// repository's own copy under `tests/fixtures`.
+/// The shared fixture events (`$LEENKIES_SHARED`, else `shared/` beside the repository): one
+/// lookup for every test, in the shared test support.
 fn fixtures_dir() -> std::path::PathBuf {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let shared = std::env::var("LEENKIES_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| root.join("../shared"));
-    [
-        shared.join("fixtures/stripe/events"),
-        root.join("tests/fixtures/stripe/events"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir())
-    .expect("the Stripe fixture events (shared/fixtures/stripe/events)")
+    let dir = leenkies_integration_tests::stripe::shared_fixtures().join("events");
+    assert!(
+        dir.is_dir(),
+        "the shared Stripe fixtures are missing: {}",
+        dir.display()
+    );
+    dir
 }
 
 /// Every fixture event, in file order (the order the webhook would see).
