@@ -10,7 +10,7 @@
 #      sam validate --lint --template template.yaml
 #      cargo test --workspace --all-targets --no-fail-fast   (emulators' endpoints exported; every
 #                                                     test binary runs even after one fails)
-#      cargo build --bin leenkies-local
+#      cargo build --bin leenkies-local --bin fake-stripe
 #      shared/tools/replay_scenarios.py on the memory store and on DynamoDB Local
 #      (+ tests/fixtures/stripe/scenarios.json on both stores, when that file exists)
 #      tests/browser: the dashboard in headless Chromium on both stores (chromium via apt-get
@@ -158,11 +158,12 @@ target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null \
 binary="$target_dir/debug/leenkies-local"
 
 build_local() {
-  cargo build --bin leenkies-local || return 1
+  # fake-stripe: the fake Stripe API as a process, for the browser's dispute evidence test.
+  cargo build --bin leenkies-local --bin fake-stripe || return 1
   [ -x "$binary" ] || { log "built, but $binary is missing (target dir: $target_dir)"; return 1; }
 }
 built=0
-if phase "cargo build --bin leenkies-local" build_local; then built=1; fi
+if phase "cargo build --bin leenkies-local --bin fake-stripe" build_local; then built=1; fi
 
 replay="$shared/tools/replay_scenarios.py"
 # Replay logs land in the cache (the script reads BARS_CACHE); kept only for failed scenarios.
@@ -207,7 +208,7 @@ setup_browser() {
 }
 run_browser() {
   (cd "$browser_dir" && LEENKIES_BIN="$binary" LEENKIES_SHARED="$shared" REQUIRE_DYNAMODB=1 \
-    node --test --test-concurrency=1 dashboard.test.mjs)
+    node --test --test-concurrency=1 dashboard.test.mjs evidence.test.mjs)
 }
 if [ "$built" -ne 1 ]; then
   skip "browser: dashboard in Chromium" "leenkies-local did not build"

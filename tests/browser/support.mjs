@@ -46,6 +46,7 @@ export async function startServer(storeArgs, extraEnv = {}) {
   return {
     addr,
     base: `http://${addr}`,
+    outbox,
     log: () => log,
     async stop() {
       if (child.exitCode === null) {
@@ -53,6 +54,57 @@ export async function startServer(storeArgs, extraEnv = {}) {
         await new Promise((r) => { child.once('exit', r); setTimeout(r, 5000); });
       }
       fs.rmSync(outbox, { recursive: true, force: true });
+    },
+  };
+}
+
+export const FAKE_STRIPE_BIN = process.env.FAKE_STRIPE_BIN || path.join(path.dirname(BIN), 'fake-stripe');
+/** The key the fake Stripe accepts (`FAKE_STRIPE_KEY` in tests/support/fake_stripe.rs). */
+export const FAKE_STRIPE_KEY = 'sk_test_leenkies_fake_platform_key';
+
+/**
+ * Starts the fake Stripe API (`tests/bin/fake_stripe.rs`) with the given connected accounts.
+ * `env` is what leenkies-local needs to call it; `control` reads what it received and scripts it.
+ */
+export async function startFakeStripe(accounts) {
+  const args = accounts.flatMap((a) => ['--account', a]);
+  const child = spawn(FAKE_STRIPE_BIN, args, { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d.toString(); });
+  child.stderr.on('data', (d) => { log += d.toString(); });
+  const [base, control] = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fake-stripe did not start:\n${log}`)), 30000);
+    const check = () => {
+      const api = log.match(/listening on (http:\/\/\S+)/);
+      const ctl = log.match(/control on (http:\/\/\S+)/);
+      if (api && ctl) { clearTimeout(timer); resolve([api[1], ctl[1]]); }
+    };
+    child.stdout.on('data', check);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`fake-stripe exited ${code}:\n${log}`)); });
+  });
+  const call = async (method, p, body) => {
+    const r = await fetch(`${control}${p}`, {
+      method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!r.ok) throw new Error(`fake-stripe ${method} ${p}: ${r.status}`);
+    return r.status === 204 ? null : r.json();
+  };
+  return {
+    base,
+    env: { STRIPE_API_KEY: FAKE_STRIPE_KEY, STRIPE_API_BASE: base, STRIPE_FILES_BASE: base },
+    addDispute: (account, id, status = 'needs_response') => call('POST', '/_fake/disputes', { account, id, status }),
+    failNext: (status, n) => call('POST', '/_fake/fail', { status, n }),
+    requests: () => call('GET', '/_fake/requests'),
+    files: () => call('GET', '/_fake/files'),
+    dispute: async (account, id) => {
+      const r = await fetch(`${control}/_fake/disputes/${encodeURIComponent(account)}/${encodeURIComponent(id)}`);
+      return r.status === 404 ? null : r.json();
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => { child.once('exit', r); setTimeout(r, 5000); });
+      }
     },
   };
 }

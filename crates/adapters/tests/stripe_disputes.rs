@@ -8,7 +8,9 @@ use std::time::Duration;
 use leenkies_adapters::stripe::receipt_pdf;
 use leenkies_adapters::stripe::{StripeConfig, StripeDisputes, StripeRetry};
 use leenkies_domain::evidence::build::ReceiptDocument;
-use leenkies_domain::evidence::filing::{DisputeFiler, FilingError, FilingRequest};
+use leenkies_domain::evidence::filing::{
+    DisputeFiler, FilingCall, FilingError, FilingFailure, FilingRequest, KeyGenerations,
+};
 use leenkies_domain::evidence::EvidenceField;
 use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
 
@@ -68,6 +70,7 @@ fn request(seller: &str, submit: bool) -> FilingRequest {
         fields,
         receipt: receipt(),
         submit,
+        generations: KeyGenerations::default(),
     }
 }
 
@@ -148,11 +151,15 @@ async fn given_stripe_down_then_unavailable_and_the_same_request_later_files_onc
     fake.fail_next(500, 1);
     // WHEN submitted during the outage
     let err = stripe.file(&request(SELLER, true)).await.unwrap_err();
-    // THEN unavailable with Stripe's message, nothing submitted
+    // THEN unavailable with Stripe's message, the update named as the call that failed,
+    // nothing submitted
     assert_eq!(
         err,
-        FilingError::Unavailable {
-            message: "An unknown error occurred".into()
+        FilingFailure {
+            call: FilingCall::Update,
+            error: FilingError::Unavailable {
+                message: "An unknown error occurred".into()
+            }
         }
     );
     assert_eq!(fake.dispute(SELLER, "du_1").unwrap().submission_count, 0);
@@ -163,8 +170,16 @@ async fn given_stripe_down_then_unavailable_and_the_same_request_later_files_onc
         failed[1].replayed && failed[2].replayed,
         "Stripe replays the stored 500"
     );
-    // WHEN the same request comes again after the outage
-    stripe.file(&request(SELLER, true)).await.unwrap();
+    // WHEN the same request comes again after the outage, with the update's generation moved on
+    // (as the use case records it on the order)
+    let again = FilingRequest {
+        generations: KeyGenerations {
+            upload: 0,
+            update: 1,
+        },
+        ..request(SELLER, true)
+    };
+    stripe.file(&again).await.unwrap();
     // THEN it is filed once, under a new key, with no second file
     let dispute = fake.dispute(SELLER, "du_1").unwrap();
     assert_eq!(dispute.submission_count, 1);
@@ -175,6 +190,45 @@ async fn given_stripe_down_then_unavailable_and_the_same_request_later_files_onc
 }
 
 #[tokio::test]
+async fn given_a_failure_then_a_new_process_derives_the_same_keys_from_the_orders_generations() {
+    // GIVEN a process whose upload failed for good (a stored 500, replayed to every retry)
+    let fake = FakeStripe::start(&[SELLER]).await;
+    fake.add_dispute(SELLER, "du_1", "needs_response");
+    fake.fail_next(500, 1);
+    let err = filer(&fake, FAKE_STRIPE_KEY)
+        .file(&request(SELLER, false))
+        .await
+        .unwrap_err();
+    assert_eq!(err.call, FilingCall::Upload);
+    let failed_key = fake.seen()[0].idempotency_key.clone();
+    // WHEN a new process (a fresh adapter: nothing in memory) sends the same request with the
+    // generations the order recorded after that failure
+    let cold = filer(&fake, FAKE_STRIPE_KEY);
+    let next = FilingRequest {
+        generations: KeyGenerations {
+            upload: 1,
+            update: 0,
+        },
+        ..request(SELLER, false)
+    };
+    cold.file(&next).await.unwrap();
+    // THEN its first attempt already uses a new key: no replay of the stored failure, one file
+    let seen = fake.seen();
+    let retried = &seen[3];
+    assert_eq!((retried.status, retried.replayed), (200, false), "{seen:?}");
+    assert_ne!(retried.idempotency_key, failed_key);
+    assert_eq!(fake.files().len(), 1);
+    // and yet another process with the same generations derives the same keys: a replay
+    filer(&fake, FAKE_STRIPE_KEY).file(&next).await.unwrap();
+    let seen = fake.seen();
+    let (upload, update) = (&seen[seen.len() - 2], &seen[seen.len() - 1]);
+    assert!(upload.replayed && update.replayed, "{seen:?}");
+    assert_eq!(upload.idempotency_key, retried.idempotency_key);
+    assert_eq!(fake.files().len(), 1);
+    assert_eq!(fake.dispute(SELLER, "du_1").unwrap().updates, 1);
+}
+
+#[tokio::test]
 async fn given_stripe_refuses_then_refused_with_stripes_message() {
     // GIVEN a closed dispute, an unknown dispute, another account's dispute and a bad key
     let fake = FakeStripe::start(&[SELLER, "acct_other"]).await;
@@ -182,8 +236,9 @@ async fn given_stripe_refuses_then_refused_with_stripes_message() {
     fake.add_dispute("acct_other", "du_2", "needs_response");
     let stripe = filer(&fake, FAKE_STRIPE_KEY);
     let closed = stripe.file(&request(SELLER, true)).await.unwrap_err();
+    assert_eq!(closed.call, FilingCall::Update);
     assert_eq!(
-        closed,
+        closed.error,
         FilingError::Refused {
             status: 400,
             message: "This dispute is already closed.".into()
@@ -197,7 +252,7 @@ async fn given_stripe_refuses_then_refused_with_stripes_message() {
         .await
         .unwrap_err();
     assert_eq!(
-        other,
+        other.error,
         FilingError::Refused {
             status: 404,
             message: "No such dispute: 'du_2'".into()
@@ -208,7 +263,13 @@ async fn given_stripe_refuses_then_refused_with_stripes_message() {
         .await
         .unwrap_err();
     assert!(
-        matches!(bad_key, FilingError::Refused { status: 401, .. }),
+        matches!(
+            bad_key,
+            FilingFailure {
+                call: FilingCall::Upload,
+                error: FilingError::Refused { status: 401, .. }
+            }
+        ),
         "{bad_key:?}"
     );
     assert_eq!(fake.dispute("acct_other", "du_2").unwrap().updates, 0);

@@ -10,17 +10,19 @@
 //! bytes, the update's from the account, the dispute, every field and `submit`. The key is the
 //! same across the retries of one call (429, 5xx and network errors, with exponential back-off),
 //! so Stripe applies a call once however often it arrives. Stripe replays a key's first answer
-//! for 24 hours, errors included: after a definitive failure the key moves to a new generation,
-//! so the next request is really tried again. Generations live in this process (a cold start
-//! begins at 0 again: a key whose stored answer was an error is then replayed once more, and that
-//! failure moves it on).
+//! for 24 hours, errors included: after a definitive failure that call's key moves to a new
+//! generation, so the next request is really tried again. The generations are the order's
+//! (`EvidenceFact`, given in `FilingRequest::generations`, moved on by the use case from the
+//! call this adapter names in its `FilingFailure`): every process, a cold one too, derives the
+//! same next key, and the upload's key (so its file) stays when only the update failed.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use leenkies_domain::evidence::filing::{DisputeFiler, FilingError, FilingRequest};
+use leenkies_domain::evidence::filing::{
+    DisputeFiler, FilingCall, FilingError, FilingFailure, FilingRequest,
+};
 use leenkies_domain::evidence::EvidenceField;
 use leenkies_domain::stripe::event::PLATFORM_SELLER;
 use serde::Deserialize;
@@ -95,8 +97,6 @@ pub struct StripeDisputes {
     http: reqwest::Client,
     config: StripeConfig,
     retry: StripeRetry,
-    /// Key generation per base key: moves on after a definitive failure.
-    generations: Mutex<HashMap<String, u32>>,
 }
 
 impl std::fmt::Debug for StripeDisputes {
@@ -153,7 +153,6 @@ impl StripeDisputes {
             http,
             config,
             retry: StripeRetry::default(),
-            generations: Mutex::new(HashMap::new()),
         })
     }
 
@@ -162,22 +161,10 @@ impl StripeDisputes {
         self
     }
 
-    /// The key for `base` in its current generation.
-    fn key(&self, base: &str) -> String {
-        let generation = self
-            .generations
-            .lock()
-            .map(|g| g.get(base).copied().unwrap_or(0))
-            .unwrap_or(0);
+    /// The key for `base` in `generation`.
+    fn key(base: &str, generation: u32) -> String {
         let digest = Sha256::digest(format!("{base}\n{generation}").as_bytes());
         format!("leenkies-{}", hex::encode(&digest[..24]))
-    }
-
-    /// After a definitive failure: the next request under `base` gets a new key.
-    fn next_generation(&self, base: &str) {
-        if let Ok(mut g) = self.generations.lock() {
-            *g.entry(base.to_owned()).or_insert(0) += 1;
-        }
     }
 
     /// Retries `attempt` with one key until it succeeds, fails for good or attempts run out.
@@ -185,14 +172,13 @@ impl StripeDisputes {
         &self,
         call: &'static str,
         account: &str,
-        base_key: &str,
+        key: String,
         mut attempt_fn: F,
     ) -> Result<T, FilingError>
     where
         F: FnMut(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, Failure>>,
     {
-        let key = self.key(base_key);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -237,7 +223,6 @@ impl StripeDisputes {
                 tokio::time::sleep(self.retry.delay(attempt - 1)).await;
                 continue;
             }
-            self.next_generation(base_key);
             let message = bounded(&failure.message);
             return Err(if failure.retryable {
                 FilingError::Unavailable { message }
@@ -251,10 +236,16 @@ impl StripeDisputes {
     }
 
     /// Uploads the receipt; returns its file id.
-    async fn upload(&self, account: &str, pdf: &[u8]) -> Result<String, FilingError> {
+    async fn upload(
+        &self,
+        account: &str,
+        pdf: &[u8],
+        generation: u32,
+    ) -> Result<String, FilingError> {
         let base = format!("file\n{account}\n{}", hex::encode(Sha256::digest(pdf)));
+        let key = Self::key(&base, generation);
         let url = format!("{}/v1/files", self.config.files_base.trim_end_matches('/'));
-        self.with_retries("files.create", account, &base, |key| {
+        self.with_retries("files.create", account, key, |key| {
             let url = url.clone();
             let pdf = pdf.to_vec();
             async move {
@@ -319,6 +310,7 @@ impl StripeDisputes {
         dispute_id: &str,
         fields: &BTreeMap<EvidenceField, String>,
         submit: bool,
+        generation: u32,
     ) -> Result<(), FilingError> {
         let mut base = format!("dispute\n{account}\n{dispute_id}\nsubmit={submit}");
         for (field, value) in fields {
@@ -331,7 +323,8 @@ impl StripeDisputes {
         let request = UpdateDispute::new(dispute_id)
             .evidence(evidence(fields))
             .submit(submit);
-        self.with_retries("disputes.update", account, &base, |key| {
+        let key = Self::key(&base, generation);
+        self.with_retries("disputes.update", account, key, |key| {
             let request = &request;
             async move {
                 let key = IdempotencyKey::new(&key).map_err(|e| Failure {
@@ -362,9 +355,13 @@ impl DisputeFiler for StripeDisputes {
     async fn file(
         &self,
         request: &FilingRequest,
-    ) -> Result<BTreeMap<EvidenceField, String>, FilingError> {
+    ) -> Result<BTreeMap<EvidenceField, String>, FilingFailure> {
+        let failed = |call: FilingCall| move |error: FilingError| FilingFailure { call, error };
         let pdf = receipt_pdf::render(&request.receipt);
-        let file_id = self.upload(&request.seller_id, &pdf).await?;
+        let file_id = self
+            .upload(&request.seller_id, &pdf, request.generations.upload)
+            .await
+            .map_err(failed(FilingCall::Upload))?;
         let mut fields = request.fields.clone();
         fields.insert(EvidenceField::Receipt, file_id);
         self.update(
@@ -372,8 +369,10 @@ impl DisputeFiler for StripeDisputes {
             &request.dispute_id,
             &fields,
             request.submit,
+            request.generations.update,
         )
-        .await?;
+        .await
+        .map_err(failed(FilingCall::Update))?;
         Ok(fields)
     }
 }

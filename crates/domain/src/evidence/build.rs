@@ -205,11 +205,15 @@ pub fn build(input: &EvidenceInput<'_>) -> Result<BuiltEvidence, BuildError> {
     if let Some(email) = cleaned(facts.customer_email()) {
         drafts.insert(EvidenceField::CustomerEmailAddress, Draft::generated(email));
     }
+    // The store the customer bought from (metadata `store_name`): what their statement names.
+    let sold_by = cleaned(input.store_name)
+        .map(|s| format!(", sold by {s}"))
+        .unwrap_or_default();
     drafts.insert(
         EvidenceField::ProductDescription,
         Draft::generated(format!(
-            "{product}: a digital product, delivered by email as a download link right after \
-             payment ({amount}, purchased {purchased})."
+            "{product}{sold_by}: a digital product, delivered by email as a download link right \
+             after payment ({amount}, purchased {purchased})."
         )),
     );
     if let Some(at) = email_sent {
@@ -621,6 +625,8 @@ mod tests {
         assert_eq!(field(&e, EvidenceField::CustomerPurchaseIp), "203.0.113.9");
         assert!(field(&e, EvidenceField::ProductDescription).contains("Cinematic LUT Pack"));
         assert!(field(&e, EvidenceField::ProductDescription).contains("25.00 USD"));
+        assert!(field(&e, EvidenceField::ProductDescription)
+            .starts_with("Cinematic LUT Pack, sold by Lee Presets: "));
         let log: Vec<&str> = field(&e, EvidenceField::AccessActivityLog)
             .lines()
             .collect();

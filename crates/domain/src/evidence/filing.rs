@@ -28,6 +28,33 @@ pub struct FilingRequest {
     pub receipt: ReceiptDocument,
     /// `false` stages a draft; `true` submits to the bank.
     pub submit: bool,
+    /// Where each call's `Idempotency-Key` is, as the order records it.
+    pub generations: KeyGenerations,
+}
+
+/// The `Idempotency-Key` generation of each call (see [`EvidenceFact`]): part of the keys the
+/// port derives, so a request after a definitive failure is really tried again while a retried
+/// or repeated one is replayed, in whichever process it runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyGenerations {
+    pub upload: u32,
+    pub update: u32,
+}
+
+/// The two calls of a filing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilingCall {
+    /// The receipt's upload (`POST /v1/files`).
+    Upload,
+    /// The dispute's update (`POST /v1/disputes/{id}`).
+    Update,
+}
+
+/// A definitive failure and the call it ended: that call's key generation moves on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilingFailure {
+    pub call: FilingCall,
+    pub error: FilingError,
 }
 
 /// Why Stripe did not take the evidence. Nothing was filed in either case.
@@ -45,11 +72,11 @@ pub enum FilingError {
 #[async_trait]
 pub trait DisputeFiler: Send + Sync {
     /// Uploads the receipt and updates the dispute; returns every field sent, `receipt` (the file
-    /// id) included.
+    /// id) included, or the call that failed for good.
     async fn file(
         &self,
         request: &FilingRequest,
-    ) -> Result<BTreeMap<EvidenceField, String>, FilingError>;
+    ) -> Result<BTreeMap<EvidenceField, String>, FilingFailure>;
 }
 
 /// The seller's request.
@@ -124,9 +151,16 @@ pub fn delivery_receipt(record: &OrderRecord) -> Option<DeliveryReceipt> {
     })
 }
 
-/// What the order knows of the buyer beyond the email (purchase IP, billing name and address).
-pub fn customer_details(_record: &OrderRecord) -> CustomerDetails {
-    CustomerDetails::default()
+/// What the order knows of the buyer beyond the email: the storefront's purchase IP and the
+/// charge's billing name and address, as the fold kept them (contract sections 2 and 9).
+pub fn customer_details(record: &OrderRecord) -> CustomerDetails {
+    let f = &record.facts;
+    let value = |r: &Option<crate::order::facts::Reg<String>>| r.as_ref().map(|r| r.value.clone());
+    CustomerDetails {
+        purchase_ip: value(&f.customer_ip),
+        name: value(&f.customer_name),
+        billing_address: value(&f.billing_address),
+    }
 }
 
 /// Builds and files evidence for `dispute_id` of the seller's `order_id`, then records it.
@@ -163,7 +197,7 @@ pub async fn file_evidence(
         downloads: &downloads,
         delivery: delivery.as_ref(),
         customer: &customer,
-        store_name: None,
+        store_name: record.facts.store_name(),
         statement: request.statement.as_deref(),
     })
     .map_err(|e| match e {
@@ -171,21 +205,73 @@ pub async fn file_evidence(
             FileEvidenceError::StatementTooLong { chars, max }
         }
     })?;
-    let fields = filer
+    let known = record.facts.dispute_evidence.get(dispute_id);
+    let generations = KeyGenerations {
+        upload: known.map_or(0, |e| e.upload_generation),
+        update: known.map_or(0, |e| e.update_generation),
+    };
+    let filed = filer
         .file(&FilingRequest {
             seller_id: seller_id.to_owned(),
             dispute_id: dispute_id.to_owned(),
             fields: built.fields,
             receipt: built.receipt,
             submit: request.submit,
+            generations,
         })
-        .await?;
+        .await;
+    let fields = match filed {
+        Ok(fields) => fields,
+        Err(failure) => {
+            // Best effort: if the store fails too, the next request replays the stored failure
+            // once more and moves the generation then; Stripe's answer is the one to give.
+            if let Err(e) = record_failure(
+                store,
+                seller_id,
+                order_id,
+                dispute_id,
+                failure.call,
+                generations,
+            )
+            .await
+            {
+                tracing::warn!(
+                    use_case = "file_evidence",
+                    error = %e,
+                    "could not record the idempotency generation"
+                );
+            }
+            return Err(FileEvidenceError::Stripe(failure.error));
+        }
+    };
     record_filed(store, seller_id, order_id, dispute_id, request.submit, now).await?;
     Ok(Filed {
         dispute_id: dispute_id.to_owned(),
         submitted: request.submit,
         fields,
     })
+}
+
+/// Moves the failed call's key generation on (the greatest wins: two failures at once move it
+/// once, and both next requests share the new key). No timestamp, no timeline entry: nothing was
+/// filed.
+async fn record_failure(
+    store: &dyn OrderStore,
+    seller_id: &str,
+    order_id: &str,
+    dispute_id: &str,
+    call: FilingCall,
+    current: KeyGenerations,
+) -> Result<(), StoreError> {
+    let mut fact = EvidenceFact::default();
+    match call {
+        FilingCall::Upload => fact.upload_generation = current.upload + 1,
+        FilingCall::Update => fact.update_generation = current.update + 1,
+    }
+    let mut facts = Facts::default();
+    facts.dispute_evidence.insert(dispute_id.to_owned(), fact);
+    fold_into_order(store, seller_id, order_id, &facts, RetryPolicy::default()).await?;
+    Ok(())
 }
 
 /// Records an accepted call on the order, merged like every other fact.
@@ -203,6 +289,7 @@ async fn record_filed(
         EvidenceFact {
             saved_at: Some(now),
             submitted_at: submitted.then_some(now),
+            ..EvidenceFact::default()
         },
     );
     let (kind, detail) = if submitted {
@@ -236,12 +323,12 @@ mod tests {
 
     /// A port that answers what it is told and remembers what it was asked.
     struct Scripted {
-        answers: Mutex<Vec<Result<(), FilingError>>>,
+        answers: Mutex<Vec<Result<(), FilingFailure>>>,
         calls: Mutex<Vec<FilingRequest>>,
     }
 
     impl Scripted {
-        fn new(answers: Vec<Result<(), FilingError>>) -> Self {
+        fn new(answers: Vec<Result<(), FilingFailure>>) -> Self {
             Self {
                 answers: Mutex::new(answers),
                 calls: Mutex::new(Vec::new()),
@@ -254,7 +341,7 @@ mod tests {
         async fn file(
             &self,
             request: &FilingRequest,
-        ) -> Result<BTreeMap<EvidenceField, String>, FilingError> {
+        ) -> Result<BTreeMap<EvidenceField, String>, FilingFailure> {
             self.calls.lock().unwrap().push(request.clone());
             self.answers.lock().unwrap().remove(0)?;
             let mut fields = request.fields.clone();
@@ -313,7 +400,8 @@ mod tests {
             r.facts.dispute_evidence["dp_1"],
             EvidenceFact {
                 saved_at: Some(T0 + 10),
-                submitted_at: None
+                submitted_at: None,
+                ..EvidenceFact::default()
             }
         );
         // WHEN it is submitted
@@ -337,7 +425,8 @@ mod tests {
             r.facts.dispute_evidence["dp_1"],
             EvidenceFact {
                 saved_at: Some(T0 + 20),
-                submitted_at: Some(T0 + 20)
+                submitted_at: Some(T0 + 20),
+                ..EvidenceFact::default()
             }
         );
         let kinds: Vec<&str> = r.facts.timeline.iter().map(|t| t.kind.as_str()).collect();
@@ -358,13 +447,22 @@ mod tests {
         assert!(stripe.calls.lock().unwrap()[1].submit);
     }
 
+    fn down(call: FilingCall) -> Result<(), FilingFailure> {
+        Err(FilingFailure {
+            call,
+            error: FilingError::Unavailable {
+                message: "down".into(),
+            },
+        })
+    }
+
     #[tokio::test]
     async fn given_stripe_refuses_then_nothing_recorded() {
+        // GIVEN an open dispute, and Stripe down for the update
         let store = store_with("needs_response").await;
-        let before = store.get_order("acct_A", "pi_1").await.unwrap();
-        let stripe = Scripted::new(vec![Err(FilingError::Unavailable {
-            message: "down".into(),
-        })]);
+        let before = store.get_order("acct_A", "pi_1").await.unwrap().unwrap();
+        let stripe = Scripted::new(vec![down(FilingCall::Update)]);
+        // WHEN evidence is filed
         let r = file_evidence(
             &store,
             Some(&stripe),
@@ -375,11 +473,125 @@ mod tests {
             T0,
         )
         .await;
+        // THEN Stripe's failure, and nothing recorded as sent: the order shows what it showed,
+        // no timeline entry; only the update's key generation moved on
         assert!(matches!(
             r,
             Err(FileEvidenceError::Stripe(FilingError::Unavailable { .. }))
         ));
-        assert_eq!(store.get_order("acct_A", "pi_1").await.unwrap(), before);
+        let after = store.get_order("acct_A", "pi_1").await.unwrap().unwrap();
+        assert_eq!(
+            serde_json::to_value(crate::OrderView::of(&after)).unwrap(),
+            serde_json::to_value(crate::OrderView::of(&before)).unwrap()
+        );
+        assert_eq!(after.facts.timeline, before.facts.timeline);
+        assert_eq!(
+            after.facts.dispute_evidence["dp_1"],
+            EvidenceFact {
+                update_generation: 1,
+                ..EvidenceFact::default()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn given_failures_then_each_calls_generation_moves_on_and_a_new_process_reads_it() {
+        // GIVEN an open dispute; the upload fails for good, then (next request) the update
+        let store = store_with("needs_response").await;
+        let first = Scripted::new(vec![down(FilingCall::Upload), down(FilingCall::Update)]);
+        for _ in 0..2 {
+            let r =
+                file_evidence(&store, Some(&first), "acct_A", "pi_1", "dp_1", &draft(), T0).await;
+            assert!(r.is_err());
+        }
+        // WHEN a new process (another port, nothing in memory) files the same request
+        let fresh = Scripted::new(vec![Ok(())]);
+        file_evidence(
+            &store,
+            Some(&fresh),
+            "acct_A",
+            "pi_1",
+            "dp_1",
+            &draft(),
+            T0 + 5,
+        )
+        .await
+        .unwrap();
+        // THEN each request carried the generations the order recorded: the failed call's moved
+        // on once per failure, the other's stayed (its key, and so its file, is reused)
+        let seen: Vec<KeyGenerations> = first
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .chain(fresh.calls.lock().unwrap().iter())
+            .map(|c| c.generations)
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                KeyGenerations {
+                    upload: 0,
+                    update: 0
+                },
+                KeyGenerations {
+                    upload: 1,
+                    update: 0
+                },
+                KeyGenerations {
+                    upload: 1,
+                    update: 1
+                },
+            ]
+        );
+        let r = store.get_order("acct_A", "pi_1").await.unwrap().unwrap();
+        assert_eq!(r.facts.dispute_evidence["dp_1"].saved_at, Some(T0 + 5));
+    }
+
+    #[tokio::test]
+    async fn given_the_buyer_and_store_the_order_knows_then_stripe_gets_them_by_its_names() {
+        // GIVEN an order whose facts hold the purchase IP, the billing name and address, and
+        // the storefront's store name
+        let store = MemoryStore::new();
+        let mut r = store_with("needs_response")
+            .await
+            .get_order("acct_A", "pi_1")
+            .await
+            .unwrap()
+            .unwrap();
+        r.facts.customer_ip = Some(Reg::new(2, T0, "203.0.113.9".into()));
+        r.facts.customer_name = Some(Reg::new(2, T0, "Jordan Lee".into()));
+        r.facts.billing_address = Some(Reg::new(2, T0, "CA 94107, US".into()));
+        r.facts.store_name = Some(Reg::new(2, T0, "Lee Presets".into()));
+        r.facts.product_name = Some(Reg::new(2, T0, "Cinematic LUT Pack".into()));
+        store.put_order(&r, None, &[]).await.unwrap();
+        let stripe = Scripted::new(vec![Ok(())]);
+        // WHEN evidence is filed
+        file_evidence(
+            &store,
+            Some(&stripe),
+            "acct_A",
+            "pi_1",
+            "dp_1",
+            &draft(),
+            T0 + 10,
+        )
+        .await
+        .unwrap();
+        // THEN the port was asked to send them under Stripe's field names, and the store is
+        // named in the product description and on the receipt
+        let calls = stripe.calls.lock().unwrap();
+        let fields = &calls[0].fields;
+        assert_eq!(fields[&EvidenceField::CustomerPurchaseIp], "203.0.113.9");
+        assert_eq!(fields[&EvidenceField::CustomerName], "Jordan Lee");
+        assert_eq!(fields[&EvidenceField::BillingAddress], "CA 94107, US");
+        assert!(fields[&EvidenceField::ProductDescription]
+            .starts_with("Cinematic LUT Pack, sold by Lee Presets: "));
+        assert!(calls[0]
+            .receipt
+            .lines
+            .iter()
+            .any(|(k, v)| k == "Store" && v == "Lee Presets"));
     }
 
     #[tokio::test]
@@ -439,14 +651,20 @@ mod tests {
         let a = EvidenceFact {
             saved_at: Some(5),
             submitted_at: None,
+            upload_generation: 2,
+            update_generation: 0,
         };
         let b = EvidenceFact {
             saved_at: Some(9),
             submitted_at: Some(9),
+            upload_generation: 0,
+            update_generation: 3,
         };
         let c = EvidenceFact {
             saved_at: Some(12),
             submitted_at: Some(12),
+            upload_generation: 1,
+            update_generation: 1,
         };
         let fold = |xs: &[&EvidenceFact]| {
             let mut f = Facts::default();
@@ -463,7 +681,9 @@ mod tests {
             one.dispute_evidence["dp"],
             EvidenceFact {
                 saved_at: Some(12),
-                submitted_at: Some(9)
+                submitted_at: Some(9),
+                upload_generation: 2,
+                update_generation: 3,
             }
         );
     }

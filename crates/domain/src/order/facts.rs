@@ -83,6 +83,13 @@ pub mod source {
         pub const PAYMENT_INTENT: u8 = 3;
     }
 
+    /// The buyer's billing name and address (dispute evidence): the charge that succeeded
+    /// describes the payment disputed, over a declined attempt's. Higher wins.
+    pub mod billing {
+        pub const OTHER_CHARGE: u8 = 1;
+        pub const SUCCEEDED_CHARGE: u8 = 2;
+    }
+
     /// The customer's email, in contract section 2's order. Higher wins.
     pub mod email {
         pub const CHARGE_BILLING: u8 = 1;
@@ -294,12 +301,32 @@ pub struct EvidenceFact {
     /// The accepted submission: Stripe accepts one, so the earliest wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_at: Option<i64>,
+    /// The `Idempotency-Key` generations of the receipt upload and of the dispute update. Stripe
+    /// replays a key's first answer for 24 hours, failures included: each generation moves on
+    /// when Stripe definitively refused or failed that call, so the next request is really tried
+    /// again, with the same key in every process (a cold one too). The greatest wins. Not an
+    /// accepted call: the order's `evidence` stays as it was.
+    #[serde(default, skip_serializing_if = "is_zero_u32", rename = "ug")]
+    pub upload_generation: u32,
+    #[serde(default, skip_serializing_if = "is_zero_u32", rename = "dg")]
+    pub update_generation: u32,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 impl EvidenceFact {
     fn merge(&mut self, other: &EvidenceFact) {
         merge_max(&mut self.saved_at, other.saved_at);
         merge_min(&mut self.submitted_at, other.submitted_at);
+        self.upload_generation = self.upload_generation.max(other.upload_generation);
+        self.update_generation = self.update_generation.max(other.update_generation);
+    }
+
+    /// Whether Stripe ever accepted evidence for the dispute (else the order shows `null`).
+    pub fn accepted(&self) -> bool {
+        self.saved_at.is_some() || self.submitted_at.is_some()
     }
 }
 
@@ -336,6 +363,15 @@ pub struct Facts {
     /// The storefront's `store_name` metadata: what the delivery email calls the seller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_name: Option<Reg<String>>,
+    /// For dispute evidence only (contract section 9), never in the order's JSON nor a log: the
+    /// storefront's `customer_ip` metadata when it is a valid IP address (canonical form), and
+    /// the charge's `billing_details` name and address (one bounded line, see `from_event`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ip: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Reg<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -389,6 +425,9 @@ impl Facts {
         merge_reg(&mut self.product_name, &other.product_name);
         merge_reg(&mut self.customer_email, &other.customer_email);
         merge_reg(&mut self.store_name, &other.store_name);
+        merge_reg(&mut self.customer_ip, &other.customer_ip);
+        merge_reg(&mut self.customer_name, &other.customer_name);
+        merge_reg(&mut self.billing_address, &other.billing_address);
         merge_reg(&mut self.amount, &other.amount);
         merge_reg(&mut self.currency, &other.currency);
         merge_min(&mut self.succeeded_at, other.succeeded_at);

@@ -208,6 +208,7 @@ fn describe(facts: &mut Facts, rank: u8, at: i64, metadata: &Metadata) {
     facts.product_id = reg(&metadata.product_id);
     facts.product_name = reg(&metadata.product_name);
     facts.store_name = reg(&metadata.store_name);
+    facts.customer_ip = reg(&valid_ip(metadata.customer_ip.as_deref()));
 }
 
 fn note(facts: &mut Facts, at: i64, kind: &str, detail: String) {
@@ -337,6 +338,7 @@ fn charge_facts(step: ChargeStep, at: i64, ch: &Charge, facts: &mut Facts) {
         .and_then(|b| b.email.clone())
         .map(|e| Reg::new(source::email::CHARGE_BILLING, at, e));
     facts.customer_email = receipt.or(billing);
+    billing_details(at, ch, facts);
     let money = source::money::CHARGE;
     facts.amount = ch.amount.map(|a| Reg::new(money, at, a));
     facts.currency = ch.currency.clone().map(|c| Reg::new(money, at, c));
@@ -457,6 +459,70 @@ fn fraud_warning(event_type: EventType, at: i64, w: &EarlyFraudWarning, facts: &
             created: w.created,
         },
     )]);
+}
+
+/// Longest billing name, and address part, kept: enough for any real one, and the order item
+/// stays small (issue 17) whatever an untrusted value holds.
+const MAX_BILLING_PART_CHARS: usize = 200;
+/// Longest billing address line kept (all its parts): a real one is far shorter.
+const MAX_BILLING_ADDRESS_CHARS: usize = 300;
+
+/// The storefront's `customer_ip` when it is one valid IPv4 or IPv6 address, in its canonical
+/// form; anything else (a list, a host name, a zone id, markup) is not kept.
+fn valid_ip(raw: Option<&str>) -> Option<String> {
+    raw?.trim()
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
+}
+
+/// Trimmed, one line, bounded; `None` when nothing is left.
+fn billing_part(raw: Option<&str>) -> Option<String> {
+    let one_line = raw?.split_whitespace().collect::<Vec<_>>().join(" ");
+    let part: String = one_line.chars().take(MAX_BILLING_PART_CHARS).collect();
+    (!part.is_empty()).then_some(part)
+}
+
+/// The charge's `billing_details` name and address as evidence registers: the address as one
+/// line (`line1, line2, city, state postal_code, country`, the parts present), as Stripe's
+/// `billing_address` evidence field takes it.
+fn billing_details(at: i64, ch: &Charge, facts: &mut Facts) {
+    let Some(details) = &ch.billing_details else {
+        return;
+    };
+    let rank = if ch.status == ChargeStatus::Succeeded {
+        source::billing::SUCCEEDED_CHARGE
+    } else {
+        source::billing::OTHER_CHARGE
+    };
+    facts.customer_name = billing_part(details.name.as_deref()).map(|n| Reg::new(rank, at, n));
+    let Some(address) = &details.address else {
+        return;
+    };
+    let part = |v: &Option<String>| billing_part(v.as_deref());
+    let region = [part(&address.state), part(&address.postal_code)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let parts: Vec<String> = [
+        part(&address.line1),
+        part(&address.line2),
+        part(&address.city),
+        (!region.is_empty()).then_some(region),
+        part(&address.country),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !parts.is_empty() {
+        let line: String = parts
+            .join(", ")
+            .chars()
+            .take(MAX_BILLING_ADDRESS_CHARS)
+            .collect();
+        facts.billing_address = Some(Reg::new(rank, at, line));
+    }
 }
 
 #[cfg(test)]

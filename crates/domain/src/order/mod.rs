@@ -9,6 +9,8 @@ pub mod view;
 
 #[cfg(test)]
 mod fold_cases;
+#[cfg(test)]
+mod fold_cases_buyer;
 
 use serde::{Deserialize, Serialize};
 

@@ -170,10 +170,7 @@ impl OrderView {
                     funds_withdrawn: d.funds_withdrawn,
                     funds_reinstated: d.funds_reinstated,
                     created_at: d.created.map(rfc3339),
-                    evidence: f.dispute_evidence.get(id).map(|e| DisputeEvidenceView {
-                        saved_at: e.saved_at.map(rfc3339),
-                        submitted_at: e.submitted_at.map(rfc3339),
-                    }),
+                    evidence: evidence_view(f, id),
                 };
                 (d.created.unwrap_or(0), view)
             })
@@ -327,4 +324,16 @@ fn delivery_view(record: &OrderRecord) -> Option<DeliveryView> {
         detail: state.detail.clone(),
         message_id: newest.message_id.to_owned(),
     })
+}
+
+/// A dispute's `evidence` (contract section 9): `null` until Stripe accepted a call; a fact that
+/// holds only idempotency generations (Stripe refused) shows nothing.
+fn evidence_view(f: &super::facts::Facts, dispute_id: &str) -> Option<DisputeEvidenceView> {
+    f.dispute_evidence
+        .get(dispute_id)
+        .filter(|e| e.accepted())
+        .map(|e| DisputeEvidenceView {
+            saved_at: e.saved_at.map(rfc3339),
+            submitted_at: e.submitted_at.map(rfc3339),
+        })
 }

@@ -29,6 +29,10 @@ pub struct Metadata {
     /// The seller's store as the delivery email names it (contract section 2).
     #[serde(default, deserialize_with = "lenient_string")]
     pub store_name: Option<String>,
+    /// The buyer's IP address as the storefront saw it, for dispute evidence (contract section
+    /// 2). Untrusted text: the fold keeps it only when it is a valid IP address.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub customer_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -188,6 +192,30 @@ pub enum ChargeStatus {
 pub struct BillingDetails {
     #[serde(default)]
     pub email: Option<String>,
+    /// The card holder's name, for dispute evidence (`customer_name`).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub name: Option<String>,
+    /// For dispute evidence (`billing_address`); an address of another shape is absent.
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub address: Option<Address>,
+}
+
+/// Stripe's `address` object; every part may be null (a digital product often collects only
+/// the country and postal code).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Address {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub line1: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub line2: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub city: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub state: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub postal_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub country: Option<String>,
 }
 
 /// `Charge.outcome`: Radar's and the network's verdict. `type` is kept as a string because new
@@ -294,6 +322,24 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     }
     Ok(match Option::<Lenient>::deserialize(d)? {
         Some(Lenient::S(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    })
+}
+
+/// An object of a shape we cannot read (a string, a list, a newer form) is absent, not fatal.
+fn lenient_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient<T> {
+        Read(T),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Option::<Lenient<T>>::deserialize(d)? {
+        Some(Lenient::Read(t)) => Some(t),
         _ => None,
     })
 }

@@ -156,16 +156,23 @@ function evidenceForm(order, dispute, ev, statements) {
     'Receipt: a PDF of the order confirmation',
     'Your statement, if you write one',
   ];
-  let textarea = statements.get(dispute.id);
-  if (!textarea) {
-    textarea = h('textarea', { id: `statement-${dispute.id}`, class: 'input', rows: '5', maxlength: String(STATEMENT_MAX),
-      'aria-describedby': `statement-hint-${dispute.id}` });
-    statements.set(dispute.id, textarea);
+  // The statement and the answer line outlive a re-render of the section (the order or its
+  // evidence refreshing while Stripe is being called), so neither the seller's text nor Stripe's
+  // answer is lost.
+  let kept = statements.get(dispute.id);
+  if (!kept) {
+    kept = {
+      textarea: h('textarea', { id: `statement-${dispute.id}`, class: 'input', rows: '5', maxlength: String(STATEMENT_MAX),
+        'aria-describedby': `statement-hint-${dispute.id}` }),
+      result: h('p', { class: 'result', role: 'status' }),
+    };
+    statements.set(dispute.id, kept);
   }
-  const result = h('p', { class: 'result', role: 'status' });
+  const { textarea, result } = kept;
   const send = async (submit, button) => {
     if (submit && !window.confirm('Submit this evidence to Stripe? Once submitted it goes to the card issuer and cannot be changed.')) return;
     button.disabled = true;
+    result.classList.remove('result-bad');
     result.textContent = submit ? 'Submitting to Stripe…' : 'Saving the draft to Stripe…';
     try {
       const body = { submit };
@@ -176,9 +183,12 @@ function evidenceForm(order, dispute, ev, statements) {
       refreshSoon();
     } catch (e) {
       if (e instanceof SignedOut) return;
-      result.textContent = e.status === 404 || e.status === 405
+      // A 404 is the dispute not being this seller's (the route exists); a 405 an older server.
+      // A 502 records nothing on our side: saying so tells the seller a retry is safe.
+      result.textContent = e.status === 405
         ? 'Sending evidence to Stripe is not available on this server yet.'
-        : describe(e);
+        : e.status === 502 ? `${describe(e).replace(/\.?$/, '.')} Nothing was recorded; you can try again.`
+          : describe(e);
       result.classList.add('result-bad');
     } finally {
       button.disabled = false;

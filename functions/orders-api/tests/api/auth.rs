@@ -1,7 +1,6 @@
 //! Who may read what: the seller comes only from a verified token; every bad token is `401`; a
 //! seller cannot tell another seller's order from a missing one.
 
-mod common;
 
 use std::sync::Arc;
 
@@ -9,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::*;
+use crate::common::*;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use leenkies_domain::memory_store::MemoryStore;
 use orders_api::{router, Auth};

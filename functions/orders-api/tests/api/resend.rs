@@ -4,7 +4,6 @@
 //! email while every emailed link keeps working, the resend in the timeline and the evidence,
 //! and a HEAD that answers without logging a download.
 
-mod common;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -12,7 +11,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use common::*;
+use crate::common::*;
 use leenkies_adapters::mail::OutboxMailer;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::OrderStore;

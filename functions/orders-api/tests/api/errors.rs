@@ -1,13 +1,12 @@
 //! The edges: wrong method `405`, unknown path `404`, store outage `503` with `Retry-After` and no
 //! internal detail, all in the contract's error body.
 
-mod common;
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::*;
+use crate::common::*;
 use leenkies_domain::memory_store::MemoryStore;
 
 #[tokio::test]

@@ -2,13 +2,12 @@
 //! `/dashboard` and every deep link, its compiled-in assets, the public sign-in settings, and
 //! the headers that keep it safe. What the page does in a browser is tested in `tests/browser/`.
 
-mod common;
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::*;
+use crate::common::*;
 use leenkies_domain::memory_store::MemoryStore;
 use orders_api::dashboard::config::DashboardConfig;
 use orders_api::dashboard::{content_security_policy, page_weight, ASSETS};

@@ -1,12 +1,11 @@
 //! `GET /orders/export.csv`: a header row, every matching order across pages, proper quoting, and
 //! no spreadsheet formula injection.
 
-mod common;
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use common::*;
+use crate::common::*;
 use leenkies_domain::memory_store::MemoryStore;
 
 fn parse(csv_text: &str) -> Vec<Vec<String>> {

@@ -2,7 +2,6 @@
 //! the contract's order, against the fake Stripe API. (The whole flow through the webhook on both
 //! stores is `tests/dispute_evidence.rs` of the integration tests.)
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +9,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use common::*;
+use crate::common::*;
 use leenkies_adapters::stripe::{StripeConfig, StripeDisputes, StripeRetry};
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::OrderStore;
@@ -283,10 +282,12 @@ async fn given_stripe_refuses_then_502_with_stripes_message_and_nothing_recorded
     // GIVEN Stripe thinks the dispute is closed while we still see it open
     let (store, fake, app) = setup("needs_response").await;
     fake.add_dispute(SELLER_A, "dp_pi_ev", "won");
-    let before = store.get_order(SELLER_A, "pi_ev").await.unwrap();
+    let before = store.get_order(SELLER_A, "pi_ev").await.unwrap().unwrap();
     // WHEN submitted
     let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
-    // THEN 502 with Stripe's words, nothing recorded
+    // THEN 502 with Stripe's words, nothing recorded as sent: the order shows what it showed
+    // (`evidence` null, no timeline entry); only the refused call's idempotency generation moved
+    // on, so the next request is really tried again
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (StatusCode::BAD_GATEWAY, "stripe_refused")
@@ -295,7 +296,21 @@ async fn given_stripe_refuses_then_502_with_stripes_message_and_nothing_recorded
         r.json()["error"]["message"],
         "This dispute is already closed."
     );
-    assert_eq!(store.get_order(SELLER_A, "pi_ev").await.unwrap(), before);
+    let after = store.get_order(SELLER_A, "pi_ev").await.unwrap().unwrap();
+    let shown = |r: &leenkies_domain::OrderRecord| {
+        serde_json::to_value(leenkies_domain::OrderView::of(r)).unwrap()
+    };
+    assert_eq!(shown(&after), shown(&before));
+    assert_eq!(
+        shown(&after)["disputes"][0]["evidence"],
+        serde_json::Value::Null
+    );
+    assert_eq!(after.facts.timeline, before.facts.timeline);
+    let generations = &after.facts.dispute_evidence["dp_pi_ev"];
+    assert_eq!(
+        (generations.upload_generation, generations.update_generation),
+        (0, 1)
+    );
 }
 
 #[tokio::test]
