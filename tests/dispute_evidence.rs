@@ -10,9 +10,8 @@ mod system;
 
 use std::time::Duration;
 
-use leenkies_adapters::stripe::StripeConfig;
 use leenkies_integration_tests::env::dynamodb_endpoint;
-use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
+use leenkies_integration_tests::fake_stripe::FakeStripe;
 use leenkies_integration_tests::stripe::shared_event;
 use leenkies_local::settings::Settings;
 use serde_json::{json, Value};
@@ -23,13 +22,7 @@ const ORDER: &str = "pi_3QL4S94fTqZ2sLxN0OMFqGB5";
 const DISPUTE: &str = "du_1Qlasf4fTqZ2sLxN7KI19ehY";
 
 async fn start(endpoint: Option<&str>, fake: &FakeStripe) -> System {
-    let mut settings = Settings::for_tests(WEBHOOK_SECRET, JWT_SECRET);
-    settings.stripe = Some(StripeConfig {
-        api_key: FAKE_STRIPE_KEY.into(),
-        api_base: fake.base.clone(),
-        files_base: fake.base.clone(),
-    });
-    System::start_with(endpoint, settings).await
+    System::start_with_stripe(endpoint, fake).await
 }
 
 async fn post(sys: &System, seller: &str, dispute: &str, body: Value) -> (u16, Value) {

@@ -338,6 +338,47 @@ for (const store of STORES) {
       await context.close();
     });
 
+    test('a bounced email reads Bounced with SES\u2019s answer and asks the seller to act (contract section 10)', async () => {
+      // GIVEN SES reports a bounce for every email of the order (the first and any resend), the
+      // way EventBridge delivers it, through leenkies-local's POST /local/ses-events
+      const orderId = 'pi_3QMpFn8cKdV3nWpT2DksRg19';
+      const order = await api(server, a.token, `/orders/${orderId}`);
+      const ids = [order.fulfillment.message_id, ...(order.fulfillment.resends || []).map((r) => r.message_id)].filter(Boolean);
+      assert.ok(ids.length > 0, 'the order has sent emails');
+      const bounce = JSON.parse(fs.readFileSync(path.join(HERE, '../fixtures/ses/bounce.json'), 'utf8'));
+      for (const id of ids) {
+        bounce.detail.mail.messageId = id;
+        const r = await fetch(`${server.base}/local/ses-events`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bounce),
+        });
+        assert.equal(r.status, 200, `ses event for ${id}`);
+      }
+      const bounced = await api(server, a.token, `/orders/${orderId}`);
+      assert.equal(bounced.fulfillment.delivery.status, 'bounced');
+      assert.ok(bounced.attention.includes('delivery_failed'), JSON.stringify(bounced.attention));
+      // WHEN the seller opens the order
+      const { context } = await newContext(server);
+      const page = await context.newPage();
+      await page.goto(a.address);
+      await page.goto(`${server.base}/dashboard/orders/${orderId}`);
+      // THEN the page says the link did not reach the customer, with SES's words, and what to do
+      const notice = page.getByRole('region', { name: 'Delivery failed' });
+      await notice.waitFor();
+      const words = await notice.innerText();
+      assert.match(words, /did not reach the customer/);
+      assert.match(words, /Bounced/);
+      assert.ok(words.includes(bounced.fulfillment.delivery.detail), words);
+      assert.match(words, /resend the link/);
+      const delivery = page.getByRole('region', { name: 'Delivery', exact: true });
+      assert.match(await delivery.innerText(), /Delivery\s*Bounced/);
+      // AND the resend button is the page's main action, and enabled
+      const resend = delivery.getByRole('button', { name: 'Resend download link' });
+      assert.ok(await resend.isEnabled());
+      assert.match(await resend.getAttribute('class'), /btn-primary/);
+      await axeCheck(page, 'bounced order page');
+      await context.close();
+    });
+
     test('a disputed order: status, reason, amount, due date with time left, and the evidence', async () => {
       const { context, requests } = await newContext(server);
       const page = await context.newPage();

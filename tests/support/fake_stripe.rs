@@ -15,6 +15,13 @@
 //! - errors in Stripe's shape: `{"error": {"type", "code", "message", "param"}}`.
 //!
 //! Failures can be scripted (`fail_next`) to play an outage or rate limiting.
+//!
+//! `GET /v1/account` (the store's name and support address, contract section 10) answers the
+//! account the request acts as: the `Stripe-Account` header's, or the platform's own without
+//! it; an unknown account is the same `403 account_invalid` as for any other call. Its
+//! `business_profile` is what [`FakeStripe::set_business_profile`] gave (all fields `null` by
+//! default, as for a new account), every other field as in Stripe's published example. These
+//! reads are listed by [`FakeStripe::account_reads`], not by [`FakeStripe::seen`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -83,6 +90,11 @@ struct Inner {
     idempotency: BTreeMap<(String, String), (String, u16, Value)>,
     scripted: VecDeque<u16>,
     seen: Vec<SeenRequest>,
+    /// account (`platform` for the platform's own) → its `business_profile`
+    business_profiles: BTreeMap<String, Value>,
+    /// `GET /v1/account` requests, kept apart from `seen` (the dispute and file calls) so that a
+    /// test of evidence filing is not disturbed by the delivery email reading the store's name.
+    account_reads: Vec<SeenRequest>,
 }
 
 /// A running fake: point `STRIPE_API_BASE` and `STRIPE_FILES_BASE` at [`FakeStripe::base`].
@@ -134,6 +146,7 @@ impl FakeStripe {
         let app = Router::new()
             .route("/v1/files", post(files))
             .route("/v1/disputes/{id}", post(update_dispute))
+            .route("/v1/account", axum::routing::get(retrieve_account))
             .fallback(|| async {
                 let (s, b) = error(
                     404,
@@ -191,6 +204,30 @@ impl FakeStripe {
 
     pub fn files(&self) -> Vec<FakeFile> {
         self.inner.lock().unwrap().files.clone()
+    }
+
+    /// The `business_profile` of `account` (`platform`: the platform's own account); fields
+    /// not given are `null`.
+    pub fn set_business_profile(&self, account: &str, profile: Value) {
+        let mut full = json!({
+            "annual_revenue": null, "estimated_worker_count": null, "mcc": null, "name": null,
+            "product_description": null, "support_address": null, "support_email": null,
+            "support_phone": null, "support_url": null, "url": null
+        });
+        if let (Some(full), Some(given)) = (full.as_object_mut(), profile.as_object()) {
+            full.extend(given.clone());
+        }
+        self.inner
+            .lock()
+            .unwrap()
+            .business_profiles
+            .insert(account.to_owned(), full);
+    }
+
+    /// The `GET /v1/account` requests received (answered or refused), in order; they are not
+    /// in [`FakeStripe::seen`].
+    pub fn account_reads(&self) -> Vec<SeenRequest> {
+        self.inner.lock().unwrap().account_reads.clone()
     }
 }
 
@@ -570,4 +607,50 @@ async fn update_dispute(
             ((200, body), true)
         },
     )
+}
+
+/// `GET /v1/account`: the account the request acts as, in Stripe's shape.
+async fn retrieve_account(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let response = envelope(
+        &mut inner,
+        "/v1/account".into(),
+        &headers,
+        String::new(),
+        |inner, account| {
+            let id = if account == "platform" {
+                "acct_1Leenkies0Platform"
+            } else {
+                account
+            };
+            let profile = inner
+                .business_profiles
+                .get(account)
+                .cloned()
+                .unwrap_or_else(|| json!({"name": null, "support_email": null, "url": null}));
+            let body = json!({
+                "id": id,
+                "object": "account",
+                "business_profile": profile,
+                "business_type": null,
+                "capabilities": {},
+                "charges_enabled": true,
+                "country": "US",
+                "created": 1_695_830_751,
+                "default_currency": "usd",
+                "details_submitted": true,
+                "email": "owner@example.com",
+                "metadata": {},
+                "payouts_enabled": true,
+                "settings": {"dashboard": {"display_name": null, "timezone": "Etc/UTC"}},
+                "type": "standard"
+            });
+            // Reads are not stored under an idempotency key.
+            ((200, body), false)
+        },
+    );
+    if let Some(read) = inner.seen.pop() {
+        inner.account_reads.push(read);
+    }
+    response
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use leenkies_integration_tests::env::unique_table;
+use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
 use leenkies_local::cli::{ServerArgs, StoreKind};
 use leenkies_local::serve::{start, Running};
 use leenkies_local::settings::Settings;
@@ -31,6 +32,18 @@ pub struct System {
 }
 
 impl System {
+    /// On `endpoint`'s DynamoDB (a fresh table) or the embedded store, with Stripe's API at
+    /// `fake` (dispute evidence, the store's name in the email).
+    pub async fn start_with_stripe(endpoint: Option<&str>, fake: &FakeStripe) -> Self {
+        let mut settings = Settings::for_tests(WEBHOOK_SECRET, JWT_SECRET);
+        settings.stripe = Some(leenkies_adapters::stripe::StripeConfig {
+            api_key: FAKE_STRIPE_KEY.into(),
+            api_base: fake.base.clone(),
+            files_base: fake.base.clone(),
+        });
+        Self::start_with(endpoint, settings).await
+    }
+
     /// On DynamoDB at `endpoint` (a fresh table).
     pub async fn start(endpoint: &str) -> Self {
         Self::start_with(

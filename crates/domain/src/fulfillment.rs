@@ -254,6 +254,38 @@ pub struct StoreIdentity {
 /// Longest store name kept, in characters.
 const STORE_NAME_MAX: usize = 100;
 
+impl StoreIdentity {
+    /// The identity from a connected account's `business_profile` as Stripe sent it (untrusted
+    /// text: the account holder types both): the name on one line, without control characters
+    /// and bounded; the support address only when it is one plain address with no control
+    /// character at all (a CR/LF there is an injection attempt, not a typo to repair) and a
+    /// dotted domain. Anything else is dropped, so the email falls back to the neutral sentence
+    /// or goes without `Reply-To`.
+    pub fn from_profile(name: Option<&str>, support_email: Option<&str>) -> Self {
+        let name = name
+            .map(|n| {
+                header_safe(n)
+                    .chars()
+                    .take(STORE_NAME_MAX)
+                    .collect::<String>()
+            })
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        let support_email = support_email
+            .filter(|e| !e.chars().any(char::is_control))
+            .and_then(recipient)
+            .filter(|e| {
+                e.rsplit_once('@').is_some_and(|(_, domain)| {
+                    domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                })
+            });
+        Self {
+            name,
+            support_email,
+        }
+    }
+}
+
 /// The delivery email for an order: subject `Your download: <product>`, text and HTML bodies
 /// naming the product, the purchase date, the order id, the seller's store (the storefront's
 /// `store_name`, else the account's `business_profile.name`, else a neutral sentence: never an
@@ -739,6 +771,45 @@ mod tests {
         let email = compose(&paid(), "l", &hostile).unwrap();
         assert_eq!(email.reply_to, None);
         assert!(email.text.starts_with("Thank you for your purchase.\n"));
+    }
+
+    #[test]
+    fn given_hostile_profiles_when_read_then_the_name_is_one_line_and_only_a_plain_address_replies()
+    {
+        // GIVEN a name with quotes, accents and an injected header line
+        let id = StoreIdentity::from_profile(
+            Some("  Zoë's \"Café\"\r\nBcc: x@evil.example  "),
+            Some(" help@lumen.example "),
+        );
+        // THEN it stays on one line with its quotes and accents
+        assert_eq!(
+            id.name.as_deref(),
+            Some("Zoë's \"Café\"Bcc: x@evil.example")
+        );
+        assert_eq!(id.support_email.as_deref(), Some("help@lumen.example"));
+        // AND a long name is bounded, a blank one is none
+        let long = StoreIdentity::from_profile(Some(&"é".repeat(500)), None);
+        assert_eq!(long.name.map(|n| n.chars().count()), Some(STORE_NAME_MAX));
+        assert_eq!(
+            StoreIdentity::from_profile(Some(" \r\n\t"), None).name,
+            None
+        );
+        // AND an address that could add a header or a recipient, or is no address, is dropped
+        for bad in [
+            "help@lumen.example\r\nBcc: x@evil.example",
+            "help@lumen.example\n",
+            "a@b.example, c@d.example",
+            "Lumen <help@lumen.example>",
+            "help@localhost",
+            "help@lumen.",
+            "",
+        ] {
+            assert_eq!(
+                StoreIdentity::from_profile(None, Some(bad)).support_email,
+                None,
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -11,11 +11,12 @@ use fulfillment::{Fulfiller, FulfillmentConfig};
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::{setup, store::DynamoStore, stream::StreamReader};
 use leenkies_adapters::mail::outbox::OutboxMailer;
+use leenkies_adapters::stripe::StripeProfiles;
 use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::OpsStore;
-use leenkies_domain::ports::OrderStore;
+use leenkies_domain::ports::{OrderStore, StoreProfiles};
 use leenkies_domain::tokens::DownloadKey;
 use orders_api::{health_router, OperatorClaim};
 use stripe_webhook::{WebhookConfig, WebhookState};
@@ -119,26 +120,36 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
 
     let download_key = DownloadKey::new(settings.download_key.clone().into_bytes());
     let mailer = Arc::new(OutboxMailer::new(args.outbox.clone()));
+    // The store's name and support email (contract section 10), from Stripe when a key is set.
+    // One cache serves the first email and resends here; in AWS each function keeps its own.
+    let profiles: Option<Arc<dyn StoreProfiles>> = match &settings.stripe {
+        Some(stripe) => Some(Arc::new(
+            StripeProfiles::new(stripe).map_err(|e| format!("Stripe client: {e}"))?,
+        )),
+        None => None,
+    };
     let resend = orders_api::routes::resend::ResendConfig {
         mailer: mailer.clone(),
         messages: messages.clone(),
         public_base_url: public_base_url.clone(),
-        profiles: None,
+        profiles: profiles.clone(),
         lease_secs: 60,
     };
-    let fulfiller = Arc::new(
-        Fulfiller::new(
-            store.clone(),
-            mailer,
-            FulfillmentConfig {
-                public_base_url,
-                download_key: download_key.clone(),
-                max_attempts: settings.fulfillment_max_attempts,
-                lease_secs: settings.fulfillment_lease_secs,
-            },
-        )
-        .with_messages(messages.clone()),
-    );
+    let mut fulfiller = Fulfiller::new(
+        store.clone(),
+        mailer,
+        FulfillmentConfig {
+            public_base_url,
+            download_key: download_key.clone(),
+            max_attempts: settings.fulfillment_max_attempts,
+            lease_secs: settings.fulfillment_lease_secs,
+        },
+    )
+    .with_messages(messages.clone());
+    if let Some(profiles) = profiles {
+        fulfiller = fulfiller.with_profiles(profiles);
+    }
+    let fulfiller = Arc::new(fulfiller);
     let pump = tokio::spawn(pump::run(changes, fulfiller));
 
     let webhook = stripe_webhook::router(

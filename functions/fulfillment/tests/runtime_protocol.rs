@@ -1,6 +1,6 @@
 //! The real `fulfillment` binary under the Lambda Runtime API: handed a DynamoDB Streams batch
 //! for a paid order in DynamoDB Local, it sends the email through moto's SES v2 and reports no
-//! failed record.
+//! failed record. With a Stripe key, the email names the seller's store from the Accounts API.
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use leenkies_domain::order::from_event::{interpret, Interpretation};
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::stripe::event::Event;
 use leenkies_integration_tests::env::{dynamodb_endpoint, ses_endpoint, unique_table};
+use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
 use leenkies_integration_tests::runtime_api::{invoke_once, Reply};
 use leenkies_integration_tests::stripe::shared_event;
 use serde_json::json;
@@ -21,8 +22,48 @@ const ORDER: &str = "pi_3QMpFn8cKdV3nWpT2DksRg19";
 
 #[tokio::test]
 async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_email_via_ses() {
-    let (Some(ddb), Some(ses)) = (dynamodb_endpoint(), ses_endpoint()) else {
+    let Some(body) = binary_sends_one_email(Vec::new()).await else {
         return;
+    };
+    // AND without a Stripe key the email names nobody (never the account id)
+    assert!(body.contains("Thank you for your purchase."), "{body}");
+    assert!(!body.contains(SELLER));
+}
+
+#[tokio::test]
+async fn given_a_stripe_key_when_the_binary_sends_then_the_email_names_the_accounts_store() {
+    // GIVEN Stripe's Accounts API (the fake) knowing the seller's business profile
+    let fake = FakeStripe::start(&[SELLER]).await;
+    fake.set_business_profile(
+        SELLER,
+        json!({"name": "Lumen Presets", "support_email": "help@lumen.example"}),
+    );
+    // WHEN the binary is configured with the platform key and handles the batch
+    let Some(body) = binary_sends_one_email(vec![
+        ("STRIPE_API_KEY", FAKE_STRIPE_KEY.to_owned()),
+        ("STRIPE_API_BASE", fake.base.clone()),
+    ])
+    .await
+    else {
+        return;
+    };
+    // THEN the email names the store, read once from Stripe as the seller (moto drops
+    // Reply-To: that it reaches SES's request is asserted in the adapters' ses_request test)
+    assert!(
+        body.contains("Thank you for your purchase from Lumen Presets."),
+        "{body}"
+    );
+    let reads = fake.account_reads();
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(reads[0].account.as_deref(), Some(SELLER));
+}
+
+/// Runs the binary on a stream batch of a paid order with the extra environment; the one email's
+/// body as moto holds it, after checking that it is the only one, the order is `sent` and the
+/// logs name no customer address. `None` when the test command's stand-ins are skipped.
+async fn binary_sends_one_email(extra_env: Vec<(&'static str, String)>) -> Option<String> {
+    let (Some(ddb), Some(ses)) = (dynamodb_endpoint(), ses_endpoint()) else {
+        return None;
     };
     // GIVEN a paid order (checkout + payment) in DynamoDB Local
     let table = unique_table("rt-ful");
@@ -52,7 +93,10 @@ async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_ema
                      "SequenceNumber": "100000000000000000001", "SizeBytes": 100,
                      "StreamViewType": "NEW_AND_OLD_IMAGES"}
     }]});
-    let sender = format!("orders-{}@leenkies.test", std::process::id());
+    // One sender per run: the tests of this file share moto and count the emails by sender.
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let sender = format!("orders-{}-{run}@leenkies.test", std::process::id());
     // moto needs the sender identity (the test command verifies the whole leenkies.test domain)
     let ses_client = leenkies_adapters::mail::ses_client(Some(&ses)).await;
     let _ = ses_client
@@ -61,7 +105,7 @@ async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_ema
         .send()
         .await;
     // WHEN the binary handles the batch
-    let env = [
+    let mut env = vec![
         ("ORDERS_TABLE", table.clone()),
         ("SENDER_EMAIL", sender.clone()),
         ("PUBLIC_BASE_URL", "https://shop.example".to_owned()),
@@ -76,6 +120,7 @@ async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_ema
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
     ];
+    env.extend(extra_env);
     let binary = Path::new(env!("CARGO_BIN_EXE_fulfillment"));
     let invocation = invoke_once(binary, &env, batch, Duration::from_secs(30)).await;
     println!(
@@ -117,4 +162,5 @@ async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_ema
         !invocation.output.contains("jordan.lee@example.com"),
         "no email address in logs"
     );
+    Some(mine[0]["body"].to_string())
 }

@@ -9,7 +9,7 @@
 //! | `PRODUCT_FILES_BUCKET` | S3 bucket of product files (`<seller>/<product>`) | local placeholder |
 //! | `DOWNLOAD_URL_EXPIRES_SECS` | lifetime of presigned download URLs | `300` |
 //! | `DASHBOARD_OAUTH_*` | the dashboard's OAuth/PKCE sign-in ([`crate::dashboard::config`]) | none |
-//! | `STRIPE_API_KEY_ARN` / `STRIPE_API_KEY` | the platform's Stripe secret key (dispute evidence) | none: `503 stripe_not_configured` |
+//! | `STRIPE_API_KEY_ARN` / `STRIPE_API_KEY` | the platform's Stripe secret key (dispute evidence; the store's name and support email in a resent email) | none: `503 stripe_not_configured`; a resent email names the storefront's `store_name` or nobody |
 //! | `STRIPE_API_BASE` / `STRIPE_FILES_BASE` | Stripe's API and files hosts | `https://api.stripe.com` / `https://files.stripe.com` |
 
 use std::sync::Arc;
@@ -78,6 +78,17 @@ pub async fn state_from_env(
     sdk: &SdkConfig,
     store: Arc<dyn OrderStore>,
 ) -> Result<ApiState, ConfigError> {
+    let stripe = stripe_config(sdk).await?;
+    state_with_stripe(sdk, store, stripe).await
+}
+
+/// [`state_from_env`] with the Stripe settings already read (by [`stripe_config`]), so that the
+/// secret is read once for every part that calls Stripe.
+pub async fn state_with_stripe(
+    sdk: &SdkConfig,
+    store: Arc<dyn OrderStore>,
+    stripe: Option<leenkies_adapters::stripe::StripeConfig>,
+) -> Result<ApiState, ConfigError> {
     let keys = download_keys(sdk).await?;
     let cursor_key = env("CURSOR_SIGNING_KEY")
         .map(String::into_bytes)
@@ -101,33 +112,29 @@ pub async fn state_from_env(
     };
     let state = ApiState::new(store, auth, download_key, cursor_key, products)
         .with_dashboard(crate::dashboard::config::DashboardConfig::from_env()?);
-    Ok(match stripe_disputes(sdk).await? {
-        Some(disputes) => state.with_disputes(Arc::new(disputes)),
+    Ok(match stripe {
+        Some(config) => state.with_disputes(Arc::new(
+            leenkies_adapters::stripe::StripeDisputes::new(config)
+                .map_err(|e| ConfigError::StripeKey(e.to_string()))?,
+        )),
         None => state,
     })
 }
 
-/// Stripe's dispute API from `STRIPE_API_KEY[_ARN]` (the reconcile function's secret), or `None`
+/// The seller's store identity for resent emails, on the same Stripe settings.
+pub fn store_profiles(
+    stripe: &leenkies_adapters::stripe::StripeConfig,
+) -> Result<leenkies_adapters::stripe::StripeProfiles, ConfigError> {
+    leenkies_adapters::stripe::StripeProfiles::new(stripe)
+        .map_err(|e| ConfigError::StripeKey(e.to_string()))
+}
+
+/// Stripe's API settings from `STRIPE_API_KEY[_ARN]` (the reconcile function's secret), or `None`
 /// when no key is configured: the evidence route then answers `503 stripe_not_configured`.
-async fn stripe_disputes(
+pub async fn stripe_config(
     sdk: &SdkConfig,
-) -> Result<Option<leenkies_adapters::stripe::StripeDisputes>, ConfigError> {
-    use leenkies_adapters::secrets::{from_env_or_secrets_manager, SecretError};
-    use leenkies_adapters::stripe::disputes::{DEFAULT_API_BASE, DEFAULT_FILES_BASE};
-    let api_key = match from_env_or_secrets_manager(sdk, "STRIPE_API_KEY").await {
-        Ok(keys) => match keys.into_iter().next() {
-            Some(key) => key,
-            None => return Ok(None),
-        },
-        Err(SecretError::Missing(_)) => return Ok(None),
-        Err(e) => return Err(ConfigError::StripeKey(e.to_string())),
-    };
-    let config = leenkies_adapters::stripe::StripeConfig {
-        api_key,
-        api_base: env("STRIPE_API_BASE").unwrap_or_else(|| DEFAULT_API_BASE.into()),
-        files_base: env("STRIPE_FILES_BASE").unwrap_or_else(|| DEFAULT_FILES_BASE.into()),
-    };
-    leenkies_adapters::stripe::StripeDisputes::new(config)
-        .map(Some)
+) -> Result<Option<leenkies_adapters::stripe::StripeConfig>, ConfigError> {
+    leenkies_adapters::stripe::config::from_env(sdk, &leenkies_adapters::config::Env::process())
+        .await
         .map_err(|e| ConfigError::StripeKey(e.to_string()))
 }

@@ -25,8 +25,13 @@ async fn main() -> Result<(), lambda_http::Error> {
     let watched = env.heartbeat_mode()?;
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-    let mut state = config::state_from_env(&sdk, store.clone()).await?;
-    if let Some(resend) = orders_api::routes::resend::config_from_env(&sdk, store) {
+    // The Stripe key is read once: dispute evidence, and the store's identity in resent emails.
+    let stripe = config::stripe_config(&sdk).await?;
+    let mut state = config::state_with_stripe(&sdk, store.clone(), stripe.clone()).await?;
+    if let Some(mut resend) = orders_api::routes::resend::config_from_env(&sdk, store) {
+        if let Some(stripe) = &stripe {
+            resend.profiles = Some(Arc::new(config::store_profiles(stripe)?));
+        }
         state = state.with_resend(resend);
     }
     // The operator route rides on this API (same JWT authorizer, operator claim required).

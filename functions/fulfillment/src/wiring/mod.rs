@@ -11,6 +11,8 @@
 //! | `PUBLIC_BASE_URL` | base of download links | required |
 //! | `FULFILLMENT_MAX_ATTEMPTS` | sends per order before `failed` | 5 |
 //! | `FULFILLMENT_LEASE_SECS` | claim lease | 60 |
+//! | `STRIPE_API_KEY_ARN` / `STRIPE_API_KEY` | the platform's Stripe key: the store's name and support email from the seller's `business_profile` | none: the storefront's `store_name` or a neutral sentence, no `Reply-To` |
+//! | `STRIPE_API_BASE` | Stripe's API host | `https://api.stripe.com` |
 //!
 //! Endpoints can be overridden the AWS way (`AWS_ENDPOINT_URL_DYNAMODB`,
 //! `AWS_ENDPOINT_URL_SESV2`), which the runtime-protocol tests use for DynamoDB Local and moto.
@@ -21,6 +23,7 @@ use fulfillment::{Fulfiller, FulfillmentConfig};
 use leenkies_adapters::config::{ConfigError, Env};
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::mail::SesMailer;
+use leenkies_adapters::stripe::StripeProfiles;
 use leenkies_domain::tokens::DownloadKey;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,8 @@ pub enum StartupError {
     Env(#[from] ConfigError),
     #[error("could not read the download signing key from Secrets Manager: {0}")]
     Secret(String),
+    #[error("could not set up the Stripe client (STRIPE_API_KEY[_ARN]): {0}")]
+    Stripe(String),
 }
 
 pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
@@ -60,7 +65,29 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
             FulfillmentConfig::DEFAULT_LEASE_SECS,
         )?,
     };
-    Ok(Fulfiller::new(store.clone(), mailer, config).with_messages(store))
+    let fulfiller = Fulfiller::new(store.clone(), mailer, config).with_messages(store);
+    Ok(match store_profiles(&aws, &env).await? {
+        Some(profiles) => fulfiller.with_profiles(Arc::new(profiles)),
+        None => fulfiller,
+    })
+}
+
+/// The seller's store identity from Stripe's Accounts API, with the reconcile function's key
+/// (`STRIPE_API_KEY[_ARN]`, read once); `None` without a key. A key that cannot be read is a
+/// start-up error: a deployment that configured one means it.
+async fn store_profiles(
+    aws: &aws_config::SdkConfig,
+    env: &Env,
+) -> Result<Option<StripeProfiles>, StartupError> {
+    let Some(config) = leenkies_adapters::stripe::config::from_env(aws, env)
+        .await
+        .map_err(|e| StartupError::Stripe(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    StripeProfiles::new(&config)
+        .map(Some)
+        .map_err(|e| StartupError::Stripe(e.to_string()))
 }
 
 /// The current download key: `DOWNLOAD_SIGNING_KEY_ARN` (a Secrets Manager document

@@ -1,14 +1,13 @@
 //! Who may read what: the seller comes only from a verified token; every bad token is `401`; a
 //! seller cannot tell another seller's order from a missing one.
 
-
 use std::sync::Arc;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use crate::common::*;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use leenkies_domain::memory_store::MemoryStore;
 use orders_api::{router, Auth};

@@ -2,12 +2,11 @@
 //! `/dashboard` and every deep link, its compiled-in assets, the public sign-in settings, and
 //! the headers that keep it safe. What the page does in a browser is tested in `tests/browser/`.
 
-
 use std::sync::Arc;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use crate::common::*;
 use leenkies_domain::memory_store::MemoryStore;
 use orders_api::dashboard::config::DashboardConfig;
 use orders_api::dashboard::{content_security_policy, page_weight, ASSETS};

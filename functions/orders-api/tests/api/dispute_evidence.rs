@@ -2,14 +2,13 @@
 //! the contract's order, against the fake Stripe API. (The whole flow through the webhook on both
 //! stores is `tests/dispute_evidence.rs` of the integration tests.)
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use crate::common::*;
 use leenkies_adapters::stripe::{StripeConfig, StripeDisputes, StripeRetry};
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::OrderStore;

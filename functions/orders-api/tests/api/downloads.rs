@@ -1,16 +1,15 @@
 //! `GET /downloads/{token}`: valid → the file and one log entry; altered → `403`; malformed or
 //! unknown → `404`; revoked (full refund) → `410`, and served again once the refund fails.
 
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use crate::common::*;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::{DownloadClaims, DownloadKey};

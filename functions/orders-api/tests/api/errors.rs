@@ -1,12 +1,11 @@
 //! The edges: wrong method `405`, unknown path `404`, store outage `503` with `Retry-After` and no
 //! internal detail, all in the contract's error body.
 
-
 use std::sync::Arc;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use crate::common::*;
 use leenkies_domain::memory_store::MemoryStore;
 
 #[tokio::test]

@@ -1,12 +1,11 @@
 //! `GET /orders/{order_id}` and `GET /orders/{order_id}/evidence`: the order as the contract shows
 //! it, and the dispute evidence as JSON and as pasteable plain text.
 
-
 use std::sync::Arc;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use crate::common::*;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::{DownloadEntry, OrderStore};
 use leenkies_domain::OrderView;

@@ -1,11 +1,10 @@
 //! `GET /orders/export.csv`: a header row, every matching order across pages, proper quoting, and
 //! no spreadsheet formula injection.
 
-
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use crate::common::*;
+use axum::http::StatusCode;
 use leenkies_domain::memory_store::MemoryStore;
 
 fn parse(csv_text: &str) -> Vec<Vec<String>> {

@@ -6,14 +6,13 @@
 //! The tables here are the source of SECURITY.md's table; each test prints how many inputs it
 //! tried (`cargo test -p orders-api --test hostile -- --nocapture`).
 
-
 use std::sync::Arc;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use crate::common::*;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::OrderStore;

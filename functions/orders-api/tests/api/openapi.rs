@@ -7,11 +7,10 @@
 //! cannot grow fields the document does not name. (The `jsonschema` crate would pull a large
 //! tree into a shared build for the same result.)
 
-
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use crate::common::*;
+use axum::http::StatusCode;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::{DownloadEntry, OrderStore};
 use serde_json::Value;

@@ -1,12 +1,11 @@
 //! `GET /orders`: every filter, complete newest-first pagination, cursors that cannot be forged or
 //! replayed, and a `400` with a named code for every bad value.
 
-
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use crate::common::*;
+use axum::http::StatusCode;
 use leenkies_domain::memory_store::MemoryStore;
 use serde_json::Value;
 

@@ -4,14 +4,13 @@
 //! email while every emailed link keeps working, the resend in the timeline and the evidence,
 //! and a HEAD that answers without logging a download.
 
-
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use crate::common::*;
 use leenkies_adapters::mail::OutboxMailer;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::OrderStore;

@@ -1,11 +1,10 @@
 //! `GET /stats/failures`: failed payments of the window by category, distinct customers, and the
 //! configuration-issue flag (many distinct customers failing) with its rule and advice.
 
-
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use crate::common::*;
+use axum::http::StatusCode;
 use leenkies_domain::memory_store::MemoryStore;
 use orders_api::router;
 use serde_json::Value;
@@ -241,7 +240,9 @@ async fn given_disputes_in_many_states_when_dispute_stats_then_open_ones_most_ur
     assert!(list[0].get("currency").is_some());
     // AND without a token it is a 401
     assert_eq!(
-        crate::common::get(&app, "/stats/disputes", None).await.status,
+        crate::common::get(&app, "/stats/disputes", None)
+            .await
+            .status,
         StatusCode::UNAUTHORIZED
     );
 }
