@@ -2,7 +2,6 @@
 //! (one read, one write) against a duplicate (one read, no write), and one page of a list.
 //! The numbers are printed (`--nocapture`) for the performance notes.
 
-
 use leenkies_domain::apply::{fold_into_order, FoldOutcome, RetryPolicy};
 use leenkies_domain::order::facts::{Facts, TimelineEntry};
 use leenkies_domain::ports::{OrderFilter, OrderQuery, OrderStore};

@@ -6,7 +6,6 @@
 //! `infra/dynamodb-local.sh start 8000`). Without it the DynamoDB variants fail, unless
 //! `LEENKIES_SKIP_DYNAMODB=1` says to skip them on purpose. Each test uses a fresh table.
 
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

@@ -3,7 +3,6 @@
 //! runs against the embedded `MemoryStore` and against `DynamoStore` on DynamoDB Local
 //! (`DYNAMODB_ENDPOINT`), with the same expectations. Mail goes to the outbox folder.
 
-
 use std::path::PathBuf;
 use std::sync::Arc;
 

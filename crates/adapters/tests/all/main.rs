@@ -14,4 +14,5 @@ mod ses_request;
 mod setup;
 mod stream;
 mod stripe_disputes;
+mod stripe_profiles;
 mod template;

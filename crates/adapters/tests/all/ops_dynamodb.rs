@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::setup;
 use leenkies_domain::memory_store::MemoryStore;

@@ -1,7 +1,6 @@
 //! Table setup and failure mapping: `ensure_table` is idempotent, and a store that cannot be
 //! reached answers `Unavailable` (so Stripe gets a 5xx and retries), never a wrong answer.
 
-
 use leenkies_adapters::dynamodb::{ensure_table, setup, DynamoStore};
 use leenkies_domain::ports::{OrderStore, StoreError};
 
@@ -11,7 +10,8 @@ async fn given_an_existing_table_when_ensured_again_then_it_is_left_as_is() {
         return;
     };
     // GIVEN a table with an order in it
-    let record = crate::support::order("acct_A", "pi_1", 100, None, crate::support::Status::Pending);
+    let record =
+        crate::support::order("acct_A", "pi_1", 100, None, crate::support::Status::Pending);
     store.put_order(&record, None, &[]).await.unwrap();
     // WHEN the table is ensured twice more
     ensure_table(store.client(), store.table()).await.unwrap();

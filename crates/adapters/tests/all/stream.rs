@@ -1,7 +1,6 @@
 //! The stream reader on DynamoDB Local's real stream: an order's creation and its update arrive as
 //! INSERT then MODIFY, with images the fulfillment function decodes (`item::order_from_image`).
 
-
 use std::time::Duration;
 
 use leenkies_adapters::dynamodb::item::order_from_image;
