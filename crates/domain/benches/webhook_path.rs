@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
@@ -47,8 +46,7 @@ struct Fixture {
 
 /// One fixture per event type (the first by file name), handled types only.
 fn fixtures() -> Vec<Fixture> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/stripe/events");
+    let dir = leenkies_fixtures::shared_events();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
@@ -103,8 +101,7 @@ fn benches(c: &mut Criterion) {
     ]
     .iter()
     .map(|name| {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/stripe/events");
+        let dir = leenkies_fixtures::shared_events();
         folding(&std::fs::read(dir.join(name)).expect("fixture")).facts
     })
     .fold(Facts::default(), |mut acc, f| {

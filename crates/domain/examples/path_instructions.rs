@@ -8,7 +8,6 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
@@ -101,8 +100,7 @@ fn main() {
         .next()
         .expect("usage: path_instructions <event type> <N>");
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100);
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/stripe/events");
+    let dir = leenkies_fixtures::shared_events();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("fixtures")
         .map(|e| e.expect("entry").path())

@@ -20,12 +20,7 @@ struct Corpus {
 }
 
 fn corpora() -> Vec<Corpus> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.join("../..");
-    let shared = std::env::var("LEENKIES_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("../shared"));
-    let shared = shared.join("fixtures/stripe");
+    let shared = leenkies_fixtures::shared_stripe();
     // The shared corpus is the contract's: without it this test would pass on fewer scenarios.
     assert!(
         shared.join("scenarios.json").is_file(),
@@ -33,7 +28,7 @@ fn corpora() -> Vec<Corpus> {
          repository, or LEENKIES_SHARED=<path to shared>)",
         shared.display()
     );
-    [shared, root.join("tests/fixtures/stripe")]
+    [shared, leenkies_fixtures::own_stripe()]
         .into_iter()
         .filter(|dir| dir.join("scenarios.json").exists())
         .map(|dir| {

@@ -5,12 +5,7 @@ use serde_json::Value;
 
 #[test]
 fn given_each_shared_signature_case_when_verified_then_the_expected_verdict() {
-    let path = std::env::var("LEENKIES_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-        })
-        .join("fixtures/stripe/signature-cases.json");
+    let path = leenkies_fixtures::shared_stripe().join("signature-cases.json");
     let doc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let cases = doc["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 22);

@@ -588,13 +588,8 @@ mod tests {
     #[test]
     fn given_every_field_we_fill_then_stripe_names_it_in_its_dispute_object() {
         // GIVEN Stripe's published dispute object
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/stripe/official/dispute.json"
-        );
-        let Ok(text) = std::fs::read_to_string(path) else {
-            panic!("{path} is needed: the shared fixtures sit beside the repository");
-        };
+        let text = String::from_utf8(leenkies_fixtures::shared_file("official/dispute.json"))
+            .expect("UTF-8");
         let dispute: serde_json::Value = serde_json::from_str(&text).unwrap();
         // THEN every field name of ours is one of its evidence keys
         for f in EvidenceField::ALL {

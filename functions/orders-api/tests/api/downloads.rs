@@ -265,10 +265,8 @@ async fn deliver_rewritten(store: &MemoryStore, file: &str, rewrite: &[(&str, &s
     use leenkies_domain::apply::{fold, RetryPolicy};
     use leenkies_domain::order::from_event::{interpret, Interpretation};
     use leenkies_domain::stripe::event::Event;
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/stripe/events")
-        .join(file);
-    let mut body = std::fs::read_to_string(path).unwrap();
+    let mut body =
+        String::from_utf8(leenkies_integration_tests::stripe::shared_event(file)).unwrap();
     for (from, to) in rewrite {
         body = body.replace(from, to);
     }
