@@ -17,7 +17,7 @@ fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
         "account": SELLER, "api_version": "2025-03-31.basil", "data": {"object": object}})
 }
 
-fn facts_of(event: &Value) -> Facts {
+pub(super) fn facts_of(event: &Value) -> Facts {
     let body = serde_json::to_vec(event).unwrap();
     let parsed = Event::parse(&body).unwrap();
     match interpret(&parsed).unwrap() {
@@ -27,7 +27,7 @@ fn facts_of(event: &Value) -> Facts {
 }
 
 /// Every permutation of `events` (and each with its first event delivered twice more at the end).
-fn deliveries(events: &[Value]) -> Vec<Vec<&Value>> {
+pub(super) fn deliveries(events: &[Value]) -> Vec<Vec<&Value>> {
     fn permute<'a>(rest: Vec<&'a Value>, done: Vec<&'a Value>, out: &mut Vec<Vec<&'a Value>>) {
         if rest.is_empty() {
             out.push(done);

@@ -6,9 +6,8 @@
 use serde_json::{json, Value};
 
 use super::facts::Facts;
-use super::from_event::{interpret, Interpretation};
+use super::fold_cases::{deliveries, facts_of};
 use super::OrderRecord;
-use crate::stripe::event::Event;
 use crate::OrderView;
 
 const SELLER: &str = "acct_1Buyer";
@@ -19,44 +18,18 @@ fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
         "account": SELLER, "api_version": "2025-03-31.basil", "data": {"object": object}})
 }
 
-fn facts_of(event: &Value) -> Facts {
-    let body = serde_json::to_vec(event).unwrap();
-    let parsed = Event::parse(&body).unwrap();
-    match interpret(&parsed).unwrap() {
-        Interpretation::Fold(folding) => folding.facts,
-        Interpretation::Ignore(reason) => panic!("{} ignored: {reason:?}", parsed.id),
-    }
-}
-
 /// The facts after folding `events` in every order, each also with its first event delivered
 /// twice more; asserts they all agree.
 fn facts_in_every_order(events: &[Value]) -> Facts {
-    fn permute(rest: Vec<usize>, done: Vec<usize>, out: &mut Vec<Vec<usize>>) {
-        if rest.is_empty() {
-            out.push(done);
-            return;
-        }
-        for i in 0..rest.len() {
-            let mut rest = rest.clone();
-            let mut done = done.clone();
-            done.push(rest.remove(i));
-            permute(rest, done, out);
-        }
-    }
-    let mut orders = Vec::new();
-    permute((0..events.len()).collect(), Vec::new(), &mut orders);
     let mut first: Option<Facts> = None;
-    for order in orders {
-        let duplicated = [order.clone(), vec![order[0], order[0]]].concat();
-        for delivery in [order, duplicated] {
-            let mut facts = Facts::default();
-            for i in delivery {
-                facts.merge(&facts_of(&events[i]));
-            }
-            match &first {
-                None => first = Some(facts),
-                Some(f) => assert_eq!(f, &facts, "delivery order changed the facts"),
-            }
+    for delivery in deliveries(events) {
+        let mut facts = Facts::default();
+        for e in delivery {
+            facts.merge(&facts_of(e));
+        }
+        match &first {
+            None => first = Some(facts),
+            Some(f) => assert_eq!(f, &facts, "delivery order changed the facts"),
         }
     }
     first.unwrap()
