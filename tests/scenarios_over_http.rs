@@ -48,6 +48,7 @@ impl System {
             dynamodb_endpoint: dynamodb.map(str::to_owned),
             table: unique_table("scen"),
             outbox: outbox.path().to_path_buf(),
+            exports_dir: outbox.path().join("exports"),
             products_dir: None,
         };
         let running = start(args, Settings::for_tests(webhook_secret, JWT_SECRET))

@@ -65,6 +65,7 @@ impl System {
             dynamodb_endpoint: endpoint.map(str::to_owned),
             table: unique_table("sec"),
             outbox: outbox.path().to_path_buf(),
+            exports_dir: outbox.path().join("exports"),
             products_dir: None,
         };
         let running = start(args, settings).await.expect("leenkies-local starts");

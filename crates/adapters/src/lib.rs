@@ -3,6 +3,7 @@
 //! - [`config`]: the environment, read the same way by every binary;
 //! - [`dynamodb`]: the orders table (definition, item shapes, the `OrderStore` adapter, the
 //!   operations items, local setup, the stream reader);
+//! - [`exports`]: where export jobs write their CSV (S3 multipart upload, a local folder);
 //! - [`metrics`]: CloudWatch Embedded Metric Format lines;
 //! - [`mail`]: the SES v2 mailer and the outbox-folder mailer;
 //! - [`secrets`]: secrets read once at start-up;
@@ -14,6 +15,7 @@
 
 pub mod config;
 pub mod dynamodb;
+pub mod exports;
 pub mod mail;
 pub mod metrics;
 pub mod secrets;

@@ -10,14 +10,18 @@
 //! - [`tokens`]: signed download links;
 //! - [`evidence`]: dispute evidence built from the order and filed to Stripe through a port;
 //! - [`ports`]: what the domain needs from a store and a mailer;
+//! - [`listing`]: one page of a seller's orders for the list filters (list, CSV, export jobs);
+//! - [`export`]: export jobs of any size, written in parts by a worker off the stream;
 //! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat.
 
 pub mod apply;
 pub mod clock;
 pub mod delivery;
 pub mod evidence;
+pub mod export;
 pub mod fulfillment;
 pub mod ingest;
+pub mod listing;
 pub mod memory_store;
 pub mod ops;
 pub mod order;

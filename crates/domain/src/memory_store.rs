@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::delivery::{MessageIndex, MessageOwner};
+use crate::export::{ExportJob, ExportJobs};
 use crate::ops::{BackfillProgress, LastEvent, Mode, OpsStore};
 use crate::order::facts::RefundFact;
 use crate::order::OrderRecord;
@@ -47,6 +48,9 @@ pub struct MemoryStore {
     ops: Mutex<OpsTables>,
     /// SES message id → its order (contract section 10).
     messages: Mutex<BTreeMap<String, MessageOwner>>,
+    /// Export jobs by (seller, id), and who hears of their writes (the local change pump).
+    exports: Mutex<BTreeMap<Key, ExportJob>>,
+    export_subscriber: Mutex<Option<UnboundedSender<ExportJob>>>,
 }
 
 impl MemoryStore {
@@ -58,6 +62,16 @@ impl MemoryStore {
     pub fn subscribe(&self) -> UnboundedReceiver<OrderChange> {
         let (tx, rx) = unbounded_channel();
         *self.lock_subscriber() = Some(tx);
+        rx
+    }
+
+    /// Every later write of an export job, in write order (as the table's stream carries it).
+    pub fn subscribe_exports(&self) -> UnboundedReceiver<ExportJob> {
+        let (tx, rx) = unbounded_channel();
+        *self
+            .export_subscriber
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(tx);
         rx
     }
 
@@ -421,5 +435,46 @@ impl MessageIndex for MemoryStore {
             .unwrap_or_else(|e| e.into_inner())
             .get(message_id)
             .cloned())
+    }
+}
+
+/// Export jobs: items of their own, never in an order listing (they live in their own map).
+#[async_trait]
+impl ExportJobs for MemoryStore {
+    async fn create_job(&self, job: &ExportJob) -> Result<(), StoreError> {
+        self.check()?;
+        self.put_job(job, None)
+    }
+
+    async fn get_job(&self, seller_id: &str, id: &str) -> Result<Option<ExportJob>, StoreError> {
+        self.check()?;
+        let jobs = self.exports.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(jobs.get(&key(seller_id, id)).cloned())
+    }
+
+    async fn save_job(&self, job: &ExportJob, expected_version: u64) -> Result<(), StoreError> {
+        self.check()?;
+        self.put_job(job, Some(expected_version))
+    }
+}
+
+impl MemoryStore {
+    fn put_job(&self, job: &ExportJob, expected: Option<u64>) -> Result<(), StoreError> {
+        let mut jobs = self.exports.lock().unwrap_or_else(|p| p.into_inner());
+        let k = key(&job.seller_id, &job.id);
+        if jobs.get(&k).map(|j| j.version) != expected {
+            return Err(StoreError::Conflict);
+        }
+        jobs.insert(k, job.clone());
+        drop(jobs);
+        if let Some(tx) = self
+            .export_subscriber
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            let _ = tx.send(job.clone());
+        }
+        Ok(())
     }
 }

@@ -44,6 +44,9 @@ pub struct ServerArgs {
     /// Every email sent is written here as `<unix_ms>-<order_id>.eml`.
     #[arg(long, default_value = "./outbox", global = true)]
     pub outbox: PathBuf,
+    /// Finished export jobs are written here as `<seller>/<id>.csv` (`POST /orders/exports`).
+    #[arg(long, default_value = "./exports", global = true)]
+    pub exports_dir: PathBuf,
     /// Product files served by download links: `<dir>/<seller>/<product>` or `<dir>/<product>`.
     #[arg(long, global = true)]
     pub products_dir: Option<PathBuf>,

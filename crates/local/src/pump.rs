@@ -21,6 +21,17 @@ pub enum ChangeSource {
 }
 
 pub async fn run(source: ChangeSource, fulfiller: Arc<Fulfiller>) {
+    run_with_exports(source, fulfiller, None).await
+}
+
+/// [`run`], also handing DynamoDB Local's export-job records (those passing the exports
+/// function's filter) to the export worker. The embedded store's job writes reach the worker by
+/// their own feed (`crate::exports::pump`).
+pub async fn run_with_exports(
+    source: ChangeSource,
+    fulfiller: Arc<Fulfiller>,
+    exports: Option<crate::exports::LocalExports>,
+) {
     match source {
         ChangeSource::Memory(mut changes) => {
             let mut sequence: u64 = 0;
@@ -54,6 +65,13 @@ pub async fn run(source: ChangeSource, fulfiller: Arc<Fulfiller>) {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
                 Ok(mut records) => {
+                    if let Some(exports) = &exports {
+                        for record in records.iter().filter(|r| {
+                            leenkies_adapters::dynamodb::stream_filter::passes_exports_filter(r)
+                        }) {
+                            exports.handle(record).await;
+                        }
+                    }
                     // What the event source mapping would hand the function in AWS.
                     records.retain(passes_fulfillment_filter);
                     if !records.is_empty() {

@@ -8,11 +8,14 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use fulfillment::{Fulfiller, FulfillmentConfig};
+use leenkies_adapters::dynamodb::exports::DynamoExports;
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::{setup, store::DynamoStore, stream::StreamReader};
+use leenkies_adapters::exports::folder::FolderSink;
 use leenkies_adapters::mail::outbox::OutboxMailer;
 use leenkies_adapters::stripe::StripeProfiles;
 use leenkies_domain::delivery::MessageIndex;
+use leenkies_domain::export::ExportJobs;
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::OpsStore;
@@ -86,11 +89,13 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .unwrap_or_else(|| format!("http://{addr}"));
 
     #[allow(clippy::type_complexity)]
-    let (store, ops, changes, messages): (
+    let (store, ops, changes, messages, jobs, job_writes): (
         Arc<dyn OrderStore>,
         Arc<dyn OpsStore>,
         ChangeSource,
         Arc<dyn MessageIndex>,
+        Arc<dyn ExportJobs>,
+        Option<tokio::sync::mpsc::UnboundedReceiver<leenkies_domain::export::ExportJob>>,
     ) = if args.uses_dynamodb() {
         let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
         setup::ensure_table(&client, &args.table)
@@ -103,18 +108,23 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         let dynamo = Arc::new(DynamoStore::new(client.clone(), args.table.clone()));
         (
             dynamo.clone(),
-            Arc::new(DynamoOps::new(client, args.table.clone())),
+            Arc::new(DynamoOps::new(client.clone(), args.table.clone())),
             ChangeSource::Stream(Box::new(reader)),
             dynamo,
+            Arc::new(DynamoExports::new(client, args.table.clone())),
+            None,
         )
     } else {
         let memory = Arc::new(MemoryStore::new());
         let feed = memory.subscribe();
+        let job_writes = memory.subscribe_exports();
         (
             memory.clone(),
             memory.clone(),
             ChangeSource::Memory(feed),
+            memory.clone(),
             memory,
+            Some(job_writes),
         )
     };
 
@@ -150,7 +160,23 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         fulfiller = fulfiller.with_profiles(profiles);
     }
     let fulfiller = Arc::new(fulfiller);
-    let pump = tokio::spawn(pump::run(changes, fulfiller));
+    // Export jobs (issue 17 item 4): the worker runs off the job writes, into the exports folder.
+    let local_exports = crate::exports::LocalExports {
+        orders: store.clone(),
+        jobs: jobs.clone(),
+        sink: Arc::new(FolderSink::new(args.exports_dir.clone())),
+        part_bytes: settings.export_part_bytes,
+    };
+    let export_link_key = orders_api::config::derive_cursor_key(
+        format!("exports:{}", settings.download_key).as_bytes(),
+    );
+    let export_pump =
+        job_writes.map(|writes| tokio::spawn(crate::exports::pump(writes, local_exports.clone())));
+    let pump = tokio::spawn(pump::run_with_exports(
+        changes,
+        fulfiller,
+        Some(local_exports),
+    ));
 
     let webhook = stripe_webhook::router(
         WebhookState::new(
@@ -180,6 +206,14 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
     )
     .with_resend(resend)
+    .with_exports(orders_api::routes::exports::ExportsConfig {
+        jobs,
+        links: orders_api::routes::exports::ExportLinks::Local {
+            base_url: settings.public_base_url.clone().unwrap_or_default(),
+            key: export_link_key.clone(),
+        },
+        link_secs: 900,
+    })
     // The dashboard's OAuth sign-in reads the same DASHBOARD_OAUTH_* variables as in AWS.
     .with_dashboard(
         orders_api::dashboard::config::DashboardConfig::from_env().map_err(|e| e.to_string())?,
@@ -197,6 +231,10 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .merge(webhook)
         .merge(health)
         .merge(api)
+        .merge(crate::exports::router(crate::exports::Links {
+            dir: args.exports_dir.clone(),
+            key: export_link_key,
+        }))
         .merge(crate::ses_events::router(
             fulfillment::ses_events::SesEvents::new(store.clone(), messages.clone()),
         ));
@@ -214,6 +252,9 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             tracing::error!(%error, "server stopped");
         }
         pump.abort();
+        if let Some(export_pump) = export_pump {
+            export_pump.abort();
+        }
     });
     Ok(Running {
         addr,

@@ -28,6 +28,8 @@ pub struct Settings {
     /// `FULFILLMENT_MAX_ATTEMPTS`, `FULFILLMENT_LEASE_SECS`: as the fulfillment Lambda reads them.
     pub fulfillment_max_attempts: u32,
     pub fulfillment_lease_secs: i64,
+    /// `EXPORT_PART_BYTES`: bytes per part of an export job (at least 5 MiB, as in AWS).
+    pub export_part_bytes: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -43,6 +45,7 @@ impl std::fmt::Debug for Settings {
             .field("watched", &self.watched)
             .field("fulfillment_max_attempts", &self.fulfillment_max_attempts)
             .field("fulfillment_lease_secs", &self.fulfillment_lease_secs)
+            .field("export_part_bytes", &self.export_part_bytes)
             .field("stripe_configured", &self.stripe.is_some())
             .finish()
     }
@@ -74,7 +77,12 @@ impl Settings {
                 fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
             )
             .map_err(|e| e.to_string())?;
+        let export_part_bytes = leenkies_domain::export::checked_part_bytes(
+            env.number("EXPORT_PART_BYTES", leenkies_domain::export::MIN_PART_BYTES)
+                .map_err(|e| e.to_string())?,
+        )?;
         Ok(Self {
+            export_part_bytes,
             webhook_secrets: SigningSecrets::from_csv(&secrets),
             jwt_secret,
             download_key: env_or("DOWNLOAD_SIGNING_KEY", DEV_DOWNLOAD_KEY).0,
@@ -103,6 +111,7 @@ impl Settings {
             watched: Mode::Live,
             fulfillment_max_attempts: fulfillment::FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
             fulfillment_lease_secs: fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
+            export_part_bytes: leenkies_domain::export::MIN_PART_BYTES,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The list filters of `/orders` and `/orders/export.csv`: parsed from the query string,
-//! validated (every bad value is a `400` naming it), normalised, and turned into store queries.
+//! validated (every bad value is a `400` naming it), normalised, and handed to the domain's
+//! listing (`leenkies_domain::listing`) as [`ListFilters`].
 //!
 //! Unknown parameters are ignored; a known parameter given twice is refused, since which one
 //! wins would be a guess.
@@ -9,8 +10,7 @@ use std::collections::HashMap;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use leenkies_domain::clock::parse_rfc3339_nanos;
-use leenkies_domain::ports::{OrderFilter, OrderQuery, PagePosition};
-use leenkies_domain::{OrderRecord, PaymentStatus};
+use leenkies_domain::listing::ListFilters;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -104,46 +104,17 @@ impl Params {
     }
 }
 
-/// `status`: a payment status, or `disputed` (at least one dispute).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    Payment(PaymentStatus),
-    Disputed,
-}
+/// `status`: a payment status, or `disputed` (at least one dispute): the domain's, shared with
+/// the export jobs.
+pub use leenkies_domain::listing::StatusFilter;
 
-impl StatusFilter {
-    pub fn parse(s: &str) -> Result<Self, ApiError> {
-        if s == "disputed" {
-            return Ok(StatusFilter::Disputed);
-        }
-        PaymentStatus::parse(s).map(StatusFilter::Payment).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_status",
-                "status must be one of pending, succeeded, failed, canceled, partially_refunded, refunded, disputed",
-            )
-        })
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            StatusFilter::Payment(p) => p.as_str(),
-            StatusFilter::Disputed => "disputed",
-        }
-    }
-
-    pub fn matches(self, record: &OrderRecord) -> bool {
-        match self {
-            StatusFilter::Payment(p) => record.facts.payment_status() == p,
-            StatusFilter::Disputed => !record.facts.disputes.is_empty(),
-        }
-    }
-
-    fn store_filter(self) -> OrderFilter {
-        match self {
-            StatusFilter::Payment(p) => OrderFilter::Status(p),
-            StatusFilter::Disputed => OrderFilter::Disputed,
-        }
-    }
+fn parse_status(s: &str) -> Result<StatusFilter, ApiError> {
+    StatusFilter::parse(s).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_status",
+            "status must be one of pending, succeeded, failed, canceled, partially_refunded, refunded, disputed",
+        )
+    })
 }
 
 /// The normalised filters shared by the list and the export.
@@ -159,7 +130,7 @@ pub struct Filters {
 
 impl Filters {
     pub fn parse(params: &Params) -> Result<Self, ApiError> {
-        let status = params.get("status").map(StatusFilter::parse).transpose()?;
+        let status = params.get("status").map(parse_status).transpose()?;
         let email = params
             .get("email")
             .map(|e| {
@@ -221,29 +192,13 @@ impl Filters {
         Sha256::digest(canonical.to_string().as_bytes()).into()
     }
 
-    /// The store query for one page. With both `email` and `status`, the store is asked by email
-    /// (the more selective index: one customer's orders) and the status is checked in memory by
-    /// [`Filters::residual`].
-    pub fn store_query(&self, limit: usize, after: Option<PagePosition>) -> OrderQuery {
-        let filter = match (&self.email, self.status) {
-            (Some(email), _) => OrderFilter::EmailPrefix(email.clone()),
-            (None, Some(status)) => status.store_filter(),
-            (None, None) => OrderFilter::All,
-        };
-        OrderQuery {
-            filter,
+    /// The same filters as the domain reads them (store query, residual, export jobs).
+    pub fn list(&self) -> ListFilters {
+        ListFilters {
+            status: self.status,
+            email: self.email.clone(),
             from: self.from,
             to: self.to,
-            limit,
-            after,
-        }
-    }
-
-    /// The part of the filters the store query does not apply.
-    pub fn residual(&self, record: &OrderRecord) -> bool {
-        match (&self.email, self.status) {
-            (Some(_), Some(status)) => status.matches(record),
-            _ => true,
         }
     }
 }

@@ -32,6 +32,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/orders", get(routes::orders::list))
         // A static segment wins over `{order_id}` in axum's matcher, so the export is reachable.
         .route("/orders/export.csv", get(routes::export::export))
+        // Export jobs (issue 17 item 4): static segments, matched before `{order_id}`.
+        .route("/orders/exports", post(routes::exports::create))
+        .route("/orders/exports/{id}", get(routes::exports::get))
         .route("/orders/{order_id}", get(routes::orders::get))
         .route(
             "/orders/{order_id}/evidence",

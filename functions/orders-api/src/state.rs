@@ -29,6 +29,8 @@ pub struct ApiState {
     pub resend: Option<crate::routes::resend::ResendConfig>,
     /// The dashboard's sign-in settings (`GET /dashboard/config.json`); none by default.
     pub dashboard: DashboardConfig,
+    /// Export jobs (`POST /orders/exports`); `None`: those routes answer `503`.
+    pub exports: Option<crate::routes::exports::ExportsConfig>,
 }
 
 impl ApiState {
@@ -50,6 +52,7 @@ impl ApiState {
             disputes: None,
             resend: None,
             dashboard: DashboardConfig::default(),
+            exports: None,
         }
     }
 
@@ -62,6 +65,12 @@ impl ApiState {
     /// The same state able to resend delivery emails (contract section 10).
     pub fn with_resend(mut self, resend: crate::routes::resend::ResendConfig) -> Self {
         self.resend = Some(resend);
+        self
+    }
+
+    /// The same state serving export jobs.
+    pub fn with_exports(mut self, exports: crate::routes::exports::ExportsConfig) -> Self {
+        self.exports = Some(exports);
         self
     }
 

@@ -4,6 +4,7 @@
 
 pub mod capacity;
 pub mod errors;
+pub mod exports;
 pub mod item;
 pub mod messages;
 pub mod ops;

@@ -17,6 +17,18 @@ use serde_json::Value;
 /// is deliverable and whose fulfillment is pending or being sent.
 pub const FULFILLMENT_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["order"]}, "deliverable": {"BOOL": [true]}, "fulfillment_status": {"S": ["pending", "sending"]}}}}"#;
 
+/// The filter of the exports function's DynamoDB Streams event source (`template.yaml`,
+/// `ExportsFunction` → `Events` → `FilterCriteria`): a written export job that still needs work.
+pub const EXPORTS_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["export_job"]}, "job_status": {"S": ["queued", "running"]}}}}"#;
+
+/// Whether this stream record would invoke the exports function in AWS.
+pub fn passes_exports_filter(record: &EventRecord) -> bool {
+    let Ok(pattern) = serde_json::from_str::<Value>(EXPORTS_FILTER) else {
+        return false;
+    };
+    serde_json::to_value(record).is_ok_and(|event| matches(&pattern, &event))
+}
+
 /// Whether `event` (a stream record as Lambda's JSON) passes `pattern`.
 pub fn matches(pattern: &Value, event: &Value) -> bool {
     match pattern {

@@ -1,9 +1,8 @@
 //! `GET /orders/export.csv`: every order matching the `/orders` filters, as CSV, streamed page by
 //! page so memory stays flat whatever the number of orders.
 //!
-//! Cells are quoted by the `csv` crate; a cell that a spreadsheet would run as a formula (starting
-//! with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`, since customer emails and product names
-//! come from outside.
+//! The rows and their formula neutralising are the domain's (`leenkies_domain::export::csv`),
+//! shared with the export jobs (`POST /orders/exports`) for what does not fit one response.
 
 use std::sync::Arc;
 
@@ -14,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::{stream, StreamExt};
 use leenkies_domain::ports::PagePosition;
-use leenkies_domain::{OrderRecord, OrderView};
+use leenkies_domain::OrderRecord;
 
 use crate::auth::Seller;
 use crate::error::{ApiError, ErrorBody};
@@ -22,72 +21,13 @@ use crate::filters::{Filters, Params};
 use crate::listing;
 use crate::state::ApiState;
 
-/// Orders per store page while exporting.
-const EXPORT_PAGE: usize = 100;
+use leenkies_domain::export::csv;
+use leenkies_domain::export::EXPORT_PAGE;
 
-pub const HEADER: [&str; 14] = [
-    "order_id",
-    "reference",
-    "created_at",
-    "customer_email",
-    "product_id",
-    "product_name",
-    "amount",
-    "currency",
-    "payment_status",
-    "refunded_amount",
-    "failure_category",
-    "failure_code",
-    "dispute_status",
-    "fulfillment_status",
-];
-
-/// Neutralises spreadsheet formula injection: a cell starting with one of OWASP's "CSV Injection"
-/// characters (`=`, `+`, `-`, `@`, tab 0x09, carriage return 0x0D) gets a leading `'`, which
-/// Excel, LibreOffice and Google Sheets show as text. Every other first character is safe: a
-/// spreadsheet starts a formula only at one of those; separators, quotes and line feeds inside a
-/// cell cannot open a new cell because the `csv` crate quotes such cells (RFC 4180); and the
-/// characters that come after the first one are never evaluated on their own.
-pub fn neutralise(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
-    }
-}
-
-fn row(record: &OrderRecord) -> [String; 14] {
-    let v = OrderView::of(record);
-    let opt = |o: Option<String>| o.unwrap_or_default();
-    [
-        v.order_id,
-        opt(v.reference),
-        v.created_at,
-        opt(v.customer_email),
-        opt(v.product_id),
-        opt(v.product_name),
-        v.amount.map(|a| a.to_string()).unwrap_or_default(),
-        opt(v.currency),
-        v.payment_status.as_str().to_owned(),
-        v.refunded_amount.to_string(),
-        opt(v.failure.as_ref().map(|f| f.category.clone())),
-        opt(v.failure.and_then(|f| f.code)),
-        opt(v.dispute.map(|d| d.status)),
-        v.fulfillment.status,
-    ]
-}
-
-/// Renders rows (and the header first when asked) as CSV bytes.
-fn render(header: bool, records: &[OrderRecord]) -> Result<Bytes, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    if header {
-        w.write_record(HEADER)?;
-    }
-    for record in records {
-        w.write_record(row(record).iter().map(|c| neutralise(c)))?;
-    }
-    w.into_inner()
-        .map(Bytes::from)
-        .map_err(|e| csv::Error::from(e.into_error()))
+/// Renders rows (and the header first when asked) with the domain's CSV (shared with the export
+/// jobs, so both give the same bytes).
+fn render(header: bool, records: &[OrderRecord]) -> Result<Bytes, ::csv::Error> {
+    csv::render(header, records).map(Bytes::from)
 }
 
 /// Where the stream stands between chunks.
@@ -175,29 +115,4 @@ pub async fn export(
         HeaderValue::from_static("attachment; filename=\"orders.csv\""),
     );
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::neutralise;
-
-    #[test]
-    fn given_formula_like_cells_when_neutralised_then_prefixed_and_others_untouched() {
-        for (cell, want) in [
-            ("=1+1", "'=1+1"),
-            ("+1", "'+1"),
-            ("-1", "'-1"),
-            ("@x", "'@x"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
-            ("\t=1+1", "'\t=1+1"),
-            ("\r\n=1+1", "'\r\n=1+1"),
-            ("\n=1+1", "\n=1+1"),
-            ("a=b", "a=b"),
-            ("", ""),
-            ("jordan@example.com", "jordan@example.com"),
-        ] {
-            assert_eq!(neutralise(cell), want, "{cell:?}");
-        }
-    }
 }

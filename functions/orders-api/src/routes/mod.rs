@@ -4,6 +4,7 @@ pub mod dispute_evidence;
 pub mod downloads;
 pub mod evidence;
 pub mod export;
+pub mod exports;
 pub mod fallback;
 pub mod openapi;
 pub mod orders;

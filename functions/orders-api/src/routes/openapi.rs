@@ -29,6 +29,8 @@ use leenkies_domain::{OrderView, PaymentStatus};
         crate::routes::evidence::evidence,
         crate::routes::dispute_evidence::file,
         crate::routes::export::export,
+        crate::routes::exports::create,
+        crate::routes::exports::get,
         crate::routes::resend::resend,
         crate::routes::stats::failures,
         crate::routes::stats::disputes,
@@ -46,6 +48,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,
         DisputeStats, DisputeNeedingResponse, DashboardConfig, OAuthConfig, BearerToken,
         crate::filters::StatusQuery,
+        crate::routes::exports::ExportJobView, crate::routes::exports::ExportFiltersView,
     )),
     modifiers(&BearerAuth),
     tags(

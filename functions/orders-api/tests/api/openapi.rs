@@ -160,7 +160,18 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
     for status in ["202", "404", "409", "429"] {
         assert!(resend["responses"][status].is_object(), "resend {status}");
     }
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 11);
+    // and the export jobs (issue 17 item 4): a POST answering 202, and its GET
+    let create = &doc["paths"]["/orders/exports"]["post"];
+    assert!(create["security"][0].get("bearer_auth").is_some());
+    for status in ["202", "400", "401", "503"] {
+        assert!(create["responses"][status].is_object(), "exports {status}");
+    }
+    let job = &doc["paths"]["/orders/exports/{id}"]["get"];
+    assert!(job["security"][0].get("bearer_auth").is_some());
+    for status in ["200", "401", "404", "503"] {
+        assert!(job["responses"][status].is_object(), "export job {status}");
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 13);
     // bearer auth: declared, required on the dashboard routes, absent on the public ones
     let scheme = &doc["components"]["securitySchemes"]["bearer_auth"];
     assert_eq!(scheme["type"], "http");
@@ -316,6 +327,7 @@ async fn given_real_responses_when_checked_then_they_conform_to_the_document() {
         )
         .await
         .unwrap();
+    let store_ref = store.clone();
     let app = app(store);
     let doc = document(&app).await;
 
@@ -403,6 +415,59 @@ async fn given_real_responses_when_checked_then_they_conform_to_the_document() {
         &missing,
         "404",
     );
+
+    // AND an export job: queued (202), then succeeded with its link, then a bad filter (400)
+    let r = send(
+        &app,
+        axum::http::Request::post("/orders/exports?status=succeeded")
+            .header("authorization", format!("Bearer {}", token(SELLER_A)))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let queued = r.json();
+    let post_schema = |status: &str| {
+        doc["paths"]["/orders/exports"]["post"]["responses"][status]["content"]["application/json"]
+            ["schema"]
+            .clone()
+    };
+    assert_valid(&doc, &post_schema("202"), &queued, "export job queued");
+    let id = queued["id"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = leenkies_adapters::exports::folder::FolderSink::new(dir.path());
+    let worker = leenkies_domain::export::Worker {
+        orders: store_ref.as_ref(),
+        jobs: store_ref.as_ref(),
+        sink: &sink,
+        part_bytes: leenkies_domain::export::MIN_PART_BYTES,
+        out_of_time: &|| false,
+        now: T0,
+    };
+    for _ in 0..3 {
+        worker.advance(SELLER_A, id, None).await.unwrap();
+    }
+    let done = get_as(&app, SELLER_A, &format!("/orders/exports/{id}"))
+        .await
+        .json();
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(done["download_url"].is_string());
+    assert_valid(
+        &doc,
+        response_schema(&doc, "/orders/exports/{id}", "200", "application/json"),
+        &done,
+        "export job succeeded",
+    );
+    let r = send(
+        &app,
+        axum::http::Request::post("/orders/exports?status=nope")
+            .header("authorization", format!("Bearer {}", token(SELLER_A)))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_valid(&doc, &post_schema("400"), &r.json(), "export 400");
 }
 
 #[tokio::test]

@@ -45,13 +45,24 @@ pub fn local_auth() -> Auth {
 
 pub fn state(store: Arc<MemoryStore>) -> ApiState {
     ApiState::new(
-        store,
+        store.clone(),
         local_auth(),
         DownloadKey::new(DOWNLOAD_KEY),
         CURSOR_KEY.to_vec(),
         ProductFiles::LocalDir(None),
     )
+    // Export jobs in the same embedded store, with local links (issue 17 item 4).
+    .with_exports(orders_api::routes::exports::ExportsConfig {
+        jobs: store,
+        links: orders_api::routes::exports::ExportLinks::Local {
+            base_url: "http://localhost".into(),
+            key: EXPORT_LINK_KEY.to_vec(),
+        },
+        link_secs: 900,
+    })
 }
+
+pub const EXPORT_LINK_KEY: &[u8] = b"test-export-link-key";
 
 pub fn app(store: Arc<MemoryStore>) -> Router {
     router(state(store))

@@ -1,0 +1,177 @@
+//! Export jobs over HTTP on `leenkies-local` with the embedded store (issue 17 item 4, test 5):
+//! a seller posts an export, polls it until `succeeded`, and downloads the CSV through the
+//! signed link the runner serves from its exports folder; the file is byte-equal to
+//! `GET /orders/export.csv` for the same filters. Another seller's poll is `404`, a bad filter
+//! a `400` that stores no job, and a tampered link is refused.
+
+mod system;
+
+use std::time::Duration;
+
+use leenkies_integration_tests::stripe::shared_fixtures;
+use serde_json::Value;
+use system::{jwt, System};
+
+/// Delivers every shared fixture event; the seller with the most orders.
+async fn seeded() -> (System, String) {
+    let sys = System::start_with(
+        None,
+        leenkies_local::settings::Settings::for_tests(system::WEBHOOK_SECRET, system::JWT_SECRET),
+    )
+    .await;
+    let mut names: Vec<_> = std::fs::read_dir(shared_fixtures().join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for path in names {
+        let body = std::fs::read(&path).unwrap();
+        let event: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(sys.deliver(body).await, 200, "{path:?}");
+        if let Some(account) = event["account"].as_str() {
+            *counts.entry(account.to_owned()).or_default() += 1;
+        }
+    }
+    let seller = counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(s, _)| s)
+        .unwrap();
+    (sys, seller)
+}
+
+async fn export_csv(sys: &System, seller: &str, query: &str) -> Vec<u8> {
+    let r = sys
+        .http
+        .get(sys.url(&format!("/orders/export.csv{query}")))
+        .bearer_auth(jwt(seller))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.bytes().await.unwrap().to_vec()
+}
+
+async fn poll(sys: &System, seller: &str, location: &str) -> Value {
+    let mut job = Value::Null;
+    for _ in 0..100 {
+        let r = sys
+            .http
+            .get(sys.url(location))
+            .bearer_auth(jwt(seller))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        job = r.json().await.unwrap();
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    job
+}
+
+#[tokio::test]
+async fn given_orders_when_a_seller_exports_over_http_then_the_link_serves_the_same_csv() {
+    // GIVEN the shared fixtures delivered through the signed webhook
+    let (sys, seller) = seeded().await;
+    for query in ["", "?status=succeeded"] {
+        // WHEN the seller posts an export with these filters
+        let r = sys
+            .http
+            .post(sys.url(&format!("/orders/exports{query}")))
+            .bearer_auth(jwt(&seller))
+            .send()
+            .await
+            .unwrap();
+        // THEN it is accepted with the job's address
+        assert_eq!(r.status().as_u16(), 202);
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        let queued: Value = r.json().await.unwrap();
+        assert_eq!(
+            location,
+            format!("/orders/exports/{}", queued["id"].as_str().unwrap())
+        );
+        // AND polling it ends `succeeded` with a link that serves exactly `export.csv`
+        let job = poll(&sys, &seller, &location).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let url = job["download_url"].as_str().unwrap();
+        let r = sys.http.get(url).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(
+            r.headers()["content-disposition"],
+            "attachment; filename=\"orders.csv\""
+        );
+        let file = r.bytes().await.unwrap().to_vec();
+        let streamed = export_csv(&sys, &seller, query).await;
+        assert_eq!(
+            file, streamed,
+            "job file differs from export.csv for {query:?}"
+        );
+        let lines = streamed.iter().filter(|b| **b == b'\n').count() as u64;
+        assert_eq!(job["rows"].as_u64().unwrap() + 1, lines);
+        assert_eq!(job["bytes"].as_u64().unwrap(), streamed.len() as u64);
+        assert_eq!(job["parts"], 1);
+        // AND another seller cannot see the job, and a tampered link is refused
+        let other = sys
+            .http
+            .get(sys.url(&location))
+            .bearer_auth(jwt("acct_someone_else"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status().as_u16(), 404);
+        let tampered = url.replace(&seller, "acct_someone_else");
+        let r = sys.http.get(&tampered).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+    }
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn given_a_bad_filter_when_posting_an_export_then_400_and_no_job() {
+    let (sys, seller) = seeded().await;
+    for (query, body) in [
+        ("?status=lost", ""),
+        ("?email=a", ""),
+        ("", r#"{"from": "yesterday"}"#),
+        ("", "not json"),
+        ("?status=failed", r#"{"status": "failed"}"#),
+    ] {
+        let r = sys
+            .http
+            .post(sys.url(&format!("/orders/exports{query}")))
+            .bearer_auth(jwt(&seller))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{query} {body}");
+        let err: Value = r.json().await.unwrap();
+        assert!(err["error"]["code"].is_string());
+    }
+    // AND a JSON body of filters is accepted like the query
+    let r = sys
+        .http
+        .post(sys.url("/orders/exports"))
+        .bearer_auth(jwt(&seller))
+        .body(r#"{"status": "succeeded"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let job: Value = r.json().await.unwrap();
+    assert_eq!(job["filters"]["status"], "succeeded");
+    // AND no token is a 401
+    let r = sys
+        .http
+        .post(sys.url("/orders/exports"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    sys.stop().await;
+}
