@@ -62,7 +62,7 @@ pub fn customer_email(i: usize) -> String {
 
 /// Order `i` of `SELLER`: its own id, creation time and customer.
 pub fn nth(templates: &(OrderRecord, OrderRecord), i: usize) -> OrderRecord {
-    let mut r = if i % FAILED_EVERY == 0 {
+    let mut r = if i.is_multiple_of(FAILED_EVERY) {
         templates.1.clone()
     } else {
         templates.0.clone()
