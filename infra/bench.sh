@@ -13,7 +13,8 @@
 #         alternating rounds of 32 connections (requests/s) and 1 connection (p50/p99), the same
 #         signed fixture bodies with distinct ids; server CPU per request read from /proc
 #  store  DynamoDB Local: requests / read / write units per new event and per duplicate, item size
-#  scale  DynamoDB Local: first and deepest page of 25 at each --scale (default 1000,10000)
+#  scale  DynamoDB Local: first and deepest page of 25 at each --scale (default 1000,10000),
+#         and an export job of 100k orders (functions/exports/benches/exports_scale.rs)
 #  cold   each Lambda binary, exec to first reply under the Runtime API harness; binary sizes
 #  zip    zipped release binary sizes; with --package also the arm64 zips (infra/package.sh, slow)
 #
@@ -201,6 +202,12 @@ if wants scale; then
   timeout 3600 cargo bench -q -p leenkies-integration-tests --bench api_scale -- --bench --scale "$SCALE" \
     2> >(tee "$OUT/api_scale.err" >&2) | tee -a "$SUMMARY" || die "api_scale failed: see $OUT/api_scale.err"
   machine
+fi
+if wants scale; then
+  say ""
+  # Export jobs (issue 17 item 4): 100k orders exported by the worker in 5 MiB parts.
+  timeout 3600 cargo bench -q -p exports --bench exports_scale -- --bench --orders 100000 \
+    2> >(tee "$OUT/exports_scale.err" >&2) | tee -a "$SUMMARY" || die "exports_scale failed: see $OUT/exports_scale.err"
 fi
 if wants cold; then
   say ""

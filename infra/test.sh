@@ -130,7 +130,9 @@ start_services() {
   port_open "$ddb_port" || started_ddb="$ddb_port"
   "$infra/dynamodb-local.sh" start "$ddb_port" >/dev/null || return 1
   port_open "$moto_port" || started_moto="$moto_port"
-  "$infra/moto.sh" start "$moto_port" >/dev/null || return 1
+  # S3_UPLOAD_PART_MIN_SIZE: moto then accepts multipart parts from 1 KiB, so the export-job
+  # tests (functions/exports/tests) make several parts of 10k orders; production keeps 5 MiB.
+  S3_UPLOAD_PART_MIN_SIZE=1024 "$infra/moto.sh" start "$moto_port" >/dev/null || return 1
   export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
   export SES_ENDPOINT="http://127.0.0.1:$moto_port"
   # Verify a sender domain in moto so tests may send from any @leenkies.test address at once

@@ -7,6 +7,8 @@
 //! | `CURSOR_SIGNING_KEY` | key for list cursors | derived from the download key |
 //! | `SELLER_ID_CLAIM` | JWT claim naming the seller | `sub` |
 //! | `PRODUCT_FILES_BUCKET` | S3 bucket of product files (`<seller>/<product>`) | local placeholder |
+//! | `EXPORTS_BUCKET` | the export jobs' bucket (`POST /orders/exports`; read in `main`) | none: `503 exports_not_configured` |
+//! | `EXPORT_LINK_EXPIRES_SECS` | lifetime of an export's presigned download link | `900` |
 //! | `DOWNLOAD_URL_EXPIRES_SECS` | lifetime of presigned download URLs | `300` |
 //! | `DASHBOARD_OAUTH_*` | the dashboard's OAuth/PKCE sign-in ([`crate::dashboard::config`]) | none |
 //! | `STRIPE_API_KEY_ARN` / `STRIPE_API_KEY` | the platform's Stripe secret key (dispute evidence; the store's name and support email in a resent email) | none: `503 stripe_not_configured`; a resent email names the storefront's `store_name` or nobody |

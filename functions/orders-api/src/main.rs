@@ -34,6 +34,20 @@ async fn main() -> Result<(), lambda_http::Error> {
         }
         state = state.with_resend(resend);
     }
+    // Export jobs (issue 17 item 4): jobs in the orders table, presigned links to the bucket.
+    if let Some(bucket) = env.optional("EXPORTS_BUCKET") {
+        state = state.with_exports(orders_api::routes::exports::ExportsConfig {
+            jobs: Arc::new(leenkies_adapters::dynamodb::exports::DynamoExports::new(
+                client.clone(),
+                table.clone(),
+            )),
+            links: orders_api::routes::exports::ExportLinks::S3 {
+                client: aws_sdk_s3::Client::new(&sdk),
+                bucket,
+            },
+            link_secs: env.number("EXPORT_LINK_EXPIRES_SECS", 900)?,
+        });
+    }
     // The operator route rides on this API (same JWT authorizer, operator claim required).
     let health = health_router(
         Arc::new(DynamoOps::new(client, table)),

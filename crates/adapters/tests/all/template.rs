@@ -194,3 +194,40 @@ fn given_the_templates_stream_filter_when_evaluated_on_the_adapters_items_then_o
     assert!(passes_fulfillment_filter(&deliverable));
     assert!(!passes_fulfillment_filter(&blocked));
 }
+
+#[test]
+fn given_the_exports_stream_filter_when_evaluated_then_only_job_items_that_need_work_pass() {
+    use leenkies_adapters::dynamodb::exports::job_to_image;
+    use leenkies_adapters::dynamodb::stream_filter::{matches, EXPORTS_FILTER};
+    use leenkies_domain::export::{ExportJob, JobStatus};
+    let Some(doc) = template() else { return };
+    // GIVEN the exports function's FilterCriteria as deployed
+    let filters = &doc["Resources"]["ExportsFunction"]["Properties"]["Events"]["ExportJobs"]
+        ["Properties"]["FilterCriteria"]["Filters"];
+    let patterns: Vec<serde_json::Value> = filters
+        .as_vec()
+        .expect("ExportsFunction's stream has FilterCriteria.Filters")
+        .iter()
+        .map(|f| serde_json::from_str(text(&f["Pattern"])).expect("a JSON filter pattern"))
+        .collect();
+    assert_eq!(patterns.len(), 1);
+    let deployed = &patterns[0];
+    let local: serde_json::Value = serde_json::from_str(EXPORTS_FILTER).unwrap();
+    assert_eq!(&local, deployed, "template.yaml and EXPORTS_FILTER differ");
+    // WHEN evaluated on job items in each status, and on an order item
+    let record = |status| {
+        let mut job = ExportJob::new("acct_A", "j1", Default::default(), 0);
+        job.status = status;
+        let mut r = aws_lambda_events::event::dynamodb::EventRecord::default();
+        r.event_name = "MODIFY".to_owned();
+        r.change.new_image = job_to_image(&job).unwrap();
+        serde_json::to_value(r).unwrap()
+    };
+    // THEN only the jobs that need work invoke the function, and no order does
+    assert!(matches(deployed, &record(JobStatus::Queued)));
+    assert!(matches(deployed, &record(JobStatus::Running)));
+    assert!(!matches(deployed, &record(JobStatus::Succeeded)));
+    assert!(!matches(deployed, &record(JobStatus::Failed)));
+    let order = serde_json::to_value(inserted(&paid_order())).unwrap();
+    assert!(!matches(deployed, &order));
+}
