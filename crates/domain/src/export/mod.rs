@@ -413,3 +413,6 @@ impl From<SinkError> for StepError {
         StepError::Sink(e)
     }
 }
+
+#[cfg(test)]
+mod tests;
