@@ -8,6 +8,7 @@ mod support;
 mod capacity;
 mod conformance;
 mod delivery;
+mod item_size;
 mod ops_dynamodb;
 mod ses_moto;
 mod ses_request;

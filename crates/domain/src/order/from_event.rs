@@ -382,13 +382,8 @@ fn charge_facts(step: ChargeStep, at: i64, ch: &Charge, facts: &mut Facts) {
 }
 
 fn refund(at: i64, re: &Refund, facts: &mut Facts) {
+    // No note in the stored timeline: the view derives each refund's entry from its fact.
     let (id, fact) = refund_fact(at, re);
-    note(
-        facts,
-        at,
-        &format!("refund_{}", fact.status()),
-        format!("{}: {}", re.id, fact.amount),
-    );
     facts.refunds = BTreeMap::from([(id, fact)]);
 }
 
