@@ -14,6 +14,13 @@
 //! GSIs (see `table`): `gsi1` seller + created, `gsi2` seller + lower-cased email + created,
 //! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse). `gsi3` and
 //! `gsi4` sort on `gsi1sk`, the one "created" sort key, rather than on copies of it.
+//!
+//! An order whose `created_at` is still provisional (its PaymentIntent's `created` not seen yet:
+//! [`OrderRecord::created_at_provisional`]) is in one listing only, `gsi1` under the seller's
+//! provisional partition (`SELLER#<acct>#PROVISIONAL`), and in neither `gsi2` nor `gsi3`: when
+//! the PaymentIntent arrives its `created_at` moves, and moving one entry and adding two costs 4
+//! write units where moving three costs 6 (docs/performance.md, section 3). The store merges that
+//! partition into every list and search.
 //! The same item shape is what DynamoDB Streams hands the fulfillment function.
 //!
 //! Every byte of an order item is paid on each write, once per index it is in, and write units
@@ -50,6 +57,11 @@ pub fn seller_partition(seller_id: &str) -> String {
 
 pub fn status_partition(seller_id: &str, status: &str) -> String {
     format!("SELLER#{seller_id}#STATUS#{status}")
+}
+
+/// Where orders whose `created_at` may still move are listed (module docs).
+pub fn provisional_partition(seller_id: &str) -> String {
+    format!("SELLER#{seller_id}#PROVISIONAL")
 }
 
 pub fn disputed_partition(seller_id: &str) -> String {
@@ -90,7 +102,9 @@ pub struct OrderItem {
     pub gsi2pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi2sk: Option<String>,
-    pub gsi3pk: String,
+    /// `None` while `created_at` is provisional (module docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi4pk: Option<String>,
     pub facts: Facts,
@@ -102,7 +116,13 @@ impl From<&OrderRecord> for OrderItem {
     fn from(r: &OrderRecord) -> Self {
         let created = r.facts.created_at();
         let status = r.facts.payment_status().as_str().to_owned();
-        let email = r.facts.customer_email().map(str::to_lowercase);
+        let provisional = r.created_at_provisional();
+        // A provisional order is listed by its provisional partition alone (module docs).
+        let email = r
+            .facts
+            .customer_email()
+            .filter(|_| !provisional)
+            .map(str::to_lowercase);
         let disputed = !r.facts.disputes.is_empty();
         OrderItem {
             pk: order_pk(&r.seller_id, &r.order_id),
@@ -112,13 +132,17 @@ impl From<&OrderRecord> for OrderItem {
             created_ts: created,
             deliverable: r.facts.deliverable(),
             fulfillment_status: r.fulfillment.state.as_str().to_owned(),
-            gsi1pk: seller_partition(&r.seller_id),
+            gsi1pk: if provisional {
+                provisional_partition(&r.seller_id)
+            } else {
+                seller_partition(&r.seller_id)
+            },
             gsi1sk: created_sort_key(created, &r.order_id),
             gsi2pk: email.as_ref().map(|_| seller_partition(&r.seller_id)),
             gsi2sk: email
                 .as_ref()
                 .map(|e| email_sort_key(e, created, &r.order_id)),
-            gsi3pk: status_partition(&r.seller_id, &status),
+            gsi3pk: (!provisional).then(|| status_partition(&r.seller_id, &status)),
             gsi4pk: disputed.then(|| disputed_partition(&r.seller_id)),
             payment_status: status,
             facts: r.facts.clone(),

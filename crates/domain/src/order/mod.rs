@@ -281,6 +281,14 @@ impl OrderRecord {
         }
     }
 
+    /// Whether `created_at` may still move: the order is a PaymentIntent's, and that
+    /// PaymentIntent's own `created` (the contract's `created_at`) has not been seen yet, so the
+    /// earliest event's time stands in for it. Once seen it never changes again; an order with
+    /// no PaymentIntent (a free checkout, keyed `cs_…`) is settled from its first event.
+    pub fn created_at_provisional(&self) -> bool {
+        self.facts.pi_created.is_none() && self.order_id.starts_with("pi_")
+    }
+
     /// Whether the fulfillment function should (still) send the email.
     pub fn awaiting_delivery(&self) -> bool {
         self.facts.deliverable()
