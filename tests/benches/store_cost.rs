@@ -13,7 +13,8 @@
 use std::collections::BTreeMap;
 
 use leenkies_adapters::dynamodb::capacity::{attribute_size, item_size};
-use leenkies_adapters::dynamodb::item::OrderItem;
+use leenkies_adapters::dynamodb::item::order_to_stored;
+use leenkies_adapters::dynamodb::names::AttributeNames;
 use leenkies_adapters::dynamodb::{setup, store::DynamoStore};
 use leenkies_domain::apply::{fold, RetryPolicy};
 use leenkies_domain::fulfillment::{claim, complete, Claim, Policy};
@@ -207,7 +208,7 @@ async fn main() {
         println!("  {:<40} {}", budget, if held { "holds" } else { "MISSED" });
     }
 
-    let item: serde_dynamo::Item = serde_dynamo::to_item(OrderItem::from(&record)).expect("item");
+    let item = order_to_stored(&record, AttributeNames::default()).expect("item");
     println!();
     println!("== typical paid order item (checkout + payment_intent + charge succeeded, fulfillment sent) ==");
     println!(
@@ -215,7 +216,7 @@ async fn main() {
         serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(0)
     );
     breakdown(&item);
-    if let Some((_, pk)) = sizes.first() {
+    for (_, pk) in sizes.iter().take_while(|(bytes, _)| *bytes > 1024) {
         let largest = client
             .get_item()
             .table_name(&table)
@@ -230,7 +231,7 @@ async fn main() {
             .item
             .unwrap_or_default();
         println!();
-        println!("== the largest order item of the fixtures ==");
+        println!("== an order item of the fixtures over 1 KB ==");
         breakdown(&largest.into());
     }
     let _ = client.delete_table().table_name(&table).send().await;
@@ -403,7 +404,8 @@ fn breakdown(item: &serde_dynamo::Item) {
     for (size, name) in attrs {
         println!("  {size:>5}  {name}");
     }
-    for map in ["facts", "fulfillment"] {
+    // The long form (the domain's names) and the stored one (`dynamodb::names`).
+    for map in ["facts", "fulfillment", "f", "u"] {
         if let Some(serde_dynamo::AttributeValue::M(fields)) = item.get(map) {
             println!("  {map}, by field:");
             let mut fields: Vec<_> = fields

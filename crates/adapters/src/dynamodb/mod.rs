@@ -6,6 +6,7 @@ pub mod capacity;
 pub mod errors;
 pub mod item;
 pub mod messages;
+pub mod names;
 pub mod ops;
 pub mod setup;
 pub mod store;

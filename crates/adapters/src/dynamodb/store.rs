@@ -29,10 +29,11 @@ use leenkies_domain::ports::{
 use super::capacity::{sdk_item_size, Access, Capacity, CapacityMeter};
 use super::errors::{corrupt, from_sdk, from_sdk_with_reasons};
 use super::item::{
-    charge_pk, created_sort_key, disputed_partition, order_pk, provisional_partition,
-    refund_sort_key, seller_partition, status_partition, ChargeLinkItem, DownloadItem, OrderItem,
-    RefundItem, CHARGE_SK, KIND_DOWNLOAD, ORDER_SK, REFUND_SK_PREFIX,
+    charge_pk, created_sort_key, disputed_partition, order_pk, order_to_stored,
+    provisional_partition, refund_sort_key, seller_partition, status_partition, ChargeLinkItem,
+    DownloadItem, OrderItem, RefundItem, CHARGE_SK, KIND_DOWNLOAD, ORDER_SK, REFUND_SK_PREFIX,
 };
+use super::names::AttributeNames;
 use super::table::{self, Index};
 
 /// Sort key of the per-order download counter (not a `DOWNLOAD#` item, so never listed).
@@ -65,6 +66,8 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     meter: CapacityMeter,
+    /// The attribute names order items are written with (`names`; read in either).
+    names: AttributeNames,
 }
 
 impl DynamoStore {
@@ -73,7 +76,15 @@ impl DynamoStore {
             client,
             table: table.into(),
             meter: CapacityMeter::default(),
+            names: AttributeNames::default(),
         }
+    }
+
+    /// The same store writing order items with `names` (`ORDER_ITEM_NAMES`: `names` says when
+    /// a deployed stack needs `long` for one deploy).
+    pub fn with_attribute_names(mut self, names: AttributeNames) -> Self {
+        self.names = names;
+        self
     }
 
     pub fn table(&self) -> &str {
@@ -739,7 +750,9 @@ impl OrderStore for DynamoStore {
         links: &[LinkWrite],
         refunds: &[SpilledRefund],
     ) -> Result<(), StoreError> {
-        let order = encode("order", OrderItem::from(record))?;
+        let order: Item = order_to_stored(record, self.names)
+            .map_err(|e| StoreError::Corrupt(format!("encoding order: {e}")))?
+            .into();
         match links {
             _ if !refunds.is_empty() => {
                 self.put_with_links(record, order, expected_version, links, refunds)
@@ -1097,6 +1110,8 @@ fn decode_refund(item: Item) -> Result<SpilledRefund, StoreError> {
 }
 
 fn decode_order(item: Item) -> Result<OrderRecord, StoreError> {
+    let mut item = serde_dynamo::Item::from(item);
+    super::names::from_stored(&mut item);
     let order: OrderItem = serde_dynamo::from_item(item).map_err(|e| corrupt("order", e))?;
     let pk = order.pk.clone();
     order
