@@ -83,6 +83,7 @@ async fn given_a_lost_dispute_before_the_send_when_handled_then_no_email() {
         o.facts.disputes.insert(
             "du_1".into(),
             DisputeFact {
+                history: Default::default(),
                 state: Reg::new(3, 1_778_300_000, "lost".into()),
                 reason: Some(Reg::new(0, 1_778_300_000, "fraudulent".into())),
                 amount: Some(Reg::new(0, 1_778_300_000, 2500)),

@@ -411,6 +411,13 @@ mod tests {
         f.disputes.insert(
             "du_1".into(),
             DisputeFact {
+                history: std::collections::BTreeSet::from([
+                    leenkies_domain::order::facts::DisputeEvent(
+                        170,
+                        leenkies_domain::order::facts::DisputeStep::Created,
+                        "needs_response".into(),
+                    ),
+                ]),
                 state: Reg::new(2, 170, "needs_response".into()),
                 reason: Some(Reg::new(0, 170, "fraudulent".into())),
                 amount: Some(Reg::new(0, 170, 2900)),
@@ -506,6 +513,7 @@ mod tests {
             "detail",
             "message_id",
             "submitted_at",
+            "history",
         ] {
             assert!(!names.iter().any(|n| n == long_name), "{long_name} left");
         }

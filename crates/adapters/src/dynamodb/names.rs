@@ -129,6 +129,7 @@ const DISPUTE: Level = Level {
         ("created", "c"),
         ("funds_withdrawn", "fw"),
         ("funds_reinstated", "fr"),
+        ("history", "h"),
     ],
     children: &[],
 };

@@ -239,7 +239,7 @@ impl OrderView {
 }
 
 /// The stored history plus the entries derived from facts (success, failed attempts, each
-/// refund's latest state, the delivery email), oldest first.
+/// dispute's events, each refund's latest state, the delivery email), oldest first.
 ///
 /// Refunds are not noted in the stored history: their facts (kept on the order or in items of
 /// their own) already say each one's latest state and when, and thirty refunds of notes alone
@@ -272,6 +272,15 @@ fn timeline(record: &OrderRecord, refunds: &[(&String, &RefundFact)]) -> Vec<Tim
             "payment_failed".into(),
             format!("{}{code}", c.category.as_str()),
         ));
+    }
+    for (id, d) in &f.disputes {
+        for super::facts::DisputeEvent(at, step, status) in &d.history {
+            entries.push((
+                *at,
+                format!("dispute_{}", step.as_str()),
+                format!("{id}: {status}"),
+            ));
+        }
     }
     for (id, r) in refunds {
         entries.push((
