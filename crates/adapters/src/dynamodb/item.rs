@@ -91,7 +91,9 @@ pub struct OrderItem {
     pub sk: String,
     pub kind: String,
     pub version: u64,
-    /// Paid, not revoked, email and product known: what the stream filter selects on.
+    /// Paid, not revoked, email and product known: what the stream filter selects on (which
+    /// matches `true` only, so `false` is not stored).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub deliverable: bool,
     pub fulfillment_status: String,
     pub gsi1pk: String,
@@ -106,8 +108,18 @@ pub struct OrderItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi4pk: Option<String>,
     pub facts: Facts,
-    #[serde(default)]
+    /// Not stored while nothing has happened to the delivery email (every byte is paid on each
+    /// write).
+    #[serde(default, skip_serializing_if = "is_untouched")]
     pub fulfillment: FulfillmentRecord,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_untouched(f: &FulfillmentRecord) -> bool {
+    *f == FulfillmentRecord::default()
 }
 
 impl From<&OrderRecord> for OrderItem {
