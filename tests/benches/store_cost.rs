@@ -13,7 +13,8 @@
 use std::collections::BTreeMap;
 
 use leenkies_adapters::dynamodb::capacity::{attribute_size, item_size};
-use leenkies_adapters::dynamodb::item::OrderItem;
+use leenkies_adapters::dynamodb::item::order_to_stored;
+use leenkies_adapters::dynamodb::names::AttributeNames;
 use leenkies_adapters::dynamodb::{setup, store::DynamoStore};
 use leenkies_domain::apply::{fold, RetryPolicy};
 use leenkies_domain::fulfillment::{claim, complete, Claim, Policy};
@@ -129,22 +130,168 @@ async fn main() {
         println!("{}", cost.line(&format!("  new {kind}")));
     }
 
-    // The typical paid order on a fresh table: three events, then the delivery email's claim and
-    // `sent` as the fulfillment function writes them (a read of the order before each).
+    // Every order item the fixtures left, by size: a typical order fits one write unit (1 KB),
+    // and none may need more than one read unit (4 KB).
+    let sizes = order_item_sizes(&client, &table).await;
+    println!();
+    println!("== order items after every fixture (DynamoDB's size rule) ==");
+    for (bytes, pk) in &sizes {
+        println!("  {bytes:>5}  {pk}");
+    }
+    let largest = sizes.first().map(|(b, _)| *b).unwrap_or(0);
+    let over_one_kb = sizes.iter().filter(|(b, _)| *b > 1024).count();
+    println!(
+        "  {} orders, {over_one_kb} over 1 KB, largest {largest} bytes",
+        sizes.len()
+    );
+
+    // The typical paid order on a fresh table, in three arrival orders (Stripe does not promise
+    // one): the scenarios' S01 order, the order Stripe creates the events in, and the
+    // PaymentIntent first. Then the delivery email's claim and `sent` as the fulfillment function
+    // writes them (a read of the order before each).
+    let orders: [(&str, [&str; 3]); 3] = [
+        (
+            "checkout first (S01)",
+            [
+                "ord_1001__01__checkout.session.completed.json",
+                "ord_1001__01__payment_intent.succeeded.json",
+                "ord_1001__01__charge.succeeded.json",
+            ],
+        ),
+        (
+            "charge first (as Stripe creates them)",
+            [
+                "ord_1001__01__charge.succeeded.json",
+                "ord_1001__01__payment_intent.succeeded.json",
+                "ord_1001__01__checkout.session.completed.json",
+            ],
+        ),
+        (
+            "payment intent first",
+            [
+                "ord_1001__01__payment_intent.succeeded.json",
+                "ord_1001__01__charge.succeeded.json",
+                "ord_1001__01__checkout.session.completed.json",
+            ],
+        ),
+    ];
+    let mut wholes = Vec::new();
+    let mut record = None;
+    for (label, events) in orders {
+        let (whole, paid) = paid_order(&client, &dir, label, &events).await;
+        wholes.push((label, whole));
+        record.get_or_insert(paid);
+    }
+    let Some(record) = record else {
+        unreachable!("three arrival orders were measured")
+    };
+    let whole_max = wholes
+        .iter()
+        .map(|(_, c)| c.write_units)
+        .fold(0.0_f64, f64::max);
+
+    // Issue 17's budgets, by DynamoDB Local's own accounting.
+    let n = new_all.events.max(1) as f64;
+    let verdicts = [
+        (
+            "average WCU per new event <= 3",
+            new_all.write_units / n <= 3.0,
+        ),
+        ("WCU of any new event <= 8", new_all.max_write_units <= 8.0),
+        ("WCU of a duplicate = 0", dup_all.write_units == 0.0),
+        ("WCU of the whole paid order <= 10", whole_max <= 10.0),
+        ("no order item over 4 KB", largest <= 4096),
+    ];
+    println!();
+    println!("== budgets (issue 17) ==");
+    for (budget, held) in verdicts {
+        println!("  {:<40} {}", budget, if held { "holds" } else { "MISSED" });
+    }
+
+    let item = order_to_stored(&record, AttributeNames::default()).expect("item");
+    println!();
+    println!("== typical paid order item (checkout + payment_intent + charge succeeded, fulfillment sent) ==");
+    println!(
+        "JSON of the record {} bytes",
+        serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(0)
+    );
+    breakdown(&item);
+    for (_, pk) in sizes.iter().take_while(|(bytes, _)| *bytes > 1024) {
+        let largest = client
+            .get_item()
+            .table_name(&table)
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.clone()))
+            .key(
+                "sk",
+                aws_sdk_dynamodb::types::AttributeValue::S("ORDER".into()),
+            )
+            .send()
+            .await
+            .expect("read the largest order")
+            .item
+            .unwrap_or_default();
+        println!();
+        println!("== an order item of the fixtures over 1 KB ==");
+        breakdown(&largest.into());
+    }
+    let _ = client.delete_table().table_name(&table).send().await;
+}
+
+/// Every order item of `table` as `(bytes, pk)`, largest first.
+async fn order_item_sizes(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<(usize, String)> {
+    let mut sizes = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        for item in out.items.unwrap_or_default() {
+            let is_order = matches!(
+                item.get("kind"),
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(k)) if k == "order"
+            );
+            if !is_order {
+                continue;
+            }
+            let image: serde_dynamo::Item = item.clone().into();
+            let pk = match item.get("pk") {
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(pk)) => pk.clone(),
+                _ => String::new(),
+            };
+            sizes.push((item_size(&image), pk));
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    sizes.sort_by(|a, b| b.cmp(a));
+    sizes
+}
+
+/// The paid order's three events in `events`' order on a fresh table, then the delivery email's
+/// claim and `sent`; prints each step and returns the whole cost and the final order.
+async fn paid_order(
+    client: &aws_sdk_dynamodb::Client,
+    dir: &std::path::Path,
+    label: &str,
+    events: &[&str],
+) -> (leenkies_adapters::dynamodb::Capacity, OrderRecord) {
     let paid_table = unique_table("bench-paid");
-    setup::ensure_table(&client, &paid_table)
+    setup::ensure_table(client, &paid_table)
         .await
         .expect("create table");
     let paid_store = DynamoStore::new(client.clone(), &paid_table);
-    let paid = [
-        "ord_1001__01__checkout.session.completed.json",
-        "ord_1001__01__payment_intent.succeeded.json",
-        "ord_1001__01__charge.succeeded.json",
-    ];
+    println!();
+    println!("== whole paid order, {label} ==");
     let mut seller = String::new();
     let mut order_id = String::new();
     let paid_before = paid_store.consumed();
-    for name in paid {
+    for name in events {
         let body = std::fs::read(dir.join(name)).expect("fixture");
         let event = Event::parse(&body).expect("parses");
         let Ok(Interpretation::Fold(folding)) = interpret(&event) else {
@@ -236,38 +383,18 @@ async fn main() {
         );
     }
     println!(
-        "paid order, whole (3 events + claim + sent): {} requests, {:.1} RCU, {:.0} WCU",
+        "paid order, whole (3 events + claim + sent), {label}: {} requests, {:.1} RCU, {:.0} WCU",
         whole.requests, whole.read_units, whole.write_units
     );
     let _ = client.delete_table().table_name(&paid_table).send().await;
+    (whole, record)
+}
 
-    // Issue 17's budgets, by DynamoDB Local's own accounting.
-    let n = new_all.events.max(1) as f64;
-    let verdicts = [
-        (
-            "average WCU per new event <= 3",
-            new_all.write_units / n <= 3.0,
-        ),
-        ("WCU of any new event <= 8", new_all.max_write_units <= 8.0),
-        ("WCU of a duplicate = 0", dup_all.write_units == 0.0),
-        (
-            "WCU of the whole paid order <= 10",
-            whole.write_units <= 10.0,
-        ),
-    ];
-    println!();
-    println!("== budgets (issue 17) ==");
-    for (budget, held) in verdicts {
-        println!("  {:<40} {}", budget, if held { "holds" } else { "MISSED" });
-    }
-
-    let item: serde_dynamo::Item = serde_dynamo::to_item(OrderItem::from(&record)).expect("item");
-    let total = item_size(&item);
-    println!();
-    println!("== typical paid order item (checkout + payment_intent + charge succeeded, fulfillment sent) ==");
+/// An item's size by DynamoDB's rule, attribute by attribute, and its maps field by field.
+fn breakdown(item: &serde_dynamo::Item) {
     println!(
-        "item size {total} bytes (DynamoDB's rule: names + values); JSON of the record {} bytes",
-        serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(0)
+        "item size {} bytes (DynamoDB's rule: names + values)",
+        item_size(item)
     );
     let mut attrs: Vec<_> = item
         .iter()
@@ -277,16 +404,18 @@ async fn main() {
     for (size, name) in attrs {
         println!("  {size:>5}  {name}");
     }
-    if let Some(serde_dynamo::AttributeValue::M(facts)) = item.get("facts") {
-        println!("  facts, by field:");
-        let mut fields: Vec<_> = facts
-            .iter()
-            .map(|(k, v)| (attribute_size(k, v), k))
-            .collect();
-        fields.sort_by(|a, b| b.cmp(a));
-        for (size, name) in fields {
-            println!("    {size:>5}  {name}");
+    // The long form (the domain's names) and the stored one (`dynamodb::names`).
+    for map in ["facts", "fulfillment", "f", "u"] {
+        if let Some(serde_dynamo::AttributeValue::M(fields)) = item.get(map) {
+            println!("  {map}, by field:");
+            let mut fields: Vec<_> = fields
+                .iter()
+                .map(|(k, v)| (attribute_size(k, v), k))
+                .collect();
+            fields.sort_by(|a, b| b.cmp(a));
+            for (size, name) in fields {
+                println!("    {size:>5}  {name}");
+            }
         }
     }
-    let _ = client.delete_table().table_name(&table).send().await;
 }

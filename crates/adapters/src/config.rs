@@ -7,6 +7,7 @@
 //! | `STRIPE_LIVEMODE` | webhook, reconcile, `leenkies-local` | `any` |
 //! | `HEARTBEAT_MODE` | reconcile (alarm), orders API (health route) | `live` |
 //! | `FULFILLMENT_MAX_ATTEMPTS`, `FULFILLMENT_LEASE_SECS` | fulfillment, `leenkies-local` | the function's defaults |
+//! | `ORDER_ITEM_NAMES` | every function that writes orders, `leenkies-local` | `short` (`dynamodb::names`) |
 //!
 //! An empty value counts as unset. A value that does not parse is an error naming the variable
 //! and what it expects, never the value itself (it might be a secret pasted in the wrong place).
@@ -98,6 +99,20 @@ impl<S: Source> Env<S> {
                 name: "STRIPE_LIVEMODE",
                 expected: "live, test or any",
             }),
+        }
+    }
+
+    /// `ORDER_ITEM_NAMES`: the attribute names order items are written with, `short` (default)
+    /// or `long` (for the one deploy that upgrades a stack from before short names).
+    pub fn order_item_names(&self) -> Result<crate::dynamodb::names::AttributeNames, ConfigError> {
+        match self.optional("ORDER_ITEM_NAMES") {
+            None => Ok(crate::dynamodb::names::AttributeNames::default()),
+            Some(v) => {
+                crate::dynamodb::names::AttributeNames::parse(&v).ok_or(ConfigError::Invalid {
+                    name: "ORDER_ITEM_NAMES",
+                    expected: "short or long",
+                })
+            }
         }
     }
 

@@ -477,6 +477,7 @@ mod tests {
         r.facts.disputes.insert(
             "du_1".into(),
             DisputeFact {
+                history: Default::default(),
                 state: Reg::new(9, NOW, "lost".into()),
                 reason: None,
                 amount: None,

@@ -83,6 +83,7 @@ async fn given_a_lost_dispute_before_the_send_when_handled_then_no_email() {
         o.facts.disputes.insert(
             "du_1".into(),
             DisputeFact {
+                history: Default::default(),
                 state: Reg::new(3, 1_778_300_000, "lost".into()),
                 reason: Some(Reg::new(0, 1_778_300_000, "fraudulent".into())),
                 amount: Some(Reg::new(0, 1_778_300_000, 2500)),
@@ -122,10 +123,12 @@ async fn given_non_order_remove_and_undecodable_records_when_handled_then_skippe
     );
     let remove = h.record(Some(&paid), None);
     let mut garbage = h.record(None, Some(&paid));
-    garbage.change.new_image.insert(
-        "facts".into(),
-        serde_dynamo::AttributeValue::S("garbage".into()),
-    );
+    // The facts, under whichever attribute name the item was stored with (`dynamodb::names`).
+    for facts in ["facts", "f"] {
+        if let Some(value) = garbage.change.new_image.get_mut(facts) {
+            *value = serde_dynamo::AttributeValue::S("garbage".into());
+        }
+    }
     assert!(matches!(
         fulfillment::stream::decode(&garbage),
         fulfillment::stream::Change::Skip {

@@ -24,7 +24,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     // The mode the health route calls stale: the same HEARTBEAT_MODE as the reconcile alarm.
     let watched = env.heartbeat_mode()?;
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
-    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    let store = Arc::new(
+        DynamoStore::new(client.clone(), table.clone())
+            .with_attribute_names(env.order_item_names()?),
+    );
     // The Stripe key is read once: dispute evidence, and the store's identity in resent emails.
     let stripe = config::stripe_config(&sdk).await?;
     let mut state = config::state_with_stripe(&sdk, store.clone(), stripe.clone()).await?;

@@ -23,7 +23,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = Env::process();
     let table = env.orders_table();
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
-    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    let store = Arc::new(
+        DynamoStore::new(client.clone(), table.clone())
+            .with_attribute_names(env.order_item_names()?),
+    );
     let ops = Arc::new(DynamoOps::new(client, table));
     let metrics = Metrics::stdout("reconcile");
     let mode = env.stripe_livemode()?;

@@ -25,7 +25,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let mode = env.stripe_livemode()?;
     let signing = secrets::from_env_or_secrets_manager(&aws, "STRIPE_WEBHOOK_SECRET").await?;
     let client = leenkies_adapters::dynamodb::store_client(&aws);
-    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    let store = Arc::new(
+        DynamoStore::new(client.clone(), table.clone())
+            .with_attribute_names(env.order_item_names()?),
+    );
     // Sellers seen and the last event per mode, for the backfill and the operator route.
     let ops = Arc::new(DynamoOps::new(client, table));
     let config = WebhookConfig::new(SigningSecrets::new(signing), mode);

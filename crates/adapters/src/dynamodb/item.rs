@@ -14,6 +14,13 @@
 //! GSIs (see `table`): `gsi1` seller + created, `gsi2` seller + lower-cased email + created,
 //! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse). `gsi3` and
 //! `gsi4` sort on `gsi1sk`, the one "created" sort key, rather than on copies of it.
+//!
+//! An order whose `created_at` is still provisional (its PaymentIntent's `created` not seen yet:
+//! [`OrderRecord::created_at_provisional`]) is in one listing only, `gsi1` under the seller's
+//! provisional partition (`SELLER#<acct>#PROVISIONAL`), and in neither `gsi2` nor `gsi3`: when
+//! the PaymentIntent arrives its `created_at` moves, and moving one entry and adding two costs 4
+//! write units where moving three costs 6 (docs/performance.md, section 3). The store merges that
+//! partition into every list and search.
 //! The same item shape is what DynamoDB Streams hands the fulfillment function.
 //!
 //! Every byte of an order item is paid on each write, once per index it is in, and write units
@@ -52,6 +59,11 @@ pub fn status_partition(seller_id: &str, status: &str) -> String {
     format!("SELLER#{seller_id}#STATUS#{status}")
 }
 
+/// Where orders whose `created_at` may still move are listed (module docs).
+pub fn provisional_partition(seller_id: &str) -> String {
+    format!("SELLER#{seller_id}#PROVISIONAL")
+}
+
 pub fn disputed_partition(seller_id: &str) -> String {
     format!("SELLER#{seller_id}#DISPUTED")
 }
@@ -79,9 +91,9 @@ pub struct OrderItem {
     pub sk: String,
     pub kind: String,
     pub version: u64,
-    pub created_ts: i64,
-    pub payment_status: String,
-    /// Paid, not revoked, email and product known: what the stream filter selects on.
+    /// Paid, not revoked, email and product known: what the stream filter selects on (which
+    /// matches `true` only, so `false` is not stored).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub deliverable: bool,
     pub fulfillment_status: String,
     pub gsi1pk: String,
@@ -90,37 +102,57 @@ pub struct OrderItem {
     pub gsi2pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi2sk: Option<String>,
-    pub gsi3pk: String,
+    /// `None` while `created_at` is provisional (module docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi4pk: Option<String>,
     pub facts: Facts,
-    #[serde(default)]
+    /// Not stored while nothing has happened to the delivery email (every byte is paid on each
+    /// write).
+    #[serde(default, skip_serializing_if = "is_untouched")]
     pub fulfillment: FulfillmentRecord,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_untouched(f: &FulfillmentRecord) -> bool {
+    *f == FulfillmentRecord::default()
 }
 
 impl From<&OrderRecord> for OrderItem {
     fn from(r: &OrderRecord) -> Self {
         let created = r.facts.created_at();
-        let status = r.facts.payment_status().as_str().to_owned();
-        let email = r.facts.customer_email().map(str::to_lowercase);
+        let status = r.facts.payment_status().as_str();
+        let provisional = r.created_at_provisional();
+        // A provisional order is listed by its provisional partition alone (module docs).
+        let email = r
+            .facts
+            .customer_email()
+            .filter(|_| !provisional)
+            .map(str::to_lowercase);
         let disputed = !r.facts.disputes.is_empty();
         OrderItem {
             pk: order_pk(&r.seller_id, &r.order_id),
             sk: ORDER_SK.to_owned(),
             kind: KIND_ORDER.to_owned(),
             version: r.version,
-            created_ts: created,
             deliverable: r.facts.deliverable(),
             fulfillment_status: r.fulfillment.state.as_str().to_owned(),
-            gsi1pk: seller_partition(&r.seller_id),
+            gsi1pk: if provisional {
+                provisional_partition(&r.seller_id)
+            } else {
+                seller_partition(&r.seller_id)
+            },
             gsi1sk: created_sort_key(created, &r.order_id),
             gsi2pk: email.as_ref().map(|_| seller_partition(&r.seller_id)),
             gsi2sk: email
                 .as_ref()
                 .map(|e| email_sort_key(e, created, &r.order_id)),
-            gsi3pk: status_partition(&r.seller_id, &status),
+            gsi3pk: (!provisional).then(|| status_partition(&r.seller_id, status)),
             gsi4pk: disputed.then(|| disputed_partition(&r.seller_id)),
-            payment_status: status,
             facts: r.facts.clone(),
             fulfillment: r.fulfillment.clone(),
         }
@@ -227,15 +259,17 @@ pub fn refund_sort_key(refund_id: &str) -> String {
     format!("{REFUND_SK_PREFIX}{refund_id}")
 }
 
-/// Decodes a stream image (or any item map) into an order, if it is one.
+/// Decodes a stream image (or any item map) into an order, if it is one, whichever attribute
+/// names it was stored with (`names`).
 pub fn order_from_image(
-    image: serde_dynamo::Item,
+    mut image: serde_dynamo::Item,
 ) -> Result<Option<OrderRecord>, serde_dynamo::Error> {
     let is_order =
         matches!(image.get("kind"), Some(serde_dynamo::AttributeValue::S(k)) if k == KIND_ORDER);
     if !is_order {
         return Ok(None);
     }
+    super::names::from_stored(&mut image);
     let item: OrderItem = serde_dynamo::from_item(image)?;
     let pk = item.pk.clone();
     item.into_record().map(Some).ok_or_else(|| {
@@ -243,9 +277,19 @@ pub fn order_from_image(
     })
 }
 
-/// Encodes an order as a stream image (used by the local change pump).
+/// Encodes an order as the item the store writes with `names` (and a stream image holds).
+pub fn order_to_stored(
+    record: &OrderRecord,
+    names: super::names::AttributeNames,
+) -> Result<serde_dynamo::Item, serde_dynamo::Error> {
+    let mut item = serde_dynamo::to_item(OrderItem::from(record))?;
+    super::names::to_stored(&mut item, names);
+    Ok(item)
+}
+
+/// Encodes an order as a stream image with the default names (used by the local change pump).
 pub fn order_to_image(record: &OrderRecord) -> Result<serde_dynamo::Item, serde_dynamo::Error> {
-    serde_dynamo::to_item(OrderItem::from(record))
+    order_to_stored(record, super::names::AttributeNames::default())
 }
 
 #[cfg(test)]
@@ -261,7 +305,9 @@ mod tests {
         r.facts.succeeded_at = Some(10);
         r.facts.pi_created = Some(5);
         let image = order_to_image(&r).unwrap();
-        let item: OrderItem = serde_dynamo::from_item(image.clone()).unwrap();
+        let mut long = image.clone();
+        crate::dynamodb::names::from_stored(&mut long);
+        let item: OrderItem = serde_dynamo::from_item(long).unwrap();
         assert_eq!(
             item.gsi2sk.as_deref(),
             Some("jo@example.com#000000000005#pi_1")
@@ -324,5 +370,176 @@ mod tests {
         assert!(bytes <= 1024, "typical paid order item is {bytes} bytes");
         // AND neither id is stored outside the key
         assert!(!item.contains_key("seller_id") && !item.contains_key("order_id"));
+    }
+
+    /// An order with every kind of fact the names module renames.
+    fn busy_order() -> OrderRecord {
+        use leenkies_domain::order::facts::{
+            refund_rank, AttemptState, DisputeFact, EvidenceFact, FailedAttempt, FraudWarningFact,
+            TimelineEntry,
+        };
+        let mut r = OrderRecord::new("acct_1NvPDxQ2VpbaKpA7", "pi_3Mtw8dLkdIwHu7ix0Y1pQz4A");
+        r.version = 7;
+        let f = &mut r.facts;
+        f.pi_created = Some(100);
+        f.first_event_at = Some(101);
+        f.last_event_at = Some(190);
+        f.livemode = Some(Reg::new(1, 101, true));
+        f.reference = Some(Reg::new(3, 101, "ord_1".into()));
+        f.product_id = Some(Reg::new(3, 101, "prod_1".into()));
+        f.product_name = Some(Reg::new(3, 101, "LUT pack".into()));
+        f.customer_email = Some(Reg::new(3, 101, "jo@example.com".into()));
+        f.store_name = Some(Reg::new(3, 101, "Jo's".into()));
+        f.customer_ip = Some(Reg::new(3, 101, "203.0.113.9".into()));
+        f.customer_name = Some(Reg::new(2, 102, "Jo Doe".into()));
+        f.billing_address = Some(Reg::new(2, 102, "1 Main St".into()));
+        f.amount = Some(Reg::new(2, 101, 2900));
+        f.currency = Some(Reg::new(2, 101, "usd".into()));
+        f.succeeded_at = Some(120);
+        f.attempt = Some(Reg::new(0, 110, AttemptState::Failed));
+        f.failures.insert(
+            "ch_fail".into(),
+            FailedAttempt {
+                at: 110,
+                decline_code: Some(Reg::new(0, 110, "insufficient_funds".into())),
+                code: Some(Reg::new(0, 110, "card_declined".into())),
+                message: Some(Reg::new(0, 110, "Your card has insufficient funds.".into())),
+                outcome_type: Some(Reg::new(0, 110, "issuer_declined".into())),
+                outcome_reason: None,
+                failure_code: Some(Reg::new(0, 110, "card_declined".into())),
+                failure_message: Some(Reg::new(0, 110, "declined".into())),
+            },
+        );
+        f.charge_amount_refunded = Some(Reg::new(0, 150, 500));
+        f.refunds.insert(
+            "re_1".into(),
+            RefundFact {
+                state: Reg::new(refund_rank("failed"), 160, "failed".into()),
+                amount: 500,
+                created: Some(150),
+                failure_reason: Some(Reg::new(0, 160, "expired_or_canceled_card".into())),
+            },
+        );
+        f.disputes.insert(
+            "du_1".into(),
+            DisputeFact {
+                history: std::collections::BTreeSet::from([
+                    leenkies_domain::order::facts::DisputeEvent(
+                        170,
+                        leenkies_domain::order::facts::DisputeStep::Created,
+                        "needs_response".into(),
+                    ),
+                ]),
+                state: Reg::new(2, 170, "needs_response".into()),
+                reason: Some(Reg::new(0, 170, "fraudulent".into())),
+                amount: Some(Reg::new(0, 170, 2900)),
+                evidence_due_by: Some(Reg::new(0, 170, 999)),
+                created: Some(170),
+                funds_withdrawn: true,
+                funds_reinstated: false,
+            },
+        );
+        f.fraud_warnings.insert(
+            "issfr_1".into(),
+            FraudWarningFact {
+                actionable: Reg::new(0, 165, true),
+                fraud_type: Some(Reg::new(0, 165, "card_never_received".into())),
+                created: Some(165),
+            },
+        );
+        f.charges.insert("ch_1".into());
+        f.timeline.insert(TimelineEntry {
+            at: 170,
+            kind: "dispute_created".into(),
+            detail: "du_1: needs_response".into(),
+        });
+        f.dispute_evidence.insert(
+            "du_1".into(),
+            EvidenceFact {
+                saved_at: Some(180),
+                submitted_at: Some(185),
+                ..Default::default()
+            },
+        );
+        r.fulfillment.state = leenkies_domain::order::FulfillmentState::Sent;
+        r.fulfillment.attempts = 1;
+        r.fulfillment.sent_at = Some(125);
+        r.fulfillment.message_id = Some("0100-msg".into());
+        r.fulfillment.recipient = Some("jo@example.com".into());
+        r.fulfillment.subject = Some("Your LUT pack".into());
+        r.fulfillment.product_id = Some("prod_1".into());
+        r
+    }
+
+    /// Every map key of `value`, at any depth.
+    fn keys(value: &serde_dynamo::AttributeValue, out: &mut Vec<String>) {
+        match value {
+            serde_dynamo::AttributeValue::M(m) => {
+                for (k, v) in m {
+                    out.push(k.clone());
+                    keys(v, out);
+                }
+            }
+            serde_dynamo::AttributeValue::L(l) => l.iter().for_each(|v| keys(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn given_a_busy_order_when_stored_with_either_names_then_it_reads_back_the_same() {
+        use crate::dynamodb::names::AttributeNames;
+        // GIVEN an order with every renamed kind of fact
+        let r = busy_order();
+        for names in [AttributeNames::Short, AttributeNames::Long] {
+            // WHEN stored with these names and read back
+            let item = order_to_stored(&r, names).unwrap();
+            // THEN it is the same order
+            assert_eq!(
+                order_from_image(item).unwrap(),
+                Some(r.clone()),
+                "{names:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn given_short_names_when_stored_then_no_long_field_name_is_left_and_old_readers_fail() {
+        use crate::dynamodb::names::AttributeNames;
+        let r = busy_order();
+        let short = order_to_stored(&r, AttributeNames::Short).unwrap();
+        let long = order_to_stored(&r, AttributeNames::Long).unwrap();
+        // THEN the renamed maps are under their short attributes
+        assert!(short.contains_key("f") && short.contains_key("u"));
+        assert!(!short.contains_key("facts") && !short.contains_key("fulfillment"));
+        // AND no field name of the domain is left inside them (ids stay as they are)
+        let mut names = Vec::new();
+        keys(&short["f"], &mut names);
+        keys(&short["u"], &mut names);
+        for long_name in [
+            "customer_email",
+            "pi_created",
+            "decline_code",
+            "failure_reason",
+            "evidence_due_by",
+            "fraud_type",
+            "detail",
+            "message_id",
+            "submitted_at",
+            "history",
+        ] {
+            assert!(!names.iter().any(|n| n == long_name), "{long_name} left");
+        }
+        for id in ["ch_fail", "re_1", "du_1", "issfr_1"] {
+            assert!(names.iter().any(|n| n == id), "{id} renamed");
+        }
+        // AND it is smaller, by DynamoDB's rule
+        let (s, l) = (
+            crate::dynamodb::capacity::item_size(&short),
+            crate::dynamodb::capacity::item_size(&long),
+        );
+        assert!(s + 250 < l, "short {s} bytes, long {l} bytes");
+        // AND a reader that knows only the long form (a release before short names) fails
+        // rather than reading an order without facts
+        assert!(serde_dynamo::from_item::<_, OrderItem>(short).is_err());
     }
 }

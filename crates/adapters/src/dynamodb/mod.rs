@@ -7,6 +7,7 @@ pub mod errors;
 pub mod exports;
 pub mod item;
 pub mod messages;
+pub mod names;
 pub mod ops;
 pub mod setup;
 pub mod store;

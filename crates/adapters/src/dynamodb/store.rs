@@ -29,10 +29,11 @@ use leenkies_domain::ports::{
 use super::capacity::{sdk_item_size, Access, Capacity, CapacityMeter};
 use super::errors::{corrupt, from_sdk, from_sdk_with_reasons};
 use super::item::{
-    charge_pk, created_sort_key, disputed_partition, order_pk, refund_sort_key, seller_partition,
-    status_partition, ChargeLinkItem, DownloadItem, OrderItem, RefundItem, CHARGE_SK,
-    KIND_DOWNLOAD, ORDER_SK, REFUND_SK_PREFIX,
+    charge_pk, created_sort_key, disputed_partition, order_pk, order_to_stored,
+    provisional_partition, refund_sort_key, seller_partition, status_partition, ChargeLinkItem,
+    DownloadItem, OrderItem, RefundItem, CHARGE_SK, KIND_DOWNLOAD, ORDER_SK, REFUND_SK_PREFIX,
 };
+use super::names::AttributeNames;
 use super::table::{self, Index};
 
 /// Sort key of the per-order download counter (not a `DOWNLOAD#` item, so never listed).
@@ -50,6 +51,12 @@ const EMAIL_SCAN_MAX_BATCH: usize = 400;
 /// Keys per `BatchGetItem` (DynamoDB's limit), and attempts for keys it leaves unprocessed.
 const BATCH_GET_MAX: usize = 100;
 const BATCH_GET_ATTEMPTS: u32 = 5;
+/// How many orders of the provisional partition (orders whose PaymentIntent's `created` has not
+/// arrived yet: `item`) a filtered list or search reads at most to fill one page. Such orders
+/// normally live for the seconds between a checkout or charge event and its PaymentIntent's;
+/// more than this many at once means the PaymentIntent events are not arriving, and the page is
+/// refused as unavailable rather than answered without them.
+pub const PROVISIONAL_READ_BOUND: usize = 1_000;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -59,6 +66,8 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     meter: CapacityMeter,
+    /// The attribute names order items are written with (`names`; read in either).
+    names: AttributeNames,
 }
 
 impl DynamoStore {
@@ -67,7 +76,15 @@ impl DynamoStore {
             client,
             table: table.into(),
             meter: CapacityMeter::default(),
+            names: AttributeNames::default(),
         }
+    }
+
+    /// The same store writing order items with `names` (`ORDER_ITEM_NAMES`: `names` says when
+    /// a deployed stack needs `long` for one deploy).
+    pub fn with_attribute_names(mut self, names: AttributeNames) -> Self {
+        self.names = names;
+        self
     }
 
     pub fn table(&self) -> &str {
@@ -351,8 +368,21 @@ impl DynamoStore {
         partition: String,
         query: &OrderQuery,
     ) -> Result<OrderPage, StoreError> {
+        let entries = self.index_entries(index, partition, query).await?;
+        self.page_of(entries, query.limit.max(1)).await
+    }
+
+    /// The entries of one partition of an index sorted on `created_sort_key`, newest first,
+    /// within the query's range and past its cursor: a page and one more (to know whether a
+    /// next page exists).
+    async fn index_entries(
+        &self,
+        index: Index,
+        partition: String,
+        query: &OrderQuery,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
         let Some(range) = CreatedRange::of(query) else {
-            return Ok(OrderPage::default());
+            return Ok(Vec::new());
         };
         let limit = query.limit.max(1);
         // One more than the page to know whether a next page exists, and one more again when
@@ -396,7 +426,79 @@ impl DynamoStore {
                 break;
             }
         }
-        self.page_of(entries, limit).await
+        Ok(entries)
+    }
+
+    /// The seller's provisional orders (`item`: listed nowhere else until their PaymentIntent's
+    /// `created` arrives) that a page of `query` may show, newest first: a page and one more of
+    /// those that `keep` accepts. Without a filter the index keys are enough; with one, the
+    /// orders are read (eventually consistent, like the page) and tested, at most
+    /// [`PROVISIONAL_READ_BOUND`] of them. One that has meanwhile settled is left out here:
+    /// its own listings have it.
+    async fn provisional_entries(
+        &self,
+        seller_id: &str,
+        query: &OrderQuery,
+        keep: Option<&(dyn Fn(&OrderRecord) -> bool + Sync)>,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
+        let partition = provisional_partition(seller_id);
+        let Some(keep) = keep else {
+            return self
+                .index_entries(table::BY_CREATED, partition, query)
+                .await;
+        };
+        let wanted = query.limit.max(1) + 1;
+        let mut kept = Vec::new();
+        let mut read = 0usize;
+        let mut page = query.clone();
+        page.limit = 100;
+        loop {
+            let entries = self
+                .index_entries(table::BY_CREATED, partition.clone(), &page)
+                .await?;
+            let more = entries.len() > page.limit;
+            let entries: Vec<IndexEntry> = entries.into_iter().take(page.limit).collect();
+            let last = entries.last().map(|e| e.position.clone());
+            read += entries.len();
+            let pks: Vec<String> = entries.iter().map(|e| e.pk.clone()).collect();
+            let orders: HashMap<String, OrderRecord> = self
+                .batch_get_orders(&pks)
+                .await?
+                .into_iter()
+                .map(|o| (order_pk(&o.seller_id, &o.order_id), o))
+                .collect();
+            for entry in entries {
+                if orders
+                    .get(&entry.pk)
+                    .is_some_and(|o| o.created_at_provisional() && keep(o))
+                {
+                    kept.push(entry);
+                }
+            }
+            if kept.len() >= wanted || !more {
+                break;
+            }
+            if read >= PROVISIONAL_READ_BOUND {
+                return Err(StoreError::Unavailable(format!(
+                    "more than {PROVISIONAL_READ_BOUND} orders await their PaymentIntent's events"
+                )));
+            }
+            page.after = last;
+        }
+        Ok(kept)
+    }
+
+    /// `main` and `provisional` entries as one newest-first list; an order in both (its index
+    /// entries are eventually consistent while it settles) counts once.
+    fn merged(mut main: Vec<IndexEntry>, provisional: Vec<IndexEntry>) -> Vec<IndexEntry> {
+        if provisional.is_empty() {
+            return main;
+        }
+        main.extend(provisional);
+        main.sort_by(|a, b| b.position.cmp(&a.position));
+        let mut seen = std::collections::HashSet::new();
+        main.retain(|e| seen.insert(e.pk.clone()));
+        main
     }
 
     /// Email search, equal address or prefix, newest first, at a cost that follows the number
@@ -498,6 +600,15 @@ impl DynamoStore {
                 EMAIL_SCAN_FIRST_BATCH
             };
         }
+        let keep = |o: &OrderRecord| {
+            o.facts
+                .customer_email()
+                .is_some_and(|e| e.to_lowercase().starts_with(prefix))
+        };
+        let provisional = self
+            .provisional_entries(seller_id, query, Some(&keep))
+            .await?;
+        let mut candidates = Self::merged(candidates, provisional);
         candidates.sort_by(|a, b| b.position.cmp(&a.position));
         candidates.truncate(wanted);
         self.page_of(candidates, limit).await
@@ -639,7 +750,9 @@ impl OrderStore for DynamoStore {
         links: &[LinkWrite],
         refunds: &[SpilledRefund],
     ) -> Result<(), StoreError> {
-        let order = encode("order", OrderItem::from(record))?;
+        let order: Item = order_to_stored(record, self.names)
+            .map_err(|e| StoreError::Corrupt(format!("encoding order: {e}")))?
+            .into();
         match links {
             _ if !refunds.is_empty() => {
                 self.put_with_links(record, order, expected_version, links, refunds)
@@ -717,16 +830,29 @@ impl OrderStore for DynamoStore {
         seller_id: &str,
         query: &OrderQuery,
     ) -> Result<OrderPage, StoreError> {
+        let limit = query.limit.max(1);
         match &query.filter {
             OrderFilter::All => {
-                self.list_by_created(table::BY_CREATED, seller_partition(seller_id), query)
-                    .await
+                let main = self
+                    .index_entries(table::BY_CREATED, seller_partition(seller_id), query)
+                    .await?;
+                let provisional = self.provisional_entries(seller_id, query, None).await?;
+                self.page_of(Self::merged(main, provisional), limit).await
             }
             OrderFilter::Status(status) => {
                 let partition = status_partition(seller_id, status.as_str());
-                self.list_by_created(table::BY_STATUS, partition, query)
-                    .await
+                let main = self
+                    .index_entries(table::BY_STATUS, partition, query)
+                    .await?;
+                let status = *status;
+                let keep = move |o: &OrderRecord| o.facts.payment_status() == status;
+                let provisional = self
+                    .provisional_entries(seller_id, query, Some(&keep))
+                    .await?;
+                self.page_of(Self::merged(main, provisional), limit).await
             }
+            // A provisional order keeps its `disputed` entry (rare: a dispute before its
+            // PaymentIntent's events), so this index needs no merge.
             OrderFilter::Disputed => {
                 self.list_by_created(table::DISPUTED, disputed_partition(seller_id), query)
                     .await
@@ -984,6 +1110,8 @@ fn decode_refund(item: Item) -> Result<SpilledRefund, StoreError> {
 }
 
 fn decode_order(item: Item) -> Result<OrderRecord, StoreError> {
+    let mut item = serde_dynamo::Item::from(item);
+    super::names::from_stored(&mut item);
     let order: OrderItem = serde_dynamo::from_item(item).map_err(|e| corrupt("order", e))?;
     let pk = order.pk.clone();
     order

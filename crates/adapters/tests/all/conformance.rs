@@ -42,6 +42,7 @@ both_stores!(
     too_broad_email_prefix_is_refused,
     every_refund_counts_past_the_order_item,
     a_refund_kept_apart_that_fails_gives_its_amount_back,
+    a_provisional_order_settles_into_its_place,
 );
 
 async fn get_missing_order_is_none(store: Store) {
@@ -279,6 +280,12 @@ async fn filter_fixture(store: &dyn OrderStore) {
     ];
     crate::support::add_dispute(&mut records[2], "dp_1");
     crate::support::add_dispute(&mut records[4], "dp_2");
+    // Two of them seen only through their charge or checkout so far: `created_at` is still the
+    // earliest event's (the DynamoDB store lists such orders apart and merges them in).
+    for r in &mut records[1..3] {
+        r.facts.pi_created = None;
+        assert!(r.created_at_provisional());
+    }
     for r in &records {
         store.put_order(r, None, &[]).await.unwrap();
     }
@@ -890,4 +897,71 @@ async fn too_broad_email_prefix_is_refused(store: Store) {
     assert_eq!(ids(one.orders.iter()), vec!["pi_w00007"]);
     let other = store.list_orders("acct_W", &query("na")).await.unwrap();
     assert_eq!(ids(other.orders.iter()), vec!["pi_n1"]);
+}
+
+async fn a_provisional_order_settles_into_its_place(store: Store) {
+    // GIVEN two settled orders at 100 and 300, and one first seen through its checkout at 400
+    // (its PaymentIntent's `created` not known yet)
+    for (id, at) in [("pi_s1", 100), ("pi_s3", 300)] {
+        let r = order("acct_S", id, at, Some("sam@example.com"), Status::Succeeded);
+        store.put_order(&r, None, &[]).await.unwrap();
+    }
+    let mut early = order(
+        "acct_S",
+        "pi_s2",
+        400,
+        Some("Sam@Example.com"),
+        Status::Succeeded,
+    );
+    early.facts.pi_created = None;
+    store.put_order(&early, None, &[]).await.unwrap();
+    let listed = |filter: OrderFilter| {
+        let store = store.clone();
+        async move {
+            let pages = all_pages(&*store, "acct_S", filter, None, None, 2).await;
+            ids(pages.iter().flat_map(|p| p.orders.iter()))
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<String>>()
+        }
+    };
+    let email = || OrderFilter::EmailPrefix("sam@example.com".into());
+    let paid = || OrderFilter::Status(PaymentStatus::Succeeded);
+    // THEN it is listed, searched and filtered at the earliest event's time, newest first
+    for filter in [OrderFilter::All, email(), paid()] {
+        assert_eq!(
+            listed(filter.clone()).await,
+            vec!["pi_s2", "pi_s3", "pi_s1"],
+            "{filter:?}"
+        );
+    }
+    // WHEN its PaymentIntent arrives, created at 200
+    let mut settled = store.get_order("acct_S", "pi_s2").await.unwrap().unwrap();
+    let read_at = settled.version;
+    settled.version += 1;
+    settled.facts.pi_created = Some(200);
+    assert!(!settled.created_at_provisional());
+    store.put_order(&settled, Some(read_at), &[]).await.unwrap();
+    // THEN every list shows it once, at its PaymentIntent's time
+    for filter in [OrderFilter::All, email(), paid()] {
+        assert_eq!(
+            listed(filter.clone()).await,
+            vec!["pi_s3", "pi_s2", "pi_s1"],
+            "{filter:?}"
+        );
+    }
+    // AND the `from`/`to` bounds follow its settled time
+    let pages = all_pages(
+        &*store,
+        "acct_S",
+        OrderFilter::All,
+        Some(150),
+        Some(250),
+        25,
+    )
+    .await;
+    assert_eq!(
+        ids(pages.iter().flat_map(|p| p.orders.iter())),
+        vec!["pi_s2"]
+    );
 }

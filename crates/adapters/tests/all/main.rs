@@ -9,6 +9,7 @@ mod capacity;
 mod conformance;
 mod delivery;
 mod export_conformance;
+mod item_size;
 mod ops_dynamodb;
 mod ses_moto;
 mod ses_request;

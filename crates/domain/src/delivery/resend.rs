@@ -440,6 +440,7 @@ mod tests {
         revoked.facts.disputes.insert(
             "du_1".into(),
             DisputeFact {
+                history: Default::default(),
                 state: Reg::new(3, NOW, "lost".into()),
                 reason: None,
                 amount: None,

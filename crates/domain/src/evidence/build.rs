@@ -527,6 +527,7 @@ mod tests {
         r.facts.disputes.insert(
             "dp_1".into(),
             DisputeFact {
+                history: Default::default(),
                 state: Reg::new(
                     dispute_rank("needs_response"),
                     T0 + 99,

@@ -357,6 +357,7 @@ mod tests {
         r.facts.disputes.insert(
             "dp_1".into(),
             DisputeFact {
+                history: Default::default(),
                 state: Reg::new(dispute_rank(status), T0, status.into()),
                 reason: Some(Reg::new(0, T0, "fraudulent".into())),
                 amount: None,

@@ -192,6 +192,124 @@ fn given_a_refund_moving_from_requires_action_to_pending_when_folded_then_pendin
 }
 
 #[test]
+fn given_a_refund_that_succeeds_then_fails_when_folded_then_the_timeline_shows_its_latest_step_from_its_fact(
+) {
+    // GIVEN a paid order, then a refund that succeeds and later fails
+    let events = [
+        event(
+            "evt_1",
+            "payment_intent.succeeded",
+            1_000,
+            pi("pi_c9", 2500, "usd", json!({})),
+        ),
+        event(
+            "evt_2",
+            "refund.created",
+            2_000,
+            refund("re_9", "pi_c9", 1000, "succeeded"),
+        ),
+        event(
+            "evt_3",
+            "refund.failed",
+            9_000,
+            refund("re_9", "pi_c9", 1000, "failed"),
+        ),
+    ];
+    // WHEN folded in any order
+    let view = view_in_every_order("pi_c9", &events);
+    // THEN the timeline holds the refund once, at its latest step and time
+    let refund_entries: Vec<&Value> = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["kind"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("refund_")
+        })
+        .collect();
+    assert_eq!(refund_entries.len(), 1, "{refund_entries:?}");
+    assert_eq!(refund_entries[0]["kind"], "refund_failed");
+    assert_eq!(refund_entries[0]["detail"], "re_9: 1000");
+    assert_eq!(refund_entries[0]["at"], "1970-01-01T02:30:00Z");
+    // AND the stored history holds no note of it: its fact is the record (issue 17: item size)
+    let mut facts = Facts::default();
+    for e in &events {
+        facts.merge(&facts_of(e));
+    }
+    assert!(facts.timeline.is_empty(), "{:?}", facts.timeline);
+}
+
+#[test]
+fn given_a_dispute_through_to_won_when_folded_then_the_timeline_tells_each_event_from_the_dispute()
+{
+    // GIVEN a paid order, then a dispute opened, updated and won
+    let events = [
+        event(
+            "evt_1",
+            "payment_intent.succeeded",
+            1_000,
+            pi("pi_d9", 2500, "usd", json!({})),
+        ),
+        event(
+            "evt_2",
+            "charge.dispute.created",
+            2_000,
+            dispute("du_9", "pi_d9", "needs_response"),
+        ),
+        event(
+            "evt_3",
+            "charge.dispute.updated",
+            3_000,
+            dispute("du_9", "pi_d9", "under_review"),
+        ),
+        event(
+            "evt_4",
+            "charge.dispute.closed",
+            4_000,
+            dispute("du_9", "pi_d9", "won"),
+        ),
+    ];
+    // WHEN folded in any order
+    let view = view_in_every_order("pi_d9", &events);
+    // THEN the timeline says each event, in order, with the status it reported
+    let said: Vec<(String, String)> = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["kind"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("dispute_")
+        })
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("dispute_created", "du_9: needs_response"),
+            ("dispute_updated", "du_9: under_review"),
+            ("dispute_closed", "du_9: won"),
+        ]
+        .map(|(k, d)| (k.to_owned(), d.to_owned()))
+    );
+    // AND the order's own history holds no note of them: the dispute keeps its events
+    let mut facts = Facts::default();
+    for e in &events {
+        facts.merge(&facts_of(e));
+    }
+    assert!(facts.timeline.is_empty(), "{:?}", facts.timeline);
+    assert_eq!(facts.disputes["du_9"].history.len(), 3);
+}
+
+#[test]
 fn given_an_unknown_refund_status_then_pending_when_folded_then_the_full_refund_counts() {
     // GIVEN a full refund first in a status Stripe added, then pending
     let events = [

@@ -4,11 +4,11 @@
 //! metadata), where the facts go (the PaymentIntent's order, or — for an object that names only its
 //! charge — that charge, until the charge is linked to its order), and the facts themselves.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::facts::{
-    dispute_rank, refund_rank, source, AttemptState, DisputeFact, Facts, FailedAttempt,
-    FraudWarningFact, RefundFact, Reg, TimelineEntry,
+    dispute_rank, refund_rank, source, AttemptState, DisputeEvent, DisputeFact, DisputeStep, Facts,
+    FailedAttempt, FraudWarningFact, RefundFact, Reg, TimelineEntry,
 };
 use crate::stripe::event::{
     Charge, ChargeStatus, CheckoutPaymentStatus, CheckoutSession, Dispute, EarlyFraudWarning,
@@ -50,15 +50,6 @@ enum ChargeStep {
     /// Metadata, the receipt email or the description changed on the charge (issue 18 class 7).
     Updated,
     Refunded,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DisputeStep {
-    Created,
-    Updated,
-    Closed,
-    FundsWithdrawn,
-    FundsReinstated,
 }
 
 fn step(event_type: EventType) -> Step {
@@ -171,7 +162,7 @@ pub fn interpret(event: &Event<'_>) -> Result<Interpretation, EventParseError> {
             (re.payment_intent.clone(), re.charge.clone())
         }
         (Step::Dispute(step), StripeObject::Dispute(du)) => {
-            dispute(step, event_type, at, du, &mut facts);
+            dispute(step, at, du, &mut facts);
             (du.payment_intent.clone(), du.charge.clone())
         }
         (Step::FraudWarning, StripeObject::EarlyFraudWarning(w)) => {
@@ -382,13 +373,8 @@ fn charge_facts(step: ChargeStep, at: i64, ch: &Charge, facts: &mut Facts) {
 }
 
 fn refund(at: i64, re: &Refund, facts: &mut Facts) {
+    // No note in the stored timeline: the view derives each refund's entry from its fact.
     let (id, fact) = refund_fact(at, re);
-    note(
-        facts,
-        at,
-        &format!("refund_{}", fact.status()),
-        format!("{}: {}", re.id, fact.amount),
-    );
     facts.refunds = BTreeMap::from([(id, fact)]);
 }
 
@@ -404,7 +390,7 @@ fn refund_fact(at: i64, re: &Refund) -> (String, RefundFact) {
     (re.id.clone(), fact)
 }
 
-fn dispute(step: DisputeStep, event_type: EventType, at: i64, du: &Dispute, facts: &mut Facts) {
+fn dispute(step: DisputeStep, at: i64, du: &Dispute, facts: &mut Facts) {
     let status = du
         .status
         .clone()
@@ -414,16 +400,12 @@ fn dispute(step: DisputeStep, event_type: EventType, at: i64, du: &Dispute, fact
         step == DisputeStep::FundsWithdrawn || du.balance_transactions.iter().any(|t| t.amount < 0);
     let reinstated = step == DisputeStep::FundsReinstated
         || du.balance_transactions.iter().any(|t| t.amount > 0);
-    let name = event_type.as_str().trim_start_matches("charge.dispute.");
-    note(
-        facts,
-        at,
-        &format!("dispute_{name}"),
-        format!("{}: {status}", du.id),
-    );
+    // No note in the order's history: the event is kept with its dispute (`history`), and the
+    // view says it in the timeline.
     facts.disputes = BTreeMap::from([(
         du.id.clone(),
         DisputeFact {
+            history: BTreeSet::from([DisputeEvent(at, step, status.clone())]),
             state: Reg::new(dispute_rank(&status), at, status),
             reason: du.reason.clone().map(|r| Reg::new(0, at, r)),
             amount: du.amount.map(|a| Reg::new(0, at, a)),

@@ -95,12 +95,13 @@ impl FulfillmentState {
 /// What the fulfillment function recorded about the delivery email.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FulfillmentRecord {
-    #[serde(default)]
+    // Defaults are not stored: an order item pays for every byte on every write.
+    #[serde(default, skip_serializing_if = "is_pending")]
     pub state: FulfillmentState,
     /// While `Sending`: until when the claim holds; a crashed sender's claim is taken over after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<i64>,
@@ -119,6 +120,14 @@ pub struct FulfillmentRecord {
     /// The seller's resends of the delivery email (contract section 10), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resends: Vec<crate::delivery::resend::ResendRecord>,
+}
+
+fn is_pending(state: &FulfillmentState) -> bool {
+    *state == FulfillmentState::Pending
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl FulfillmentRecord {
@@ -279,6 +288,14 @@ impl OrderRecord {
             facts: Facts::default(),
             fulfillment: FulfillmentRecord::default(),
         }
+    }
+
+    /// Whether `created_at` may still move: the order is a PaymentIntent's, and that
+    /// PaymentIntent's own `created` (the contract's `created_at`) has not been seen yet, so the
+    /// earliest event's time stands in for it. Once seen it never changes again; an order with
+    /// no PaymentIntent (a free checkout, keyed `cs_…`) is settled from its first event.
+    pub fn created_at_provisional(&self) -> bool {
+        self.facts.pi_created.is_none() && self.order_id.starts_with("pi_")
     }
 
     /// Whether the fulfillment function should (still) send the email.

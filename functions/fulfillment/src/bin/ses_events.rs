@@ -24,10 +24,11 @@ async fn main() -> Result<(), Error> {
         .ok()
         .filter(|t| !t.trim().is_empty())
         .ok_or("environment variable ORDERS_TABLE is required")?;
-    let store = Arc::new(DynamoStore::new(
-        leenkies_adapters::dynamodb::store_client(&aws),
-        table,
-    ));
+    let names = leenkies_adapters::config::Env::process().order_item_names()?;
+    let store = Arc::new(
+        DynamoStore::new(leenkies_adapters::dynamodb::store_client(&aws), table)
+            .with_attribute_names(names),
+    );
     let handler = Arc::new(SesEvents::new(store.clone(), store));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let handler = handler.clone();

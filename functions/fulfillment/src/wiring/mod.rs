@@ -42,10 +42,10 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let env = Env::process();
     let table = env.orders_table();
-    let store = Arc::new(DynamoStore::new(
-        leenkies_adapters::dynamodb::store_client(&aws),
-        table,
-    ));
+    let store = Arc::new(
+        DynamoStore::new(leenkies_adapters::dynamodb::store_client(&aws), table)
+            .with_attribute_names(env.order_item_names()?),
+    );
     let sender = env.required("SENDER_EMAIL")?;
     let mailer = Arc::new(SesMailer::new(
         aws_sdk_sesv2::Client::new(&aws),

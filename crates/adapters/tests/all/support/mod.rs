@@ -60,6 +60,7 @@ pub fn add_dispute(record: &mut OrderRecord, dispute_id: &str) {
     record.facts.disputes.insert(
         dispute_id.to_owned(),
         DisputeFact {
+            history: Default::default(),
             state: Reg::new(0, at, "needs_response".into()),
             reason: Some(Reg::new(0, at, "fraudulent".into())),
             amount: Some(Reg::new(0, at, 1_000)),

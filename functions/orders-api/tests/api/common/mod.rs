@@ -226,6 +226,7 @@ impl OrderBuilder {
         self.0.facts.disputes.insert(
             format!("dp_{}", self.0.order_id),
             DisputeFact {
+                history: Default::default(),
                 state: Reg::new(
                     leenkies_domain::order::facts::dispute_rank(status),
                     at,
