@@ -104,18 +104,24 @@ pub async fn seed(client: &aws_sdk_dynamodb::Client, table: &str, range: std::op
                             .build()
                     })
                     .collect();
+                // A busy machine can make DynamoDB Local miss the store client's 3 s bound: a
+                // timed-out batch is sent again (puts of the same items are idempotent).
                 for _ in 0..20 {
-                    let out = client
+                    match client
                         .batch_write_item()
-                        .request_items(&table, requests)
+                        .request_items(&table, requests.clone())
                         .send()
                         .await
-                        .expect("BatchWriteItem");
-                    requests = out
-                        .unprocessed_items()
-                        .and_then(|m| m.get(&table))
-                        .cloned()
-                        .unwrap_or_default();
+                    {
+                        Ok(out) => {
+                            requests = out
+                                .unprocessed_items()
+                                .and_then(|m| m.get(&table))
+                                .cloned()
+                                .unwrap_or_default()
+                        }
+                        Err(e) => eprintln!("BatchWriteItem failed, retrying: {e}"),
+                    }
                     if requests.is_empty() {
                         break;
                     }
