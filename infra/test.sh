@@ -22,6 +22,7 @@
 # Exported to every phase (tests read these; all loopback, dummy credentials):
 #   DYNAMODB_ENDPOINT=http://127.0.0.1:<port>   DynamoDB Local (in memory, Streams on)
 #   SES_ENDPOINT=http://127.0.0.1:<port>        moto; any sender @leenkies.test is verified
+#   S3_ENDPOINT=http://127.0.0.1:<port>         a second moto, for the export jobs' S3 uploads
 #   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 #   AWS_EC2_METADATA_DISABLED=true              never probe the instance-metadata address
 #
@@ -84,11 +85,12 @@ summary() {
 }
 
 # ---- services: stop on any exit --------------------------------------------------------------
-started_ddb=""; started_moto=""
+started_ddb=""; started_moto=""; started_s3=""
 cleanup() {
   local rc=$?
   if [ -n "$started_ddb" ]; then "$infra/dynamodb-local.sh" stop "$started_ddb" || true; fi
   if [ -n "$started_moto" ]; then "$infra/moto.sh" stop "$started_moto" || true; fi
+  if [ -n "$started_s3" ]; then "$infra/moto.sh" stop "$started_s3" || true; fi
   if [ "$rc" -ne 0 ] && [ "${#names[@]}" -eq 0 ]; then
     log "aborted before the first phase (exit $rc)"
   fi
@@ -130,11 +132,17 @@ start_services() {
   port_open "$ddb_port" || started_ddb="$ddb_port"
   "$infra/dynamodb-local.sh" start "$ddb_port" >/dev/null || return 1
   port_open "$moto_port" || started_moto="$moto_port"
-  # S3_UPLOAD_PART_MIN_SIZE: moto then accepts multipart parts from 1 KiB, so the export-job
-  # tests (functions/exports/tests) make several parts of 10k orders; production keeps 5 MiB.
-  S3_UPLOAD_PART_MIN_SIZE=1024 "$infra/moto.sh" start "$moto_port" >/dev/null || return 1
+  "$infra/moto.sh" start "$moto_port" >/dev/null || return 1
+  # A moto of its own for the export jobs' S3 multipart uploads: their objects would make the
+  # SES moto's /moto-api/data.json (which the email tests read) fail to serialise.
+  # S3_UPLOAD_PART_MIN_SIZE: this moto accepts parts from 1 KiB, so the export-job tests
+  # (functions/exports/tests) make several parts of 10k orders; production keeps 5 MiB.
+  local s3_port="${LEENKIES_S3_PORT:-$(free_port)}"
+  port_open "$s3_port" || started_s3="$s3_port"
+  S3_UPLOAD_PART_MIN_SIZE=1024 "$infra/moto.sh" start "$s3_port" >/dev/null || return 1
   export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
   export SES_ENDPOINT="http://127.0.0.1:$moto_port"
+  export S3_ENDPOINT="http://127.0.0.1:$s3_port"
   # Verify a sender domain in moto so tests may send from any @leenkies.test address at once
   # (creating it again in a test is harmless).
   curl -sf -o /dev/null -X POST "$SES_ENDPOINT/v2/email/identities" \
@@ -144,7 +152,7 @@ start_services() {
 }
 # Note: phase runs start_services in this shell (not a subshell), so the exports stay.
 phase "services: DynamoDB Local + moto" start_services || { summary; exit 1; }
-log "DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT SES_ENDPOINT=$SES_ENDPOINT"
+log "DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT SES_ENDPOINT=$SES_ENDPOINT S3_ENDPOINT=$S3_ENDPOINT"
 
 # ---- 3. checks -------------------------------------------------------------------------------
 phase "cfn-lint template.yaml" cfn-lint template.yaml || true

@@ -19,6 +19,16 @@ pub fn ses_endpoint() -> Option<String> {
     )
 }
 
+/// moto's S3 URL for the export jobs: `S3_ENDPOINT` (the test command starts a moto of its own
+/// for it, so multipart objects never reach the SES moto the email tests read back), else the
+/// SES moto.
+pub fn s3_endpoint() -> Option<String> {
+    match std::env::var("S3_ENDPOINT") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => ses_endpoint(),
+    }
+}
+
 fn required(var: &str, skip: &str, what: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),

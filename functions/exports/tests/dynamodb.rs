@@ -21,7 +21,7 @@ use leenkies_adapters::dynamodb::{setup, DynamoStore};
 use leenkies_adapters::exports::s3::S3Sink;
 use leenkies_domain::export::{ExportJobs, Step, Worker};
 use leenkies_domain::tokens::DownloadKey;
-use leenkies_integration_tests::env::{dynamodb_endpoint, ses_endpoint, unique_table};
+use leenkies_integration_tests::env::{dynamodb_endpoint, s3_endpoint, unique_table};
 use orders_api::routes::exports::{ExportLinks, ExportsConfig};
 use serde_json::Value;
 use support::*;
@@ -72,7 +72,7 @@ async fn job_items(client: &aws_sdk_dynamodb::Client, table: &str, seller: &str)
 
 #[tokio::test]
 async fn given_10k_orders_when_exported_by_jobs_then_each_file_equals_export_csv() {
-    let (Some(dynamo), Some(moto)) = (dynamodb_endpoint(), ses_endpoint()) else {
+    let (Some(dynamo), Some(moto)) = (dynamodb_endpoint(), s3_endpoint()) else {
         return; // env.rs refuses loudly unless skipping was asked for
     };
     // GIVEN 10,000 orders of one seller on DynamoDB Local, and an exports bucket on moto
