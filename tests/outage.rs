@@ -135,13 +135,22 @@ async fn given_the_store_vanishes_mid_stream_when_it_returns_then_retries_succee
     for file in BEFORE {
         assert_eq!(sys.deliver(shared_event(file)).await, 200, "{file}");
     }
+    // Settled: both emails written and both recorded `sent` (the outbox file comes before the
+    // record, so counting files alone can read an order whose `sent` is still on its way).
     let settle = Instant::now() + Duration::from_secs(30);
-    while (sys.emails(ORD_1001) + sys.emails(ORD_1011) < 2) && Instant::now() < settle {
+    let (mut before_1001, mut before_1011);
+    loop {
+        (_, before_1001) = sys.order(SELLER_A, ORD_1001).await;
+        (_, before_1011) = sys.order(SELLER_A, ORD_1011).await;
+        let sent = |o: &Value| o["fulfillment"]["status"] == "sent";
+        if (sent(&before_1001) && sent(&before_1011)) || Instant::now() >= settle {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (_, before_1001) = sys.order(SELLER_A, ORD_1001).await;
-    let (_, before_1011) = sys.order(SELLER_A, ORD_1011).await;
+    assert_eq!(sys.emails(ORD_1001) + sys.emails(ORD_1011), 2);
     assert_eq!(before_1001["fulfillment"]["status"], "sent");
+    assert_eq!(before_1011["fulfillment"]["status"], "sent");
 
     // WHEN the store refuses every connection (the process is gone)
     proxy.set(REFUSE);
