@@ -1,4 +1,4 @@
-//! Composes the three functions in one process: one axum router (webhook + orders API + health),
+//! Composes every function in one process: one axum router (webhook + orders API + health),
 //! the embedded or DynamoDB store, the outbox mailer, and the change pump feeding fulfillment.
 
 use std::net::SocketAddr;
