@@ -50,9 +50,16 @@ impl Running {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: ServerArgs) -> Result<(), String> {
-    let settings = Settings::from_env()?;
+    let settings = Settings::from_env(args.keys_file.as_deref())?;
     let running = start(args, settings).await?;
     println!("listening on http://{}", running.addr);
+    if !running.addr.ip().is_loopback() {
+        println!(
+            "note: listening beyond this machine ({}): POST {} answers only loopback peers (403 otherwise); the dashboard, the API and download links are reachable by whoever reaches this address",
+            running.addr,
+            crate::ses_events::PATH
+        );
+    }
     // The address only: a token is printed by `leenkies-local token` on request, never in a log.
     println!(
         "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
@@ -189,6 +196,8 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     let auth = orders_api::Auth::LocalHs256 {
         secret: settings.jwt_secret.clone(),
         seller_claim: settings.seller_claim.clone(),
+        issuer: settings.jwt_issuer.clone(),
+        audiences: settings.jwt_audiences.clone(),
     };
     let health = health_router(
         ops,

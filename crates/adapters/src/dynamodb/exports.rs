@@ -25,8 +25,9 @@ use super::table::{PARTITION_KEY, SORT_KEY};
 
 pub const KIND: &str = "export_job";
 
+/// The seller's jobs partition (the id escaped as in every key: `super::item::key_part`).
 pub fn partition_of(seller_id: &str) -> String {
-    format!("EXPORT#{seller_id}")
+    format!("EXPORT#{}", super::item::key_part(seller_id))
 }
 
 #[derive(Clone, Debug)]
