@@ -179,6 +179,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     );
     let export_pump =
         job_writes.map(|writes| tokio::spawn(crate::exports::pump(writes, local_exports.clone())));
+    let export_sweep = tokio::spawn(crate::exports::sweep_forever(args.exports_dir.clone()));
     let pump = tokio::spawn(pump::run_with_exports(
         changes,
         fulfiller,
@@ -261,6 +262,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             tracing::error!(%error, "server stopped");
         }
         pump.abort();
+        export_sweep.abort();
         if let Some(export_pump) = export_pump {
             export_pump.abort();
         }
