@@ -250,17 +250,12 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         ));
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = settings.http;
     let server = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        crate::http_server::serve(listener, app, limits, async {
             let _ = stopped.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "server stopped");
-        }
+        })
+        .await;
         pump.abort();
         export_sweep.abort();
         if let Some(export_pump) = export_pump {

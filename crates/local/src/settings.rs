@@ -136,6 +136,9 @@ pub struct Settings {
     pub fulfillment_lease_secs: i64,
     /// `EXPORT_PART_BYTES`: bytes per part of an export job (at least 5 MiB, as in AWS).
     pub export_part_bytes: usize,
+    /// `HTTP_HEADER_TIMEOUT_SECS`, `HTTP_IDLE_TIMEOUT_SECS`, `HTTP_BODY_TIMEOUT_SECS`,
+    /// `HTTP_MAX_CONNECTIONS`: the server's limits (`crate::http_server`).
+    pub http: crate::http_server::Limits,
 }
 
 impl std::fmt::Debug for Settings {
@@ -154,6 +157,7 @@ impl std::fmt::Debug for Settings {
             .field("fulfillment_max_attempts", &self.fulfillment_max_attempts)
             .field("fulfillment_lease_secs", &self.fulfillment_lease_secs)
             .field("export_part_bytes", &self.export_part_bytes)
+            .field("http", &self.http)
             .field("stripe_configured", &self.stripe.is_some())
             .finish()
     }
@@ -186,7 +190,9 @@ impl Settings {
             env.number("EXPORT_PART_BYTES", leenkies_domain::export::MIN_PART_BYTES)
                 .map_err(|e| e.to_string())?,
         )?;
+        let http = http_limits(&env)?;
         Ok(Self {
+            http,
             export_part_bytes,
             webhook_secrets: SigningSecrets::from_csv(&keys.webhook_secrets),
             jwt_secret: keys.jwt_secret,
@@ -228,8 +234,36 @@ impl Settings {
             fulfillment_max_attempts: fulfillment::FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
             fulfillment_lease_secs: fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
             export_part_bytes: leenkies_domain::export::MIN_PART_BYTES,
+            http: crate::http_server::Limits::default(),
         }
     }
+}
+
+/// The server's limits from the environment; each must be at least 1.
+fn http_limits(env: &Env) -> Result<crate::http_server::Limits, String> {
+    use crate::http_server::Limits;
+    use std::time::Duration;
+    let secs = |name: &'static str, default: Duration| -> Result<Duration, String> {
+        let n: u64 = env
+            .number(name, default.as_secs())
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err(format!("{name} must be at least 1"));
+        }
+        Ok(Duration::from_secs(n))
+    };
+    let max_connections: usize = env
+        .number("HTTP_MAX_CONNECTIONS", Limits::DEFAULT_MAX_CONNECTIONS)
+        .map_err(|e| e.to_string())?;
+    if max_connections == 0 {
+        return Err("HTTP_MAX_CONNECTIONS must be at least 1".into());
+    }
+    Ok(Limits {
+        header_timeout: secs("HTTP_HEADER_TIMEOUT_SECS", Limits::DEFAULT_HEADER_TIMEOUT)?,
+        idle_timeout: secs("HTTP_IDLE_TIMEOUT_SECS", Limits::DEFAULT_IDLE_TIMEOUT)?,
+        body_timeout: secs("HTTP_BODY_TIMEOUT_SECS", Limits::DEFAULT_BODY_TIMEOUT)?,
+        max_connections,
+    })
 }
 
 /// The Stripe API settings, when `STRIPE_API_KEY` is set.
