@@ -58,7 +58,11 @@ pub enum IgnoreReason {
     /// A handled type whose `data.object` cannot be read as that object. Rejecting it would make
     /// Stripe retry for days and then disable the endpoint; the reconcile job can re-read it.
     UnreadableObject,
-    /// An account or object id that is not shaped like a Stripe id (it would become a store key).
+    /// An account or object id that is not shaped like a Stripe id (it would become a store key):
+    /// an account other than `acct_` and letters and digits, an object id with other characters
+    /// than letters, digits and `_`, or either longer than Stripe's documented 255 characters.
+    /// Acknowledged (`200`, `"outcome": "ignored"`, `"reason": "implausible_id"`), never refused:
+    /// only Stripe signs, so a retry would bring the same id again.
     ImplausibleId,
 }
 

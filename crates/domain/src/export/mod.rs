@@ -204,9 +204,6 @@ pub const MAX_ACTIVE_JOBS: usize = 3;
 pub const MAX_JOBS_PER_DAY: usize = 50;
 /// The window [`MAX_JOBS_PER_DAY`] counts over.
 pub const JOBS_WINDOW_SECS: i64 = 24 * 3600;
-/// A queued or running job not written for this long is stuck (its worker gave up without
-/// saying so): it no longer holds a slot, nor is it answered again.
-pub const STALE_JOB_SECS: i64 = 3600;
 /// `Retry-After` when [`MAX_ACTIVE_JOBS`] are running: about the time a large export takes.
 pub const ACTIVE_RETRY_SECS: i64 = 60;
 
@@ -278,13 +275,16 @@ pub async fn start(
     now: i64,
     random: &str,
 ) -> Result<Start, StoreError> {
+    // Each as its seller sees it now: a stalled job reads as failed, so it holds no slot and is
+    // not answered again.
     let recent: Vec<ExportJob> = jobs
         .recent_jobs(seller_id, now - JOBS_WINDOW_SECS)
         .await?
         .into_iter()
         .filter(|j| j.seller_id == seller_id && j.created_at > now - JOBS_WINDOW_SECS)
+        .map(|j| j.as_seen_at(now))
         .collect();
-    let active = |j: &&ExportJob| j.status.needs_work() && j.updated_at > now - STALE_JOB_SECS;
+    let active = |j: &&ExportJob| j.status.needs_work();
     if let Some(same) = recent
         .iter()
         .filter(active)

@@ -56,6 +56,8 @@ pub struct DisputeView {
     pub status: String,
     pub reason: Option<String>,
     pub amount: Option<i64>,
+    /// RFC 3339, or `null` when Stripe gives none (its schema makes `evidence_details.due_by`
+    /// nullable: an inquiry or a closed dispute may carry none).
     pub evidence_due_by: Option<String>,
     pub funds_withdrawn: bool,
     pub funds_reinstated: bool,
