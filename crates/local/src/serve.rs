@@ -49,9 +49,16 @@ impl Running {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: ServerArgs) -> Result<(), String> {
-    let settings = Settings::from_env()?;
+    let settings = Settings::from_env(args.keys_file.as_deref())?;
     let running = start(args, settings).await?;
     println!("listening on http://{}", running.addr);
+    if !running.addr.ip().is_loopback() {
+        println!(
+            "note: listening beyond this machine ({}): POST {} answers only loopback peers (403 otherwise); the dashboard, the API and download links are reachable by whoever reaches this address",
+            running.addr,
+            crate::ses_events::PATH
+        );
+    }
     // The address only: a token is printed by `leenkies-local token` on request, never in a log.
     println!(
         "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
@@ -171,6 +178,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     );
     let export_pump =
         job_writes.map(|writes| tokio::spawn(crate::exports::pump(writes, local_exports.clone())));
+    let export_sweep = tokio::spawn(crate::exports::sweep_forever(args.exports_dir.clone()));
     let pump = tokio::spawn(pump::run_with_exports(
         changes,
         fulfiller,
@@ -188,6 +196,8 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     let auth = orders_api::Auth::LocalHs256 {
         secret: settings.jwt_secret.clone(),
         seller_claim: settings.seller_claim.clone(),
+        issuer: settings.jwt_issuer.clone(),
+        audiences: settings.jwt_audiences.clone(),
     };
     let mut api_state = orders_api::ApiState::new(
         store.clone(),
@@ -241,18 +251,14 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         ));
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = settings.http;
     let server = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        crate::http_server::serve(listener, app, limits, async {
             let _ = stopped.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "server stopped");
-        }
+        })
+        .await;
         pump.abort();
+        export_sweep.abort();
         if let Some(export_pump) = export_pump {
             export_pump.abort();
         }
