@@ -17,6 +17,7 @@ use crate::export::{ExportJob, ExportJobs};
 use crate::ops::{BackfillProgress, LastEvent, Mode, OpsStore};
 use crate::order::facts::RefundFact;
 use crate::order::OrderRecord;
+use crate::rates::{Month, MonthCounts, MonthIncrement};
 use crate::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
     PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
@@ -38,6 +39,8 @@ struct Tables {
     downloads: BTreeMap<Key, Vec<DownloadEntry>>,
     /// Refunds kept in items of their own, by (seller, order) then refund id.
     refunds: BTreeMap<Key, BTreeMap<String, RefundFact>>,
+    /// Dispute-rate counters by seller and month (`rates`).
+    rates: BTreeMap<(String, Month), MonthCounts>,
 }
 
 #[derive(Default)]
@@ -338,6 +341,65 @@ impl OrderStore for MemoryStore {
             .get(&key(seller_id, order_id))
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn list_orders_by_card(
+        &self,
+        seller_id: &str,
+        fingerprint: &str,
+        from: i64,
+        to: i64,
+        limit: usize,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        let mut found: Vec<&OrderRecord> = tables
+            .orders
+            .range(key(seller_id, "")..)
+            .take_while(|((seller, _), _)| seller == seller_id)
+            .map(|(_, r)| r)
+            .filter(|r| crate::evidence::ce3::indexed_fingerprint(r) == Some(fingerprint))
+            .filter(|r| (from..=to).contains(&r.facts.created_at()))
+            .collect();
+        found.sort_by_key(|r| std::cmp::Reverse(PagePosition::of(r)));
+        Ok(found.into_iter().take(limit).cloned().collect())
+    }
+
+    async fn add_to_rates(
+        &self,
+        seller_id: &str,
+        increments: &[MonthIncrement],
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut tables = self.lock();
+        for inc in increments {
+            let counts = tables
+                .rates
+                .entry((seller_id.to_owned(), inc.month))
+                .or_default();
+            for (counter, delta) in &inc.deltas {
+                *counts.entry(*counter).or_default() += delta;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_rates(
+        &self,
+        seller_id: &str,
+        months: &[Month],
+    ) -> Result<BTreeMap<Month, MonthCounts>, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        Ok(months
+            .iter()
+            .filter_map(|m| {
+                tables
+                    .rates
+                    .get(&(seller_id.to_owned(), *m))
+                    .map(|c| (*m, c.clone()))
+            })
+            .collect())
     }
 }
 

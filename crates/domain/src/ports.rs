@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::order::facts::Facts;
 pub use crate::order::refunds::SpilledRefund;
 use crate::order::{OrderRecord, PaymentStatus};
+use crate::rates::{Month, MonthCounts, MonthIncrement};
 
 /// What can go wrong talking to the store. Only `Conflict` is expected in normal operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -198,6 +199,35 @@ pub trait OrderStore: Send + Sync {
         seller_id: &str,
         order_id: &str,
     ) -> Result<Vec<DownloadEntry>, StoreError>;
+
+    /// The seller's orders paid with the card whose Stripe fingerprint is `fingerprint`, created
+    /// within `from..=to` (seconds, both included), newest first (`created_at`, then order id),
+    /// at most `limit`: Visa CE 3.0's candidates (`evidence::ce3`). Only the orders the card
+    /// index holds ([`crate::evidence::ce3::indexed_fingerprint`]): succeeded, paid by that
+    /// card's succeeded charge, `created_at` settled. Reads one index page and the orders.
+    async fn list_orders_by_card(
+        &self,
+        seller_id: &str,
+        fingerprint: &str,
+        from: i64,
+        to: i64,
+        limit: usize,
+    ) -> Result<Vec<OrderRecord>, StoreError>;
+
+    /// Adds `increments` to the seller's per-month dispute-rate counters (`rates`): one write
+    /// per month named.
+    async fn add_to_rates(
+        &self,
+        seller_id: &str,
+        increments: &[MonthIncrement],
+    ) -> Result<(), StoreError>;
+
+    /// The seller's dispute-rate counters of `months`; a month never counted is absent.
+    async fn get_rates(
+        &self,
+        seller_id: &str,
+        months: &[Month],
+    ) -> Result<std::collections::BTreeMap<Month, MonthCounts>, StoreError>;
 }
 
 /// An email ready to send.

@@ -21,6 +21,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use leenkies_domain::order::OrderRecord;
+use leenkies_domain::rates::{Brand, Counter, Measure, Month, MonthCounts, MonthIncrement};
 use leenkies_domain::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
     PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
@@ -29,9 +30,10 @@ use leenkies_domain::ports::{
 use super::capacity::{sdk_item_size, Access, Capacity, CapacityMeter};
 use super::errors::{corrupt, from_sdk, from_sdk_with_reasons};
 use super::item::{
-    charge_pk, created_sort_key, disputed_partition, order_pk, order_to_stored,
-    provisional_partition, refund_sort_key, seller_partition, status_partition, ChargeLinkItem,
-    DownloadItem, OrderItem, RefundItem, CHARGE_SK, KIND_DOWNLOAD, ORDER_SK, REFUND_SK_PREFIX,
+    card_partition, charge_pk, created_sort_key, disputed_partition, order_pk, order_to_stored,
+    provisional_partition, rates_pk, refund_sort_key, seller_partition, status_partition,
+    ChargeLinkItem, DownloadItem, OrderItem, RefundItem, CHARGE_SK, KIND_DOWNLOAD, KIND_RATES,
+    ORDER_SK, RATES_SK, REFUND_SK_PREFIX,
 };
 use super::names::AttributeNames;
 use super::table::{self, Index};
@@ -277,6 +279,13 @@ impl DynamoStore {
     ) -> Result<QueryOutput, StoreError> {
         let out = match build(index.name).send().await {
             Ok(out) => out,
+            // A new index replaces none: until CloudFormation has created it, it is unavailable.
+            Err(e) if is_missing_index(&e) && index.previous == index.name => {
+                return Err(StoreError::Unavailable(format!(
+                    "index {} is not there yet",
+                    index.name
+                )))
+            }
             Err(e) if is_missing_index(&e) => {
                 tracing::info!(
                     index = index.name,
@@ -943,6 +952,154 @@ impl OrderStore for DynamoStore {
                     .map_err(|e| corrupt("download", e))
             })
             .collect()
+    }
+
+    /// One `Query` of the card's partition of `by_card` (keys, newest first, a page), then the
+    /// orders with one `BatchGetItem`.
+    async fn list_orders_by_card(
+        &self,
+        seller_id: &str,
+        fingerprint: &str,
+        from: i64,
+        to: i64,
+        limit: usize,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        let query = OrderQuery {
+            filter: OrderFilter::All,
+            from: Some(from),
+            to: Some(to),
+            limit: limit.max(1),
+            after: None,
+        };
+        let page = self
+            .list_by_created(
+                table::BY_CARD,
+                card_partition(seller_id, fingerprint),
+                &query,
+            )
+            .await?;
+        Ok(page.orders)
+    }
+
+    /// One `UpdateItem` (`ADD`) per month: an item of a few dozen bytes, 1 write unit.
+    async fn add_to_rates(
+        &self,
+        seller_id: &str,
+        increments: &[MonthIncrement],
+    ) -> Result<(), StoreError> {
+        for inc in increments {
+            if inc.deltas.is_empty() {
+                continue;
+            }
+            let mut adds = Vec::new();
+            let mut request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(rates_pk(seller_id, &inc.month.label()), RATES_SK)))
+                .expression_attribute_names("#kind", "kind")
+                .expression_attribute_values(":kind", s(KIND_RATES.to_owned()));
+            for (i, (counter, delta)) in inc.deltas.iter().enumerate() {
+                adds.push(format!("#c{i} :v{i}"));
+                request = request
+                    .expression_attribute_names(format!("#c{i}"), counter_attribute(*counter))
+                    .expression_attribute_values(
+                        format!(":v{i}"),
+                        AttributeValue::N(delta.to_string()),
+                    );
+            }
+            let out = request
+                .update_expression(format!("SET #kind = :kind ADD {}", adds.join(", ")))
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                .send()
+                .await
+                .map_err(|e| from_sdk("UpdateItem", e))?;
+            self.meter.record(Access::Write, out.consumed_capacity());
+        }
+        Ok(())
+    }
+
+    /// One eventually consistent `BatchGetItem` of the months' items (half a read unit each).
+    async fn get_rates(
+        &self,
+        seller_id: &str,
+        months: &[Month],
+    ) -> Result<std::collections::BTreeMap<Month, MonthCounts>, StoreError> {
+        let mut found = std::collections::BTreeMap::new();
+        if months.is_empty() {
+            return Ok(found);
+        }
+        let by_pk: HashMap<String, Month> = months
+            .iter()
+            .map(|m| (rates_pk(seller_id, &m.label()), *m))
+            .collect();
+        let keys = built(
+            KeysAndAttributes::builder()
+                .set_keys(Some(
+                    by_pk.keys().map(|pk| key(pk.clone(), RATES_SK)).collect(),
+                ))
+                .consistent_read(false)
+                .build(),
+        )?;
+        let mut request = HashMap::from([(self.table.clone(), keys)]);
+        for attempt in 0..BATCH_GET_ATTEMPTS {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                .send()
+                .await
+                .map_err(|e| from_sdk("BatchGetItem", e))?;
+            self.meter.record(Access::Read, out.consumed_capacity());
+            for item in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let pk = string_attr(&item, table::PARTITION_KEY)?;
+                let Some(month) = by_pk.get(pk) else {
+                    continue;
+                };
+                let mut counts = MonthCounts::new();
+                for counter in Counter::ALL {
+                    if let Some(AttributeValue::N(n)) = item.get(counter_attribute(counter)) {
+                        let n = n.parse::<i64>().map_err(|e| {
+                            StoreError::Corrupt(format!("rates counter {n:?}: {e}"))
+                        })?;
+                        counts.insert(counter, n);
+                    }
+                }
+                found.insert(*month, counts);
+            }
+            request = out.unprocessed_keys.unwrap_or_default();
+            request.retain(|_, k| !k.keys().is_empty());
+            if request.is_empty() {
+                return Ok(found);
+            }
+            if attempt + 1 == BATCH_GET_ATTEMPTS {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+        }
+        Err(StoreError::Unavailable(
+            "BatchGetItem: keys left unprocessed (throttled)".into(),
+        ))
+    }
+}
+
+/// A rates counter's attribute on its month's item: short, every byte is billed.
+fn counter_attribute(counter: Counter) -> &'static str {
+    match (counter.measure, counter.brand) {
+        (Measure::Sales, None) => "s",
+        (Measure::Sales, Some(Brand::Visa)) => "sv",
+        (Measure::Sales, Some(Brand::Mastercard)) => "sm",
+        (Measure::Disputes, None) => "d",
+        (Measure::Disputes, Some(Brand::Visa)) => "dv",
+        (Measure::Disputes, Some(Brand::Mastercard)) => "dm",
+        (Measure::FraudWarnings, None) => "w",
+        (Measure::FraudWarnings, Some(Brand::Visa)) => "wv",
+        (Measure::FraudWarnings, Some(Brand::Mastercard)) => "wm",
     }
 }
 

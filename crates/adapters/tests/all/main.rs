@@ -6,6 +6,7 @@
 mod support;
 
 mod capacity;
+mod ce3_conformance;
 mod conformance;
 mod delivery;
 mod export_conformance;

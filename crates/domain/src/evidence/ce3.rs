@@ -62,6 +62,22 @@ pub fn window(disputed_created: i64) -> (i64, i64) {
     ((day - MAX_DAYS) * DAY, (day - MIN_DAYS + 1) * DAY - 1)
 }
 
+/// Under which card fingerprint the card index lists the order: an order that succeeded,
+/// paid by its card's succeeded charge, whose `created_at` is settled (a provisional one would
+/// move its entry when its PaymentIntent arrives: it is listed then). Orders without a card pay
+/// nothing for the index.
+pub fn indexed_fingerprint(order: &OrderRecord) -> Option<&str> {
+    if !order.facts.succeeded() || order.created_at_provisional() {
+        return None;
+    }
+    order
+        .facts
+        .card
+        .as_ref()
+        .filter(|c| c.rank == crate::order::facts::source::billing::SUCCEEDED_CHARGE)
+        .and_then(|c| c.value.fingerprint.as_deref())
+}
+
 /// Why an order is not a prior undisputed transaction of the disputed one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exclusion {
