@@ -221,7 +221,7 @@ pub async fn fold_into_order(
                 count(store, seller_id, &counted, policy).await;
                 return Ok(FoldOutcome::Applied {
                     order_id: Some(order_id.to_owned()),
-                })
+                });
             }
             Err(StoreError::Conflict) if policy.may_retry(attempt, started) => {
                 read_links = true;

@@ -17,11 +17,11 @@ use crate::export::{ExportJob, ExportJobs};
 use crate::ops::{BackfillProgress, LastEvent, Mode, OpsStore};
 use crate::order::facts::RefundFact;
 use crate::order::OrderRecord;
-use crate::rates::{Month, MonthCounts, MonthIncrement};
 use crate::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
     PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
+use crate::rates::{Month, MonthCounts, MonthIncrement};
 
 /// One change to an order, as a stream record carries it.
 #[derive(Debug, Clone)]

@@ -55,7 +55,11 @@ impl Month {
 
     /// `2026-05`.
     pub fn label(self) -> String {
-        format!("{:04}-{:02}", self.0.div_euclid(12), self.0.rem_euclid(12) + 1)
+        format!(
+            "{:04}-{:02}",
+            self.0.div_euclid(12),
+            self.0.rem_euclid(12) + 1
+        )
     }
 }
 
@@ -142,7 +146,12 @@ pub fn is_chargeback(status: &str) -> bool {
 
 fn add(into: &mut Contribution, month: Month, measure: Measure, brand: Option<Brand>) {
     let counts = into.entry(month).or_default();
-    *counts.entry(Counter { measure, brand: None }).or_default() += 1;
+    *counts
+        .entry(Counter {
+            measure,
+            brand: None,
+        })
+        .or_default() += 1;
     if let Some(brand) = brand {
         *counts
             .entry(Counter {
@@ -158,7 +167,12 @@ pub fn contribution(facts: &Facts) -> Contribution {
     let mut out = Contribution::new();
     let brand = paid_brand(facts);
     if facts.succeeded() {
-        add(&mut out, Month::of(facts.created_at()), Measure::Sales, brand);
+        add(
+            &mut out,
+            Month::of(facts.created_at()),
+            Measure::Sales,
+            brand,
+        );
     }
     for dispute in facts.disputes.values() {
         if !is_chargeback(dispute.status()) {
@@ -400,9 +414,12 @@ mod tests {
         // GIVEN a Visa sale on the last second of November, a fraud warning and a chargeback
         // created in December, an inquiry and a prevented dispute (not counted)
         let mut f = sold(NOV_END, Some("visa"));
-        f.disputes.insert("du_1".into(), dispute("needs_response", DEC_START + 10));
-        f.disputes.insert("du_2".into(), dispute("warning_needs_response", DEC_START));
-        f.disputes.insert("du_3".into(), dispute("prevented", DEC_START));
+        f.disputes
+            .insert("du_1".into(), dispute("needs_response", DEC_START + 10));
+        f.disputes
+            .insert("du_2".into(), dispute("warning_needs_response", DEC_START));
+        f.disputes
+            .insert("du_3".into(), dispute("prevented", DEC_START));
         f.fraud_warnings.insert(
             "issfr_1".into(),
             FraudWarningFact {
@@ -424,13 +441,19 @@ mod tests {
         assert_eq!(n(DEC_START, Measure::Sales, None), None);
         assert_eq!(n(DEC_START, Measure::Disputes, None), Some(1));
         assert_eq!(n(DEC_START, Measure::Disputes, Some(Brand::Visa)), Some(1));
-        assert_eq!(n(DEC_START, Measure::FraudWarnings, Some(Brand::Visa)), Some(1));
-        assert_eq!(n(DEC_START, Measure::Disputes, Some(Brand::Mastercard)), None);
+        assert_eq!(
+            n(DEC_START, Measure::FraudWarnings, Some(Brand::Visa)),
+            Some(1)
+        );
+        assert_eq!(
+            n(DEC_START, Measure::Disputes, Some(Brand::Mastercard)),
+            None
+        );
     }
 
     #[test]
-    fn given_facts_arriving_in_any_order_when_increments_are_summed_then_they_equal_the_final_contribution()
-    {
+    fn given_facts_arriving_in_any_order_when_increments_are_summed_then_they_equal_the_final_contribution(
+    ) {
         // GIVEN the states an order passes through in two arrival orders: the sale without a
         // brand, then its card; or the card (a failed attempt's first), then the sale
         let unpaid = Facts::default();
@@ -556,12 +579,15 @@ mod tests {
         // AND a month with a dispute and no sales reads as over, not as a division by zero
         let none = counts(&[(DEC_START, Disputes, None, 1)]);
         assert_eq!(rates(DEC_START, &none).current.all.level, Level::Over);
-        assert_eq!(rates(DEC_START, &BTreeMap::new()).current.all.level, Level::Ok);
+        assert_eq!(
+            rates(DEC_START, &BTreeMap::new()).current.all.level,
+            Level::Ok
+        );
     }
 
     #[test]
-    fn given_rates_at_and_around_the_thresholds_when_levelled_then_half_is_watch_and_the_threshold_over()
-    {
+    fn given_rates_at_and_around_the_thresholds_when_levelled_then_half_is_watch_and_the_threshold_over(
+    ) {
         assert_eq!(Level::of(0.0, 0.015), Level::Ok);
         assert_eq!(Level::of(0.0074, 0.015), Level::Ok);
         assert_eq!(Level::of(0.0075, 0.015), Level::Watch);

@@ -21,11 +21,11 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use leenkies_domain::order::OrderRecord;
-use leenkies_domain::rates::{Brand, Counter, Measure, Month, MonthCounts, MonthIncrement};
 use leenkies_domain::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
     PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
+use leenkies_domain::rates::{Brand, Counter, Measure, Month, MonthCounts, MonthIncrement};
 
 use super::capacity::{sdk_item_size, Access, Capacity, CapacityMeter};
 use super::errors::{corrupt, from_sdk, from_sdk_with_reasons};

@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use leenkies_domain::apply::{fold_into_order, RetryPolicy};
 use leenkies_domain::evidence::ce3;
-use leenkies_domain::order::facts::{
-    source, CardFact, DisputeFact, Facts, FraudWarningFact, Reg,
-};
+use leenkies_domain::order::facts::{source, CardFact, DisputeFact, Facts, FraudWarningFact, Reg};
 use leenkies_domain::order::OrderRecord;
 use leenkies_domain::ports::OrderStore;
 use leenkies_domain::rates::{self, Brand, Counter, Measure, Month};
@@ -30,7 +28,13 @@ const DAY: i64 = 86_400;
 
 /// A paid order on `card` (the succeeded charge's), with the buyer's identifiers.
 fn on_card(seller: &str, id: &str, created: i64, card: Option<&str>) -> OrderRecord {
-    let mut r = order(seller, id, created, Some("jordan.lee@example.com"), Status::Succeeded);
+    let mut r = order(
+        seller,
+        id,
+        created,
+        Some("jordan.lee@example.com"),
+        Status::Succeeded,
+    );
     r.facts.customer_ip = Some(Reg::new(2, created, "203.0.113.9".into()));
     r.facts.device_fingerprint = Some(Reg::new(2, created, "fp_3b8d0c1e9a7f4d2b6c5e".into()));
     r.facts.card = card.map(|fp| {
@@ -62,9 +66,17 @@ async fn orders_by_card_are_the_seller_s_paid_orders_on_that_card_newest_first(s
     for (id, day) in [("pi_10", 10), ("pi_40", 40), ("pi_20", 20), ("pi_30", 30)] {
         put(&store, &on_card("acct_S", id, day * DAY, Some(CARD))).await;
     }
-    put(&store, &on_card("acct_S", "pi_other", 25 * DAY, Some("Zz9other"))).await;
+    put(
+        &store,
+        &on_card("acct_S", "pi_other", 25 * DAY, Some("Zz9other")),
+    )
+    .await;
     put(&store, &on_card("acct_S", "pi_nocard", 26 * DAY, None)).await;
-    put(&store, &on_card("acct_T", "pi_theirs", 27 * DAY, Some(CARD))).await;
+    put(
+        &store,
+        &on_card("acct_T", "pi_theirs", 27 * DAY, Some(CARD)),
+    )
+    .await;
     let mut failed = on_card("acct_S", "pi_failed", 28 * DAY, Some(CARD));
     failed.facts.succeeded_at = None;
     put(&store, &failed).await;
@@ -140,14 +152,24 @@ async fn a_returning_buyer_s_earlier_orders_make_ce3_evidence(store: Store) {
     let disputed_at = 1_781_524_800; // 2026-06-15T12:00:00Z
     let disputed = on_card("acct_S", "pi_disputed", disputed_at, Some(CARD));
     put(&store, &disputed).await;
-    for (id, days) in [("pi_130", 130), ("pi_200", 200), ("pi_300", 300), ("pi_100", 100)] {
+    for (id, days) in [
+        ("pi_130", 130),
+        ("pi_200", 200),
+        ("pi_300", 300),
+        ("pi_100", 100),
+    ] {
         put(
             &store,
             &on_card("acct_S", id, disputed_at - days * DAY, Some(CARD)),
         )
         .await;
     }
-    let mut was_disputed = on_card("acct_S", "pi_was_disputed", disputed_at - 150 * DAY, Some(CARD));
+    let mut was_disputed = on_card(
+        "acct_S",
+        "pi_was_disputed",
+        disputed_at - 150 * DAY,
+        Some(CARD),
+    );
     crate::support::add_dispute(&mut was_disputed, "du_old");
     put(&store, &was_disputed).await;
     // WHEN the candidates are read in the rule's window and the evidence built
@@ -165,7 +187,9 @@ async fn a_returning_buyer_s_earlier_orders_make_ce3_evidence(store: Store) {
         .collect();
     assert_eq!(charges, ["ch_pi_130", "ch_pi_200"]);
     // AND the window never read the too recent one nor the disputed order itself
-    assert!(ids(&candidates).iter().all(|id| *id != "pi_100" && *id != "pi_disputed"));
+    assert!(ids(&candidates)
+        .iter()
+        .all(|id| *id != "pi_100" && *id != "pi_disputed"));
 }
 
 fn counted(
@@ -207,19 +231,37 @@ async fn rate_counters_count_each_transition_once(store: Store) {
     // GIVEN a Visa sale on November's last second, folded twice; a Mastercard sale whose brand
     // arrives after the payment; a sale of another seller
     for _ in 0..2 {
-        fold_into_order(&*store, "acct_S", "pi_v", &sale("pi_v", nov, Some("visa")), policy)
-            .await
-            .unwrap();
+        fold_into_order(
+            &*store,
+            "acct_S",
+            "pi_v",
+            &sale("pi_v", nov, Some("visa")),
+            policy,
+        )
+        .await
+        .unwrap();
     }
     fold_into_order(&*store, "acct_S", "pi_m", &sale("pi_m", dec, None), policy)
         .await
         .unwrap();
-    fold_into_order(&*store, "acct_S", "pi_m", &sale("pi_m", dec, Some("mastercard")), policy)
-        .await
-        .unwrap();
-    fold_into_order(&*store, "acct_T", "pi_t", &sale("pi_t", dec, Some("visa")), policy)
-        .await
-        .unwrap();
+    fold_into_order(
+        &*store,
+        "acct_S",
+        "pi_m",
+        &sale("pi_m", dec, Some("mastercard")),
+        policy,
+    )
+    .await
+    .unwrap();
+    fold_into_order(
+        &*store,
+        "acct_T",
+        "pi_t",
+        &sale("pi_t", dec, Some("visa")),
+        policy,
+    )
+    .await
+    .unwrap();
     // AND on the Visa order, in December, an inquiry that escalates to a chargeback and a
     // fraud warning, each delivered twice
     let dispute = |status: &str, at: i64| Facts {
@@ -270,12 +312,21 @@ async fn rate_counters_count_each_transition_once(store: Store) {
     assert_eq!(counted(&counts, nov, Measure::Sales, None), 1);
     assert_eq!(counted(&counts, nov, Measure::Sales, Some(Brand::Visa)), 1);
     assert_eq!(counted(&counts, dec, Measure::Sales, None), 1);
-    assert_eq!(counted(&counts, dec, Measure::Sales, Some(Brand::Mastercard)), 1);
+    assert_eq!(
+        counted(&counts, dec, Measure::Sales, Some(Brand::Mastercard)),
+        1
+    );
     assert_eq!(counted(&counts, dec, Measure::Sales, Some(Brand::Visa)), 0);
     // AND the chargeback once (the inquiry not), the warning once, in December, on Visa
     assert_eq!(counted(&counts, dec, Measure::Disputes, None), 1);
-    assert_eq!(counted(&counts, dec, Measure::Disputes, Some(Brand::Visa)), 1);
-    assert_eq!(counted(&counts, dec, Measure::FraudWarnings, Some(Brand::Visa)), 1);
+    assert_eq!(
+        counted(&counts, dec, Measure::Disputes, Some(Brand::Visa)),
+        1
+    );
+    assert_eq!(
+        counted(&counts, dec, Measure::FraudWarnings, Some(Brand::Visa)),
+        1
+    );
     // AND the rates read from them: Visa's December ratio (1 warning + 1 dispute) over 0 sales
     let r = rates::rates(dec, &counts);
     assert_eq!(r.current.visa.disputes, 1);
