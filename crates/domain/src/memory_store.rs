@@ -346,6 +346,7 @@ impl OrderStore for MemoryStore {
     async fn list_orders_by_card(
         &self,
         seller_id: &str,
+        brand: &str,
         fingerprint: &str,
         from: i64,
         to: i64,
@@ -358,7 +359,10 @@ impl OrderStore for MemoryStore {
             .range(key(seller_id, "")..)
             .take_while(|((seller, _), _)| seller == seller_id)
             .map(|(_, r)| r)
-            .filter(|r| crate::evidence::ce3::indexed_fingerprint(r) == Some(fingerprint))
+            .filter(|r| {
+                crate::evidence::ce3::indexed_card(r)
+                    .is_some_and(|c| c.brand == brand && c.fingerprint == fingerprint)
+            })
             .filter(|r| (from..=to).contains(&r.facts.created_at()))
             .collect();
         found.sort_by_key(|r| std::cmp::Reverse(PagePosition::of(r)));
@@ -391,7 +395,7 @@ impl OrderStore for MemoryStore {
     ) -> Result<BTreeMap<Month, MonthCounts>, StoreError> {
         self.check()?;
         let tables = self.lock();
-        Ok(months
+        let mut out: BTreeMap<Month, MonthCounts> = months
             .iter()
             .filter_map(|m| {
                 tables
@@ -399,7 +403,32 @@ impl OrderStore for MemoryStore {
                     .get(&(seller_id.to_owned(), *m))
                     .map(|c| (*m, c.clone()))
             })
-            .collect())
+            .collect();
+        // Sales per brand: the card index's entries of the month, as DynamoDB counts them.
+        for record in tables
+            .orders
+            .range(key(seller_id, "")..)
+            .take_while(|((seller, _), _)| seller == seller_id)
+            .map(|(_, r)| r)
+        {
+            let Some(card) = crate::evidence::ce3::indexed_card(record) else {
+                continue;
+            };
+            let Some(brand) = crate::rates::Brand::parse(card.brand) else {
+                continue;
+            };
+            if months.contains(&card.month) {
+                let counter = crate::rates::Counter {
+                    measure: crate::rates::Measure::Sales,
+                    brand: Some(brand),
+                };
+                *out.entry(card.month)
+                    .or_default()
+                    .entry(counter)
+                    .or_default() += 1;
+            }
+        }
+        Ok(out)
     }
 }
 

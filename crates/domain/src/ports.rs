@@ -200,14 +200,17 @@ pub trait OrderStore: Send + Sync {
         order_id: &str,
     ) -> Result<Vec<DownloadEntry>, StoreError>;
 
-    /// The seller's orders paid with the card whose Stripe fingerprint is `fingerprint`, created
-    /// within `from..=to` (seconds, both included), newest first (`created_at`, then order id),
-    /// at most `limit`: Visa CE 3.0's candidates (`evidence::ce3`). Only the orders the card
-    /// index holds ([`crate::evidence::ce3::indexed_fingerprint`]): succeeded, paid by that
-    /// card's succeeded charge, `created_at` settled. Reads one index page and the orders.
+    /// The seller's orders paid with the `brand` card whose Stripe fingerprint is
+    /// `fingerprint`, created within `from..=to` (seconds, both included), newest first
+    /// (`created_at`, then order id), at most `limit`: Visa CE 3.0's candidates
+    /// (`evidence::ce3`). Only the orders the card index holds
+    /// ([`crate::evidence::ce3::indexed_card`]): succeeded, paid by that card's succeeded
+    /// charge, `created_at` settled. Reads one index `Query` per month of the range (the card's
+    /// entries only) and the orders.
     async fn list_orders_by_card(
         &self,
         seller_id: &str,
+        brand: &str,
         fingerprint: &str,
         from: i64,
         to: i64,
@@ -222,7 +225,8 @@ pub trait OrderStore: Send + Sync {
         increments: &[MonthIncrement],
     ) -> Result<(), StoreError>;
 
-    /// The seller's dispute-rate counters of `months`; a month never counted is absent.
+    /// The seller's dispute-rate counts of `months`: its counters, and the sales per brand
+    /// (`visa`, `mastercard`) counted on the card index; a month with nothing is absent.
     async fn get_rates(
         &self,
         seller_id: &str,

@@ -9,8 +9,14 @@
 //! facts adds the difference between the old and the new contribution ([`increments`]) to
 //! per-seller per-month counter items. A duplicate event writes nothing and so adds nothing; any
 //! arrival order telescopes to the final order's contribution; a fact that moves (an inquiry
-//! escalating to a chargeback, a brand learnt after the sale, a `created_at` that settles across
-//! a month's end) moves its count. Reading a month is one small item (`OrderStore::get_rates`).
+//! escalating to a chargeback, a brand learnt after the dispute, a `created_at` that settles
+//! across a month's end) moves its count. The counters hold `sales` in `all`, and `disputes` and
+//! `fraud_warnings` in `all` and per brand. `sales` per brand are read from the card index
+//! instead (a keys-only count of the brand's partition of the month: every settled paid order
+//! with a card is listed there for Visa CE 3.0 anyway), so that an order whose card arrives
+//! after its payment (the checkout first, Stripe's usual order for a Checkout Session) writes
+//! no second counter. Reading a month: one small counter item, and per brand one `Query` whose
+//! cost follows that month's card sales (`OrderStore::get_rates`).
 //!
 //! Thresholds, from each program's published rules (and `docs/disputes.md`):
 //! - **Visa**: the Visa Acquirer Monitoring Program (VAMP, from April 2025) ratio is (fraud
@@ -115,7 +121,8 @@ impl Counter {
     };
 }
 
-/// One month's counters (missing counters are 0).
+/// One month's counts (missing ones are 0): the counters, and the store's count of sales per
+/// brand.
 pub type MonthCounts = BTreeMap<Counter, i64>;
 
 /// What one order adds to its seller's counters, by month.
@@ -166,12 +173,15 @@ fn add(into: &mut Contribution, month: Month, measure: Measure, brand: Option<Br
 pub fn contribution(facts: &Facts) -> Contribution {
     let mut out = Contribution::new();
     let brand = paid_brand(facts);
+    // Sales per brand are not counters: the store counts them on the card index, which lists
+    // every settled paid order by brand and month anyway (`OrderStore::get_rates`), so a sale
+    // whose card arrives after its payment costs no second counter write.
     if facts.succeeded() {
         add(
             &mut out,
             Month::of(facts.created_at()),
             Measure::Sales,
-            brand,
+            None,
         );
     }
     for dispute in facts.disputes.values() {
@@ -364,7 +374,6 @@ mod tests {
                 source::billing::SUCCEEDED_CHARGE,
                 created + 1,
                 CardFact {
-                    charge: "ch_1".into(),
                     fingerprint: Some("fp".into()),
                     brand: Some(brand.into()),
                 },
@@ -437,7 +446,8 @@ mod tests {
                 .copied()
         };
         assert_eq!(n(NOV_END, Measure::Sales, None), Some(1));
-        assert_eq!(n(NOV_END, Measure::Sales, Some(Brand::Visa)), Some(1));
+        // (sales per brand are the store's count of the card index, not a contribution)
+        assert_eq!(n(NOV_END, Measure::Sales, Some(Brand::Visa)), None);
         assert_eq!(n(DEC_START, Measure::Sales, None), None);
         assert_eq!(n(DEC_START, Measure::Disputes, None), Some(1));
         assert_eq!(n(DEC_START, Measure::Disputes, Some(Brand::Visa)), Some(1));
@@ -481,12 +491,14 @@ mod tests {
             increments(Some(&complete), &escalated),
             increments(Some(&escalated), &escalated),
         ];
-        // THEN both sum to the final contribution: the sale once, all and Mastercard, and the
-        // chargeback once (the inquiry counted nothing until it escalated)
+        // THEN both sum to the final contribution: the sale once, and the chargeback once, in
+        // all and on Mastercard (the inquiry counted nothing until it escalated)
         let expected = contribution(&escalated);
         assert_eq!(total(&first), expected);
         assert_eq!(total(&second), expected);
-        assert_eq!(expected[&Month::of(NOV_END)].len(), 2);
+        assert_eq!(expected[&Month::of(NOV_END)].len(), 1);
+        // AND the card arriving after the sale adds nothing to the counters
+        assert!(increments(Some(&sale_only), &complete).is_empty());
         assert_eq!(
             expected[&Month::of(DEC_START)][&Counter {
                 measure: Measure::Disputes,
@@ -498,6 +510,8 @@ mod tests {
         let moved = sold(DEC_START, Some("mastercard"));
         let inc = increments(Some(&complete), &moved);
         assert_eq!(inc.len(), 2);
+        assert_eq!(inc[0].deltas.len(), 1);
+        assert_eq!(inc[0].deltas.len(), 1);
         assert!(inc[0].deltas.iter().all(|(_, d)| *d == -1));
         assert!(inc[1].deltas.iter().all(|(_, d)| *d == 1));
         // AND a declined attempt's card never decides the brand

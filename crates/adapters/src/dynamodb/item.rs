@@ -14,7 +14,7 @@
 //!
 //! GSIs (see `table`): `gsi1` seller + created, `gsi2` seller + lower-cased email + created,
 //! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse), `gsi5` the
-//! seller's paid orders by card fingerprint (sparse). `gsi3` and
+//! seller's paid orders by card brand and month, sorted by fingerprint (sparse). `gsi3` and
 //! `gsi4` sort on `gsi1sk`, the one "created" sort key, rather than on copies of it.
 //!
 //! An order whose `created_at` is still provisional (its PaymentIntent's `created` not seen yet:
@@ -70,10 +70,10 @@ pub fn disputed_partition(seller_id: &str) -> String {
     format!("SELLER#{seller_id}#DISPUTED")
 }
 
-/// The card index's partition of one card (fingerprints hold no `#`: the fold keeps only
-/// letters, digits and `_`).
-pub fn card_partition(seller_id: &str, fingerprint: &str) -> String {
-    format!("SELLER#{seller_id}#CARD#{fingerprint}")
+/// The card index's partition of one brand and month (brands hold no `#`: the fold keeps only
+/// letters, digits and `_`); its sort key is the card's fingerprint.
+pub fn card_partition(seller_id: &str, brand: &str, month: &str) -> String {
+    format!("SELLER#{seller_id}#CARD#{brand}#{month}")
 }
 
 /// A seller's dispute-rate counters of one month (`YYYY-MM`): an item of its own.
@@ -126,6 +126,8 @@ pub struct OrderItem {
     /// The card index (`table::BY_CARD`): only a paid order with a card fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi5pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi5sk: Option<String>,
     pub facts: Facts,
     /// Not stored while nothing has happened to the delivery email (every byte is paid on each
     /// write).
@@ -153,6 +155,7 @@ impl From<&OrderRecord> for OrderItem {
             .filter(|_| !provisional)
             .map(str::to_lowercase);
         let disputed = !r.facts.disputes.is_empty();
+        let card = leenkies_domain::evidence::ce3::indexed_card(r);
         OrderItem {
             pk: order_pk(&r.seller_id, &r.order_id),
             sk: ORDER_SK.to_owned(),
@@ -172,8 +175,8 @@ impl From<&OrderRecord> for OrderItem {
                 .map(|e| email_sort_key(e, created, &r.order_id)),
             gsi3pk: (!provisional).then(|| status_partition(&r.seller_id, status)),
             gsi4pk: disputed.then(|| disputed_partition(&r.seller_id)),
-            gsi5pk: leenkies_domain::evidence::ce3::indexed_fingerprint(r)
-                .map(|fp| card_partition(&r.seller_id, fp)),
+            gsi5pk: card.map(|c| card_partition(&r.seller_id, c.brand, &c.month.label())),
+            gsi5sk: card.map(|c| c.fingerprint.to_owned()),
             facts: r.facts.clone(),
             fulfillment: r.fulfillment.clone(),
         }

@@ -17,7 +17,8 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::query::{QueryError, QueryOutput};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem,
+    AttributeValue, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValue, Select,
+    TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use leenkies_domain::order::OrderRecord;
@@ -954,31 +955,65 @@ impl OrderStore for DynamoStore {
             .collect()
     }
 
-    /// One `Query` of the card's partition of `by_card` (keys, newest first, a page), then the
-    /// orders with one `BatchGetItem`.
+    /// One `Query` per month of the range on the card's fingerprint in its brand's partition
+    /// of `by_card` (keys only), then the orders with one `BatchGetItem`.
     async fn list_orders_by_card(
         &self,
         seller_id: &str,
+        brand: &str,
         fingerprint: &str,
         from: i64,
         to: i64,
         limit: usize,
     ) -> Result<Vec<OrderRecord>, StoreError> {
-        let query = OrderQuery {
-            filter: OrderFilter::All,
-            from: Some(from),
-            to: Some(to),
-            limit: limit.max(1),
-            after: None,
-        };
-        let page = self
-            .list_by_created(
-                table::BY_CARD,
-                card_partition(seller_id, fingerprint),
-                &query,
-            )
-            .await?;
-        Ok(page.orders)
+        if to < from {
+            return Ok(Vec::new());
+        }
+        let (first, last) = (Month::of(from), Month::of(to));
+        if last.0 - first.0 > MAX_CARD_MONTHS {
+            return Err(StoreError::TooBroad(format!(
+                "a card's orders are read over {MAX_CARD_MONTHS} months at most"
+            )));
+        }
+        let mut pks = Vec::new();
+        for month in first.0..=last.0 {
+            let partition = card_partition(seller_id, brand, &Month(month).label());
+            let mut start: Option<Item> = None;
+            loop {
+                let exclusive_start = start.take();
+                let out = self
+                    .query_index(table::BY_CARD, |name| {
+                        self.client
+                            .query()
+                            .table_name(&self.table)
+                            .index_name(name)
+                            .key_condition_expression("#pk = :pk AND #sk = :fp")
+                            .expression_attribute_names("#pk", table::BY_CARD.hash)
+                            .expression_attribute_names("#sk", table::BY_CARD.range)
+                            .expression_attribute_values(":pk", s(partition.clone()))
+                            .expression_attribute_values(":fp", s(fingerprint.to_owned()))
+                            .set_exclusive_start_key(exclusive_start.clone())
+                            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                    })
+                    .await?;
+                for item in out.items.unwrap_or_default() {
+                    pks.push(string_attr(&item, table::PARTITION_KEY)?.to_owned());
+                }
+                start = out.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        let mut orders: Vec<OrderRecord> = self
+            .batch_get_orders(&pks)
+            .await?
+            .into_iter()
+            .filter(|o| (from..=to).contains(&o.facts.created_at()))
+            .collect();
+        orders.sort_by_key(|o| std::cmp::Reverse(PagePosition::of(o)));
+        orders.truncate(limit);
+        Ok(orders)
     }
 
     /// One `UpdateItem` (`ADD`) per month: an item of a few dozen bytes, 1 write unit.
@@ -1019,8 +1054,41 @@ impl OrderStore for DynamoStore {
         Ok(())
     }
 
-    /// One eventually consistent `BatchGetItem` of the months' items (half a read unit each).
+    /// The counters (one `BatchGetItem`), and per month and brand one keys-only `Query` count
+    /// of the card index (its cost follows that month's card sales: 4 KB of entries, about 30
+    /// orders, per half read unit).
     async fn get_rates(
+        &self,
+        seller_id: &str,
+        months: &[Month],
+    ) -> Result<std::collections::BTreeMap<Month, MonthCounts>, StoreError> {
+        let mut found = self.rate_counters(seller_id, months).await?;
+        // Sales per brand: a keys-only count of the card index's partition of each month.
+        for month in months {
+            for brand in [Brand::Visa, Brand::Mastercard] {
+                let sales = self.card_sales(seller_id, brand, *month).await?;
+                if sales > 0 {
+                    found.entry(*month).or_default().insert(
+                        Counter {
+                            measure: Measure::Sales,
+                            brand: Some(brand),
+                        },
+                        sales,
+                    );
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// How many months one card lookup reads at most (CE 3.0's window spans ten).
+const MAX_CARD_MONTHS: i32 = 13;
+
+impl DynamoStore {
+    /// The months' counter items: one eventually consistent `BatchGetItem` (half a read unit
+    /// each).
+    async fn rate_counters(
         &self,
         seller_id: &str,
         months: &[Month],
@@ -1085,6 +1153,45 @@ impl OrderStore for DynamoStore {
         Err(StoreError::Unavailable(
             "BatchGetItem: keys left unprocessed (throttled)".into(),
         ))
+    }
+
+    /// The number of `brand` orders the card index lists for `month` (`Select=COUNT`,
+    /// eventually consistent, page after page).
+    async fn card_sales(
+        &self,
+        seller_id: &str,
+        brand: Brand,
+        month: Month,
+    ) -> Result<i64, StoreError> {
+        let brand = match brand {
+            Brand::Visa => "visa",
+            Brand::Mastercard => "mastercard",
+        };
+        let partition = card_partition(seller_id, brand, &month.label());
+        let mut total = 0i64;
+        let mut start: Option<Item> = None;
+        loop {
+            let exclusive_start = start.take();
+            let out = self
+                .query_index(table::BY_CARD, |name| {
+                    self.client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(name)
+                        .key_condition_expression("#pk = :pk")
+                        .expression_attribute_names("#pk", table::BY_CARD.hash)
+                        .expression_attribute_values(":pk", s(partition.clone()))
+                        .select(Select::Count)
+                        .set_exclusive_start_key(exclusive_start.clone())
+                        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                })
+                .await?;
+            total += i64::from(out.count);
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(total);
+            }
+        }
     }
 }
 

@@ -62,14 +62,15 @@ pub const DISPUTED: Index = Index {
     previous: "gsi4",
 };
 
-/// A seller's paid orders by card (sparse: only an order paid by a card with a Stripe
-/// fingerprint carries `gsi5pk` = `SELLER#<acct>#CARD#<fingerprint>`), newest first: Visa CE
-/// 3.0's candidates in one `Query`. New, so it replaces nothing: while it is being created
-/// (docs/deploy.md) a read answers "unavailable".
+/// A seller's paid orders by card brand and month (sparse: only a settled paid order whose card
+/// has a Stripe fingerprint carries `gsi5pk` = `SELLER#<acct>#CARD#<brand>#<YYYY-MM>`), sorted
+/// by the card's fingerprint (`gsi5sk`): Visa CE 3.0's candidates are one `Query` per month of
+/// its window on one fingerprint, and a month's sales per brand one keys-only count. New, so it
+/// replaces nothing: while it is being created (docs/deploy.md) a read answers "unavailable".
 pub const BY_CARD: Index = Index {
     name: "by_card",
     hash: "gsi5pk",
-    range: "gsi1sk",
+    range: "gsi5sk",
     previous: "by_card",
 };
 

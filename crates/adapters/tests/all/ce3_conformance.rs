@@ -37,12 +37,12 @@ fn on_card(seller: &str, id: &str, created: i64, card: Option<&str>) -> OrderRec
     );
     r.facts.customer_ip = Some(Reg::new(2, created, "203.0.113.9".into()));
     r.facts.device_fingerprint = Some(Reg::new(2, created, "fp_3b8d0c1e9a7f4d2b6c5e".into()));
+    r.facts.charges.insert(format!("ch_{id}"));
     r.facts.card = card.map(|fp| {
         Reg::new(
             source::billing::SUCCEEDED_CHARGE,
             created,
             CardFact {
-                charge: format!("ch_{id}"),
                 fingerprint: Some(fp.into()),
                 brand: Some("visa".into()),
             },
@@ -88,31 +88,37 @@ async fn orders_by_card_are_the_seller_s_paid_orders_on_that_card_newest_first(s
     put(&store, &provisional).await;
     // WHEN the seller's orders on the card are read over the whole range
     let all = store
-        .list_orders_by_card("acct_S", CARD, 0, 100 * DAY, 25)
+        .list_orders_by_card("acct_S", "visa", CARD, 0, 100 * DAY, 25)
         .await
         .unwrap();
     // THEN only its paid, settled orders on that card, newest first
     assert_eq!(ids(&all), ["pi_40", "pi_30", "pi_20", "pi_10"]);
     // AND the window's bounds are inclusive, and the limit keeps the newest
     let window = store
-        .list_orders_by_card("acct_S", CARD, 20 * DAY, 30 * DAY, 25)
+        .list_orders_by_card("acct_S", "visa", CARD, 20 * DAY, 30 * DAY, 25)
         .await
         .unwrap();
     assert_eq!(ids(&window), ["pi_30", "pi_20"]);
     let two = store
-        .list_orders_by_card("acct_S", CARD, 0, 100 * DAY, 2)
+        .list_orders_by_card("acct_S", "visa", CARD, 0, 100 * DAY, 2)
         .await
         .unwrap();
     assert_eq!(ids(&two), ["pi_40", "pi_30"]);
     // AND another seller reads only its own
     let theirs = store
-        .list_orders_by_card("acct_T", CARD, 0, 100 * DAY, 25)
+        .list_orders_by_card("acct_T", "visa", CARD, 0, 100 * DAY, 25)
         .await
         .unwrap();
     assert_eq!(ids(&theirs), ["pi_theirs"]);
+    // AND the same fingerprint under another brand is another card
+    assert!(store
+        .list_orders_by_card("acct_S", "mastercard", CARD, 0, 100 * DAY, 25)
+        .await
+        .unwrap()
+        .is_empty());
     // AND an unknown card has nothing
     assert!(store
-        .list_orders_by_card("acct_S", "Nope0000", 0, 100 * DAY, 25)
+        .list_orders_by_card("acct_S", "visa", "Nope0000", 0, 100 * DAY, 25)
         .await
         .unwrap()
         .is_empty());
@@ -124,7 +130,7 @@ async fn an_order_joins_its_card_once_paid_and_settled(store: Store) {
     put(&store, &r).await;
     let read = |store: Store| async move {
         store
-            .list_orders_by_card("acct_S", CARD, 0, 100 * DAY, 25)
+            .list_orders_by_card("acct_S", "visa", CARD, 0, 100 * DAY, 25)
             .await
             .unwrap()
     };
@@ -175,7 +181,7 @@ async fn a_returning_buyer_s_earlier_orders_make_ce3_evidence(store: Store) {
     // WHEN the candidates are read in the rule's window and the evidence built
     let (from, to) = ce3::window(disputed_at);
     let candidates = store
-        .list_orders_by_card("acct_S", CARD, from, to, 25)
+        .list_orders_by_card("acct_S", "visa", CARD, from, to, 25)
         .await
         .unwrap();
     let evidence = ce3::evidence(&disputed, &candidates).expect("two orders qualify");
@@ -213,6 +219,7 @@ async fn rate_counters_count_each_transition_once(store: Store) {
         let mut f = Facts {
             pi_created: Some(created),
             succeeded_at: Some(created + 2),
+            charges: [format!("ch_{id}")].into(),
             ..Facts::default()
         };
         f.card = brand.map(|b| {
@@ -220,7 +227,6 @@ async fn rate_counters_count_each_transition_once(store: Store) {
                 source::billing::SUCCEEDED_CHARGE,
                 created + 1,
                 CardFact {
-                    charge: format!("ch_{id}"),
                     fingerprint: Some(CARD.into()),
                     brand: Some(b.into()),
                 },

@@ -62,20 +62,35 @@ pub fn window(disputed_created: i64) -> (i64, i64) {
     ((day - MAX_DAYS) * DAY, (day - MIN_DAYS + 1) * DAY - 1)
 }
 
-/// Under which card fingerprint the card index lists the order: an order that succeeded,
-/// paid by its card's succeeded charge, whose `created_at` is settled (a provisional one would
-/// move its entry when its PaymentIntent arrives: it is listed then). Orders without a card pay
-/// nothing for the index.
-pub fn indexed_fingerprint(order: &OrderRecord) -> Option<&str> {
+/// Where the card index lists an order: its card's brand, the month of its `created_at`, and
+/// the card's fingerprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexedCard<'a> {
+    /// Stripe's brand (`visa`, `mastercard`, …), `unknown` when Stripe gave none.
+    pub brand: &'a str,
+    pub month: crate::rates::Month,
+    pub fingerprint: &'a str,
+}
+
+/// How the card index lists the order, if it does: an order that succeeded, paid by its card's
+/// succeeded charge (with a fingerprint), whose `created_at` is settled (a provisional one
+/// would move its entry when its PaymentIntent arrives: it is listed then). Orders without a
+/// card pay nothing for the index. The same entries count the sales per brand of a month
+/// (`rates`).
+pub fn indexed_card(order: &OrderRecord) -> Option<IndexedCard<'_>> {
     if !order.facts.succeeded() || order.created_at_provisional() {
         return None;
     }
-    order
+    let card = order
         .facts
         .card
         .as_ref()
-        .filter(|c| c.rank == crate::order::facts::source::billing::SUCCEEDED_CHARGE)
-        .and_then(|c| c.value.fingerprint.as_deref())
+        .filter(|c| c.rank == crate::order::facts::source::billing::SUCCEEDED_CHARGE)?;
+    Some(IndexedCard {
+        brand: card.value.brand.as_deref().unwrap_or("unknown"),
+        month: crate::rates::Month::of(order.facts.created_at()),
+        fingerprint: card.value.fingerprint.as_deref()?,
+    })
 }
 
 /// Why an order is not a prior undisputed transaction of the disputed one.
@@ -87,7 +102,8 @@ pub enum Exclusion {
     SameOrder,
     /// Not paid with the disputed card (or either card is unknown).
     OtherCard,
-    /// Never succeeded (failed, pending, canceled).
+    /// Never succeeded (failed, pending, canceled), or no charge is known to have paid it (the
+    /// evidence names the charge).
     NotSucceeded,
     FullyRefunded,
     /// It has a dispute of its own (any status).
@@ -153,7 +169,7 @@ pub fn check_prior(disputed: &OrderRecord, prior: &OrderRecord) -> Result<(), Ex
         _ => return Err(Exclusion::OtherCard),
     }
     let f = &prior.facts;
-    if !f.succeeded() {
+    if !f.succeeded() || f.paid_charge().is_none() {
         return Err(Exclusion::NotSucceeded);
     }
     if f.payment_status() == PaymentStatus::Refunded {
@@ -258,11 +274,7 @@ pub fn evidence<'a>(
         .map(|p| {
             let pf = &p.facts;
             PriorTransaction {
-                charge: pf
-                    .card
-                    .as_ref()
-                    .map(|c| c.value.charge.clone())
-                    .unwrap_or_default(),
+                charge: pf.paid_charge().unwrap_or_default().to_owned(),
                 customer_account_id: owned(value(&pf.customer_account_id)),
                 customer_device_fingerprint: owned(value(&pf.device_fingerprint)),
                 customer_email_address: owned(value(&pf.customer_email)),
@@ -377,11 +389,11 @@ mod tests {
         f.customer_ip = Some(Reg::new(2, created, "203.0.113.9".into()));
         f.device_fingerprint = Some(Reg::new(2, created, "fp_3b8d0c1e9a7f4d2b6c5e".into()));
         f.customer_account_id = Some(Reg::new(2, created, "user_4821".into()));
+        f.charges.insert(format!("ch_{id}"));
         f.card = Some(Reg::new(
             2,
             created,
             CardFact {
-                charge: format!("ch_{id}"),
                 fingerprint: Some(CARD.into()),
                 brand: Some("visa".into()),
             },

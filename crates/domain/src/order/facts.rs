@@ -374,13 +374,10 @@ impl EvidenceFact {
 }
 
 /// The card a charge was paid with (`payment_method_details.card`): one register, so the
-/// fingerprint, the brand and the charge they describe always come from the same charge.
-/// Short names: the order item pays for every byte on every write.
+/// fingerprint and the brand always come from the same charge. Short names: the order item
+/// pays for every byte on every write (the charge itself is in `charges`: [`Facts::paid_charge`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CardFact {
-    /// The charge the card paid (a prior transaction's `charge` in CE 3.0 evidence).
-    #[serde(rename = "ch")]
-    pub charge: String,
     /// Stripe's card fingerprint: the same card number gives the same value within one account.
     #[serde(rename = "fp", default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
@@ -603,6 +600,16 @@ impl Facts {
             }
         }
         out
+    }
+
+    /// The charge that paid: a charge of the order that no failed attempt names (a PaymentIntent
+    /// succeeds once; among several, the greatest id, so the answer is stable).
+    pub fn paid_charge(&self) -> Option<&str> {
+        self.charges
+            .iter()
+            .rev()
+            .find(|c| !self.failures.contains_key(*c))
+            .map(String::as_str)
     }
 
     /// `self` merged with `other`, and whether that changed anything.

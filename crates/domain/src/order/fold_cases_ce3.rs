@@ -165,16 +165,20 @@ fn given_a_declined_card_then_a_paid_one_when_folded_then_the_succeeded_charge_s
     let facts = facts_in_every_order(&events);
     // THEN the paid charge's card, its brand in lower case, whatever arrived last
     assert_eq!(
-        facts.card.map(|c| c.value),
+        facts.card.clone().map(|c| c.value),
         Some(CardFact {
-            charge: "ch_paid".into(),
             fingerprint: Some("Xt5EWLLDS7FJjR1c".into()),
             brand: Some("visa".into()),
         })
     );
+    // AND the paid charge is the one no failed attempt names
+    assert_eq!(facts.paid_charge(), Some("ch_paid"));
     // AND an order with only the declined attempt keeps that card (the best known so far)
     let facts = facts_in_every_order(&events[..1]);
-    assert_eq!(facts.card.unwrap().value.charge, "ch_declined");
+    assert_eq!(
+        facts.card.unwrap().value.fingerprint.as_deref(),
+        Some("Mc0declined00000")
+    );
     // AND a charge of another payment method, or a card of an unreadable shape, adds none
     for card in [json!(null), json!("card_1"), json!({"fingerprint": "x y"})] {
         let facts = facts_in_every_order(&[charge(

@@ -551,7 +551,6 @@ fn card(at: i64, ch: &Charge, facts: &mut Facts) {
             .map(str::to_owned)
     };
     let fact = CardFact {
-        charge: ch.id.clone(),
         fingerprint: part(&details.fingerprint),
         brand: part(&details.brand).map(|b| b.to_ascii_lowercase()),
     };

@@ -266,12 +266,12 @@ fn sale(order_id: &str, created: i64, brand: Option<&str>) -> Facts {
     Facts {
         pi_created: Some(created),
         succeeded_at: Some(created + 1),
+        charges: [format!("ch_{order_id}")].into(),
         card: brand.map(|b| {
             Reg::new(
                 source::billing::SUCCEEDED_CHARGE,
                 created + 1,
                 CardFact {
-                    charge: format!("ch_{order_id}"),
                     fingerprint: Some("Xt5EWLLDS7FJjR1c".into()),
                     brand: Some(b.into()),
                 },

@@ -119,13 +119,14 @@ impl OrderStore for Contended {
     async fn list_orders_by_card(
         &self,
         s: &str,
+        brand: &str,
         fingerprint: &str,
         from: i64,
         to: i64,
         limit: usize,
     ) -> Result<Vec<OrderRecord>, StoreError> {
         self.inner
-            .list_orders_by_card(s, fingerprint, from, to, limit)
+            .list_orders_by_card(s, brand, fingerprint, from, to, limit)
             .await
     }
 
