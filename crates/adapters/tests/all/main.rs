@@ -7,6 +7,7 @@ mod support;
 
 mod capacity;
 mod ce3_conformance;
+mod ce3_scenarios;
 mod conformance;
 mod delivery;
 mod export_conformance;
