@@ -155,8 +155,9 @@ pub struct Charge {
     pub status: ChargeStatus,
     #[serde(default, deserialize_with = "expandable_id")]
     pub payment_intent: Option<String>,
+    /// Boxed, like `payment_method_details`: every event's object is sized by the largest.
     #[serde(default)]
-    pub billing_details: Option<BillingDetails>,
+    pub billing_details: Option<Box<BillingDetails>>,
     /// Set at payment or added later (`charge.updated`); before `billing_details.email` in
     /// contract section 2's email order.
     #[serde(default, deserialize_with = "lenient_string")]
@@ -174,9 +175,10 @@ pub struct Charge {
     #[serde(default, deserialize_with = "null_as_default")]
     pub refunds: RefundList,
     /// The card's fingerprint and brand (Visa CE 3.0, dispute rates by brand); another shape
-    /// (another payment method type, a newer form) is absent.
+    /// (another payment method type, a newer form) is absent. Boxed: the charge is the largest
+    /// object we read, and every event's object is sized by the largest.
     #[serde(default, deserialize_with = "lenient_object")]
-    pub payment_method_details: Option<PaymentMethodDetails>,
+    pub payment_method_details: Option<Box<PaymentMethodDetails>>,
 }
 
 /// `Charge.payment_method_details`: only the card's part is read.
