@@ -362,6 +362,59 @@ impl VisaCe3 {
     }
 }
 
+/// How many of the card's orders in the window one lookup reads at most: a returning buyer's
+/// purchases on one card over nine months; past it the newest are read.
+pub const MAX_CANDIDATES: usize = 50;
+
+/// What CE 3.0 says of one dispute: the qualifying earlier orders (newest first, at most two:
+/// `ce3.qualifying_orders`) and, when there are two, the evidence to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub qualifying_orders: Vec<String>,
+    pub evidence: Option<VisaCe3>,
+}
+
+/// CE 3.0 for a dispute of `disputed`: `None` when it is not a Visa fraud dispute
+/// ([`is_visa_fraud`]: the order's card brand, the dispute's network reason code and reason);
+/// else the seller's earlier orders on the card, read from the card index within [`window`],
+/// and what qualifies. What the dispute's `ce3` shows and what the filing sends.
+pub async fn lookup(
+    store: &dyn crate::ports::OrderStore,
+    disputed: &OrderRecord,
+    network_reason_code: Option<&str>,
+    reason: Option<&str>,
+) -> Result<Option<Lookup>, crate::ports::StoreError> {
+    let card = disputed.facts.card.as_ref().map(|c| &c.value);
+    let brand = card.and_then(|c| c.brand.as_deref());
+    if !is_visa_fraud(brand, network_reason_code, reason) {
+        return Ok(None);
+    }
+    let Some(fingerprint) = card.and_then(|c| c.fingerprint.as_deref()) else {
+        return Ok(Some(Lookup {
+            qualifying_orders: Vec::new(),
+            evidence: None,
+        }));
+    };
+    let (from, to) = window(disputed.facts.created_at());
+    let candidates = store
+        .list_orders_by_card(
+            &disputed.seller_id,
+            brand.unwrap_or("visa"),
+            fingerprint,
+            from,
+            to,
+            MAX_CANDIDATES,
+        )
+        .await?;
+    Ok(Some(Lookup {
+        qualifying_orders: qualifying(disputed, &candidates)
+            .iter()
+            .map(|o| o.order_id.clone())
+            .collect(),
+        evidence: evidence(disputed, &candidates),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -719,5 +772,52 @@ mod tests {
             .iter()
             .all(|(k, _)| !k.contains("prior_undisputed_transactions][0][merchandise")));
         assert_eq!(fields.len(), 5 + 6 + 5);
+    }
+
+    #[tokio::test]
+    async fn given_a_store_with_a_returning_buyer_when_looked_up_then_the_dispute_gets_its_evidence(
+    ) {
+        use crate::memory_store::MemoryStore;
+        use crate::ports::OrderStore;
+        // GIVEN the disputed order and three earlier ones on the card in the store, one of them
+        // another seller's
+        let store = MemoryStore::new();
+        let d = disputed();
+        let mut theirs = order("pi_theirs", days_before(125));
+        theirs.seller_id = "acct_2Other".into();
+        for o in [
+            d.clone(),
+            order("pi_a", days_before(130)),
+            order("pi_b", days_before(300)),
+            theirs,
+        ] {
+            store.put_order(&o, None, &[]).await.unwrap();
+        }
+        // WHEN a Visa 10.4 dispute is looked up
+        let found = lookup(&store, &d, Some("10.4"), Some("fraudulent"))
+            .await
+            .unwrap()
+            .expect("a Visa fraud dispute");
+        // THEN the seller's two earlier orders qualify and make the evidence
+        assert_eq!(found.qualifying_orders, ["pi_a", "pi_b"]);
+        assert_eq!(
+            found.evidence.unwrap().prior_undisputed_transactions.len(),
+            2
+        );
+        // AND a dispute that is not a Visa fraud dispute has no CE 3.0 at all
+        assert_eq!(
+            lookup(&store, &d, Some("13.1"), Some("product_not_received"))
+                .await
+                .unwrap(),
+            None
+        );
+        // AND a Visa fraud dispute whose card has no fingerprint has CE 3.0, with nothing found
+        let mut bare = d.clone();
+        bare.facts.card.as_mut().unwrap().value.fingerprint = None;
+        let found = lookup(&store, &bare, None, Some("fraudulent"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(found.qualifying_orders.is_empty() && found.evidence.is_none());
     }
 }
