@@ -23,6 +23,8 @@ const SHOTS = process.env.SCREENSHOT_DIR || path.join(HERE, 'out/screenshots');
 const OUT = path.join(HERE, 'out');
 const SELLER_C = 'acct_1BrowserPerf00100'; // 100 orders: paging and the measurements
 const SELLER_H = 'acct_1BrowserHostile01'; // hostile storefront values
+// Persian (with U+200C) and an emoji family (joined by U+200D): must reach the page unchanged.
+const PERSIAN_EMOJI = '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u{1F468}\u200d\u{1F469}\u200d\u{1F467}';
 
 const STORES = [{ name: 'memory', args: [] }];
 if (process.env.DYNAMODB_ENDPOINT) {
@@ -119,9 +121,15 @@ for (const store of STORES) {
       const h1 = paymentEvent({ account: SELLER_H, email: `o'hara+"quoted"@example.com`, product: '<img src=x onerror=alert(1)>', created: now - 3600 });
       const h2 = paymentEvent({ account: SELLER_H, email: 'x@example.com', product: '</td><script>window.__pwned=1</script>', created: now - 7200,
         failed: { message: '<b>bold</b><img src=y onerror=alert(2)>', decline_code: 'insufficient_funds' } });
-      hostile = { ok: h1.pi, failed: h2.pi };
+      // A name that reads "Invoice exe.pdf" through a right-to-left override, and names that need
+      // the zero-width (non-)joiner to be spelled right: Persian, and an emoji family.
+      const h3 = paymentEvent({ account: SELLER_H, email: 'bidi@example.com', product: 'Invoice \u202Efdp.exe', created: now - 10800 });
+      const h4 = paymentEvent({ account: SELLER_H, email: 'fa@example.com', product: PERSIAN_EMOJI, created: now - 14400 });
+      hostile = { ok: h1.pi, failed: h2.pi, bidi: h3.pi, joined: h4.pi };
       await deliver(server.base, h1.event);
       await deliver(server.base, h2.event);
+      await deliver(server.base, h3.event);
+      await deliver(server.base, h4.event);
       // Seller C: 100 orders, amounts in three kinds of currency.
       for (let i = 0; i < 100; i += 1) {
         const currency = i % 10 === 0 ? 'jpy' : i % 10 === 1 ? 'kwd' : 'eur';
@@ -463,6 +471,11 @@ for (const store of STORES) {
       assert.equal(await rowFor(page, hostile.ok).locator('td').nth(2).innerText(), '<img src=x onerror=alert(1)>');
       assert.equal(await rowFor(page, hostile.ok).locator('a').innerText(), `o'hara+"quoted"@example.com`);
       assert.equal(await rowFor(page, hostile.failed).locator('td').nth(2).innerText(), '</td><script>window.__pwned=1</script>');
+      // The override is gone and each value is isolated (dir="auto"); joiners are kept.
+      const bidiCell = rowFor(page, hostile.bidi).locator('td').nth(2);
+      assert.equal(await bidiCell.innerText(), 'Invoice fdp.exe');
+      assert.equal(await bidiCell.evaluate((td) => td.closest('[dir]')?.getAttribute('dir')), 'auto');
+      assert.equal(await rowFor(page, hostile.joined).locator('td').nth(2).innerText(), PERSIAN_EMOJI);
       await page.goto(`${server.base}/dashboard/orders/${hostile.failed}`);
       await page.getByRole('region', { name: 'Why the payment failed' }).getByText('<b>bold</b><img src=y onerror=alert(2)>').first().waitFor();
       await page.goto(`${server.base}/dashboard/orders/${hostile.ok}`);

@@ -1,4 +1,4 @@
-//! `leenkies-local`: the three functions in one process on one machine (contract section 6).
+//! `leenkies-local`: the whole system (every Lambda's work) in one process on one machine (contract section 6).
 
 use clap::Parser;
 use leenkies_local::{backfill_cmd, cli, send_event, serve, token_cmd};
@@ -13,7 +13,7 @@ async fn main() -> std::process::ExitCode {
     leenkies_adapters::telemetry::init_json_logging();
     let cli = cli::Cli::parse();
     let result = match cli.command {
-        Some(cli::Command::SendEvent(args)) => send_event::run(args).await,
+        Some(cli::Command::SendEvent(args)) => send_event::run(&cli.server, args).await,
         Some(cli::Command::Backfill(args)) => backfill_cmd::run(&cli.server, args).await,
         Some(cli::Command::Token(args)) => token_cmd::run(&cli.server, args),
         None => serve::run(cli.server).await,

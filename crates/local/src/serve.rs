@@ -1,4 +1,4 @@
-//! Composes the three functions in one process: one axum router (webhook + orders API + health),
+//! Composes every function in one process: one axum router (webhook + orders API + health),
 //! the embedded or DynamoDB store, the outbox mailer, and the change pump feeding fulfillment.
 
 use std::net::SocketAddr;
@@ -17,11 +17,10 @@ use leenkies_adapters::stripe::StripeProfiles;
 use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::export::ExportJobs;
 use leenkies_domain::memory_store::MemoryStore;
-use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::OpsStore;
 use leenkies_domain::ports::{OrderStore, StoreProfiles};
 use leenkies_domain::tokens::DownloadKey;
-use orders_api::{health_router, OperatorClaim};
+use orders_api::{HealthConfig, OperatorClaim};
 use stripe_webhook::{WebhookConfig, WebhookState};
 use tokio::net::TcpListener;
 
@@ -50,9 +49,16 @@ impl Running {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: ServerArgs) -> Result<(), String> {
-    let settings = Settings::from_env()?;
+    let settings = Settings::from_env(args.keys_file.as_deref())?;
     let running = start(args, settings).await?;
     println!("listening on http://{}", running.addr);
+    if !running.addr.ip().is_loopback() {
+        println!(
+            "note: listening beyond this machine ({}): POST {} answers only loopback peers (403 otherwise); the dashboard, the API and download links are reachable by whoever reaches this address",
+            running.addr,
+            crate::ses_events::PATH
+        );
+    }
     // The address only: a token is printed by `leenkies-local token` on request, never in a log.
     println!(
         "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
@@ -172,6 +178,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     );
     let export_pump =
         job_writes.map(|writes| tokio::spawn(crate::exports::pump(writes, local_exports.clone())));
+    let export_sweep = tokio::spawn(crate::exports::sweep_forever(args.exports_dir.clone()));
     let pump = tokio::spawn(pump::run_with_exports(
         changes,
         fulfiller,
@@ -189,14 +196,9 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     let auth = orders_api::Auth::LocalHs256 {
         secret: settings.jwt_secret.clone(),
         seller_claim: settings.seller_claim.clone(),
+        issuer: settings.jwt_issuer.clone(),
+        audiences: settings.jwt_audiences.clone(),
     };
-    let health = health_router(
-        ops,
-        auth.clone(),
-        OperatorClaim::from_env(),
-        StalePolicy::from_env(),
-        settings.watched,
-    );
     let mut api_state = orders_api::ApiState::new(
         store.clone(),
         auth,
@@ -206,6 +208,16 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
     )
     .with_resend(resend)
+    .with_health(HealthConfig {
+        ops,
+        claim: OperatorClaim::from_setting(
+            leenkies_adapters::config::Env::process()
+                .optional("OPERATOR_CLAIM")
+                .as_deref(),
+        ),
+        policy: leenkies_adapters::config::Env::process().stale_policy(),
+        watched: settings.watched,
+    })
     .with_exports(orders_api::routes::exports::ExportsConfig {
         jobs,
         links: orders_api::routes::exports::ExportLinks::Local {
@@ -229,7 +241,6 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         // The seller's way in (contract section 6).
         .route("/", get(|| async { Redirect::temporary("/dashboard") }))
         .merge(webhook)
-        .merge(health)
         .merge(api)
         .merge(crate::exports::router(crate::exports::Links {
             dir: args.exports_dir.clone(),
@@ -240,18 +251,14 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         ));
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = settings.http;
     let server = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        crate::http_server::serve(listener, app, limits, async {
             let _ = stopped.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "server stopped");
-        }
+        })
+        .await;
         pump.abort();
+        export_sweep.abort();
         if let Some(export_pump) = export_pump {
             export_pump.abort();
         }
