@@ -364,6 +364,11 @@ impl OrderStore for MemoryStore {
                     .is_some_and(|c| c.brand == brand && c.fingerprint == fingerprint)
             })
             .filter(|r| (from..=to).contains(&r.facts.created_at()))
+            .filter(|r| {
+                // The same bound as DynamoDB's: the newest months of the range only.
+                let oldest = Month(Month::of(to).0 - crate::ports::MAX_CARD_MONTHS);
+                r.facts.created_at() >= oldest.start()
+            })
             .collect();
         found.sort_by_key(|r| std::cmp::Reverse(PagePosition::of(r)));
         Ok(found.into_iter().take(limit).cloned().collect())

@@ -110,6 +110,9 @@ pub struct DownloadEntry {
     pub user_agent: Option<String>,
 }
 
+/// How many months before the newest a card lookup reads (`OrderStore::list_orders_by_card`).
+pub const MAX_CARD_MONTHS: i32 = 13;
+
 /// How many distinct customer addresses one email-prefix search may span: past it the store
 /// answers [`StoreError::TooBroad`] (both stores, so they behave the same).
 pub const MAX_EMAIL_SEARCH_ADDRESSES: usize = 2_000;
@@ -205,7 +208,9 @@ pub trait OrderStore: Send + Sync {
     /// (`created_at`, then order id), at most `limit`: Visa CE 3.0's candidates
     /// (`evidence::ce3`). Only the orders the card index holds
     /// ([`crate::evidence::ce3::indexed_card`]): succeeded, paid by that card's succeeded
-    /// charge, `created_at` settled. Reads one index `Query` per month of the range (the card's
+    /// charge, `created_at` settled. At most the [`MAX_CARD_MONTHS`] months before `to`'s and
+    /// that one are read (a bound on any lookup; CE 3.0's window spans ten). Reads one index
+    /// `Query` per month of the range (the card's
     /// entries only) and the orders.
     async fn list_orders_by_card(
         &self,

@@ -55,6 +55,15 @@ impl Month {
         Month(date.year() * 12 + i32::from(u8::from(date.month())) - 1)
     }
 
+    /// Its first second (UTC).
+    pub fn start(self) -> i64 {
+        let month =
+            time::Month::try_from(self.0.rem_euclid(12) as u8 + 1).unwrap_or(time::Month::January);
+        time::Date::from_calendar_date(self.0.div_euclid(12), month, 1)
+            .map(|d| d.midnight().assume_utc().unix_timestamp())
+            .unwrap_or(0)
+    }
+
     pub fn previous(self) -> Month {
         Month(self.0 - 1)
     }
@@ -414,6 +423,8 @@ mod tests {
         assert_eq!(Month::of(NOV_END).label(), "2026-11");
         assert_eq!(Month::of(DEC_START).label(), "2026-12");
         assert_eq!(Month::of(DEC_START).previous().label(), "2026-11");
+        assert_eq!(Month::of(DEC_START).start(), DEC_START);
+        assert_eq!(Month::of(NOV_END).start(), DEC_START - 30 * 86_400);
         assert_eq!(Month::of(1_767_225_600).label(), "2026-01");
         assert_eq!(Month::of(1_767_225_600).previous().label(), "2025-12");
     }

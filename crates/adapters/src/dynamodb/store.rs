@@ -24,7 +24,8 @@ use aws_sdk_dynamodb::Client;
 use leenkies_domain::order::OrderRecord;
 use leenkies_domain::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
-    PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
+    PagePosition, SpilledRefund, StoreError, MAX_CARD_MONTHS, MAX_DOWNLOADS_LOGGED,
+    MAX_EMAIL_SEARCH_ADDRESSES,
 };
 use leenkies_domain::rates::{Brand, Counter, Measure, Month, MonthCounts, MonthIncrement};
 
@@ -969,12 +970,9 @@ impl OrderStore for DynamoStore {
         if to < from {
             return Ok(Vec::new());
         }
-        let (first, last) = (Month::of(from), Month::of(to));
-        if last.0 - first.0 > MAX_CARD_MONTHS {
-            return Err(StoreError::TooBroad(format!(
-                "a card's orders are read over {MAX_CARD_MONTHS} months at most"
-            )));
-        }
+        // The newest months only: a lookup's reads stay bounded whatever range it asks.
+        let last = Month::of(to);
+        let first = Month(Month::of(from).0.max(last.0 - MAX_CARD_MONTHS));
         let mut pks = Vec::new();
         for month in first.0..=last.0 {
             let partition = card_partition(seller_id, brand, &Month(month).label());
@@ -1081,9 +1079,6 @@ impl OrderStore for DynamoStore {
         Ok(found)
     }
 }
-
-/// How many months one card lookup reads at most (CE 3.0's window spans ten).
-const MAX_CARD_MONTHS: i32 = 13;
 
 impl DynamoStore {
     /// The months' counter items: one eventually consistent `BatchGetItem` (half a read unit

@@ -116,6 +116,14 @@ async fn orders_by_card_are_the_seller_s_paid_orders_on_that_card_newest_first(s
         .await
         .unwrap()
         .is_empty());
+    // AND a range longer than fourteen months reads the newest fourteen only (both stores)
+    put(&store, &on_card("acct_U", "pi_early", 10 * DAY, Some(CARD))).await;
+    put(&store, &on_card("acct_U", "pi_late", 600 * DAY, Some(CARD))).await;
+    let long = store
+        .list_orders_by_card("acct_U", "visa", CARD, 0, 700 * DAY, 25)
+        .await
+        .unwrap();
+    assert_eq!(ids(&long), ["pi_late"]);
     // AND an unknown card has nothing
     assert!(store
         .list_orders_by_card("acct_S", "visa", "Nope0000", 0, 100 * DAY, 25)
