@@ -27,6 +27,7 @@ pub mod memory_store;
 pub mod ops;
 pub mod order;
 pub mod ports;
+pub mod rates;
 pub mod stripe;
 pub mod text;
 pub mod tokens;
