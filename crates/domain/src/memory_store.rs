@@ -21,6 +21,7 @@ use crate::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
     PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
+use crate::settings::{SellerSettings, SettingsStore, StoredSettings};
 
 /// One change to an order, as a stream record carries it.
 #[derive(Debug, Clone)]
@@ -51,6 +52,8 @@ pub struct MemoryStore {
     /// Export jobs by (seller, id), and who hears of their writes (the local change pump).
     exports: Mutex<BTreeMap<Key, ExportJob>>,
     export_subscriber: Mutex<Option<UnboundedSender<ExportJob>>>,
+    /// Each seller's settings record (contract section 11).
+    settings: Mutex<BTreeMap<String, StoredSettings>>,
 }
 
 impl MemoryStore {
@@ -455,6 +458,37 @@ impl ExportJobs for MemoryStore {
     async fn save_job(&self, job: &ExportJob, expected_version: u64) -> Result<(), StoreError> {
         self.check()?;
         self.put_job(job, Some(expected_version))
+    }
+}
+
+/// Seller settings: one record per seller, written conditionally on its version.
+#[async_trait]
+impl SettingsStore for MemoryStore {
+    async fn get_settings(&self, seller_id: &str) -> Result<Option<StoredSettings>, StoreError> {
+        self.check()?;
+        let all = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(all.get(seller_id).cloned())
+    }
+
+    async fn put_settings(
+        &self,
+        seller_id: &str,
+        settings: &SellerSettings,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut all = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        if all.get(seller_id).map(|s| s.version) != expected {
+            return Err(StoreError::Conflict);
+        }
+        all.insert(
+            seller_id.to_owned(),
+            StoredSettings {
+                settings: settings.clone(),
+                version: expected.map_or(1, |v| v + 1),
+            },
+        );
+        Ok(())
     }
 }
 

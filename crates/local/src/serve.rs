@@ -89,13 +89,14 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .unwrap_or_else(|| format!("http://{addr}"));
 
     #[allow(clippy::type_complexity)]
-    let (store, ops, changes, messages, jobs, job_writes): (
+    let (store, ops, changes, messages, jobs, job_writes, seller_settings): (
         Arc<dyn OrderStore>,
         Arc<dyn OpsStore>,
         ChangeSource,
         Arc<dyn MessageIndex>,
         Arc<dyn ExportJobs>,
         Option<tokio::sync::mpsc::UnboundedReceiver<leenkies_domain::export::ExportJob>>,
+        Arc<dyn leenkies_domain::settings::SettingsStore>,
     ) = if args.uses_dynamodb() {
         let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
         setup::ensure_table(&client, &args.table)
@@ -111,8 +112,12 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             Arc::new(DynamoOps::new(client.clone(), args.table.clone())),
             ChangeSource::Stream(Box::new(reader)),
             dynamo,
-            Arc::new(DynamoExports::new(client, args.table.clone())),
+            Arc::new(DynamoExports::new(client.clone(), args.table.clone())),
             None,
+            Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
+                client,
+                args.table.clone(),
+            )),
         )
     } else {
         let memory = Arc::new(MemoryStore::new());
@@ -123,8 +128,9 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             memory.clone(),
             ChangeSource::Memory(feed),
             memory.clone(),
-            memory,
+            memory.clone(),
             Some(job_writes),
+            memory,
         )
     };
 
@@ -206,6 +212,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
     )
     .with_resend(resend)
+    .with_settings(seller_settings.clone())
     .with_exports(orders_api::routes::exports::ExportsConfig {
         jobs,
         links: orders_api::routes::exports::ExportLinks::Local {

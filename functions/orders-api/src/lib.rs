@@ -42,7 +42,15 @@ pub fn router(state: ApiState) -> Router {
         )
         .route(
             "/orders/{order_id}/disputes/{dispute_id}/evidence",
-            post(routes::dispute_evidence::file),
+            post(routes::dispute_evidence::file).get(routes::dispute_evidence::preview),
+        )
+        .route(
+            "/orders/{order_id}/disputes/{dispute_id}/accept",
+            post(routes::dispute_evidence::accept),
+        )
+        .route(
+            "/settings",
+            get(routes::settings::get).put(routes::settings::put),
         )
         .route("/orders/{order_id}/resend", post(routes::resend::resend))
         .route("/stats/failures", get(routes::stats::failures))

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use leenkies_domain::evidence::filing::DisputeFiler;
 use leenkies_domain::ports::OrderStore;
+use leenkies_domain::settings::SettingsStore;
 use leenkies_domain::tokens::DownloadKey;
 
 use crate::auth::{Auth, HasAuth};
@@ -31,6 +32,9 @@ pub struct ApiState {
     pub dashboard: DashboardConfig,
     /// Export jobs (`POST /orders/exports`); `None`: those routes answer `503`.
     pub exports: Option<crate::routes::exports::ExportsConfig>,
+    /// The sellers' settings (section 11); `None`: `/settings` answers `503` and evidence is
+    /// built with the defaults.
+    pub settings: Option<Arc<dyn SettingsStore>>,
 }
 
 impl ApiState {
@@ -53,6 +57,24 @@ impl ApiState {
             resend: None,
             dashboard: DashboardConfig::default(),
             exports: None,
+            settings: None,
+        }
+    }
+
+    /// The same state keeping sellers' settings in `settings`.
+    pub fn with_settings(mut self, settings: Arc<dyn SettingsStore>) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// The seller's settings in force (defaults without a settings store).
+    pub async fn seller_settings(
+        &self,
+        seller_id: &str,
+    ) -> Result<leenkies_domain::settings::SellerSettings, leenkies_domain::ports::StoreError> {
+        match &self.settings {
+            Some(store) => leenkies_domain::settings::settings_of(store.as_ref(), seller_id).await,
+            None => Ok(Default::default()),
         }
     }
 

@@ -437,6 +437,7 @@ mod tests {
                 created: Some(170),
                 funds_withdrawn: true,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
         f.fraud_warnings.insert(

@@ -13,6 +13,7 @@ mod item_size;
 mod ops_dynamodb;
 mod ses_moto;
 mod ses_request;
+mod settings_conformance;
 mod setup;
 mod stream;
 mod stripe_disputes;

@@ -448,6 +448,7 @@ mod tests {
                 created: Some(NOW),
                 funds_withdrawn: false,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
         for (order, refusal) in [

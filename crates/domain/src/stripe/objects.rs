@@ -263,17 +263,59 @@ pub struct Dispute {
     pub reason: Option<String>,
     #[serde(default)]
     pub created: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_object")]
     pub evidence_details: Option<EvidenceDetails>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub balance_transactions: Vec<BalanceTransaction>,
+    /// The card network's view of the dispute (`case_type`, `network_reason_code`).
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub payment_method_details: Option<DisputePaymentMethodDetails>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DisputePaymentMethodDetails {
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub card: Option<DisputeCardDetails>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DisputeCardDetails {
+    /// `inquiry`, `chargeback`, `compliance`, `block`, `resolution`, or a newer value.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub case_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub network_reason_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub brand: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct EvidenceDetails {
-    /// 0 when the bank allows no response; treated as unknown.
+    /// 0 when the bank allows no response (no response is possible).
     #[serde(default)]
     pub due_by: Option<i64>,
+    /// The last submission reached Stripe after the due date.
+    #[serde(default)]
+    pub past_due: Option<bool>,
+    #[serde(default)]
+    pub submission_count: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub enhanced_eligibility: Option<EnhancedEligibility>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EnhancedEligibility {
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub visa_compelling_evidence_3: Option<Ce3Eligibility>,
+}
+
+/// Stripe's `enhanced_eligibility.visa_compelling_evidence_3`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Ce3Eligibility {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient_strings")]
+    pub required_actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -364,6 +406,32 @@ where
             Item::Other(_) => None,
         })
         .collect())
+}
+
+/// A list of strings whose other items are dropped; anything that is not a list is empty.
+fn lenient_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item {
+        S(String),
+        Other(serde::de::IgnoredAny),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        L(Vec<Item>),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Option::<List>::deserialize(d)? {
+        Some(List::L(items)) => items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::S(s) => Some(s),
+                Item::Other(_) => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
 }
 
 /// `null` where we expect an object or a list is read as its empty default.

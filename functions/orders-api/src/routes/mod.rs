@@ -9,4 +9,5 @@ pub mod fallback;
 pub mod openapi;
 pub mod orders;
 pub mod resend;
+pub mod settings;
 pub mod stats;

@@ -39,7 +39,12 @@ async fn setup(status: &str) -> (Arc<MemoryStore>, FakeStripe, Router) {
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(10),
     });
-    let app = router(state(store.clone()).with_disputes(Arc::new(stripe)));
+    // The dispute's deadline is a week after the order: "now" is an hour after it.
+    let app = router(
+        state(store.clone())
+            .with_disputes(Arc::new(stripe))
+            .with_clock(Arc::new(|| T0 + 3600)),
+    );
     (store, fake, app)
 }
 
@@ -261,7 +266,7 @@ async fn given_no_stripe_key_then_503_after_the_other_checks() {
         .dispute("needs_response")
         .put(&store)
         .await;
-    let app = app(store);
+    let app = router(state(store).with_clock(Arc::new(|| T0 + 3600)));
     let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
@@ -284,9 +289,9 @@ async fn given_stripe_refuses_then_502_with_stripes_message_and_nothing_recorded
     let before = store.get_order(SELLER_A, "pi_ev").await.unwrap().unwrap();
     // WHEN submitted
     let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
-    // THEN 502 with Stripe's words, nothing recorded as sent: the order shows what it showed
-    // (`evidence` null, no timeline entry); only the refused call's idempotency generation moved
-    // on, so the next request is really tried again
+    // THEN 502 with Stripe's words, nothing recorded as sent: no timeline entry, no time saved
+    // or submitted, only Stripe's words as `last_error`; the refused call's idempotency
+    // generation moved on, so the next request is really tried again
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (StatusCode::BAD_GATEWAY, "stripe_refused")
@@ -299,10 +304,15 @@ async fn given_stripe_refuses_then_502_with_stripes_message_and_nothing_recorded
     let shown = |r: &leenkies_domain::OrderRecord| {
         serde_json::to_value(leenkies_domain::OrderView::of(r)).unwrap()
     };
-    assert_eq!(shown(&after), shown(&before));
+    assert_eq!(
+        shown(&before)["disputes"][0]["evidence"],
+        serde_json::Value::Null
+    );
     assert_eq!(
         shown(&after)["disputes"][0]["evidence"],
-        serde_json::Value::Null
+        serde_json::json!({"saved_at": null, "submitted_at": null, "submitted_by": null,
+            "accepted_at": null, "statement": null,
+            "last_error": "Stripe refused (400): This dispute is already closed."})
     );
     assert_eq!(after.facts.timeline, before.facts.timeline);
     let generations = &after.facts.dispute_evidence["dp_pi_ev"];
