@@ -13,7 +13,8 @@
 //! - [`listing`]: one page of a seller's orders for the list filters (list, CSV, export jobs);
 //! - [`export`]: export jobs of any size, written in parts by a worker off the stream;
 //! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat;
-//! - [`settings`]: each seller's settings (section 11), validated by one type.
+//! - [`settings`]: each seller's settings (section 11), validated by one type;
+//! - [`sweep`]: the scheduled sweep: work owed to sellers, found through an index of due times.
 
 pub mod apply;
 pub mod clock;
@@ -29,6 +30,7 @@ pub mod order;
 pub mod ports;
 pub mod settings;
 pub mod stripe;
+pub mod sweep;
 pub mod tokens;
 
 pub use order::view::OrderView;

@@ -39,6 +39,8 @@ struct Tables {
     downloads: BTreeMap<Key, Vec<DownloadEntry>>,
     /// Refunds kept in items of their own, by (seller, order) then refund id.
     refunds: BTreeMap<Key, BTreeMap<String, RefundFact>>,
+    /// The sweep's index: (next look, seller, order) of every order with work pending.
+    due: std::collections::BTreeSet<(i64, String, String)>,
 }
 
 #[derive(Default)]
@@ -188,7 +190,18 @@ impl OrderStore for MemoryStore {
                     spilled.insert(r.refund_id.clone(), r.fact.clone());
                 }
             }
-            tables.orders.insert(order_key, record.clone())
+            let previous = tables.orders.insert(order_key, record.clone());
+            if let Some(at) = previous.as_ref().and_then(crate::sweep::next_look) {
+                tables
+                    .due
+                    .remove(&(at, record.seller_id.clone(), record.order_id.clone()));
+            }
+            if let Some(at) = crate::sweep::next_look(record) {
+                tables
+                    .due
+                    .insert((at, record.seller_id.clone(), record.order_id.clone()));
+            }
+            previous
         };
         self.publish(|| OrderChange {
             old,
@@ -458,6 +471,40 @@ impl ExportJobs for MemoryStore {
     async fn save_job(&self, job: &ExportJob, expected_version: u64) -> Result<(), StoreError> {
         self.check()?;
         self.put_job(job, Some(expected_version))
+    }
+}
+
+/// The sweep's index of due work, in (due, seller, order) order.
+#[async_trait]
+impl crate::sweep::DueOrders for MemoryStore {
+    async fn due_orders(
+        &self,
+        up_to: i64,
+        after: Option<&crate::sweep::DueOrder>,
+        limit: usize,
+    ) -> Result<crate::sweep::DuePage, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        let start = after.map(|a| (a.due, a.seller_id.clone(), a.order_id.clone()));
+        let mut orders: Vec<crate::sweep::DueOrder> = tables
+            .due
+            .iter()
+            .filter(|k| start.as_ref().is_none_or(|s| *k > s))
+            .take_while(|(due, _, _)| *due <= up_to)
+            .take(limit + 1)
+            .map(|(due, seller_id, order_id)| crate::sweep::DueOrder {
+                due: *due,
+                seller_id: seller_id.clone(),
+                order_id: order_id.clone(),
+            })
+            .collect();
+        let next = if orders.len() > limit {
+            orders.truncate(limit);
+            orders.last().cloned()
+        } else {
+            None
+        };
+        Ok(crate::sweep::DuePage { orders, next })
     }
 }
 

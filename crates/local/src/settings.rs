@@ -30,7 +30,12 @@ pub struct Settings {
     pub fulfillment_lease_secs: i64,
     /// `EXPORT_PART_BYTES`: bytes per part of an export job (at least 5 MiB, as in AWS).
     pub export_part_bytes: usize,
+    /// `SWEEP_INTERVAL_SECONDS`: how often the sweep runs (contract section 9.3); default 60.
+    pub sweep_interval_secs: u64,
 }
+
+/// The sweep's default period on one machine.
+pub const DEFAULT_SWEEP_INTERVAL_SECS: u64 = 60;
 
 impl std::fmt::Debug for Settings {
     // The secrets and keys never reach a log line.
@@ -46,6 +51,7 @@ impl std::fmt::Debug for Settings {
             .field("fulfillment_max_attempts", &self.fulfillment_max_attempts)
             .field("fulfillment_lease_secs", &self.fulfillment_lease_secs)
             .field("export_part_bytes", &self.export_part_bytes)
+            .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("stripe_configured", &self.stripe.is_some())
             .finish()
     }
@@ -81,8 +87,13 @@ impl Settings {
             env.number("EXPORT_PART_BYTES", leenkies_domain::export::MIN_PART_BYTES)
                 .map_err(|e| e.to_string())?,
         )?;
+        let sweep_interval_secs = env
+            .number("SWEEP_INTERVAL_SECONDS", DEFAULT_SWEEP_INTERVAL_SECS)
+            .map_err(|e| e.to_string())?
+            .max(1);
         Ok(Self {
             export_part_bytes,
+            sweep_interval_secs,
             webhook_secrets: SigningSecrets::from_csv(&secrets),
             jwt_secret,
             download_key: env_or("DOWNLOAD_SIGNING_KEY", DEV_DOWNLOAD_KEY).0,
@@ -112,6 +123,7 @@ impl Settings {
             fulfillment_max_attempts: fulfillment::FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
             fulfillment_lease_secs: fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
             export_part_bytes: leenkies_domain::export::MIN_PART_BYTES,
+            sweep_interval_secs: DEFAULT_SWEEP_INTERVAL_SECS,
         }
     }
 }

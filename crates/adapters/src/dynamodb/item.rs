@@ -12,8 +12,10 @@
 //! | old refund  | `SELLER#<acct>#ORDER#<pi>`      | `REFUND#<re>`           |
 //!
 //! GSIs (see `table`): `gsi1` seller + created, `gsi2` seller + lower-cased email + created,
-//! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse). `gsi3` and
-//! `gsi4` sort on `gsi1sk`, the one "created" sort key, rather than on copies of it.
+//! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse), `gsi5` the
+//! sweep's due work across sellers (sparse: `SWEEP` + next look + seller + order, only while a
+//! job has work pending). `gsi3` and `gsi4` sort on `gsi1sk`, the one "created" sort key,
+//! rather than on copies of it.
 //!
 //! An order whose `created_at` is still provisional (its PaymentIntent's `created` not seen yet:
 //! [`OrderRecord::created_at_provisional`]) is in one listing only, `gsi1` under the seller's
@@ -74,6 +76,15 @@ pub fn ids_from_order_pk(pk: &str) -> Option<(&str, &str)> {
     (!seller_id.is_empty() && !order_id.is_empty()).then_some((seller_id, order_id))
 }
 
+/// The one partition of the sweep's index.
+pub const SWEEP_PARTITION: &str = "SWEEP";
+
+/// The sweep's sort key: fixed-width seconds of the next look, then seller and order (the table
+/// key, read back from the entry's `pk`, names them too: this keeps entries of one second apart).
+pub fn sweep_sort_key(due: i64, seller_id: &str, order_id: &str) -> String {
+    format!("{:012}#{seller_id}#{order_id}", due.max(0))
+}
+
 /// Sort key ordering orders by creation: fixed-width seconds, then the order id.
 pub fn created_sort_key(created_at: i64, order_id: &str) -> String {
     format!("{:012}#{order_id}", created_at.max(0))
@@ -107,6 +118,11 @@ pub struct OrderItem {
     pub gsi3pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi4pk: Option<String>,
+    /// The sweep's index (sparse): present while some job has work pending on the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi5pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi5sk: Option<String>,
     pub facts: Facts,
     /// Not stored while nothing has happened to the delivery email (every byte is paid on each
     /// write).
@@ -134,6 +150,7 @@ impl From<&OrderRecord> for OrderItem {
             .filter(|_| !provisional)
             .map(str::to_lowercase);
         let disputed = !r.facts.disputes.is_empty();
+        let due = leenkies_domain::sweep::next_look(r);
         OrderItem {
             pk: order_pk(&r.seller_id, &r.order_id),
             sk: ORDER_SK.to_owned(),
@@ -153,6 +170,8 @@ impl From<&OrderRecord> for OrderItem {
                 .map(|e| email_sort_key(e, created, &r.order_id)),
             gsi3pk: (!provisional).then(|| status_partition(&r.seller_id, status)),
             gsi4pk: disputed.then(|| disputed_partition(&r.seller_id)),
+            gsi5pk: due.map(|_| SWEEP_PARTITION.to_owned()),
+            gsi5sk: due.map(|at| sweep_sort_key(at, &r.seller_id, &r.order_id)),
             facts: r.facts.clone(),
             fulfillment: r.fulfillment.clone(),
         }

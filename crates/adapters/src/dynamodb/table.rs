@@ -62,7 +62,18 @@ pub const DISPUTED: Index = Index {
     previous: "gsi4",
 };
 
-pub const INDEXES: [Index; 4] = [BY_CREATED, BY_EMAIL, BY_STATUS, DISPUTED];
+/// The sweep's due work (sparse: only orders with work pending carry `gsi5pk`), by the time
+/// the sweep must next look (`leenkies_domain::sweep::next_look`). One partition for every
+/// seller: the sweep reads it across sellers, and it holds only open disputes (and later other
+/// pending actions), a few per seller at a time. New with this index: nothing to fall back to.
+pub const SWEEP_DUE: Index = Index {
+    name: "sweep_due",
+    hash: "gsi5pk",
+    range: "gsi5sk",
+    previous: "sweep_due",
+};
+
+pub const INDEXES: [Index; 5] = [BY_CREATED, BY_EMAIL, BY_STATUS, DISPUTED, SWEEP_DUE];
 
 /// Every key attribute of the table and its indexes (all strings), each once.
 pub fn key_attributes() -> Vec<&'static str> {

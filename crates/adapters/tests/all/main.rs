@@ -18,4 +18,5 @@ mod setup;
 mod stream;
 mod stripe_disputes;
 mod stripe_profiles;
+mod sweep;
 mod template;
