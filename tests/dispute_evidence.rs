@@ -186,7 +186,10 @@ async fn seller_files_evidence(endpoint: Option<&str>) {
     assert_eq!(filed.submission_count, 1);
     assert_eq!(filed.status, "under_review");
     assert!(filed.evidence["customer_communication"].starts_with("file_"));
-    assert_ne!(filed.evidence["customer_communication"], filed.evidence["receipt"]);
+    assert_ne!(
+        filed.evidence["customer_communication"],
+        filed.evidence["receipt"]
+    );
     let files = fake.files();
     assert_eq!(files.len(), 2, "{files:?}");
     assert!(files.iter().all(|f| f.account == SELLER));

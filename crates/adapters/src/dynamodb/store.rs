@@ -1134,47 +1134,6 @@ fn cancellation_reasons(err: &TransactWriteItemsError) -> Vec<String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn query(from: Option<i64>, to: Option<i64>, after: Option<PagePosition>) -> OrderQuery {
-        OrderQuery {
-            filter: OrderFilter::All,
-            from,
-            to,
-            limit: 10,
-            after,
-        }
-    }
-
-    #[test]
-    fn given_from_and_to_when_ranged_then_bounds_cover_both_seconds_inclusive() {
-        let range = CreatedRange::of(&query(Some(10), Some(20), None)).unwrap();
-        let (low, high) = (range.low.unwrap(), range.high.unwrap());
-        assert!(low.as_str() <= created_sort_key(10, "pi_a").as_str());
-        assert!(high.as_str() >= created_sort_key(20, "pi_zzzz").as_str());
-        assert!(high.as_str() < created_sort_key(21, "pi_a").as_str());
-        assert!(low.as_str() > created_sort_key(9, "pi_zzzz").as_str());
-    }
-
-    #[test]
-    fn given_a_cursor_before_to_when_ranged_then_the_cursor_bounds_the_page() {
-        let after = PagePosition {
-            created_at: 15,
-            order_id: "pi_b".into(),
-        };
-        let range = CreatedRange::of(&query(None, Some(20), Some(after))).unwrap();
-        assert_eq!(range.high.unwrap(), created_sort_key(15, "pi_b"));
-    }
-
-    #[test]
-    fn given_reversed_bounds_when_ranged_then_no_request_is_needed() {
-        assert!(CreatedRange::of(&query(Some(30), Some(20), None)).is_none());
-        assert!(CreatedRange::of(&query(None, Some(-1), None)).is_none());
-    }
-}
-
 /// The sweep's index: one `Query` per page on the sparse `sweep_due` GSI, entries up to `up_to`
 /// (the sort key's fixed-width seconds compare as text), oldest first. Keys only: the entry's
 /// table `pk` names the order, its `gsi5sk` the time.
@@ -1267,5 +1226,46 @@ impl leenkies_domain::sweep::DueOrders for DynamoStore {
             None
         };
         Ok(DuePage { orders, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(from: Option<i64>, to: Option<i64>, after: Option<PagePosition>) -> OrderQuery {
+        OrderQuery {
+            filter: OrderFilter::All,
+            from,
+            to,
+            limit: 10,
+            after,
+        }
+    }
+
+    #[test]
+    fn given_from_and_to_when_ranged_then_bounds_cover_both_seconds_inclusive() {
+        let range = CreatedRange::of(&query(Some(10), Some(20), None)).unwrap();
+        let (low, high) = (range.low.unwrap(), range.high.unwrap());
+        assert!(low.as_str() <= created_sort_key(10, "pi_a").as_str());
+        assert!(high.as_str() >= created_sort_key(20, "pi_zzzz").as_str());
+        assert!(high.as_str() < created_sort_key(21, "pi_a").as_str());
+        assert!(low.as_str() > created_sort_key(9, "pi_zzzz").as_str());
+    }
+
+    #[test]
+    fn given_a_cursor_before_to_when_ranged_then_the_cursor_bounds_the_page() {
+        let after = PagePosition {
+            created_at: 15,
+            order_id: "pi_b".into(),
+        };
+        let range = CreatedRange::of(&query(None, Some(20), Some(after))).unwrap();
+        assert_eq!(range.high.unwrap(), created_sort_key(15, "pi_b"));
+    }
+
+    #[test]
+    fn given_reversed_bounds_when_ranged_then_no_request_is_needed() {
+        assert!(CreatedRange::of(&query(Some(30), Some(20), None)).is_none());
+        assert!(CreatedRange::of(&query(None, Some(-1), None)).is_none());
     }
 }

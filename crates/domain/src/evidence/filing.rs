@@ -1097,7 +1097,7 @@ mod tests {
         file(&store, Some(&stripe), seller(T0 + 200), &submit())
             .await
             .unwrap();
-        let calls = stripe.calls.lock().unwrap();
+        let calls = stripe.calls.lock().unwrap().clone();
         assert_eq!(calls[0].phase, DisputePhase::Inquiry);
         assert_eq!(calls[1].phase, DisputePhase::Chargeback);
         // AND the inquiry's submission stays in the timeline
@@ -1137,7 +1137,7 @@ mod tests {
         file(&store, Some(&stripe), later, &submit()).await.unwrap();
         // THEN it sent the claimed attempt: same generation, built as of the claim, with the
         // statement the claim saved
-        let calls = stripe.calls.lock().unwrap();
+        let calls = stripe.calls.lock().unwrap().clone();
         assert_eq!(calls[0].generations.update, first.generation);
         assert!(calls[0].fields[&EvidenceField::UncategorizedText].starts_with("mine"));
         let e = &order(&store).await.facts.dispute_evidence["dp_1"];

@@ -65,7 +65,7 @@ fn eligible(record: &OrderRecord, id: &str, d: &DisputeFact) -> bool {
         .filter_map(|p| record.facts.dispute_evidence.get(&p.evidence_key(id)))
         .any(|e| e.accepted_at.is_some());
     let evidence = current(record, id, d);
-    !accepted && !evidence.is_some_and(|e| e.submitted_at.is_some())
+    !accepted && evidence.is_none_or(|e| e.submitted_at.is_none())
 }
 
 fn current<'a>(record: &'a OrderRecord, id: &str, d: &DisputeFact) -> Option<&'a EvidenceFact> {
