@@ -70,6 +70,9 @@ pub struct EvidencePreview {
     pub files: Vec<EvidenceFile>,
     /// Visa Compelling Evidence 3.0 (section 9.5), or null.
     pub ce3: Option<Ce3View>,
+    /// Whether this server can file to Stripe (a Stripe key is configured); when false nothing
+    /// is drafted or submitted, and the page says filing is unavailable here.
+    pub stripe_configured: bool,
 }
 
 /// What was sent to Stripe.
@@ -242,6 +245,7 @@ pub async fn preview(
             })
             .collect(),
         ce3,
+        stripe_configured: state.disputes.is_some(),
     }))
 }
 

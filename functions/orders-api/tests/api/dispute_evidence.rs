@@ -338,3 +338,65 @@ async fn given_a_submission_then_a_second_is_409_without_calling_stripe() {
     let order = get_as(&app, SELLER_A, "/orders/pi_ev").await.json();
     assert!(order["disputes"][0]["evidence"]["submitted_at"].is_string());
 }
+
+#[tokio::test]
+async fn given_an_open_dispute_when_previewed_then_what_would_be_sent_without_calling_stripe() {
+    let (_, fake, app) = setup("needs_response").await;
+    // WHEN the seller reads the preview
+    let r = get(&app, URI, Some(&token(SELLER_A))).await;
+    // THEN the fields and documents, and no Stripe call
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["dispute_id"], "dp_pi_ev");
+    assert_eq!(body["evidence"]["customer_email_address"], "jordan.lee@example.com");
+    assert_eq!(body["evidence"]["service_date"], "2026-05-08");
+    let files: Vec<&str> = body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["customer_communication", "receipt"]);
+    assert_eq!(body["stripe_configured"], true);
+    assert!(fake.seen().is_empty());
+    // another seller: 404
+    let r = get(&app, URI, Some(&token(SELLER_B))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn given_an_open_dispute_when_accepted_then_closed_in_stripe_and_no_more_filing() {
+    let (_, fake, app) = setup("needs_response").await;
+    let accept = "/orders/pi_ev/disputes/dp_pi_ev/accept";
+    // WHEN the seller accepts
+    let r = post(&app, accept, Some(&token(SELLER_A)), b"", None).await;
+    // THEN 200 with the dispute, accepted_at recorded, Stripe closed it once as the seller
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json()["evidence"]["accepted_at"].is_string());
+    assert_eq!(fake.closes(), [(SELLER_A.to_owned(), "dp_pi_ev".to_owned())]);
+    assert!(fake.seen().iter().all(|s| s.idempotency_key.is_some()));
+    // AND filing or accepting again is 409 dispute_closed, Stripe not called
+    let calls = fake.seen().len();
+    let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
+    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::CONFLICT, "dispute_closed"));
+    let r = post(&app, accept, Some(&token(SELLER_A)), b"", None).await;
+    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::CONFLICT, "dispute_closed"));
+    assert_eq!(fake.seen().len(), calls);
+}
+
+#[tokio::test]
+async fn given_a_passed_deadline_then_409_past_due_before_stripe_is_asked() {
+    let (_, fake, _) = setup("needs_response").await;
+    let store = Arc::new(MemoryStore::new());
+    order(SELLER_A, "pi_ev", T0)
+        .email("jordan.lee@example.com")
+        .paid()
+        .dispute("needs_response")
+        .put(&store)
+        .await;
+    // "now" a year later: the week's deadline has passed
+    let app = router(state(store).with_clock(Arc::new(|| T0 + 365 * DAY)));
+    let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
+    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::CONFLICT, "past_due"));
+    assert!(fake.seen().is_empty());
+}
