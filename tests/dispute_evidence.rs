@@ -66,6 +66,32 @@ async fn delivered_and_downloaded(sys: &System) {
     assert_eq!(r.status().as_u16(), 200);
 }
 
+/// A shared event with its dispute's deadline moved to a week from now: the fixtures' dates
+/// are in the past, and a dispute past its deadline is `409 past_due` (contract section 9.2).
+fn due_in_a_week(name: &str) -> Vec<u8> {
+    let mut event: Value = serde_json::from_slice(&shared_event(name)).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    event["data"]["object"]["evidence_details"]["due_by"] = json!(now + 7 * 86_400);
+    serde_json::to_vec(&event).unwrap()
+}
+
+/// The payment and its dispute (due in a week), delivered through the webhook.
+async fn payment_and_dispute(sys: &System) {
+    assert_eq!(
+        sys.deliver(shared_event("ord_2012__01__payment_intent.succeeded.json"))
+            .await,
+        200
+    );
+    assert_eq!(
+        sys.deliver(due_in_a_week("ord_2012__02__charge.dispute.created.json"))
+            .await,
+        200
+    );
+}
+
 fn dispute_of(order: &Value) -> Value {
     order["disputes"]
         .as_array()
@@ -81,12 +107,7 @@ async fn seller_files_evidence(endpoint: Option<&str>) {
     let fake = FakeStripe::start(&[SELLER, "acct_other"]).await;
     fake.add_dispute(SELLER, DISPUTE, "needs_response");
     let sys = start(endpoint, &fake).await;
-    for f in [
-        "ord_2012__01__payment_intent.succeeded.json",
-        "ord_2012__02__charge.dispute.created.json",
-    ] {
-        assert_eq!(sys.deliver(shared_event(f)).await, 200, "{f}");
-    }
+    payment_and_dispute(&sys).await;
     delivered_and_downloaded(&sys).await;
     let (_, before) = sys.order(SELLER, ORDER).await;
     assert_eq!(dispute_of(&before)["evidence"], Value::Null);
@@ -145,25 +166,33 @@ async fn seller_files_evidence(endpoint: Option<&str>) {
     // (one 503, stored under the request's key: every retry of that key replays it, as Stripe does)
     fake.fail_next(503, 1);
     let (status, down) = post(&sys, SELLER, DISPUTE, json!({"submit": true})).await;
-    // THEN 502 with Stripe's message, and nothing recorded as sent
+    // THEN 502 with Stripe's message, and nothing recorded as sent: only the error, in words
     assert_eq!(status, 502, "{down}");
     assert_eq!(down["error"]["code"], "stripe_unavailable");
     assert_eq!(down["error"]["message"], "An unknown error occurred");
     let (_, order) = sys.order(SELLER, ORDER).await;
-    assert_eq!(dispute_of(&order)["evidence"], saved);
+    let mut expected = saved.clone();
+    expected["last_error"] = json!("Stripe is unavailable: An unknown error occurred");
+    assert_eq!(dispute_of(&order)["evidence"], expected);
     assert_eq!(fake.dispute(SELLER, DISPUTE).unwrap().submission_count, 0);
 
     // WHEN the same request comes again after the outage
     let answer = post(&sys, SELLER, DISPUTE, json!({"submit": true})).await;
-    // THEN filed: exactly one file and one submission on the seller's account
+    // THEN filed: each document uploaded once (the receipt and the delivery email as sent) and
+    // one submission, on the seller's account
     assert_eq!(answer.0, 200, "{}", answer.1);
     assert_eq!(answer.1["submitted"], true);
     let filed = fake.dispute(SELLER, DISPUTE).unwrap();
     assert_eq!(filed.submission_count, 1);
     assert_eq!(filed.status, "under_review");
+    assert!(filed.evidence["customer_communication"].starts_with("file_"));
+    assert_ne!(
+        filed.evidence["customer_communication"],
+        filed.evidence["receipt"]
+    );
     let files = fake.files();
-    assert_eq!(files.len(), 1, "{files:?}");
-    assert_eq!(files[0].account, SELLER);
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.iter().all(|f| f.account == SELLER));
     assert!(fake
         .seen()
         .iter()
@@ -223,12 +252,7 @@ async fn given_dynamodb_when_a_seller_files_evidence_then_once_on_their_account(
 #[tokio::test]
 async fn given_no_stripe_key_when_filing_then_503_stripe_not_configured() {
     let sys = System::start_with(None, Settings::for_tests(WEBHOOK_SECRET, JWT_SECRET)).await;
-    for f in [
-        "ord_2012__01__payment_intent.succeeded.json",
-        "ord_2012__02__charge.dispute.created.json",
-    ] {
-        assert_eq!(sys.deliver(shared_event(f)).await, 200);
-    }
+    payment_and_dispute(&sys).await;
     let (status, body) = post(&sys, SELLER, DISPUTE, json!({"submit": false})).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),

@@ -180,10 +180,11 @@ for (const store of STORES) {
       await disputes.getByText('The evidence is with the card issuer').waitFor();
       assert.equal(await disputes.getByRole('button', { name: 'Submit to Stripe' }).count(), 0);
 
-      // THEN the fake Stripe received exactly one file and one submission, on seller A's account
+      // THEN the fake Stripe received each document once (the receipt and the delivery email as
+      // sent) and one submission, on seller A's account
       const files = await stripe.files();
-      assert.equal(files.length, 1, JSON.stringify(files));
-      assert.deepEqual([files[0].account, files[0].purpose], [SELLER_A, 'dispute_evidence']);
+      assert.equal(files.length, 2, JSON.stringify(files));
+      for (const f of files) assert.deepEqual([f.account, f.purpose], [SELLER_A, 'dispute_evidence']);
       staged = await stripe.dispute(SELLER_A, order.disputeId);
       assert.equal(staged.submission_count, 1);
       assert.equal(staged.status, 'under_review');
@@ -193,7 +194,8 @@ for (const store of STORES) {
       for (const field of ['customer_email_address', 'product_description', 'service_date', 'access_activity_log', 'uncategorized_text', 'receipt']) {
         assert.ok(staged.evidence[field], `${field} sent`);
       }
-      assert.equal(staged.evidence.receipt, files[0].id);
+      assert.deepEqual([staged.evidence.receipt, staged.evidence.customer_communication].sort(),
+        files.map((f) => f.id).sort());
       assert.equal(staged.evidence.customer_email_address, 'riley.park@example.com');
       // what the storefront and the charge said of the buyer and the store
       assert.equal(staged.evidence.customer_purchase_ip, '203.0.113.77');
@@ -232,7 +234,7 @@ for (const store of STORES) {
     });
 
     if (store.name === 'dynamodb') {
-      test('after Stripe failed, a restarted server (a cold start) files at its first try, with one file', async () => {
+      test('after Stripe failed, a restarted server (a cold start) files at its first try, each document once', async () => {
         // GIVEN a save that failed for good while Stripe was down (a stored 500 under its key)
         const order = await disputedOrder(server, stripe);
         await order.add();
@@ -259,12 +261,12 @@ for (const store of STORES) {
         await disputes.getByRole('button', { name: 'Save draft to Stripe' }).click();
         await disputes.getByText(/^Draft saved to Stripe .*\d/).waitFor({ timeout: 15000 });
         // THEN the new process used a new key from its first request (the order kept the
-        // generation): no replay of the stored failure, and exactly one new file
+        // generation): no replay of the stored failure, and each document uploaded once
         const retry = (await stripe.requests()).slice(before.length);
         assert.deepEqual(retry.map((r) => [r.path.split('/')[2], r.status, r.replayed]),
-          [['files', 200, false], ['disputes', 200, false]], JSON.stringify(retry));
+          [['files', 200, false], ['files', 200, false], ['disputes', 200, false]], JSON.stringify(retry));
         assert.notEqual(retry[0].idempotency_key, failedKey);
-        assert.equal((await stripe.files()).length, filesBefore + 1);
+        assert.equal((await stripe.files()).length, filesBefore + 2);
         await context.close();
       });
     }

@@ -4,9 +4,17 @@
 //! - the secret key (`Authorization: Bearer`), else `401`;
 //! - the `Stripe-Account` header: objects live on one account; another account's dispute or file
 //!   is a `404`/`400` `resource_missing`, an unknown account a `403`;
-//! - `evidence[…]` names: only the keys of Stripe's published dispute object
-//!   (`shared/fixtures/stripe/official/dispute.json`), else `400 parameter_unknown`; file fields
-//!   must name a file uploaded on the same account with `purpose=dispute_evidence`;
+//! - the form parameters of `POST /v1/disputes/{dispute}` and `…/close`: only those of Stripe's
+//!   published request definitions (`tests/fixtures/stripe/official/disputes_params.json`, the
+//!   slice of the `stripe` npm package's `DisputeUpdateParams` / `DisputeCloseParams`, with its
+//!   API version), nested as Stripe's form encoding nests them (`evidence[enhanced_evidence]
+//!   [visa_compliance][fee_acknowledged]`), booleans `true`/`false`, enums by their values;
+//!   else `400 parameter_unknown` / `parameter_invalid_…`; `evidence[…]` keys also among
+//!   those of Stripe's published dispute object (`shared/fixtures/stripe/official/dispute.json`);
+//!   file fields must name a file uploaded on the same account with `purpose=dispute_evidence`;
+//! - a dispute whose deadline has passed refuses evidence (`past_due`: see
+//!   [`FakeStripe::set_past_due`]), as Stripe refuses a response after `due_by`;
+//! - `POST /v1/disputes/{dispute}/close` closes an open dispute as lost (accepted);
 //! - Stripe's limits (20,000 characters a text field, 150,000 in all);
 //! - `Idempotency-Key`: the first answer of a key is replayed (`Idempotent-Replayed: true`), 5xx
 //!   included, and a key reused with other parameters is a `400 idempotency_error`; validation
@@ -83,6 +91,12 @@ pub struct FakeFile {
 #[derive(Default)]
 struct Inner {
     evidence_keys: BTreeSet<String>,
+    /// Stripe's request definitions of the two dispute calls (see the module docs).
+    params: Value,
+    /// Disputes whose deadline has passed: (account, id).
+    past_due: BTreeSet<(String, String)>,
+    /// Accepted closes, replays not counted: (account, id).
+    closes: Vec<(String, String)>,
     accounts: BTreeSet<String>,
     disputes: BTreeMap<(String, String), FakeDispute>,
     files: Vec<FakeFile>,
@@ -123,6 +137,83 @@ fn error(
     (status, json!({"error": e}))
 }
 
+fn official_params() -> Value {
+    let path = crate::stripe::own_fixtures().join("official/disputes_params.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("official disputes_params.json")
+}
+
+/// Checks one form parameter (`a[b][c]`, its value) against Stripe's definition `schema`:
+/// `None` when Stripe accepts it, else Stripe's refusal.
+pub fn check_param(schema: &Value, name: &str, value: &str) -> Option<Answer> {
+    let unknown = || {
+        Some(error(
+            400,
+            "invalid_request_error",
+            Some("parameter_unknown"),
+            format!("Received unknown parameter: {name}"),
+            Some(name),
+        ))
+    };
+    let (head, rest) = match name.find('[') {
+        Some(i) => (&name[..i], &name[i..]),
+        None => (name, ""),
+    };
+    let mut segments = vec![head.to_owned()];
+    let mut rest = rest;
+    while let Some(stripped) = rest.strip_prefix('[') {
+        let Some(end) = stripped.find(']') else {
+            return unknown();
+        };
+        segments.push(stripped[..end].to_owned());
+        rest = &stripped[end + 1..];
+    }
+    if !rest.is_empty() {
+        return unknown();
+    }
+    let mut node = schema;
+    for segment in &segments {
+        if let Some(fields) = node.get("object") {
+            match fields.get(segment) {
+                Some(next) => node = next,
+                None => return unknown(),
+            }
+        } else if let Some(items) = node.get("array") {
+            if !(segment.is_empty() || segment.bytes().all(|b| b.is_ascii_digit())) {
+                return unknown();
+            }
+            node = items;
+        } else if node == "metadata" {
+            return None;
+        } else {
+            return unknown();
+        }
+    }
+    let invalid = |what: &str| {
+        Some(error(
+            400,
+            "invalid_request_error",
+            Some(what),
+            format!("Invalid value for {name}: {value}"),
+            Some(name),
+        ))
+    };
+    if node == "boolean" && !matches!(value, "true" | "false") {
+        return invalid("parameter_invalid_boolean");
+    }
+    if let Some(values) = node.get("enum").and_then(Value::as_array) {
+        let open = node.get("open").and_then(Value::as_bool).unwrap_or(false);
+        if !open && !values.iter().any(|v| v == value) {
+            return invalid("parameter_invalid_string");
+        }
+    }
+    if node.get("object").is_some() || node.get("array").is_some() {
+        // An object or a list sent as one value: Stripe wants its fields.
+        return invalid("parameter_invalid_object");
+    }
+    None
+}
+
 fn official_evidence_keys() -> BTreeSet<String> {
     let path = crate::stripe::shared_fixtures().join("official/dispute.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -140,12 +231,14 @@ impl FakeStripe {
     pub async fn start(accounts: &[&str]) -> FakeStripe {
         let inner = Arc::new(Mutex::new(Inner {
             evidence_keys: official_evidence_keys(),
+            params: official_params(),
             accounts: accounts.iter().map(|a| a.to_string()).collect(),
             ..Default::default()
         }));
         let app = Router::new()
             .route("/v1/files", post(files))
             .route("/v1/disputes/{id}", post(update_dispute))
+            .route("/v1/disputes/{id}/close", post(close_dispute))
             .route("/v1/account", axum::routing::get(retrieve_account))
             .fallback(|| async {
                 let (s, b) = error(
@@ -180,6 +273,20 @@ impl FakeStripe {
                 updates: 0,
             },
         );
+    }
+
+    /// The dispute's deadline has passed: Stripe refuses evidence for it from now on.
+    pub fn set_past_due(&self, account: &str, id: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .past_due
+            .insert((account.to_owned(), id.to_owned()));
+    }
+
+    /// The closes (accepts) Stripe applied, replays not counted: (account, dispute id).
+    pub fn closes(&self) -> Vec<(String, String)> {
+        self.inner.lock().unwrap().closes.clone()
     }
 
     /// The next `n` requests that pass authentication answer `status` (429: before idempotency,
@@ -470,12 +577,19 @@ async fn update_dispute(
         &headers,
         fingerprint,
         move |inner, account| {
+            let schema = inner.params["update"].clone();
             let mut evidence = BTreeMap::new();
             let mut submit = true; // Stripe's default
             for (name, value) in &params {
-                if let Some(field) = name
+                if let Some(refused) = check_param(&schema, name, value) {
+                    return (refused, false);
+                }
+                if name == "submit" {
+                    submit = value == "true";
+                } else if let Some(field) = name
                     .strip_prefix("evidence[")
                     .and_then(|n| n.strip_suffix(']'))
+                    .filter(|f| !f.contains('['))
                 {
                     if !inner.evidence_keys.contains(field) {
                         return (
@@ -490,33 +604,11 @@ async fn update_dispute(
                         );
                     }
                     evidence.insert(field.to_owned(), value.clone());
-                } else if name == "submit" {
-                    match value.as_str() {
-                        "true" => submit = true,
-                        "false" => submit = false,
-                        _ => {
-                            return (
-                                error(
-                                    400,
-                                    "invalid_request_error",
-                                    None,
-                                    format!("Invalid boolean: {value}"),
-                                    Some("submit"),
-                                ),
-                                false,
-                            )
-                        }
-                    }
-                } else if !(name.starts_with("expand[") || name.starts_with("metadata[")) {
-                    return (
-                        error(
-                            400,
-                            "invalid_request_error",
-                            Some("parameter_unknown"),
-                            format!("Received unknown parameter: {name}"),
-                            Some(name),
-                        ),
-                        false,
+                } else if name.starts_with("evidence[enhanced_evidence]") {
+                    // Kept under its form name: the tests read the acknowledgement back.
+                    evidence.insert(
+                        name.trim_start_matches("evidence[").to_owned(),
+                        value.clone(),
                     );
                 }
             }
@@ -558,7 +650,10 @@ async fn update_dispute(
             if total > 150_000 {
                 return (error(400, "invalid_request_error", None, "The combined character count of all evidence fields is limited to 150,000.".into(), Some("evidence")), false);
             }
-            let Some(dispute) = inner.disputes.get_mut(&(account.to_owned(), id.clone())) else {
+            if !inner
+                .disputes
+                .contains_key(&(account.to_owned(), id.clone()))
+            {
                 return (
                     error(
                         404,
@@ -569,6 +664,21 @@ async fn update_dispute(
                     ),
                     false,
                 );
+            }
+            if inner.past_due.contains(&(account.to_owned(), id.clone())) {
+                return (
+                    error(
+                        400,
+                        "invalid_request_error",
+                        None,
+                        "The dispute's evidence due date has passed: a response can no longer be submitted.".into(),
+                        None,
+                    ),
+                    true,
+                );
+            }
+            let Some(dispute) = inner.disputes.get_mut(&(account.to_owned(), id.clone())) else {
+                return ((500, json!({})), false);
             };
             match dispute.status.as_str() {
                 "won" | "lost" | "prevented" | "warning_closed" => {
@@ -604,6 +714,72 @@ async fn update_dispute(
                 "evidence": dispute.evidence,
                 "evidence_details": {"submission_count": dispute.submission_count, "has_evidence": true},
             });
+            ((200, body), true)
+        },
+    )
+}
+
+/// `POST /v1/disputes/{id}/close`: the seller accepts the dispute (it becomes `lost`, or
+/// `warning_closed` for an inquiry); a closed dispute cannot be closed again.
+async fn close_dispute(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let mut sorted = params.clone();
+    sorted.sort();
+    let fingerprint = format!("close:{id}:{sorted:?}");
+    envelope(
+        &mut inner,
+        format!("/v1/disputes/{id}/close"),
+        &headers,
+        fingerprint,
+        move |inner, account| {
+            let schema = inner.params["close"].clone();
+            for (name, value) in &params {
+                if let Some(refused) = check_param(&schema, name, value) {
+                    return (refused, false);
+                }
+            }
+            let key = (account.to_owned(), id.clone());
+            let Some(dispute) = inner.disputes.get_mut(&key) else {
+                return (
+                    error(
+                        404,
+                        "invalid_request_error",
+                        Some("resource_missing"),
+                        format!("No such dispute: '{id}'"),
+                        Some("dispute"),
+                    ),
+                    false,
+                );
+            };
+            if matches!(
+                dispute.status.as_str(),
+                "won" | "lost" | "prevented" | "warning_closed"
+            ) {
+                return (
+                    error(
+                        400,
+                        "invalid_request_error",
+                        None,
+                        "This dispute is already closed.".into(),
+                        None,
+                    ),
+                    true,
+                );
+            }
+            dispute.status = if dispute.status.starts_with("warning_") {
+                "warning_closed"
+            } else {
+                "lost"
+            }
+            .into();
+            let body = json!({"id": id, "object": "dispute", "status": dispute.status});
+            inner.closes.push(key);
             ((200, body), true)
         },
     )

@@ -164,6 +164,7 @@ pub fn complete(
             recipient: Some(email.to.clone()),
             subject: Some(email.subject.clone()),
             last_error: None,
+            template_version: Some(TEMPLATE_VERSION),
             ..current.fulfillment.clone()
         },
     )
@@ -285,6 +286,11 @@ impl StoreIdentity {
         }
     }
 }
+
+/// The version of [`compose`]'s template, recorded with each email sent, so dispute evidence
+/// can render the email again as the customer received it. Move it on with any change of the
+/// wording.
+pub const TEMPLATE_VERSION: u32 = 1;
 
 /// The delivery email for an order: subject `Your download: <product>`, text and HTML bodies
 /// naming the product, the purchase date, the order id, the seller's store (the storefront's
@@ -481,6 +487,7 @@ mod tests {
                 created: Some(NOW),
                 funds_withdrawn: true,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
     }

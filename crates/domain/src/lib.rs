@@ -13,7 +13,9 @@
 //! - [`ports`]: what the domain needs from a store and a mailer;
 //! - [`listing`]: one page of a seller's orders for the list filters (list, CSV, export jobs);
 //! - [`export`]: export jobs of any size, written in parts by a worker off the stream;
-//! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat.
+//! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat;
+//! - [`settings`]: each seller's settings (section 11), validated by one type;
+//! - [`sweep`]: the scheduled sweep: work owed to sellers, found through an index of due times.
 
 pub mod apply;
 pub mod clock;
@@ -28,7 +30,9 @@ pub mod ops;
 pub mod order;
 pub mod ports;
 pub mod rates;
+pub mod settings;
 pub mod stripe;
+pub mod sweep;
 pub mod text;
 pub mod tokens;
 

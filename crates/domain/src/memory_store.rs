@@ -22,6 +22,7 @@ use crate::ports::{
     PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
 use crate::rates::{Month, MonthCounts, MonthIncrement};
+use crate::settings::{SellerSettings, SettingsStore, StoredSettings};
 
 /// One change to an order, as a stream record carries it.
 #[derive(Debug, Clone)]
@@ -41,6 +42,8 @@ struct Tables {
     refunds: BTreeMap<Key, BTreeMap<String, RefundFact>>,
     /// Dispute-rate counters by seller and month (`rates`).
     rates: BTreeMap<(String, Month), MonthCounts>,
+    /// The sweep's index: (next look, seller, order) of every order with work pending.
+    due: std::collections::BTreeSet<(i64, String, String)>,
 }
 
 #[derive(Default)]
@@ -54,6 +57,8 @@ pub struct MemoryStore {
     /// Export jobs by (seller, id), and who hears of their writes (the local change pump).
     exports: Mutex<BTreeMap<Key, ExportJob>>,
     export_subscriber: Mutex<Option<UnboundedSender<ExportJob>>>,
+    /// Each seller's settings record (contract section 11).
+    settings: Mutex<BTreeMap<String, StoredSettings>>,
 }
 
 impl MemoryStore {
@@ -188,7 +193,18 @@ impl OrderStore for MemoryStore {
                     spilled.insert(r.refund_id.clone(), r.fact.clone());
                 }
             }
-            tables.orders.insert(order_key, record.clone())
+            let previous = tables.orders.insert(order_key, record.clone());
+            if let Some(at) = previous.as_ref().and_then(crate::sweep::next_look) {
+                tables
+                    .due
+                    .remove(&(at, record.seller_id.clone(), record.order_id.clone()));
+            }
+            if let Some(at) = crate::sweep::next_look(record) {
+                tables
+                    .due
+                    .insert((at, record.seller_id.clone(), record.order_id.clone()));
+            }
+            previous
         };
         self.publish(|| OrderChange {
             old,
@@ -563,6 +579,71 @@ impl ExportJobs for MemoryStore {
             .filter(|job| job.created_at >= since)
             .cloned()
             .collect())
+    }
+}
+
+/// The sweep's index of due work, in (due, seller, order) order.
+#[async_trait]
+impl crate::sweep::DueOrders for MemoryStore {
+    async fn due_orders(
+        &self,
+        up_to: i64,
+        after: Option<&crate::sweep::DueOrder>,
+        limit: usize,
+    ) -> Result<crate::sweep::DuePage, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        let start = after.map(|a| (a.due, a.seller_id.clone(), a.order_id.clone()));
+        let mut orders: Vec<crate::sweep::DueOrder> = tables
+            .due
+            .iter()
+            .filter(|k| start.as_ref().is_none_or(|s| *k > s))
+            .take_while(|(due, _, _)| *due <= up_to)
+            .take(limit + 1)
+            .map(|(due, seller_id, order_id)| crate::sweep::DueOrder {
+                due: *due,
+                seller_id: seller_id.clone(),
+                order_id: order_id.clone(),
+            })
+            .collect();
+        let next = if orders.len() > limit {
+            orders.truncate(limit);
+            orders.last().cloned()
+        } else {
+            None
+        };
+        Ok(crate::sweep::DuePage { orders, next })
+    }
+}
+
+/// Seller settings: one record per seller, written conditionally on its version.
+#[async_trait]
+impl SettingsStore for MemoryStore {
+    async fn get_settings(&self, seller_id: &str) -> Result<Option<StoredSettings>, StoreError> {
+        self.check()?;
+        let all = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(all.get(seller_id).cloned())
+    }
+
+    async fn put_settings(
+        &self,
+        seller_id: &str,
+        settings: &SellerSettings,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut all = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        if all.get(seller_id).map(|s| s.version) != expected {
+            return Err(StoreError::Conflict);
+        }
+        all.insert(
+            seller_id.to_owned(),
+            StoredSettings {
+                settings: settings.clone(),
+                version: expected.map_or(1, |v| v + 1),
+            },
+        );
+        Ok(())
     }
 }
 

@@ -401,6 +401,7 @@ mod tests {
             created: Some(created),
             funds_withdrawn: false,
             funds_reinstated: false,
+            ..Default::default()
         }
     }
 

@@ -91,6 +91,16 @@ fn subset_diff(expected: &Value, actual: &Value, path: &str, out: &mut Vec<Strin
                 );
             }
         }
+        // A list of objects (`disputes`, `refunds`): item by item, each a subset, so that
+        // fields added to the items later (contract 9.1) do not fail older expectations.
+        Value::Array(items)
+            if items.iter().all(Value::is_object)
+                && actual.as_array().is_some_and(|a| a.len() == items.len()) =>
+        {
+            for (i, item) in items.iter().enumerate() {
+                subset_diff(item, &actual[i], &format!("{path}[{i}]"), out);
+            }
+        }
         _ if expected != actual => out.push(format!("{path}: expected {expected}, got {actual}")),
         _ => {}
     }

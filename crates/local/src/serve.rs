@@ -95,13 +95,15 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .unwrap_or_else(|| format!("http://{addr}"));
 
     #[allow(clippy::type_complexity)]
-    let (store, ops, changes, messages, jobs, job_writes): (
+    let (store, ops, changes, messages, jobs, job_writes, seller_settings, due_index): (
         Arc<dyn OrderStore>,
         Arc<dyn OpsStore>,
         ChangeSource,
         Arc<dyn MessageIndex>,
         Arc<dyn ExportJobs>,
         Option<tokio::sync::mpsc::UnboundedReceiver<leenkies_domain::export::ExportJob>>,
+        Arc<dyn leenkies_domain::settings::SettingsStore>,
+        Arc<dyn leenkies_domain::sweep::DueOrders>,
     ) = if args.uses_dynamodb() {
         let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
         setup::ensure_table(&client, &args.table)
@@ -116,9 +118,14 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             dynamo.clone(),
             Arc::new(DynamoOps::new(client.clone(), args.table.clone())),
             ChangeSource::Stream(Box::new(reader)),
-            dynamo,
-            Arc::new(DynamoExports::new(client, args.table.clone())),
+            dynamo.clone(),
+            Arc::new(DynamoExports::new(client.clone(), args.table.clone())),
             None,
+            Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
+                client,
+                args.table.clone(),
+            )),
+            dynamo,
         )
     } else {
         let memory = Arc::new(MemoryStore::new());
@@ -129,8 +136,10 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             memory.clone(),
             ChangeSource::Memory(feed),
             memory.clone(),
-            memory,
+            memory.clone(),
             Some(job_writes),
+            memory.clone(),
+            memory,
         )
     };
 
@@ -218,6 +227,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         policy: leenkies_adapters::config::Env::process().stale_policy(),
         watched: settings.watched,
     })
+    .with_settings(seller_settings.clone())
     .with_exports(orders_api::routes::exports::ExportsConfig {
         jobs,
         links: orders_api::routes::exports::ExportLinks::Local {
@@ -235,6 +245,15 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             .map_err(|e| format!("Stripe client: {e}"))?;
         api_state = api_state.with_disputes(Arc::new(disputes));
     }
+    // The sweep (contract section 9.3): drafts and automatic submissions of dispute evidence,
+    // every SWEEP_INTERVAL_SECONDS, as the reconcile schedule runs it in AWS.
+    let sweeper = leenkies_domain::sweep::Sweeper {
+        store: store.clone(),
+        index: due_index,
+        settings: seller_settings.clone(),
+        filer: api_state.disputes.clone(),
+    };
+    let sweep = tokio::spawn(sweep_loop(sweeper, settings.sweep_interval_secs));
     let api = orders_api::router(api_state);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -259,6 +278,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .await;
         pump.abort();
         export_sweep.abort();
+        sweep.abort();
         if let Some(export_pump) = export_pump {
             export_pump.abort();
         }
@@ -269,4 +289,17 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         shutdown,
         server,
     })
+}
+
+/// Runs the sweep every `interval_secs` with the system clock, as long as the runner runs.
+async fn sweep_loop(sweeper: leenkies_domain::sweep::Sweeper, interval_secs: u64) {
+    use leenkies_domain::clock::{Clock, SystemClock};
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(interval_secs));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = sweeper.run(SystemClock.now()).await {
+            tracing::warn!(job = "sweep", %error, "sweep stopped; the next one runs on time");
+        }
+    }
 }

@@ -139,7 +139,12 @@ pub struct Settings {
     /// `HTTP_HEADER_TIMEOUT_SECS`, `HTTP_IDLE_TIMEOUT_SECS`, `HTTP_BODY_TIMEOUT_SECS`,
     /// `HTTP_MAX_CONNECTIONS`: the server's limits (`crate::http_server`).
     pub http: crate::http_server::Limits,
+    /// `SWEEP_INTERVAL_SECONDS`: how often the sweep runs (contract section 9.3); default 60.
+    pub sweep_interval_secs: u64,
 }
+
+/// The sweep's default period on one machine.
+pub const DEFAULT_SWEEP_INTERVAL_SECS: u64 = 60;
 
 impl std::fmt::Debug for Settings {
     // The secrets and keys never reach a log line.
@@ -158,6 +163,7 @@ impl std::fmt::Debug for Settings {
             .field("fulfillment_lease_secs", &self.fulfillment_lease_secs)
             .field("export_part_bytes", &self.export_part_bytes)
             .field("http", &self.http)
+            .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("stripe_configured", &self.stripe.is_some())
             .finish()
     }
@@ -191,9 +197,14 @@ impl Settings {
                 .map_err(|e| e.to_string())?,
         )?;
         let http = http_limits(&env)?;
+        let sweep_interval_secs = env
+            .number("SWEEP_INTERVAL_SECONDS", DEFAULT_SWEEP_INTERVAL_SECS)
+            .map_err(|e| e.to_string())?
+            .max(1);
         Ok(Self {
             http,
             export_part_bytes,
+            sweep_interval_secs,
             webhook_secrets: SigningSecrets::from_csv(&keys.webhook_secrets),
             jwt_secret: keys.jwt_secret,
             download_key: keys.download_key,
@@ -233,6 +244,9 @@ impl Settings {
             fulfillment_lease_secs: fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
             export_part_bytes: leenkies_domain::export::MIN_PART_BYTES,
             http: crate::http_server::Limits::default(),
+            // Tests that want a sweep ask for one (a short interval): a sweep ticking in the
+            // middle of another test would file drafts it does not expect.
+            sweep_interval_secs: 3_600,
         }
     }
 }

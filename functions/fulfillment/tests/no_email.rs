@@ -91,6 +91,7 @@ async fn given_a_lost_dispute_before_the_send_when_handled_then_no_email() {
                 created: Some(1_778_300_000),
                 funds_withdrawn: true,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
     })

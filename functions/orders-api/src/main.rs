@@ -29,7 +29,14 @@ async fn main() -> Result<(), lambda_http::Error> {
     );
     // The Stripe key is read once: dispute evidence, and the store's identity in resent emails.
     let stripe = config::stripe_config(&sdk).await?;
-    let mut state = config::state_with_stripe(&sdk, store.clone(), stripe.clone()).await?;
+    let mut state = config::state_with_stripe(&sdk, store.clone(), stripe.clone())
+        .await?
+        .with_settings(Arc::new(
+            leenkies_adapters::dynamodb::settings::DynamoSettings::new(
+                client.clone(),
+                table.clone(),
+            ),
+        ));
     if let Some(mut resend) = orders_api::routes::resend::config_from_env(&sdk, store) {
         if let Some(stripe) = &stripe {
             resend.profiles = Some(Arc::new(config::store_profiles(stripe)?));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use leenkies_domain::evidence::filing::DisputeFiler;
 use leenkies_domain::ports::OrderStore;
+use leenkies_domain::settings::SettingsStore;
 use leenkies_domain::tokens::DownloadKey;
 
 use crate::auth::{Auth, HasAuth};
@@ -33,6 +34,9 @@ pub struct ApiState {
     pub exports: Option<crate::routes::exports::ExportsConfig>,
     /// The operator route `GET /health/webhooks`; `None`: it answers `404`.
     pub health: Option<crate::health::HealthConfig>,
+    /// The sellers' settings (section 11); `None`: `/settings` answers `503` and evidence is
+    /// built with the defaults.
+    pub settings: Option<Arc<dyn SettingsStore>>,
 }
 
 impl ApiState {
@@ -56,6 +60,24 @@ impl ApiState {
             dashboard: DashboardConfig::default(),
             exports: None,
             health: None,
+            settings: None,
+        }
+    }
+
+    /// The same state keeping sellers' settings in `settings`.
+    pub fn with_settings(mut self, settings: Arc<dyn SettingsStore>) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// The seller's settings in force (defaults without a settings store).
+    pub async fn seller_settings(
+        &self,
+        seller_id: &str,
+    ) -> Result<leenkies_domain::settings::SellerSettings, leenkies_domain::ports::StoreError> {
+        match &self.settings {
+            Some(store) => leenkies_domain::settings::settings_of(store.as_ref(), seller_id).await,
+            None => Ok(Default::default()),
         }
     }
 

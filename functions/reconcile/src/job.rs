@@ -39,7 +39,19 @@ pub struct JobSummary {
     pub backfill: BackfillSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconcile: Option<ReconcileSummary>,
+    /// What the sweep did (contract section 9.3), when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepSummary>,
     pub stale: bool,
+}
+
+/// The sweep's numbers: index pages, orders and settings read, and what each job did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepSummary {
+    pub pages: u32,
+    pub orders_read: u32,
+    pub settings_read: u32,
+    pub done: std::collections::BTreeMap<String, u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +96,9 @@ pub struct Job {
     pub ops: Arc<dyn OpsStore>,
     pub metrics: Metrics,
     pub config: JobConfig,
+    /// The sweep (drafts and automatic submissions of dispute evidence), run after the
+    /// reconcile pass so that it works on freshly re-read disputes; `None`: not run.
+    pub sweep: Option<leenkies_domain::sweep::Sweeper>,
 }
 
 impl Job {
@@ -130,10 +145,27 @@ impl Job {
                 .await?,
             )
         };
+        // A sweep that fails (the store) does not cost the heartbeat: the next run sweeps again.
+        let sweep = match &self.sweep {
+            Some(sweeper) => match sweeper.run(now).await {
+                Ok(r) => Some(SweepSummary {
+                    pages: r.pages,
+                    orders_read: r.orders_read,
+                    settings_read: r.settings_read,
+                    done: r.done,
+                }),
+                Err(e) => {
+                    tracing::warn!(job = "sweep", error = %e, "sweep stopped; the next run sweeps again");
+                    None
+                }
+            },
+            None => None,
+        };
         let stale = self.publish_heartbeat(now).await?;
         Ok(JobSummary {
             backfill,
             reconcile,
+            sweep,
             stale,
         })
     }

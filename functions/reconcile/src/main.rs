@@ -27,7 +27,24 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         DynamoStore::new(client.clone(), table.clone())
             .with_attribute_names(env.order_item_names()?),
     );
-    let ops = Arc::new(DynamoOps::new(client, table));
+    let ops = Arc::new(DynamoOps::new(client.clone(), table.clone()));
+    // The sweep (contract section 9.3) files as the seller with the same Stripe key.
+    let filer: Option<Arc<dyn leenkies_domain::evidence::filing::DisputeFiler>> =
+        match leenkies_adapters::stripe::config::from_env(&sdk, &env).await? {
+            Some(config) => Some(Arc::new(
+                leenkies_adapters::stripe::StripeDisputes::new(config)
+                    .map_err(|e| lambda_runtime::Error::from(e.to_string()))?,
+            )),
+            None => None,
+        };
+    let sweep = leenkies_domain::sweep::Sweeper {
+        store: store.clone(),
+        index: store.clone(),
+        settings: Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
+            client, table,
+        )),
+        filer,
+    };
     let metrics = Metrics::stdout("reconcile");
     let mode = env.stripe_livemode()?;
     // No signatures here: the events come from Stripe's API over TLS.
@@ -39,6 +56,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ops,
         metrics,
         config: reconcile::config::job_config(&env)?,
+        sweep: Some(sweep),
     };
     let job = &job;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

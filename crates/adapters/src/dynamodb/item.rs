@@ -14,8 +14,10 @@
 //!
 //! GSIs (see `table`): `gsi1` seller + created, `gsi2` seller + lower-cased email + created,
 //! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse), `gsi5` the
-//! seller's paid orders by card brand and month, sorted by fingerprint (sparse). `gsi3` and
-//! `gsi4` sort on `gsi1sk`, the one "created" sort key, rather than on copies of it.
+//! seller's paid orders by card brand and month, sorted by fingerprint (sparse), `gsi6` the
+//! sweep's due work across sellers (sparse: `SWEEP` + next look + seller + order, only while a
+//! job has work pending). `gsi3` and `gsi4` sort on `gsi1sk`, the one "created" sort key,
+//! rather than on copies of it.
 //!
 //! An order whose `created_at` is still provisional (its PaymentIntent's `created` not seen yet:
 //! [`OrderRecord::created_at_provisional`]) is in one listing only, `gsi1` under the seller's
@@ -127,6 +129,20 @@ pub fn ids_from_order_pk(pk: &str) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
         .then(|| (from_key_part(seller_id), from_key_part(order_id)))
 }
 
+/// The one partition of the sweep's index.
+pub const SWEEP_PARTITION: &str = "SWEEP";
+
+/// The sweep's sort key: fixed-width seconds of the next look, then seller and order (the table
+/// key, read back from the entry's `pk`, names them too: this keeps entries of one second apart).
+pub fn sweep_sort_key(due: i64, seller_id: &str, order_id: &str) -> String {
+    format!(
+        "{:012}#{}#{}",
+        due.max(0),
+        key_part(seller_id),
+        key_part(order_id)
+    )
+}
+
 /// Sort key ordering orders by creation: fixed-width seconds, then the order id.
 pub fn created_sort_key(created_at: i64, order_id: &str) -> String {
     format!("{:012}#{order_id}", created_at.max(0))
@@ -165,6 +181,12 @@ pub struct OrderItem {
     pub gsi5pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi5sk: Option<String>,
+    /// The sweep's index (`table::SWEEP_DUE`, sparse): present while some job has work pending
+    /// on the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi6pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi6sk: Option<String>,
     pub facts: Facts,
     /// Not stored while nothing has happened to the delivery email (every byte is paid on each
     /// write).
@@ -193,6 +215,7 @@ impl From<&OrderRecord> for OrderItem {
             .map(str::to_lowercase);
         let disputed = !r.facts.disputes.is_empty();
         let card = leenkies_domain::evidence::ce3::indexed_card(r);
+        let due = leenkies_domain::sweep::next_look(r);
         OrderItem {
             pk: order_pk(&r.seller_id, &r.order_id),
             sk: ORDER_SK.to_owned(),
@@ -214,6 +237,8 @@ impl From<&OrderRecord> for OrderItem {
             gsi4pk: disputed.then(|| disputed_partition(&r.seller_id)),
             gsi5pk: card.map(|c| card_partition(&r.seller_id, c.brand, &c.month.label())),
             gsi5sk: card.map(|c| c.fingerprint.to_owned()),
+            gsi6pk: due.map(|_| SWEEP_PARTITION.to_owned()),
+            gsi6sk: due.map(|at| sweep_sort_key(at, &r.seller_id, &r.order_id)),
             facts: r.facts.clone(),
             fulfillment: r.fulfillment.clone(),
         }
@@ -530,6 +555,7 @@ mod tests {
                 created: Some(170),
                 funds_withdrawn: true,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
         f.fraud_warnings.insert(

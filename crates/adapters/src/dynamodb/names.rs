@@ -134,6 +134,12 @@ const DISPUTE: Level = Level {
         ("funds_withdrawn", "fw"),
         ("funds_reinstated", "fr"),
         ("history", "h"),
+        ("case_type", "ct"),
+        ("network_reason_code", "nrc"),
+        ("past_due", "pd"),
+        ("submission_count", "sc"),
+        ("ce3", "c3"),
+        ("card_brand", "cb"),
     ],
     children: &[],
 };
@@ -149,7 +155,16 @@ const TIMELINE_ENTRY: Level = Level {
 };
 
 const EVIDENCE: Level = Level {
-    names: &[("saved_at", "sv"), ("submitted_at", "sb")],
+    names: &[
+        ("saved_at", "sv"),
+        ("submitted_at", "sb"),
+        ("submitted_by", "by"),
+        ("accepted_at", "ac"),
+        ("last_error", "le"),
+        ("statement", "st"),
+        ("plan", "pl"),
+        ("claim", "cl"),
+    ],
     children: &[],
 };
 
@@ -165,6 +180,7 @@ const FULFILLMENT: Level = Level {
         ("last_error", "e"),
         ("product_id", "p"),
         ("resends", "r"),
+        ("template_version", "tv"),
     ],
     children: &[],
 };

@@ -74,7 +74,20 @@ pub const BY_CARD: Index = Index {
     previous: "by_card",
 };
 
-pub const INDEXES: [Index; 5] = [BY_CREATED, BY_EMAIL, BY_STATUS, DISPUTED, BY_CARD];
+/// The sweep's due work (sparse: only orders with work pending carry `gsi6pk`), by the time
+/// the sweep must next look (`leenkies_domain::sweep::next_look`). One partition for every
+/// seller: the sweep reads it across sellers, and it holds only open disputes (and later other
+/// pending actions), a few per seller at a time. New with this index: nothing to fall back to.
+pub const SWEEP_DUE: Index = Index {
+    name: "sweep_due",
+    hash: "gsi6pk",
+    range: "gsi6sk",
+    previous: "sweep_due",
+};
+
+pub const INDEXES: [Index; 6] = [
+    BY_CREATED, BY_EMAIL, BY_STATUS, DISPUTED, BY_CARD, SWEEP_DUE,
+];
 
 /// Every key attribute of the table and its indexes (all strings), each once.
 pub fn key_attributes() -> Vec<&'static str> {

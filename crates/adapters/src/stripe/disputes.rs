@@ -1,13 +1,18 @@
 //! Files dispute evidence through Stripe's API, as the seller.
 //!
-//! 1. `POST {STRIPE_FILES_BASE}/v1/files`: the receipt PDF, multipart, `purpose=dispute_evidence`
-//!    (async-stripe 1.0.0-rc.10 has no file-upload request, so this one call uses reqwest);
+//! 1. `POST {STRIPE_FILES_BASE}/v1/files`, once per document (the receipt, the delivery email
+//!    as sent, the refund policy): the PDF, multipart, `purpose=dispute_evidence` (async-stripe
+//!    1.0.0-rc.10 has no file-upload request, so this one call uses reqwest);
 //! 2. `POST {STRIPE_API_BASE}/v1/disputes/{id}` with async-stripe's `UpdateDispute`: the
-//!    `evidence[…]` fields and `submit`.
+//!    `evidence[…]` fields (with `enhanced_evidence[<network>_compliance][fee_acknowledged]`
+//!    when the seller acknowledged a compliance fee) and `submit`;
+//! 3. to accept, `POST {STRIPE_API_BASE}/v1/disputes/{id}/close` with `CloseDispute`.
 //!
-//! Both carry `Stripe-Account: <seller>` (none for the seller `platform`) and an
+//! Every call carries `Stripe-Account: <seller>` (none for the seller `platform`) and an
 //! `Idempotency-Key` derived from what is sent: the upload's from the account and the file's
-//! bytes, the update's from the account, the dispute, every field and `submit`. The key is the
+//! bytes, the update's from the account, the dispute, its phase (an inquiry and the chargeback
+//! it escalates to are different requests), every field and `submit`, the close's from the
+//! account, the dispute and its phase. The key is the
 //! same across the retries of one call (429, 5xx and network errors, with exponential back-off),
 //! so Stripe applies a call once however often it arrives. Stripe replays a key's first answer
 //! for 24 hours, errors included: after a definitive failure that call's key moves to a new
@@ -21,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use leenkies_domain::evidence::filing::{
-    DisputeFiler, FilingCall, FilingError, FilingFailure, FilingRequest,
+    CloseRequest, ComplianceNetwork, DisputeFiler, FilingCall, FilingError, FilingFailure,
+    FilingRequest,
 };
 use leenkies_domain::evidence::EvidenceField;
 use leenkies_domain::stripe::event::PLATFORM_SELLER;
@@ -29,7 +35,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use stripe::{Client, ClientBuilder, RequestStrategy, StripeError};
 use stripe_client_core::{IdempotencyKey, StripeRequest};
-use stripe_core::dispute::{UpdateDispute, UpdateDisputeEvidence};
+use stripe_core::dispute::{
+    CloseDispute, UpdateDispute, UpdateDisputeEvidence, UpdateDisputeEvidenceEnhancedEvidence,
+    UpdateDisputeEvidenceEnhancedEvidenceMastercardCompliance,
+    UpdateDisputeEvidenceEnhancedEvidenceVisaCompliance,
+};
 
 use super::receipt_pdf;
 
@@ -235,11 +245,12 @@ impl StripeDisputes {
         }
     }
 
-    /// Uploads the receipt; returns its file id.
+    /// Uploads one document; returns its file id.
     async fn upload(
         &self,
         account: &str,
         pdf: &[u8],
+        file_name: &'static str,
         generation: u32,
     ) -> Result<String, FilingError> {
         let base = format!("file\n{account}\n{}", hex::encode(Sha256::digest(pdf)));
@@ -250,7 +261,7 @@ impl StripeDisputes {
             let pdf = pdf.to_vec();
             async move {
                 let part = reqwest::multipart::Part::bytes(pdf)
-                    .file_name("receipt.pdf")
+                    .file_name(file_name)
                     .mime_str("application/pdf")
                     .map_err(|e| Failure {
                         status: 0,
@@ -303,16 +314,23 @@ impl StripeDisputes {
         .await
     }
 
-    /// Updates the dispute with `fields` (the receipt's file id included) and `submit`.
+    /// Updates the dispute with `fields` (the file ids included), the compliance fee
+    /// acknowledgement if any, and `submit`.
     async fn update(
         &self,
-        account: &str,
-        dispute_id: &str,
+        request: &FilingRequest,
         fields: &BTreeMap<EvidenceField, String>,
-        submit: bool,
-        generation: u32,
     ) -> Result<(), FilingError> {
-        let mut base = format!("dispute\n{account}\n{dispute_id}\nsubmit={submit}");
+        let account = request.seller_id.as_str();
+        let dispute_id = request.dispute_id.as_str();
+        let submit = request.submit;
+        let mut base = format!(
+            "dispute\n{account}\n{dispute_id}\n{}\nsubmit={submit}",
+            request.phase.as_str()
+        );
+        if let Some(network) = request.compliance_fee {
+            base.push_str(&format!("\nfee={network:?}"));
+        }
         for (field, value) in fields {
             base.push_str(&format!(
                 "\n{}={}",
@@ -320,19 +338,36 @@ impl StripeDisputes {
                 hex::encode(Sha256::digest(value.as_bytes()))
             ));
         }
-        let request = UpdateDispute::new(dispute_id)
-            .evidence(evidence(fields))
+        let mut evidence = evidence(fields);
+        if let Some(network) = request.compliance_fee {
+            let mut enhanced = UpdateDisputeEvidenceEnhancedEvidence::new();
+            match network {
+                ComplianceNetwork::Visa => {
+                    let mut visa = UpdateDisputeEvidenceEnhancedEvidenceVisaCompliance::new();
+                    visa.fee_acknowledged = Some(true);
+                    enhanced.visa_compliance = Some(visa);
+                }
+                ComplianceNetwork::Mastercard => {
+                    let mut mc = UpdateDisputeEvidenceEnhancedEvidenceMastercardCompliance::new();
+                    mc.fee_acknowledged = Some(true);
+                    enhanced.mastercard_compliance = Some(mc);
+                }
+            }
+            evidence.enhanced_evidence = Some(enhanced);
+        }
+        let update = UpdateDispute::new(dispute_id)
+            .evidence(evidence)
             .submit(submit);
-        let key = Self::key(&base, generation);
+        let key = Self::key(&base, request.generations.update);
         self.with_retries("disputes.update", account, key, |key| {
-            let request = &request;
+            let update = &update;
             async move {
                 let key = IdempotencyKey::new(&key).map_err(|e| Failure {
                     status: 0,
                     message: e.to_string(),
                     retryable: false,
                 })?;
-                let mut custom = request
+                let mut custom = update
                     .build()
                     .customize::<miniserde::json::Value>()
                     .request_strategy(RequestStrategy::Idempotent(key));
@@ -357,23 +392,67 @@ impl DisputeFiler for StripeDisputes {
         request: &FilingRequest,
     ) -> Result<BTreeMap<EvidenceField, String>, FilingFailure> {
         let failed = |call: FilingCall| move |error: FilingError| FilingFailure { call, error };
-        let pdf = receipt_pdf::render(&request.receipt);
-        let file_id = self
-            .upload(&request.seller_id, &pdf, request.generations.upload)
-            .await
-            .map_err(failed(FilingCall::Upload))?;
         let mut fields = request.fields.clone();
-        fields.insert(EvidenceField::Receipt, file_id);
-        self.update(
-            &request.seller_id,
-            &request.dispute_id,
-            &fields,
-            request.submit,
-            request.generations.update,
-        )
-        .await
-        .map_err(failed(FilingCall::Update))?;
+        for (field, document) in &request.files {
+            let pdf = receipt_pdf::render(document);
+            let file_id = self
+                .upload(
+                    &request.seller_id,
+                    &pdf,
+                    file_name(*field),
+                    request.generations.upload,
+                )
+                .await
+                .map_err(failed(FilingCall::Upload))?;
+            fields.insert(*field, file_id);
+        }
+        self.update(request, &fields)
+            .await
+            .map_err(failed(FilingCall::Update))?;
         Ok(fields)
+    }
+
+    async fn close(&self, request: &CloseRequest) -> Result<(), FilingError> {
+        let account = request.seller_id.as_str();
+        let base = format!(
+            "close\n{account}\n{}\n{}",
+            request.dispute_id,
+            request.phase.as_str()
+        );
+        let key = Self::key(&base, request.generation);
+        let close = CloseDispute::new(request.dispute_id.as_str());
+        self.with_retries("disputes.close", account, key, |key| {
+            let close = &close;
+            async move {
+                let key = IdempotencyKey::new(&key).map_err(|e| Failure {
+                    status: 0,
+                    message: e.to_string(),
+                    retryable: false,
+                })?;
+                let mut custom = close
+                    .build()
+                    .customize::<miniserde::json::Value>()
+                    .request_strategy(RequestStrategy::Idempotent(key));
+                if account != PLATFORM_SELLER {
+                    custom = custom.account_id(stripe::AccountId::from(account));
+                }
+                custom
+                    .send(&self.client)
+                    .await
+                    .map(|_| ())
+                    .map_err(classify)
+            }
+        })
+        .await
+    }
+}
+
+/// The uploaded file's name, by the evidence field it fills.
+fn file_name(field: EvidenceField) -> &'static str {
+    match field {
+        EvidenceField::CustomerCommunication => "delivery-email.pdf",
+        EvidenceField::RefundPolicy => "refund-policy.pdf",
+        _ => "receipt.pdf",
     }
 }
 
@@ -389,6 +468,9 @@ fn evidence(fields: &BTreeMap<EvidenceField, String>) -> UpdateDisputeEvidence {
             EvidenceField::CustomerEmailAddress => e.customer_email_address = value,
             EvidenceField::CustomerName => e.customer_name = value,
             EvidenceField::CustomerPurchaseIp => e.customer_purchase_ip = value,
+            EvidenceField::CustomerCommunication => e.customer_communication = value,
+            EvidenceField::RefundPolicy => e.refund_policy = value,
+            EvidenceField::RefundPolicyDisclosure => e.refund_policy_disclosure = value,
             EvidenceField::DuplicateChargeExplanation => e.duplicate_charge_explanation = value,
             EvidenceField::ProductDescription => e.product_description = value,
             EvidenceField::Receipt => e.receipt = value,

@@ -91,10 +91,15 @@ pub fn render(doc: &ReceiptDocument) -> Vec<u8> {
     pdf.finish()
 }
 
-/// Labelled lines, values wrapped under their label.
+/// Labelled lines, values wrapped under their label; a line without a label (an email's body,
+/// a policy's text) is wrapped across the whole width.
 fn layout(doc: &ReceiptDocument) -> Vec<String> {
     let mut out = Vec::new();
     for (label, value) in &doc.lines {
+        if label.is_empty() {
+            out.extend(wrap(value, WRAP));
+            continue;
+        }
         let chunks = wrap(value, WRAP - LABEL_WIDTH);
         for (i, chunk) in chunks.iter().enumerate() {
             let head = if i == 0 {

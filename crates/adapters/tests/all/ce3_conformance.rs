@@ -290,6 +290,7 @@ async fn rate_counters_count_each_transition_once(store: Store) {
                 created: Some(dec + 5),
                 funds_withdrawn: false,
                 funds_reinstated: false,
+                ..Default::default()
             },
         )]
         .into(),

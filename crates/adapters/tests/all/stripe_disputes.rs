@@ -12,6 +12,7 @@ use leenkies_domain::evidence::filing::{
     DisputeFiler, FilingCall, FilingError, FilingFailure, FilingRequest, KeyGenerations,
 };
 use leenkies_domain::evidence::EvidenceField;
+use leenkies_domain::order::facts::DisputePhase;
 use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
 
 const SELLER: &str = "acct_1QHx4R8cKdV3nWpT";
@@ -56,10 +57,7 @@ fn request(seller: &str, submit: bool) -> FilingRequest {
         EvidenceField::CustomerEmailAddress,
         "jordan.lee@example.com".to_owned(),
     );
-    fields.insert(
-        EvidenceField::ServiceDate,
-        "2026-05-08T08:00:05Z".to_owned(),
-    );
+    fields.insert(EvidenceField::ServiceDate, "2026-05-08".to_owned());
     fields.insert(
         EvidenceField::UncategorizedText,
         "Order pi_3QMp…".to_owned(),
@@ -67,8 +65,10 @@ fn request(seller: &str, submit: bool) -> FilingRequest {
     FilingRequest {
         seller_id: seller.into(),
         dispute_id: "du_1".into(),
+        phase: DisputePhase::Chargeback,
         fields,
-        receipt: receipt(),
+        files: BTreeMap::from([(EvidenceField::Receipt, receipt())]),
+        compliance_fee: None,
         submit,
         generations: KeyGenerations::default(),
     }

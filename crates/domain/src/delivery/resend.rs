@@ -450,6 +450,7 @@ mod tests {
                 created: Some(NOW),
                 funds_withdrawn: false,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
         for (order, refusal) in [

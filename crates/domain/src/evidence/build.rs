@@ -33,6 +33,9 @@ pub struct EvidenceInput<'a> {
     pub store_name: Option<&'a str>,
     /// The seller's own words, at most [`MAX_STATEMENT_CHARS`].
     pub statement: Option<&'a str>,
+    /// The seller's refund policy (section 11), sent as a PDF, and how the customer saw it.
+    pub refund_policy: Option<&'a str>,
+    pub refund_policy_disclosure: Option<&'a str>,
 }
 
 /// Why the evidence cannot be built.
@@ -53,9 +56,14 @@ pub struct ReceiptDocument {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuiltEvidence {
     pub reason: DisputeReason,
-    /// Text fields by Stripe's names. The `receipt` file id is added once the file is uploaded.
+    /// Text fields by Stripe's names. The file fields' ids are added once uploaded.
     pub fields: BTreeMap<EvidenceField, String>,
+    /// The order confirmation (`receipt`).
     pub receipt: ReceiptDocument,
+    /// Every document to upload, by the file field it fills: `receipt`,
+    /// `customer_communication` (the delivery email as sent, once one went out) and
+    /// `refund_policy` (when the seller set one).
+    pub files: BTreeMap<EvidenceField, ReceiptDocument>,
 }
 
 impl BuiltEvidence {
@@ -218,7 +226,11 @@ pub fn build(input: &EvidenceInput<'_>) -> Result<BuiltEvidence, BuildError> {
         )),
     );
     if let Some(at) = email_sent {
-        drafts.insert(EvidenceField::ServiceDate, Draft::generated(rfc3339(at)));
+        // Stripe asks for a human-readable date: the day the delivery email went out.
+        drafts.insert(
+            EvidenceField::ServiceDate,
+            Draft::generated(crate::fulfillment::purchase_date(at)),
+        );
     }
     let log = access_log(record, input.delivery, downloads);
     if !log.is_empty() {
@@ -232,6 +244,20 @@ pub fn build(input: &EvidenceInput<'_>) -> Result<BuiltEvidence, BuildError> {
     }
     if let Some(address) = cleaned(input.customer.billing_address.as_deref()) {
         drafts.insert(EvidenceField::BillingAddress, Draft::generated(address));
+    }
+    if let Some(disclosure) = input
+        .refund_policy_disclosure
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        // The seller's words, already bounded by the settings (2,000 characters).
+        drafts.insert(
+            EvidenceField::RefundPolicyDisclosure,
+            Draft {
+                statement: Some(disclosure.to_owned()),
+                generated: String::new(),
+            },
+        );
     }
     let delivered = delivered_sentence(record, input.delivery, downloads);
     match reason {
@@ -283,10 +309,66 @@ pub fn build(input: &EvidenceInput<'_>) -> Result<BuiltEvidence, BuildError> {
         .map(|(field, draft)| (field, draft.finish()))
         .filter(|(_, v)| !v.is_empty())
         .collect();
+    let receipt = receipt(input, &product, &amount, &purchased);
+    let mut files = BTreeMap::from([(EvidenceField::Receipt, receipt.clone())]);
+    if let Some(email) = communication(input) {
+        files.insert(EvidenceField::CustomerCommunication, email);
+    }
+    if let Some(policy) = input.refund_policy.map(str::trim).filter(|s| !s.is_empty()) {
+        files.insert(
+            EvidenceField::RefundPolicy,
+            ReceiptDocument {
+                title: "Refund policy".into(),
+                lines: policy.lines().map(|l| (String::new(), clean(l))).collect(),
+            },
+        );
+    }
     Ok(BuiltEvidence {
         reason,
         fields,
-        receipt: receipt(input, &product, &amount, &purchased),
+        receipt,
+        files,
+    })
+}
+
+/// Stands where the download link was: the link is the customer's key to the file.
+pub const REDACTED_LINK: &str = "[download link removed]";
+
+/// The delivery email as the customer received it (contract section 9.2): its recorded headers
+/// and its text rendered again with the download link redacted, or `None` before it went out.
+fn communication(input: &EvidenceInput<'_>) -> Option<ReceiptDocument> {
+    let record = input.record;
+    let f = &record.fulfillment;
+    let sent_at = f.sent_at?;
+    let store = crate::fulfillment::StoreIdentity::from_profile(input.store_name, None);
+    let email = crate::fulfillment::compose(record, REDACTED_LINK, &store).ok()?;
+    let recipient = cleaned(f.recipient.as_deref()).unwrap_or_else(|| clean(&email.to));
+    let subject = cleaned(f.subject.as_deref()).unwrap_or_else(|| clean(&email.subject));
+    let mut lines = vec![
+        ("To".to_owned(), recipient),
+        ("Subject".to_owned(), subject),
+        ("Date".to_owned(), rfc3339(sent_at)),
+        (
+            "Message id".to_owned(),
+            cleaned(f.message_id.as_deref()).unwrap_or_else(|| "not recorded".into()),
+        ),
+        (
+            "Template".to_owned(),
+            match f.template_version {
+                Some(v) => format!("delivery email template version {v}, as sent"),
+                None => format!(
+                    "the template version was not recorded when this email was sent: rendered \
+                     with today's template (version {})",
+                    crate::fulfillment::TEMPLATE_VERSION
+                ),
+            },
+        ),
+        (String::new(), String::new()),
+    ];
+    lines.extend(email.text.lines().map(|l| (String::new(), clean(l))));
+    Some(ReceiptDocument {
+        title: "Delivery email".into(),
+        lines,
     })
 }
 
@@ -540,6 +622,7 @@ mod tests {
                 created: Some(T0 + 99),
                 funds_withdrawn: false,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
         r.fulfillment.state = FulfillmentState::Sent;
@@ -579,6 +662,8 @@ mod tests {
             customer: &customer,
             store_name: Some("Lee Presets"),
             statement,
+            refund_policy: None,
+            refund_policy_disclosure: None,
         })
         .unwrap()
     }
@@ -615,10 +700,7 @@ mod tests {
             field(&e, EvidenceField::CustomerEmailAddress),
             "jordan.lee@example.com"
         );
-        assert_eq!(
-            field(&e, EvidenceField::ServiceDate),
-            "2026-05-08T08:00:05Z"
-        );
+        assert_eq!(field(&e, EvidenceField::ServiceDate), "2026-05-08");
         assert_eq!(field(&e, EvidenceField::CustomerPurchaseIp), "203.0.113.9");
         assert!(field(&e, EvidenceField::ProductDescription).contains("Cinematic LUT Pack"));
         assert!(field(&e, EvidenceField::ProductDescription).contains("25.00 USD"));
@@ -731,6 +813,8 @@ mod tests {
             customer: &CustomerDetails::default(),
             store_name: None,
             statement: None,
+            refund_policy: None,
+            refund_policy_disclosure: None,
         })
         .unwrap();
         assert!(!e.fields.contains_key(&EvidenceField::ServiceDate));
@@ -756,6 +840,8 @@ mod tests {
             customer: &CustomerDetails::default(),
             store_name: None,
             statement: None,
+            refund_policy: None,
+            refund_policy_disclosure: None,
         })
         .unwrap();
         let log = field(&e, EvidenceField::AccessActivityLog);
@@ -786,6 +872,8 @@ mod tests {
             customer: &CustomerDetails::default(),
             store_name: None,
             statement: None,
+            refund_policy: None,
+            refund_policy_disclosure: None,
         })
         .unwrap();
         assert_eq!(
@@ -806,6 +894,8 @@ mod tests {
             customer: &CustomerDetails::default(),
             store_name: None,
             statement: Some(&long),
+            refund_policy: None,
+            refund_policy_disclosure: None,
         })
         .unwrap_err();
         assert_eq!(
@@ -840,6 +930,8 @@ mod tests {
             customer: &CustomerDetails::default(),
             store_name: None,
             statement: None,
+            refund_policy: None,
+            refund_policy_disclosure: None,
         })
         .unwrap();
         let log = field(&e, EvidenceField::AccessActivityLog);
@@ -935,6 +1027,7 @@ mod tests {
             let e = build(&EvidenceInput {
                 record: &r, dispute_id: "dp_1", downloads: &d, delivery: None,
                 customer: &customer, store_name: Some(&ua), statement: statement.as_deref(),
+                refund_policy: None, refund_policy_disclosure: None,
             }).unwrap();
             // THEN every field and the total are within Stripe's limits
             for (f, v) in &e.fields {

@@ -551,6 +551,7 @@ mod tests {
                 created: Some(at + 10),
                 funds_withdrawn: false,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
         // AND one with an early fraud warning

@@ -86,26 +86,34 @@ pub enum EvidenceField {
     CustomerEmailAddress,
     CustomerName,
     CustomerPurchaseIp,
+    /// A file id: the delivery email as sent, as a PDF.
+    CustomerCommunication,
     DuplicateChargeExplanation,
     ProductDescription,
     /// A file id: the receipt PDF uploaded with `purpose=dispute_evidence`.
     Receipt,
+    /// A file id: the seller's refund policy (settings) as a PDF.
+    RefundPolicy,
+    RefundPolicyDisclosure,
     RefundRefusalExplanation,
     ServiceDate,
     UncategorizedText,
 }
 
 impl EvidenceField {
-    pub const ALL: [EvidenceField; 12] = [
+    pub const ALL: [EvidenceField; 15] = [
         EvidenceField::AccessActivityLog,
         EvidenceField::BillingAddress,
         EvidenceField::CancellationRebuttal,
         EvidenceField::CustomerEmailAddress,
         EvidenceField::CustomerName,
         EvidenceField::CustomerPurchaseIp,
+        EvidenceField::CustomerCommunication,
         EvidenceField::DuplicateChargeExplanation,
         EvidenceField::ProductDescription,
         EvidenceField::Receipt,
+        EvidenceField::RefundPolicy,
+        EvidenceField::RefundPolicyDisclosure,
         EvidenceField::RefundRefusalExplanation,
         EvidenceField::ServiceDate,
         EvidenceField::UncategorizedText,
@@ -120,6 +128,9 @@ impl EvidenceField {
             EvidenceField::CustomerEmailAddress => "customer_email_address",
             EvidenceField::CustomerName => "customer_name",
             EvidenceField::CustomerPurchaseIp => "customer_purchase_ip",
+            EvidenceField::CustomerCommunication => "customer_communication",
+            EvidenceField::RefundPolicy => "refund_policy",
+            EvidenceField::RefundPolicyDisclosure => "refund_policy_disclosure",
             EvidenceField::DuplicateChargeExplanation => "duplicate_charge_explanation",
             EvidenceField::ProductDescription => "product_description",
             EvidenceField::Receipt => "receipt",
@@ -131,7 +142,22 @@ impl EvidenceField {
 
     /// Whether the value is a file id (uploaded first) rather than text.
     pub fn is_file(self) -> bool {
-        matches!(self, EvidenceField::Receipt)
+        matches!(
+            self,
+            EvidenceField::Receipt
+                | EvidenceField::CustomerCommunication
+                | EvidenceField::RefundPolicy
+        )
+    }
+
+    /// What the page calls a file field's document.
+    pub fn title(self) -> &'static str {
+        match self {
+            EvidenceField::Receipt => "Order confirmation (PDF)",
+            EvidenceField::CustomerCommunication => "Delivery email as sent (PDF)",
+            EvidenceField::RefundPolicy => "Refund policy (PDF)",
+            _ => self.as_str(),
+        }
     }
 }
 

@@ -28,7 +28,7 @@ pub const MAX_REFUNDS: usize = 256;
 
 /// A register whose winner is the greatest `(rank, at, value)`: higher-priority source first, then
 /// the newest fact, then (only to break exact ties deterministically) the value itself.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Reg<T> {
     /// Priority of the source that said it (higher wins); 0 where all sources are equal.
     #[serde(rename = "r", default, skip_serializing_if = "is_zero")]
@@ -213,8 +213,10 @@ impl RefundFact {
     }
 }
 
-/// A dispute's latest known state: the status of the latest event about it (issue 18 class 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A dispute's latest known state: the status of the latest event about it (issue 18 class 1),
+/// and what Stripe's dispute object says about the case (contract section 9.1), each field the
+/// newest fact's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisputeFact {
     pub state: Reg<String>,
     /// Every event of this dispute (the newest [`MAX_DISPUTE_HISTORY`]): the timeline's dispute
@@ -226,6 +228,8 @@ pub struct DisputeFact {
     pub reason: Option<Reg<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Reg<i64>>,
+    /// Stripe's `evidence_details.due_by`; 0 when Stripe says no response is possible (a
+    /// newer 0 wins over an older date, so a deadline Stripe withdrew is not shown as open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_due_by: Option<Reg<i64>>,
     /// The dispute object's own `created`: orders several disputes on one payment.
@@ -236,6 +240,58 @@ pub struct DisputeFact {
     pub funds_withdrawn: bool,
     #[serde(default)]
     pub funds_reinstated: bool,
+    /// `payment_method_details.card.case_type` (`inquiry`, `chargeback`, `compliance`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_type: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_reason_code: Option<Reg<String>>,
+    /// `evidence_details.past_due`: the last submission reached Stripe after the due date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub past_due: Option<Reg<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission_count: Option<Reg<i64>>,
+    /// `evidence_details.enhanced_eligibility.visa_compelling_evidence_3`, when Stripe gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ce3: Option<Reg<Ce3Fact>>,
+    /// The card's brand as the dispute names it (`visa`, …), for the CE 3.0 rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_brand: Option<Reg<String>>,
+}
+
+/// What Stripe says of a dispute's Visa Compelling Evidence 3.0 eligibility.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Ce3Fact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_actions: Vec<String>,
+}
+
+/// The phase of a dispute that evidence answers: an inquiry (`warning_*` statuses) or the
+/// chargeback it may escalate to on the same dispute id (contract section 9.1). Evidence is
+/// recorded per phase, so a submission for the inquiry never blocks the chargeback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DisputePhase {
+    Inquiry,
+    Chargeback,
+}
+
+impl DisputePhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputePhase::Inquiry => "inquiry",
+            DisputePhase::Chargeback => "chargeback",
+        }
+    }
+
+    /// The key of this phase's [`EvidenceFact`] in `Facts::dispute_evidence`: the dispute id
+    /// for the chargeback (what most disputes only ever are), `<id>#inquiry` for the inquiry.
+    pub fn evidence_key(self, dispute_id: &str) -> String {
+        match self {
+            DisputePhase::Chargeback => dispute_id.to_owned(),
+            DisputePhase::Inquiry => format!("{dispute_id}#inquiry"),
+        }
+    }
 }
 
 /// A dispute status's step, only to break a tie within one second (contract section 4):
@@ -304,10 +360,66 @@ impl DisputeFact {
         merge_min(&mut self.created, other.created);
         self.funds_withdrawn |= other.funds_withdrawn;
         self.funds_reinstated |= other.funds_reinstated;
+        merge_reg(&mut self.case_type, &other.case_type);
+        merge_reg(&mut self.network_reason_code, &other.network_reason_code);
+        merge_reg(&mut self.past_due, &other.past_due);
+        merge_reg(&mut self.submission_count, &other.submission_count);
+        merge_reg(&mut self.ce3, &other.ce3);
+        merge_reg(&mut self.card_brand, &other.card_brand);
     }
 
     pub fn status(&self) -> &str {
         &self.state.value
+    }
+
+    /// The phase the dispute is in now: its status decides, so the newest fact does.
+    pub fn phase(&self) -> DisputePhase {
+        if self.status().starts_with("warning_") {
+            DisputePhase::Inquiry
+        } else {
+            DisputePhase::Chargeback
+        }
+    }
+
+    /// The deadline, when Stripe gave one that allows a response (`due_by` > 0).
+    pub fn due_by(&self) -> Option<i64> {
+        self.evidence_due_by
+            .as_ref()
+            .map(|r| r.value)
+            .filter(|d| *d > 0)
+    }
+
+    pub fn case_type(&self) -> Option<&str> {
+        self.case_type.as_ref().map(|r| r.value.as_str())
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_ref().map(|r| r.value.as_str())
+    }
+
+    /// A compliance case (reason `noncompliant` or case type `compliance`): filing costs a
+    /// network fee the seller must acknowledge, and nothing is filed for them automatically.
+    pub fn is_compliance(&self) -> bool {
+        self.reason() == Some("noncompliant") || self.case_type() == Some("compliance")
+    }
+
+    /// A Visa fraud dispute (contract section 9.5): a Visa card, and network reason code `10.4`
+    /// (when Stripe gives none, reason `fraudulent`).
+    pub fn is_visa_fraud(&self) -> bool {
+        let visa = self
+            .card_brand
+            .as_ref()
+            .is_some_and(|b| b.value.eq_ignore_ascii_case("visa"));
+        let fraud = match &self.network_reason_code {
+            Some(code) => code.value == "10.4",
+            None => self.reason() == Some("fraudulent"),
+        };
+        visa && fraud
+    }
+
+    /// Waits for an answer: `needs_response` or `warning_needs_response`.
+    pub fn needs_response(&self) -> bool {
+        matches!(self.status(), "needs_response" | "warning_needs_response")
     }
 }
 
@@ -334,8 +446,9 @@ impl FraudWarningFact {
     }
 }
 
-/// What we filed to one dispute through Stripe's API (contract section 9), by dispute id: kept
-/// apart from [`DisputeFact`] (what Stripe says about the dispute) so both merge on their own.
+/// What we filed to one phase of one dispute through Stripe's API (contract section 9), keyed by
+/// [`DisputePhase::evidence_key`]: kept apart from [`DisputeFact`] (what Stripe says about the
+/// dispute) so both merge on their own.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceFact {
     /// The last call Stripe accepted (draft or submission): the greatest wins.
@@ -344,15 +457,74 @@ pub struct EvidenceFact {
     /// The accepted submission: Stripe accepts one, so the earliest wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_at: Option<i64>,
-    /// The `Idempotency-Key` generations of the receipt upload and of the dispute update. Stripe
-    /// replays a key's first answer for 24 hours, failures included: each generation moves on
-    /// when Stripe definitively refused or failed that call, so the next request is really tried
-    /// again, with the same key in every process (a cold one too). The greatest wins. Not an
-    /// accepted call: the order's `evidence` stays as it was.
+    /// Who made the submission of `submitted_at` (it goes with the earliest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<Submitter>,
+    /// When the seller accepted the dispute (Stripe closed it): the earliest wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at: Option<i64>,
+    /// The newest failure in words; an empty value (a later success) clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<Reg<String>>,
+    /// The seller's saved statement (newest wins; empty: none), sent with any submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<Reg<String>>,
+    /// The sweep's plan for the automatic submission, newest plan wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Reg<AutoPlan>>,
+    /// A submission in flight: claimed with a conditional write before Stripe is called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<SubmitClaim>,
+    /// The `Idempotency-Key` generations of the file uploads and of the dispute update. Stripe
+    /// replays a key's first answer for 24 hours, failures included, and refuses a key reused
+    /// with other parameters: each generation moves on once a call has concluded (accepted, or
+    /// refused or failed for good), so the next request is a new attempt with a new key, while
+    /// a retry of an attempt that never concluded (a crash) reuses its key and is replayed. The
+    /// greatest wins.
     #[serde(default, skip_serializing_if = "is_zero_u32", rename = "ug")]
     pub upload_generation: u32,
     #[serde(default, skip_serializing_if = "is_zero_u32", rename = "dg")]
     pub update_generation: u32,
+}
+
+/// Who submitted evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Submitter {
+    Seller,
+    Auto,
+}
+
+impl Submitter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Submitter::Seller => "seller",
+            Submitter::Auto => "auto",
+        }
+    }
+}
+
+/// When the backend plans to submit, or why it will not (contract section 9.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AutoPlan {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
+    /// Why there is no planned submission (a `sweep::NoAutoSubmit` word).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// A submission claimed before Stripe is called: whoever holds an unexpired claim is the only
+/// one who may submit; a claim whose holder crashed is taken over after `until`, with the same
+/// generation and `as_of` (so the same request and key: Stripe replays its first answer).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SubmitClaim {
+    pub until: i64,
+    /// The update generation the claimed call uses.
+    pub generation: u32,
+    /// The evidence is built from what was known at this time (downloads, SES events).
+    pub as_of: i64,
+    pub by: Submitter,
 }
 
 fn is_zero_u32(n: &u32) -> bool {
@@ -362,14 +534,56 @@ fn is_zero_u32(n: &u32) -> bool {
 impl EvidenceFact {
     fn merge(&mut self, other: &EvidenceFact) {
         merge_max(&mut self.saved_at, other.saved_at);
-        merge_min(&mut self.submitted_at, other.submitted_at);
+        match (self.submitted_at, other.submitted_at) {
+            (_, None) => {}
+            (None, Some(_)) => {
+                self.submitted_at = other.submitted_at;
+                self.submitted_by = other.submitted_by;
+            }
+            (Some(mine), Some(theirs)) => {
+                if (theirs, other.submitted_by) < (mine, self.submitted_by) {
+                    self.submitted_at = other.submitted_at;
+                    self.submitted_by = other.submitted_by;
+                }
+            }
+        }
+        merge_min(&mut self.accepted_at, other.accepted_at);
+        merge_reg(&mut self.last_error, &other.last_error);
+        merge_reg(&mut self.statement, &other.statement);
+        merge_reg(&mut self.plan, &other.plan);
+        if other.claim > self.claim {
+            self.claim = other.claim.clone();
+        }
         self.upload_generation = self.upload_generation.max(other.upload_generation);
         self.update_generation = self.update_generation.max(other.update_generation);
     }
 
-    /// Whether Stripe ever accepted evidence for the dispute (else the order shows `null`).
-    pub fn accepted(&self) -> bool {
-        self.saved_at.is_some() || self.submitted_at.is_some()
+    /// Whether anything was recorded for this phase that the order shows (else `null`).
+    pub fn recorded(&self) -> bool {
+        self.saved_at.is_some()
+            || self.submitted_at.is_some()
+            || self.accepted_at.is_some()
+            || self.last_error().is_some()
+            || self.statement().is_some()
+    }
+
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error
+            .as_ref()
+            .map(|r| r.value.as_str())
+            .filter(|e| !e.is_empty())
+    }
+
+    pub fn statement(&self) -> Option<&str> {
+        self.statement
+            .as_ref()
+            .map(|r| r.value.as_str())
+            .filter(|e| !e.is_empty())
+    }
+
+    /// The planned automatic submission time, if any.
+    pub fn auto_submit_at(&self) -> Option<i64> {
+        self.plan.as_ref().and_then(|p| p.value.at)
     }
 }
 

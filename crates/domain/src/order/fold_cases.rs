@@ -737,3 +737,83 @@ fn given_a_2019_era_charge_with_embedded_refunds_when_folded_then_each_refund_is
     assert_eq!(view["refunded_amount"], 500);
     assert_eq!(view["payment_status"], "partially_refunded");
 }
+
+// ---- contract 9.1: the dispute as Stripe describes it ---------------------------------------
+
+#[test]
+fn given_an_inquiry_escalating_with_stripes_case_fields_when_folded_then_the_newest_fact_shows() {
+    // GIVEN an inquiry (case type inquiry, no reason code yet), then the chargeback it became
+    // on the same id (Visa 10.4, a late submission, one submission, CE 3.0 eligibility)
+    let mut inquiry = dispute("du_91", "pi_91", "warning_needs_response");
+    inquiry["payment_method_details"] = json!({"type": "card", "card": {"brand": "visa", "case_type": "inquiry", "network_reason_code": null}});
+    inquiry["evidence_details"] =
+        json!({"due_by": 9_000, "past_due": false, "submission_count": 0});
+    let mut chargeback = dispute("du_91", "pi_91", "needs_response");
+    chargeback["payment_method_details"] = json!({"type": "card", "card": {"brand": "visa",
+        "case_type": "chargeback", "network_reason_code": "10.4"}});
+    chargeback["evidence_details"] = json!({"due_by": 90_000, "past_due": true,
+        "submission_count": 1, "enhanced_eligibility": {"visa_compelling_evidence_3": {
+            "status": "requires_action", "required_actions": ["missing_prior_undisputed_transactions", 7]}}});
+    let events = [
+        event(
+            "evt_1",
+            "payment_intent.succeeded",
+            1_000,
+            pi("pi_91", 2500, "usd", json!({})),
+        ),
+        event("evt_2", "charge.dispute.created", 3_000, inquiry),
+        event("evt_3", "charge.dispute.updated", 40_000, chargeback),
+    ];
+    // WHEN folded in every order
+    let view = view_in_every_order("pi_91", &events);
+    // THEN the chargeback's facts show
+    let d = &view["dispute"];
+    assert_eq!(d["status"], "needs_response");
+    assert_eq!(d["case_type"], "chargeback");
+    assert_eq!(d["network_reason_code"], "10.4");
+    assert_eq!(d["submitted_late"], true);
+    assert_eq!(d["submission_count"], 1);
+    assert_eq!(d["evidence_due_by"], "1970-01-02T01:00:00Z");
+    assert_eq!(
+        d["ce3"],
+        json!({"status": "requires_action", "required_actions": ["missing_prior_undisputed_transactions"], "qualifying_orders": []})
+    );
+    assert_eq!(d["auto_submit_at"], Value::Null);
+    assert_eq!(d["evidence"], Value::Null);
+}
+
+#[test]
+fn given_a_dispute_without_stripes_case_fields_when_folded_then_their_defaults() {
+    let events = [event(
+        "evt_1",
+        "charge.dispute.created",
+        3_000,
+        dispute("du_92", "pi_92", "needs_response"),
+    )];
+    let d = view_in_every_order("pi_92", &events)["dispute"].clone();
+    assert_eq!(d["case_type"], Value::Null);
+    assert_eq!(d["network_reason_code"], Value::Null);
+    assert_eq!(d["submitted_late"], false);
+    assert_eq!(d["submission_count"], 0);
+    // not a Visa fraud dispute that we know of (no brand): no ce3
+    assert_eq!(d["ce3"], Value::Null);
+}
+
+#[test]
+fn given_a_deadline_then_a_newer_due_by_of_zero_when_folded_then_no_deadline_shows() {
+    // GIVEN a dispute with a deadline, then a later event where Stripe allows no response
+    let mut closed_window = dispute("du_93", "pi_93", "needs_response");
+    closed_window["evidence_details"] = json!({"due_by": 0});
+    let events = [
+        event(
+            "evt_1",
+            "charge.dispute.created",
+            3_000,
+            dispute("du_93", "pi_93", "needs_response"),
+        ),
+        event("evt_2", "charge.dispute.updated", 4_000, closed_window),
+    ];
+    // THEN in every order the newest fact wins: no deadline
+    let d = view_in_every_order("pi_93", &events)["dispute"].clone();
+    assert_eq!(d["evidence_due_by"], Value::Null);
+}

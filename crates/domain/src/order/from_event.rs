@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::facts::{
-    dispute_rank, refund_rank, source, AttemptState, CardFact, Ce3Eligibility, DisputeEvent,
-    DisputeFact, DisputeStep, Facts, FailedAttempt, FraudWarningFact, RefundFact, Reg,
-    TimelineEntry,
+    dispute_rank, refund_rank, source, AttemptState, CardFact, Ce3Eligibility, Ce3Fact,
+    DisputeEvent, DisputeFact, DisputeStep, Facts, FailedAttempt, FraudWarningFact, RefundFact,
+    Reg, TimelineEntry,
 };
 use crate::stripe::event::{
     Charge, ChargeStatus, CheckoutPaymentStatus, CheckoutSession, Dispute, EarlyFraudWarning,
@@ -445,6 +445,12 @@ fn dispute(step: DisputeStep, at: i64, du: &Dispute, facts: &mut Facts) {
         || du.balance_transactions.iter().any(|t| t.amount > 0);
     // No note in the order's history: the event is kept with its dispute (`history`), and the
     // view says it in the timeline.
+    let details = du.evidence_details.as_ref();
+    let card = du
+        .payment_method_details
+        .as_ref()
+        .and_then(|p| p.card.as_ref());
+    let reg = |v: Option<String>| v.map(|v| Reg::new(0, at, v));
     facts.disputes = BTreeMap::from([(
         du.id.clone(),
         DisputeFact {
@@ -452,15 +458,32 @@ fn dispute(step: DisputeStep, at: i64, du: &Dispute, facts: &mut Facts) {
             state: Reg::new(dispute_rank(&status), at, status),
             reason: du.reason.clone().map(|r| Reg::new(0, at, r)),
             amount: du.amount.map(|a| Reg::new(0, at, a)),
-            evidence_due_by: du
-                .evidence_details
-                .as_ref()
-                .and_then(|e| e.due_by)
-                .filter(|d| *d > 0)
-                .map(|d| Reg::new(0, at, d)),
+            // A `due_by` of 0 or null (no response possible) is kept as 0: as the newest fact
+            // it closes the window an older date opened.
+            evidence_due_by: details.map(|e| Reg::new(0, at, e.due_by.unwrap_or(0).max(0))),
             created: du.created,
             funds_withdrawn: withdrawn,
             funds_reinstated: reinstated,
+            case_type: reg(card.and_then(|c| c.case_type.clone())),
+            network_reason_code: reg(card.and_then(|c| c.network_reason_code.clone())),
+            card_brand: reg(card.and_then(|c| c.brand.clone())),
+            past_due: details.and_then(|e| e.past_due).map(|p| Reg::new(0, at, p)),
+            submission_count: details
+                .and_then(|e| e.submission_count)
+                .map(|n| Reg::new(0, at, n.max(0))),
+            ce3: details
+                .and_then(|e| e.enhanced_eligibility.as_ref())
+                .and_then(|e| e.visa_compelling_evidence_3.as_ref())
+                .map(|c| {
+                    Reg::new(
+                        0,
+                        at,
+                        Ce3Fact {
+                            status: c.status.clone(),
+                            required_actions: c.required_actions.clone(),
+                        },
+                    )
+                }),
         },
     )]);
     ce3_eligibility(at, du, facts);

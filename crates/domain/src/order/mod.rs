@@ -119,6 +119,9 @@ pub struct FulfillmentRecord {
     /// serving it whatever metadata arrives later: contract section 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_id: Option<String>,
+    /// The version of the delivery email's template it was sent with (`fulfillment::compose`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_version: Option<u32>,
     /// The seller's resends of the delivery email (contract section 10), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resends: Vec<crate::delivery::resend::ResendRecord>,

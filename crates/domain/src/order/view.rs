@@ -62,16 +62,51 @@ pub struct DisputeView {
     pub funds_withdrawn: bool,
     pub funds_reinstated: bool,
     pub created_at: Option<String>,
-    /// What we filed to Stripe (contract section 9); `null` before the first accepted call.
+    /// `payment_method_details.card.case_type`: `inquiry`, `chargeback`, `compliance`,
+    /// `block`, `resolution`, a newer value passed through, or null.
+    pub case_type: Option<String>,
+    pub network_reason_code: Option<String>,
+    /// Stripe's `evidence_details.past_due`: the last submission reached Stripe late.
+    pub submitted_late: bool,
+    /// Stripe's `evidence_details.submission_count`.
+    pub submission_count: i64,
+    /// Visa Compelling Evidence 3.0 (contract section 9.5) for a Visa fraud dispute, else null.
+    pub ce3: Option<Ce3View>,
+    /// When the backend plans to submit unless the seller acts (RFC 3339), or null.
+    pub auto_submit_at: Option<String>,
+    /// Why there is no planned automatic submission (`setting_off`, `no_strong_evidence`,
+    /// `compliance`, `stripe_not_configured`, `submitted`, `accepted`, `closed`, `past_due`),
+    /// or null when one is planned or the sweep has not looked yet.
+    pub auto_submit_skipped: Option<String>,
+    /// What we filed for the dispute's current phase (contract section 9); `null` before
+    /// anything was recorded for it.
     pub evidence: Option<DisputeEvidenceView>,
 }
 
-/// `evidence` of a dispute: when Stripe last accepted evidence, and when it was submitted.
+/// `ce3` of a Visa fraud dispute.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Ce3View {
+    /// Stripe's `enhanced_eligibility.visa_compelling_evidence_3.status`, or null.
+    pub status: Option<String>,
+    pub required_actions: Vec<String>,
+    /// The order ids that qualify as prior undisputed transactions, newest first.
+    pub qualifying_orders: Vec<String>,
+}
+
+/// `evidence` of a dispute's current phase.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisputeEvidenceView {
     pub saved_at: Option<String>,
     pub submitted_at: Option<String>,
+    /// `seller` or `auto`.
+    pub submitted_by: Option<String>,
+    pub accepted_at: Option<String>,
+    /// The last failure in words, or null.
+    pub last_error: Option<String>,
+    /// The seller's saved statement, or null.
+    pub statement: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -170,11 +205,24 @@ impl OrderView {
                     status: d.status().to_owned(),
                     reason: d.reason.as_ref().map(|r| r.value.clone()),
                     amount: d.amount.as_ref().map(|r| r.value),
-                    evidence_due_by: d.evidence_due_by.as_ref().map(|r| rfc3339(r.value)),
+                    evidence_due_by: d.due_by().map(rfc3339),
                     funds_withdrawn: d.funds_withdrawn,
                     funds_reinstated: d.funds_reinstated,
                     created_at: d.created.map(rfc3339),
-                    evidence: evidence_view(f, id),
+                    case_type: d.case_type().map(str::to_owned),
+                    network_reason_code: d.network_reason_code.as_ref().map(|r| r.value.clone()),
+                    submitted_late: d.past_due.as_ref().is_some_and(|r| r.value),
+                    submission_count: d.submission_count.as_ref().map_or(0, |r| r.value),
+                    ce3: ce3_view(d),
+                    auto_submit_at: current_evidence(f, id, d)
+                        .and_then(|e| e.auto_submit_at())
+                        .map(rfc3339),
+                    auto_submit_skipped: current_evidence(f, id, d)
+                        .and_then(|e| e.plan.as_ref())
+                        .and_then(|p| p.value.why.clone()),
+                    evidence: current_evidence(f, id, d)
+                        .filter(|e| e.recorded())
+                        .map(evidence_view),
                 };
                 (d.created.unwrap_or(0), view)
             })
@@ -355,14 +403,42 @@ fn delivery_view(record: &OrderRecord) -> Option<DeliveryView> {
     })
 }
 
-/// A dispute's `evidence` (contract section 9): `null` until Stripe accepted a call; a fact that
-/// holds only idempotency generations (Stripe refused) shows nothing.
-fn evidence_view(f: &super::facts::Facts, dispute_id: &str) -> Option<DisputeEvidenceView> {
+/// The evidence record of the dispute's current phase (contract section 9.1: it starts afresh
+/// when an inquiry escalates to a chargeback).
+pub fn current_evidence<'a>(
+    f: &'a super::facts::Facts,
+    dispute_id: &str,
+    dispute: &super::facts::DisputeFact,
+) -> Option<&'a super::facts::EvidenceFact> {
     f.dispute_evidence
-        .get(dispute_id)
-        .filter(|e| e.accepted())
-        .map(|e| DisputeEvidenceView {
-            saved_at: e.saved_at.map(rfc3339),
-            submitted_at: e.submitted_at.map(rfc3339),
-        })
+        .get(&dispute.phase().evidence_key(dispute_id))
+}
+
+/// A dispute's `evidence`: what was recorded for its current phase; a record that holds only
+/// idempotency generations or a plan (nothing filed, nothing failed) shows `null`.
+fn evidence_view(e: &super::facts::EvidenceFact) -> DisputeEvidenceView {
+    DisputeEvidenceView {
+        saved_at: e.saved_at.map(rfc3339),
+        submitted_at: e.submitted_at.map(rfc3339),
+        submitted_by: e.submitted_by.map(|s| s.as_str().to_owned()),
+        accepted_at: e.accepted_at.map(rfc3339),
+        last_error: e.last_error().map(str::to_owned),
+        statement: e.statement().map(str::to_owned),
+    }
+}
+
+/// `ce3`: shown for a Visa fraud dispute (contract section 9.5), or whenever Stripe reported an
+/// eligibility for it. Which earlier orders qualify is the CE 3.0 rule's to fill in.
+fn ce3_view(d: &super::facts::DisputeFact) -> Option<Ce3View> {
+    let stripe = d.ce3.as_ref().map(|r| &r.value);
+    if stripe.is_none() && !d.is_visa_fraud() {
+        return None;
+    }
+    Some(Ce3View {
+        status: stripe.and_then(|c| c.status.clone()),
+        required_actions: stripe
+            .map(|c| c.required_actions.clone())
+            .unwrap_or_default(),
+        qualifying_orders: Vec::new(),
+    })
 }

@@ -291,17 +291,42 @@ pub struct Dispute {
     pub reason: Option<String>,
     #[serde(default)]
     pub created: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_object")]
     pub evidence_details: Option<EvidenceDetails>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub balance_transactions: Vec<BalanceTransaction>,
+    /// The card network's view of the dispute (`case_type`, `network_reason_code`).
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub payment_method_details: Option<DisputePaymentMethodDetails>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DisputePaymentMethodDetails {
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub card: Option<DisputeCardDetails>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DisputeCardDetails {
+    /// `inquiry`, `chargeback`, `compliance`, `block`, `resolution`, or a newer value.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub case_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub network_reason_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub brand: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct EvidenceDetails {
-    /// 0 when the bank allows no response; treated as unknown.
+    /// 0 when the bank allows no response (no response is possible).
     #[serde(default)]
     pub due_by: Option<i64>,
+    /// The last submission reached Stripe after the due date.
+    #[serde(default)]
+    pub past_due: Option<bool>,
+    #[serde(default)]
+    pub submission_count: Option<i64>,
     /// Stripe's Visa CE 3.0 eligibility (contract section 9.5); another shape is absent.
     #[serde(default, deserialize_with = "lenient_object")]
     pub enhanced_eligibility: Option<EnhancedEligibility>,

@@ -49,6 +49,7 @@ pub const ASSETS: &[Asset] = &[
     js("app.js", include_str!("assets/app.js")),
     js("api.js", include_str!("assets/api.js")),
     js("auth.js", include_str!("assets/auth.js")),
+    js("disputes.js", include_str!("assets/disputes.js")),
     js("dom.js", include_str!("assets/dom.js")),
     js("format.js", include_str!("assets/format.js")),
     js("list.js", include_str!("assets/list.js")),

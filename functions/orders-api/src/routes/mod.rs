@@ -17,6 +17,7 @@ pub mod fallback;
 pub mod openapi;
 pub mod orders;
 pub mod resend;
+pub mod settings;
 pub mod stats;
 
 use std::sync::Arc;
@@ -119,9 +120,13 @@ pub fn table() -> Vec<Route> {
         Route::api::<orders::__path_get, _, _>(Seller, orders::get),
         Route::api::<evidence::__path_evidence, _, _>(Seller, evidence::evidence),
         Route::api::<dispute_evidence::__path_file, _, _>(Seller, dispute_evidence::file),
+        Route::api::<dispute_evidence::__path_preview, _, _>(Seller, dispute_evidence::preview),
+        Route::api::<dispute_evidence::__path_accept, _, _>(Seller, dispute_evidence::accept),
         Route::api::<resend::__path_resend, _, _>(Seller, resend::resend),
         Route::api::<stats::__path_failures, _, _>(Seller, stats::failures),
         Route::api::<stats::__path_disputes, _, _>(Seller, stats::disputes),
+        Route::api::<settings::__path_get, _, _>(Seller, settings::get),
+        Route::api::<settings::__path_put, _, _>(Seller, settings::put),
         Route::api::<crate::health::__path_webhook_health, _, _>(
             Operator,
             crate::health::webhook_health,

@@ -221,6 +221,8 @@ pub struct DisputeNeedingResponse {
     pub currency: Option<String>,
     /// RFC 3339; `null` when Stripe has not said (sorted last).
     pub evidence_due_by: Option<String>,
+    /// When the backend plans to submit unless the seller acts (RFC 3339), or null.
+    pub auto_submit_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -266,7 +268,20 @@ pub async fn disputes(
                 if !NEEDS_RESPONSE.contains(&d.status()) {
                     continue;
                 }
-                let due = d.evidence_due_by.as_ref().map(|r| r.value);
+                // Submitted or accepted here: off the list at once, before Stripe's update.
+                let evidence = leenkies_domain::order::view::current_evidence(facts, id, d);
+                let answered = evidence.is_some_and(|e| e.submitted_at.is_some())
+                    || [
+                        leenkies_domain::order::facts::DisputePhase::Inquiry,
+                        leenkies_domain::order::facts::DisputePhase::Chargeback,
+                    ]
+                    .iter()
+                    .filter_map(|p| facts.dispute_evidence.get(&p.evidence_key(id)))
+                    .any(|e| e.accepted_at.is_some());
+                if answered {
+                    continue;
+                }
+                let due = d.due_by();
                 found.push((
                     due,
                     DisputeNeedingResponse {
@@ -277,6 +292,7 @@ pub async fn disputes(
                         amount: d.amount.as_ref().map(|r| r.value),
                         currency: facts.currency().map(str::to_owned),
                         evidence_due_by: due.map(rfc3339),
+                        auto_submit_at: evidence.and_then(|e| e.auto_submit_at()).map(rfc3339),
                     },
                 ));
             }

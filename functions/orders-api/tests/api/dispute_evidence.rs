@@ -39,7 +39,12 @@ async fn setup(status: &str) -> (Arc<MemoryStore>, FakeStripe, Router) {
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(10),
     });
-    let app = router(state(store.clone()).with_disputes(Arc::new(stripe)));
+    // The dispute's deadline is a week after the order: "now" is an hour after it.
+    let app = router(
+        state(store.clone())
+            .with_disputes(Arc::new(stripe))
+            .with_clock(Arc::new(|| T0 + 3600)),
+    );
     (store, fake, app)
 }
 
@@ -261,7 +266,7 @@ async fn given_no_stripe_key_then_503_after_the_other_checks() {
         .dispute("needs_response")
         .put(&store)
         .await;
-    let app = app(store);
+    let app = router(state(store).with_clock(Arc::new(|| T0 + 3600)));
     let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
@@ -284,9 +289,9 @@ async fn given_stripe_refuses_then_502_with_stripes_message_and_nothing_recorded
     let before = store.get_order(SELLER_A, "pi_ev").await.unwrap().unwrap();
     // WHEN submitted
     let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
-    // THEN 502 with Stripe's words, nothing recorded as sent: the order shows what it showed
-    // (`evidence` null, no timeline entry); only the refused call's idempotency generation moved
-    // on, so the next request is really tried again
+    // THEN 502 with Stripe's words, nothing recorded as sent: no timeline entry, no time saved
+    // or submitted, only Stripe's words as `last_error`; the refused call's idempotency
+    // generation moved on, so the next request is really tried again
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (StatusCode::BAD_GATEWAY, "stripe_refused")
@@ -299,10 +304,15 @@ async fn given_stripe_refuses_then_502_with_stripes_message_and_nothing_recorded
     let shown = |r: &leenkies_domain::OrderRecord| {
         serde_json::to_value(leenkies_domain::OrderView::of(r)).unwrap()
     };
-    assert_eq!(shown(&after), shown(&before));
+    assert_eq!(
+        shown(&before)["disputes"][0]["evidence"],
+        serde_json::Value::Null
+    );
     assert_eq!(
         shown(&after)["disputes"][0]["evidence"],
-        serde_json::Value::Null
+        serde_json::json!({"saved_at": null, "submitted_at": null, "submitted_by": null,
+            "accepted_at": null, "statement": null,
+            "last_error": "Stripe refused (400): This dispute is already closed."})
     );
     assert_eq!(after.facts.timeline, before.facts.timeline);
     let generations = &after.facts.dispute_evidence["dp_pi_ev"];
@@ -327,4 +337,81 @@ async fn given_a_submission_then_a_second_is_409_without_calling_stripe() {
     assert_eq!(fake.seen().len(), calls);
     let order = get_as(&app, SELLER_A, "/orders/pi_ev").await.json();
     assert!(order["disputes"][0]["evidence"]["submitted_at"].is_string());
+}
+
+#[tokio::test]
+async fn given_an_open_dispute_when_previewed_then_what_would_be_sent_without_calling_stripe() {
+    let (_, fake, app) = setup("needs_response").await;
+    // WHEN the seller reads the preview
+    let r = get(&app, URI, Some(&token(SELLER_A))).await;
+    // THEN the fields and documents, and no Stripe call
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["dispute_id"], "dp_pi_ev");
+    assert_eq!(
+        body["evidence"]["customer_email_address"],
+        "jordan.lee@example.com"
+    );
+    assert_eq!(body["evidence"]["service_date"], "2026-05-08");
+    let files: Vec<&str> = body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["customer_communication", "receipt"]);
+    assert_eq!(body["stripe_configured"], true);
+    assert!(fake.seen().is_empty());
+    // another seller: 404
+    let r = get(&app, URI, Some(&token(SELLER_B))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn given_an_open_dispute_when_accepted_then_closed_in_stripe_and_no_more_filing() {
+    let (_, fake, app) = setup("needs_response").await;
+    let accept = "/orders/pi_ev/disputes/dp_pi_ev/accept";
+    // WHEN the seller accepts
+    let r = post(&app, accept, Some(&token(SELLER_A)), b"", None).await;
+    // THEN 200 with the dispute, accepted_at recorded, Stripe closed it once as the seller
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json()["evidence"]["accepted_at"].is_string());
+    assert_eq!(
+        fake.closes(),
+        [(SELLER_A.to_owned(), "dp_pi_ev".to_owned())]
+    );
+    assert!(fake.seen().iter().all(|s| s.idempotency_key.is_some()));
+    // AND filing or accepting again is 409 dispute_closed, Stripe not called
+    let calls = fake.seen().len();
+    let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::CONFLICT, "dispute_closed")
+    );
+    let r = post(&app, accept, Some(&token(SELLER_A)), b"", None).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::CONFLICT, "dispute_closed")
+    );
+    assert_eq!(fake.seen().len(), calls);
+}
+
+#[tokio::test]
+async fn given_a_passed_deadline_then_409_past_due_before_stripe_is_asked() {
+    let (_, fake, _) = setup("needs_response").await;
+    let store = Arc::new(MemoryStore::new());
+    order(SELLER_A, "pi_ev", T0)
+        .email("jordan.lee@example.com")
+        .paid()
+        .dispute("needs_response")
+        .put(&store)
+        .await;
+    // "now" a year later: the week's deadline has passed
+    let app = router(state(store).with_clock(Arc::new(|| T0 + 365 * DAY)));
+    let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::CONFLICT, "past_due")
+    );
+    assert!(fake.seen().is_empty());
 }

@@ -21,4 +21,5 @@ mod openapi;
 mod orders_list;
 mod resend;
 mod runtime_protocol;
+mod settings;
 mod stats;

@@ -174,7 +174,27 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
     // and the operator route, which needs a token too
     let health = &doc["paths"]["/health/webhooks"]["get"];
     assert!(health["security"][0].get("bearer_auth").is_some());
-    assert_eq!(doc["paths"].as_object().unwrap().len(), 14);
+    // the seller's dispute routes and settings (contract sections 9 and 11)
+    let evidence = &doc["paths"]["/orders/{order_id}/disputes/{dispute_id}/evidence"];
+    assert!(evidence["get"]["security"][0].get("bearer_auth").is_some());
+    for status in ["400", "404", "409", "502", "503"] {
+        assert!(
+            evidence["post"]["responses"][status].is_object(),
+            "evidence {status}"
+        );
+    }
+    let accept = &doc["paths"]["/orders/{order_id}/disputes/{dispute_id}/accept"]["post"];
+    assert!(accept["security"][0].get("bearer_auth").is_some());
+    for status in ["200", "404", "409", "502", "503"] {
+        assert!(accept["responses"][status].is_object(), "accept {status}");
+    }
+    for method in ["get", "put"] {
+        assert!(doc["paths"]["/settings"][method]["security"][0]
+            .get("bearer_auth")
+            .is_some());
+    }
+    assert!(doc["paths"]["/settings"]["put"]["responses"]["400"].is_object());
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 16);
     // bearer auth: declared, required on the dashboard routes, absent on the public ones
     let scheme = &doc["components"]["securitySchemes"]["bearer_auth"];
     assert_eq!(scheme["type"], "http");
@@ -523,8 +543,12 @@ async fn given_the_evidence_filing_route_when_answered_then_every_answer_conform
         files_base: fake.base.clone(),
     })
     .unwrap();
-    let app = orders_api::router(state(store.clone()).with_disputes(Arc::new(stripe)));
-    let unconfigured = orders_api::router(state(store));
+    let app = orders_api::router(
+        state(store.clone())
+            .with_disputes(Arc::new(stripe))
+            .with_clock(Arc::new(|| T0 + 3600)),
+    );
+    let unconfigured = orders_api::router(state(store).with_clock(Arc::new(|| T0 + 3600)));
     let doc = document(&app).await;
     let path = "/orders/{order_id}/disputes/{dispute_id}/evidence";
     let op = &doc["paths"][path]["post"];
@@ -603,7 +627,11 @@ async fn given_the_evidence_filing_route_when_answered_then_every_answer_conform
         files_base: fake.base.clone(),
     })
     .unwrap();
-    let fresh = orders_api::router(state(store).with_disputes(Arc::new(stripe)));
+    let fresh = orders_api::router(
+        state(store)
+            .with_disputes(Arc::new(stripe))
+            .with_clock(Arc::new(|| T0 + 3600)),
+    );
     let r = post(&fresh, uri, "{\"submit\":true}").await;
     assert_eq!(r.status.as_str(), "502", "{}", r.text());
     assert_valid(&doc, &schema("502"), &r.json(), "502");

@@ -294,6 +294,7 @@ fn chargeback(dispute_id: &str, status: &str, created: i64) -> Facts {
                 created: Some(created),
                 funds_withdrawn: false,
                 funds_reinstated: false,
+                ..Default::default()
             },
         )]
         .into(),

@@ -68,6 +68,7 @@ pub fn add_dispute(record: &mut OrderRecord, dispute_id: &str) {
             created: Some(at),
             funds_withdrawn: false,
             funds_reinstated: false,
+            ..Default::default()
         },
     );
 }

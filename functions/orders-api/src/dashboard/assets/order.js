@@ -12,6 +12,9 @@ import {
 } from './format.js';
 import { badge, LIST_QUERY_KEY, statusBadges } from './list.js';
 import { poll } from './poll.js';
+import {
+  acceptButton, COUNTERED_FEE, disputeRows, feeAcknowledgement, submitConfirmation,
+} from './disputes.js';
 
 const STATEMENT_MAX = 20000;
 
@@ -169,14 +172,16 @@ function evidenceForm(order, dispute, ev, statements) {
     statements.set(dispute.id, kept);
   }
   const { textarea, result } = kept;
+  const fee = feeAcknowledgement(dispute);
   const send = async (submit, button) => {
-    if (submit && !window.confirm('Submit this evidence to Stripe? Once submitted it goes to the card issuer and cannot be changed.')) return;
+    if (submit && !window.confirm(submitConfirmation(dispute))) return;
     button.disabled = true;
     result.classList.remove('result-bad');
     result.textContent = submit ? 'Submitting to Stripe…' : 'Saving the draft to Stripe…';
     try {
       const body = { submit };
       if (textarea.value.trim()) body.statement = textarea.value;
+      if (fee && submit) body.fee_acknowledged = fee.acknowledged();
       await postJson(`/orders/${encodeURIComponent(order.order_id)}/disputes/${encodeURIComponent(dispute.id)}/evidence`, body);
       result.textContent = submit ? 'Submitted to Stripe.' : 'Draft saved to Stripe. You can still change it.';
       toast(result.textContent);
@@ -205,7 +210,9 @@ function evidenceForm(order, dispute, ev, statements) {
     textarea,
     h('span', { class: 'hint', id: `statement-hint-${dispute.id}` },
       'In your own words: what the customer bought and how they received it. At most 20,000 characters.'),
-    h('div', { class: 'actions' }, save, submit),
+    fee && fee.element,
+    h('p', { class: 'hint' }, COUNTERED_FEE),
+    h('div', { class: 'actions' }, save, submit, acceptButton(order, dispute, result, () => refreshSoon())),
     lines, result);
 }
 
@@ -228,6 +235,7 @@ function disputes(order, ev, statements) {
         ['Funds', d.funds_reinstated ? 'Withdrawn, then returned to you'
           : d.funds_withdrawn ? 'Withdrawn from your balance while the dispute is open' : 'Not withdrawn'],
         ['Dispute id', h('span', { class: 'mono' }, d.id)],
+        ...disputeRows(d),
       ]),
       evidenceForm(order, d, ev, statements));
   }));

@@ -53,6 +53,7 @@ pub fn state(store: Arc<MemoryStore>) -> ApiState {
         CURSOR_KEY.to_vec(),
         ProductFiles::LocalDir(None),
     )
+    .with_settings(store.clone())
     // Export jobs in the same embedded store, with local links (issue 17 item 4).
     .with_exports(orders_api::routes::exports::ExportsConfig {
         jobs: store,
@@ -240,6 +241,7 @@ impl OrderBuilder {
                 created: Some(at),
                 funds_withdrawn: false,
                 funds_reinstated: false,
+                ..Default::default()
             },
         );
         self
