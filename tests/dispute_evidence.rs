@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use leenkies_integration_tests::env::dynamodb_endpoint;
 use leenkies_integration_tests::fake_stripe::FakeStripe;
-use leenkies_integration_tests::stripe::shared_event;
+use leenkies_integration_tests::stripe::{own_fixtures, shared_event};
 use leenkies_local::settings::Settings;
 use serde_json::{json, Value};
 use system::{jwt, System, JWT_SECRET, WEBHOOK_SECRET};
@@ -259,4 +259,103 @@ async fn given_no_stripe_key_when_filing_then_503_stripe_not_configured() {
         (503, Some("stripe_not_configured"))
     );
     sys.stop().await;
+}
+
+/// Scenario S401 (`tests/fixtures/stripe`): a returning buyer's Visa fraud dispute, with two
+/// earlier undisputed orders on the same card 200 and 150 days before, sharing IP, device and
+/// account.
+const CE3_SELLER: &str = "acct_1QHx4R8cKdV3nWpT";
+const CE3_ORDER: &str = "pi_3QnmQS8cKdV3nWpT152h0PuH";
+const CE3_DISPUTE: &str = "du_1QRmTE8cKdV3nWpTD85dxE0F";
+/// The earlier orders, newest first (150 then 200 days before).
+const CE3_PRIOR: [&str; 2] = ["pi_3QUfhE8cKdV3nWpT0eBoGuT2", "pi_3QvDum8cKdV3nWpT1Cc9GBaq"];
+
+fn own_event(name: &str) -> Vec<u8> {
+    let bytes = std::fs::read(own_fixtures().join("events").join(name)).unwrap();
+    if !name.contains("charge.dispute") {
+        return bytes;
+    }
+    let mut event: Value = serde_json::from_slice(&bytes).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    event["data"]["object"]["evidence_details"]["due_by"] = json!(now + 7 * 86_400);
+    serde_json::to_vec(&event).unwrap()
+}
+
+async fn ce3_draft(endpoint: Option<&str>) {
+    // GIVEN the returning buyer's two earlier orders and the disputed one, then its fraud
+    // dispute, through the webhook
+    let fake = FakeStripe::start(&[CE3_SELLER]).await;
+    fake.add_dispute(CE3_SELLER, CE3_DISPUTE, "needs_response");
+    let sys = start(endpoint, &fake).await;
+    for order in ["ord_3201", "ord_3202", "ord_3200"] {
+        for kind in ["charge.succeeded", "payment_intent.succeeded"] {
+            let name = format!("{order}__01__{kind}.json");
+            assert_eq!(sys.deliver(own_event(&name)).await, 200, "{name}");
+        }
+    }
+    let dispute = own_event("ord_3200__02__charge.dispute.created.json");
+    assert_eq!(sys.deliver(dispute).await, 200);
+
+    // THEN the dispute's JSON says CE 3.0 applies, with the two earlier orders
+    let (status, order) = sys.order(CE3_SELLER, CE3_ORDER).await;
+    assert_eq!(status, 200);
+    let shown = order["disputes"][0]["ce3"].clone();
+    assert_eq!(shown["qualifying_orders"], json!(CE3_PRIOR), "{shown}");
+
+    // WHEN the seller saves a draft
+    let r = sys
+        .http
+        .post(sys.url(&format!(
+            "/orders/{CE3_ORDER}/disputes/{CE3_DISPUTE}/evidence"
+        )))
+        .bearer_auth(jwt(CE3_SELLER))
+        .json(&json!({"submit": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    // THEN the fake Stripe (which checks every parameter against Stripe's published request
+    // types) received the CE 3.0 evidence in the same update as the rest: the disputed
+    // transaction and the two prior ones, by their charges, on the seller's account
+    let filed = fake.dispute(CE3_SELLER, CE3_DISPUTE).expect("the dispute");
+    assert_eq!(filed.updates, 1);
+    let ce3 = |k: &str| {
+        filed
+            .evidence
+            .get(&format!("enhanced_evidence[visa_compelling_evidence_3]{k}"))
+            .cloned()
+    };
+    assert_eq!(
+        ce3("[disputed_transaction][merchandise_or_services]").as_deref(),
+        Some("merchandise")
+    );
+    assert!(ce3("[disputed_transaction][customer_purchase_ip]").is_some());
+    for i in 0..2 {
+        let charge = ce3(&format!("[prior_undisputed_transactions][{i}][charge]"));
+        assert!(
+            charge.as_deref().is_some_and(|c| c.starts_with("ch_")),
+            "prior {i}: {charge:?} in {:?}",
+            filed.evidence
+        );
+    }
+    assert_eq!(ce3("[prior_undisputed_transactions][2][charge]"), None);
+    assert!(filed.evidence.contains_key("product_description"));
+}
+
+#[tokio::test]
+async fn given_a_returning_buyer_s_fraud_dispute_when_drafted_then_ce3_reaches_stripe() {
+    ce3_draft(None).await;
+}
+
+#[tokio::test]
+async fn given_dynamodb_when_a_returning_buyer_s_fraud_dispute_is_drafted_then_ce3_reaches_stripe()
+{
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
+    ce3_draft(Some(&endpoint)).await;
 }

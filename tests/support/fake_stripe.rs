@@ -604,12 +604,11 @@ async fn update_dispute(
                         );
                     }
                     evidence.insert(field.to_owned(), value.clone());
-                } else if name.starts_with("evidence[enhanced_evidence]") {
-                    // Kept under its form name: the tests read the acknowledgement back.
-                    evidence.insert(
-                        name.trim_start_matches("evidence[").to_owned(),
-                        value.clone(),
-                    );
+                } else if let Some(rest) = name.strip_prefix("evidence[enhanced_evidence]") {
+                    // Kept under its form name relative to `evidence`
+                    // (`enhanced_evidence[visa_compelling_evidence_3][…]`): the tests read the
+                    // acknowledgement and the CE 3.0 evidence back.
+                    evidence.insert(format!("enhanced_evidence{rest}"), value.clone());
                 }
             }
             let mut total = 0;

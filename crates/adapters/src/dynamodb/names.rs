@@ -88,7 +88,6 @@ const FACTS: Level = Level {
         ("customer_account_id", "ca"),
         ("device_fingerprint", "df"),
         ("card", "cd"),
-        ("dispute_ce3", "d3"),
     ],
     children: &[
         ("failures", Child::EachValue(&FAILED_ATTEMPT)),

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use leenkies_domain::evidence::ce3::VisaCe3;
 use leenkies_domain::evidence::filing::{
     CloseRequest, ComplianceNetwork, DisputeFiler, FilingCall, FilingError, FilingFailure,
     FilingRequest,
@@ -38,6 +39,10 @@ use stripe_client_core::{IdempotencyKey, StripeRequest};
 use stripe_core::dispute::{
     CloseDispute, UpdateDispute, UpdateDisputeEvidence, UpdateDisputeEvidenceEnhancedEvidence,
     UpdateDisputeEvidenceEnhancedEvidenceMastercardCompliance,
+    UpdateDisputeEvidenceEnhancedEvidenceVisaCompellingEvidence3 as Ce3Request,
+    UpdateDisputeEvidenceEnhancedEvidenceVisaCompellingEvidence3DisputedTransaction as Ce3Disputed,
+    UpdateDisputeEvidenceEnhancedEvidenceVisaCompellingEvidence3DisputedTransactionMerchandiseOrServices as Ce3Merchandise,
+    UpdateDisputeEvidenceEnhancedEvidenceVisaCompellingEvidence3PriorUndisputedTransactions as Ce3Prior,
     UpdateDisputeEvidenceEnhancedEvidenceVisaCompliance,
 };
 
@@ -338,9 +343,24 @@ impl StripeDisputes {
                 hex::encode(Sha256::digest(value.as_bytes()))
             ));
         }
+        if let Some(ce3) = &request.ce3 {
+            // The CE 3.0 evidence is part of the request, so part of its key.
+            for (field, value) in ce3.form_fields() {
+                base.push_str(&format!(
+                    "\n{field}={}",
+                    hex::encode(Sha256::digest(value.as_bytes()))
+                ));
+            }
+        }
         let mut evidence = evidence(fields);
+        let mut enhanced = UpdateDisputeEvidenceEnhancedEvidence::new();
+        let mut any_enhanced = false;
+        if let Some(ce3) = &request.ce3 {
+            enhanced.visa_compelling_evidence_3 = Some(ce3_request(ce3));
+            any_enhanced = true;
+        }
         if let Some(network) = request.compliance_fee {
-            let mut enhanced = UpdateDisputeEvidenceEnhancedEvidence::new();
+            any_enhanced = true;
             match network {
                 ComplianceNetwork::Visa => {
                     let mut visa = UpdateDisputeEvidenceEnhancedEvidenceVisaCompliance::new();
@@ -353,6 +373,8 @@ impl StripeDisputes {
                     enhanced.mastercard_compliance = Some(mc);
                 }
             }
+        }
+        if any_enhanced {
             evidence.enhanced_evidence = Some(enhanced);
         }
         let update = UpdateDispute::new(dispute_id)
@@ -383,6 +405,38 @@ impl StripeDisputes {
         })
         .await
     }
+}
+
+/// The domain's CE 3.0 evidence as async-stripe's request parameters.
+fn ce3_request(ce3: &VisaCe3) -> Ce3Request {
+    let d = &ce3.disputed_transaction;
+    let mut disputed = Ce3Disputed::new();
+    disputed.customer_account_id = d.customer_account_id.clone();
+    disputed.customer_device_fingerprint = d.customer_device_fingerprint.clone();
+    disputed.customer_email_address = d.customer_email_address.clone();
+    disputed.customer_purchase_ip = d.customer_purchase_ip.clone();
+    disputed.product_description = d.product_description.clone();
+    disputed.merchandise_or_services = Some(match d.merchandise_or_services {
+        "services" => Ce3Merchandise::Services,
+        _ => Ce3Merchandise::Merchandise,
+    });
+    let prior = ce3
+        .prior_undisputed_transactions
+        .iter()
+        .map(|p| {
+            let mut t = Ce3Prior::new(p.charge.clone());
+            t.customer_account_id = p.customer_account_id.clone();
+            t.customer_device_fingerprint = p.customer_device_fingerprint.clone();
+            t.customer_email_address = p.customer_email_address.clone();
+            t.customer_purchase_ip = p.customer_purchase_ip.clone();
+            t.product_description = p.product_description.clone();
+            t
+        })
+        .collect();
+    let mut out = Ce3Request::new();
+    out.disputed_transaction = Some(disputed);
+    out.prior_undisputed_transactions = Some(prior);
+    out
 }
 
 #[async_trait]

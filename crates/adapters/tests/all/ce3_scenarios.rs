@@ -133,13 +133,7 @@ async fn qualifying_in_every_order(
             None,
             dispute.reason.as_ref().map(|r| r.value.as_str())
         ));
-        let eligibility = f
-            .dispute_ce3
-            .values()
-            .next()
-            .expect("eligibility")
-            .value
-            .clone();
+        let eligibility = dispute.ce3.as_ref().expect("eligibility").value.clone();
         assert_eq!(eligibility.status.as_deref(), Some("requires_action"));
         // WHEN the evidence reads the card's earlier orders in the rule's window
         let (from, to) = ce3::window(f.created_at());

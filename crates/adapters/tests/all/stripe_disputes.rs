@@ -69,6 +69,7 @@ fn request(seller: &str, submit: bool) -> FilingRequest {
         fields,
         files: BTreeMap::from([(EvidenceField::Receipt, receipt())]),
         compliance_fee: None,
+        ce3: None,
         submit,
         generations: KeyGenerations::default(),
     }

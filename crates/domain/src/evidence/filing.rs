@@ -57,6 +57,9 @@ pub struct FilingRequest {
     pub files: BTreeMap<EvidenceField, ReceiptDocument>,
     /// `enhanced_evidence.<network>_compliance.fee_acknowledged = true`, when acknowledged.
     pub compliance_fee: Option<ComplianceNetwork>,
+    /// `enhanced_evidence.visa_compelling_evidence_3`, when the order qualifies (contract
+    /// section 9.5): sent in the same update as the rest.
+    pub ce3: Option<crate::evidence::ce3::VisaCe3>,
     /// `false` stages a draft; `true` submits to the bank.
     pub submit: bool,
     /// Where each call's `Idempotency-Key` is, as the order records it.
@@ -388,6 +391,18 @@ pub async fn file_evidence(
         as_of,
     )
     .await?;
+    let ce3 = crate::evidence::ce3::lookup(
+        store,
+        &record,
+        state
+            .dispute
+            .network_reason_code
+            .as_ref()
+            .map(|r| r.value.as_str()),
+        state.dispute.reason.as_ref().map(|r| r.value.as_str()),
+    )
+    .await?
+    .and_then(|l| l.evidence);
     let known = state.evidence;
     let generations = KeyGenerations {
         upload: known.map_or(0, |e| e.upload_generation),
@@ -403,6 +418,7 @@ pub async fn file_evidence(
             fields: built.fields,
             files: built.files,
             compliance_fee,
+            ce3,
             submit: request.submit,
             generations,
         })

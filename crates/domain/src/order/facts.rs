@@ -600,19 +600,6 @@ pub struct CardFact {
     pub brand: Option<String>,
 }
 
-/// What Stripe says of a dispute's Visa Compelling Evidence 3.0 eligibility
-/// (`evidence_details.enhanced_eligibility.visa_compelling_evidence_3`): kept apart from the
-/// dispute's other fields, the newest event's statement wins.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Ce3Eligibility {
-    /// `not_qualified`, `qualified`, `requires_action`, or a newer value passed through.
-    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// What Stripe says is missing, e.g. `missing_prior_undisputed_transactions`.
-    #[serde(rename = "ra", default, skip_serializing_if = "Vec::is_empty")]
-    pub required_actions: Vec<String>,
-}
-
 /// One line of the order's history, as the seller sees it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimelineEntry {
@@ -704,10 +691,6 @@ pub struct Facts {
     /// Evidence filed to each dispute, by dispute id (contract section 9).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dispute_evidence: BTreeMap<String, EvidenceFact>,
-    /// Stripe's Visa CE 3.0 eligibility of each dispute, by dispute id, when an event stated it
-    /// (contract section 9.5): apart from [`DisputeFact`], the newest event's statement wins.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dispute_ce3: BTreeMap<String, Reg<Ce3Eligibility>>,
 }
 
 impl Facts {
@@ -771,14 +754,6 @@ impl Facts {
         // Bounded like the disputes it belongs to: the greatest ids, a pure function of the union.
         while self.dispute_evidence.len() > MAX_OBJECTS {
             self.dispute_evidence.pop_first();
-        }
-        merge_map(&mut self.dispute_ce3, &other.dispute_ce3, |mine, other| {
-            if other > mine {
-                *mine = other.clone();
-            }
-        });
-        while self.dispute_ce3.len() > MAX_OBJECTS {
-            self.dispute_ce3.pop_first();
         }
         self.timeline.extend(other.timeline.iter().cloned());
         while self.timeline.len() > MAX_TIMELINE {

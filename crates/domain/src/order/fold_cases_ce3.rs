@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::facts::{CardFact, Ce3Eligibility, Facts};
+use super::facts::{CardFact, Ce3Fact, Facts};
 use super::fold_cases::{deliveries, facts_of};
 use super::OrderRecord;
 use crate::OrderView;
@@ -227,8 +227,8 @@ fn given_stripe_s_ce3_eligibility_on_dispute_events_when_folded_then_the_newest_
     let facts = facts_in_every_order(&events);
     // THEN the newest statement
     assert_eq!(
-        facts.dispute_ce3.get("du_1").map(|r| r.value.clone()),
-        Some(Ce3Eligibility {
+        facts.disputes["du_1"].ce3.as_ref().map(|r| r.value.clone()),
+        Some(Ce3Fact {
             status: Some("qualified".into()),
             required_actions: vec![],
         })
@@ -236,7 +236,12 @@ fn given_stripe_s_ce3_eligibility_on_dispute_events_when_folded_then_the_newest_
     // AND the first alone keeps the actions it names (an unreadable item dropped)
     let facts = facts_in_every_order(&events[..1]);
     assert_eq!(
-        facts.dispute_ce3["du_1"].value.required_actions,
+        facts.disputes["du_1"]
+            .ce3
+            .as_ref()
+            .unwrap()
+            .value
+            .required_actions,
         ["missing_prior_undisputed_transactions"]
     );
 }

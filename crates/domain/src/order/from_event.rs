@@ -7,9 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::facts::{
-    dispute_rank, refund_rank, source, AttemptState, CardFact, Ce3Eligibility, Ce3Fact,
-    DisputeEvent, DisputeFact, DisputeStep, Facts, FailedAttempt, FraudWarningFact, RefundFact,
-    Reg, TimelineEntry,
+    dispute_rank, refund_rank, source, AttemptState, CardFact, Ce3Fact, DisputeEvent, DisputeFact,
+    DisputeStep, Facts, FailedAttempt, FraudWarningFact, RefundFact, Reg, TimelineEntry,
 };
 use crate::stripe::event::{
     Charge, ChargeStatus, CheckoutPaymentStatus, CheckoutSession, Dispute, EarlyFraudWarning,
@@ -471,49 +470,37 @@ fn dispute(step: DisputeStep, at: i64, du: &Dispute, facts: &mut Facts) {
             submission_count: details
                 .and_then(|e| e.submission_count)
                 .map(|n| Reg::new(0, at, n.max(0))),
-            ce3: details
-                .and_then(|e| e.enhanced_eligibility.as_ref())
-                .and_then(|e| e.visa_compelling_evidence_3.as_ref())
-                .map(|c| {
-                    Reg::new(
-                        0,
-                        at,
-                        Ce3Fact {
-                            status: c.status.clone(),
-                            required_actions: c.required_actions.clone(),
-                        },
-                    )
-                }),
+            ce3: ce3_eligibility(at, du),
         },
     )]);
-    ce3_eligibility(at, du, facts);
 }
 
 /// Stripe lists three required actions today; a few more are kept, no more.
 const MAX_REQUIRED_ACTIONS: usize = 8;
 
-/// Stripe's Visa CE 3.0 eligibility of the dispute, when the event states it (contract 9.5).
-fn ce3_eligibility(at: i64, du: &Dispute, facts: &mut Facts) {
-    let Some(ce3) = du
+/// Stripe's Visa CE 3.0 eligibility of the dispute, when the event states it (contract 9.5):
+/// kept on the dispute, the newest event's statement wins.
+fn ce3_eligibility(at: i64, du: &Dispute) -> Option<Reg<Ce3Fact>> {
+    let ce3 = du
         .evidence_details
         .as_ref()
         .and_then(|e| e.enhanced_eligibility.as_ref())
-        .and_then(|e| e.visa_compelling_evidence_3.as_ref())
-    else {
-        return;
-    };
+        .and_then(|e| e.visa_compelling_evidence_3.as_ref())?;
     // Untrusted text, kept on the order item: Stripe's words are short and few.
     let word = |w: &String| (w.chars().count() <= MAX_CARD_PART_CHARS).then(|| w.clone());
-    let eligibility = Ce3Eligibility {
-        status: ce3.status.as_ref().and_then(word),
-        required_actions: ce3
-            .required_actions
-            .iter()
-            .filter_map(word)
-            .take(MAX_REQUIRED_ACTIONS)
-            .collect(),
-    };
-    facts.dispute_ce3 = BTreeMap::from([(du.id.clone(), Reg::new(0, at, eligibility))]);
+    Some(Reg::new(
+        0,
+        at,
+        Ce3Fact {
+            status: ce3.status.as_ref().and_then(word),
+            required_actions: ce3
+                .required_actions
+                .iter()
+                .filter_map(word)
+                .take(MAX_REQUIRED_ACTIONS)
+                .collect(),
+        },
+    ))
 }
 
 fn fraud_warning(event_type: EventType, at: i64, w: &EarlyFraudWarning, facts: &mut Facts) {

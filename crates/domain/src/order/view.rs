@@ -170,18 +170,36 @@ impl OrderView {
     }
 
     /// The view with every refund listed, reading the store only for an order that keeps some
-    /// refunds in items of their own (past 24 refunds: almost never).
+    /// refunds in items of their own (past 24 refunds: almost never), and each Visa fraud
+    /// dispute's CE 3.0 qualifying orders (one read of the card index per such dispute).
     pub async fn load(
         store: &dyn crate::ports::OrderStore,
         record: &OrderRecord,
     ) -> Result<Self, crate::ports::StoreError> {
-        if record.facts.spilled_refunds.is_empty() {
-            return Ok(Self::of(record));
-        }
-        let spilled = store
-            .list_spilled_refunds(&record.seller_id, &record.order_id)
+        let mut view = if record.facts.spilled_refunds.is_empty() {
+            Self::of(record)
+        } else {
+            let spilled = store
+                .list_spilled_refunds(&record.seller_id, &record.order_id)
+                .await?;
+            Self::with_spilled_refunds(record, &spilled)
+        };
+        for d in &mut view.disputes {
+            let (Some(ce3), Some(fact)) = (d.ce3.as_mut(), record.facts.disputes.get(&d.id)) else {
+                continue;
+            };
+            let found = crate::evidence::ce3::lookup(
+                store,
+                record,
+                fact.network_reason_code.as_ref().map(|r| r.value.as_str()),
+                fact.reason.as_ref().map(|r| r.value.as_str()),
+            )
             .await?;
-        Ok(Self::with_spilled_refunds(record, &spilled))
+            if let Some(found) = found {
+                ce3.qualifying_orders = found.qualifying_orders;
+            }
+        }
+        Ok(view)
     }
 
     /// The view listing every refund: those on the order item and those the store keeps in
@@ -428,7 +446,8 @@ fn evidence_view(e: &super::facts::EvidenceFact) -> DisputeEvidenceView {
 }
 
 /// `ce3`: shown for a Visa fraud dispute (contract section 9.5), or whenever Stripe reported an
-/// eligibility for it. Which earlier orders qualify is the CE 3.0 rule's to fill in.
+/// eligibility for it. Which earlier orders qualify needs the store: [`OrderView::load`] fills
+/// them in.
 fn ce3_view(d: &super::facts::DisputeFact) -> Option<Ce3View> {
     let stripe = d.ce3.as_ref().map(|r| &r.value);
     if stripe.is_none() && !d.is_visa_fraud() {

@@ -104,28 +104,38 @@ pub fn next_look(record: &OrderRecord) -> Option<i64> {
 }
 
 /// `strong_evidence`: the customer downloaded the product at least once after the delivery
-/// email was sent, or the order qualifies for Visa CE 3.0 ([`ce3_qualifies`]).
+/// email was sent, or the order qualifies for Visa CE 3.0 (`ce3_qualifies`: two of the seller's
+/// earlier orders qualify, [`ce3_qualifies`]).
 pub fn strong_evidence(
     record: &OrderRecord,
-    dispute: &DisputeFact,
     downloads: &[DownloadEntry],
+    ce3_qualifies: bool,
 ) -> bool {
     let downloaded_after_email = record
         .fulfillment
         .sent_at
         .is_some_and(|sent| downloads.iter().any(|d| d.at >= sent));
-    downloaded_after_email || ce3_qualifies(record, dispute)
+    downloaded_after_email || ce3_qualifies
 }
 
-/// Whether the order qualifies for Visa Compelling Evidence 3.0 (contract section 9.5).
-///
-/// The hook for the CE 3.0 rule: until the qualifying prior orders are found (another part of
-/// the backend), only Stripe's own word counts: its eligibility status `qualified`.
-pub fn ce3_qualifies(_record: &OrderRecord, dispute: &DisputeFact) -> bool {
-    dispute
-        .ce3
-        .as_ref()
-        .is_some_and(|c| c.value.status.as_deref() == Some("qualified"))
+/// Whether the order qualifies for Visa Compelling Evidence 3.0 (contract section 9.5) in the
+/// dispute: the CE 3.0 rule found two qualifying earlier orders (the evidence the filing sends).
+pub async fn ce3_qualifies(
+    store: &dyn crate::ports::OrderStore,
+    record: &OrderRecord,
+    dispute: &DisputeFact,
+) -> Result<bool, StoreError> {
+    let found = crate::evidence::ce3::lookup(
+        store,
+        record,
+        dispute
+            .network_reason_code
+            .as_ref()
+            .map(|r| r.value.as_str()),
+        dispute.reason.as_ref().map(|r| r.value.as_str()),
+    )
+    .await?;
+    Ok(found.is_some_and(|l| l.evidence.is_some()))
 }
 
 /// The automatic submission for the dispute under the seller's settings: when, or why not.
@@ -239,7 +249,8 @@ impl DisputeJob<'_> {
             .store
             .list_downloads(&record.seller_id, &record.order_id)
             .await?;
-        let planned = plan(ctx.settings, due, strong_evidence(record, d, &downloads));
+        let ce3 = ce3_qualifies(ctx.store, record, d).await?;
+        let planned = plan(ctx.settings, due, strong_evidence(record, &downloads, ce3));
         if evidence.and_then(|e| e.plan.as_ref()).map(|p| &p.value) != Some(&planned) {
             record_plan(ctx, record, &key, planned.clone()).await?;
         }

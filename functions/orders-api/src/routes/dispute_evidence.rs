@@ -224,7 +224,8 @@ pub async fn preview(
     )
     .await
     .map_err(to_api_error)?;
-    let ce3 = OrderView::of(&record)
+    let ce3 = OrderView::load(state.store.as_ref(), &record)
+        .await?
         .disputes
         .into_iter()
         .find(|d| d.id == dispute_id)
@@ -295,7 +296,8 @@ pub async fn accept(
         dispute_id = %dispute_id,
         "dispute accepted: closed in Stripe"
     );
-    OrderView::of(&record)
+    OrderView::load(state.store.as_ref(), &record)
+        .await?
         .disputes
         .into_iter()
         .find(|d| d.id == dispute_id)
