@@ -1,7 +1,8 @@
 // The dispute controls of the order page (contract section 9.6), kept in their own module: the
 // case in words, who files and when (or why not), the reason's guidance, the last error in
 // words, the countered-fee sentence and confirmation of Submit, the compliance fee
-// acknowledgement, and Accept with its confirmation. order.js calls these from its dispute
+// acknowledgement, Visa Compelling Evidence 3.0 for a fraud dispute (whether it applies, the
+// earlier orders as links, what Stripe says is missing), and Accept with its confirmation. order.js calls these from its dispute
 // section; every value from Stripe is shown as text (dom.js's `h` never parses markup).
 
 import { describe, postJson, SignedOut } from './api.js';
@@ -72,7 +73,39 @@ export function lastError(dispute) {
   return e ? `The last attempt to reach Stripe failed: ${e}. It is tried again automatically until the deadline.` : null;
 }
 
-/** Rows for the dispute's description list: case, who files, guidance, late submission. */
+/** Stripe's CE 3.0 missing pieces in words; a newer one is shown as Stripe spells it. */
+const CE3_ACTIONS = {
+  missing_prior_undisputed_transactions: 'two earlier undisputed purchases on the same card',
+  missing_disputed_transaction_description: "the disputed purchase's description",
+  missing_merchandise_or_services: 'whether the purchase was merchandise or services',
+};
+
+/**
+ * Visa Compelling Evidence 3.0 of a fraud dispute (`ce3`, contract 9.5), or null when it does
+ * not apply: whether two earlier orders qualify (links to them), and what Stripe says is missing.
+ */
+export function ce3Row(dispute) {
+  const ce3 = dispute.ce3;
+  if (!ce3) return null;
+  const orders = ce3.qualifying_orders || [];
+  const parts = [];
+  if (orders.length >= 2) {
+    parts.push('Applies: the same buyer paid with this card before, with no dispute: ');
+    orders.slice(0, 2).forEach((id, i) => {
+      if (i > 0) parts.push(' and ');
+      parts.push(h('a', { href: `/dashboard/orders/${encodeURIComponent(id)}`, class: 'order-link' }, id));
+    });
+    parts.push('. The evidence sends them to Visa with this dispute.');
+  } else {
+    parts.push('Does not apply: fewer than two earlier undisputed orders on this card (120 to 365 days before) share the buyer\'s IP, device or account.');
+  }
+  const missing = (ce3.required_actions || []).map((a) => CE3_ACTIONS[a] || a);
+  if (missing.length) parts.push(` Stripe says it is missing: ${missing.join('; ')}.`);
+  if (ce3.status) parts.push(` Stripe's eligibility: ${ce3.status}.`);
+  return ['Compelling Evidence 3.0', h('span', { class: 'ce3' }, ...parts)];
+}
+
+/** Rows for the dispute's description list: case, who files, guidance, CE 3.0, late submission. */
 export function disputeRows(dispute) {
   const rows = [];
   const kind = caseName(dispute);
@@ -80,6 +113,8 @@ export function disputeRows(dispute) {
   if (dispute.network_reason_code) rows.push(['Network reason code', dispute.network_reason_code]);
   rows.push(['Filing', whoFiles(dispute)]);
   rows.push(['What helps', REASON_GUIDANCE[dispute.reason] || REASON_GUIDANCE.general]);
+  const ce3 = ce3Row(dispute);
+  if (ce3) rows.push(ce3);
   if (dispute.submitted_late) rows.push(['Late', 'Stripe says the last submission reached it after the due date.']);
   const error = lastError(dispute);
   if (error) rows.push(['Last error', h('span', { class: 'result-bad', role: 'alert' }, error)]);
