@@ -172,6 +172,7 @@ both_sweep_stores!(
     a_dispute_arriving_inside_the_lead_time_is_drafted_and_submitted_by_one_sweep,
     no_stripe_key_means_no_reads_and_no_calls,
     an_accepted_dispute_is_never_submitted,
+    a_returning_buyer_s_visa_fraud_dispute_is_strong_evidence_and_filed_with_ce3,
 );
 
 async fn a_dispute_is_drafted_at_once_then_submitted_at_its_lead_time_and_leaves_the_index(
@@ -532,5 +533,82 @@ async fn an_accepted_dispute_is_never_submitted(w: World) {
     assert_eq!(
         (stripe.status.as_str(), stripe.submission_count),
         ("lost", 0)
+    );
+}
+
+/// The buyer's identifiers and Visa card on an order (what CE 3.0 compares).
+fn returning_buyer(r: &mut OrderRecord, created: i64) {
+    use leenkies_domain::order::facts::CardFact;
+    let f = &mut r.facts;
+    f.customer_ip = Some(Reg::new(2, created, "203.0.113.9".into()));
+    f.device_fingerprint = Some(Reg::new(2, created, "fp_3b8d0c1e9a7f4d2b6c5e".into()));
+    f.customer_account_id = Some(Reg::new(2, created, "user_4821".into()));
+    f.charges.insert(format!("ch_{}", r.order_id));
+    f.card = Some(Reg::new(
+        2,
+        created,
+        CardFact {
+            fingerprint: Some("Xt5EWLLDS7FJjR1c".into()),
+            brand: Some("visa".into()),
+        },
+    ));
+}
+
+async fn a_returning_buyer_s_visa_fraud_dispute_is_strong_evidence_and_filed_with_ce3(w: World) {
+    // GIVEN two earlier paid orders of the same buyer on the same Visa card, 200 and 150 days
+    // before a fraud-disputed order that was never downloaded
+    for (id, days) in [("pi_prior_200", 200), ("pi_prior_150", 150)] {
+        let created = T0 - days * DAY;
+        let mut r = order(
+            SELLER,
+            id,
+            created,
+            Some("jordan.lee@example.com"),
+            Status::Succeeded,
+        );
+        returning_buyer(&mut r, created);
+        w.store.put_order(&r, None, &[]).await.unwrap();
+    }
+    w.disputed("pi_ce3", false, |r| {
+        returning_buyer(r, T0);
+        // Stripe's dispute names the card's brand too.
+        let d = r.facts.disputes.get_mut("du_pi_ce3").unwrap();
+        d.card_brand = Some(Reg::new(0, T0 + 5, "visa".into()));
+    })
+    .await;
+    // WHEN swept under the default rule (strong_evidence) past the lead time
+    w.sweep(DUE - 40 * HOUR).await;
+    // THEN CE 3.0 counts as strong evidence: the order shows its qualifying orders, and the
+    // evidence was submitted once with the two prior transactions by their charges
+    let view = serde_json::to_value(
+        OrderView::load(w.store.as_ref(), &w.order("pi_ce3").await)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        view["disputes"][0]["ce3"]["qualifying_orders"],
+        json!(["pi_prior_150", "pi_prior_200"])
+    );
+    assert_eq!(
+        view["disputes"][0]["auto_submit_skipped"],
+        serde_json::Value::Null
+    );
+    let filed = w.fake.dispute(SELLER, "du_pi_ce3").unwrap();
+    assert_eq!(filed.submission_count, 1);
+    let prior = |i: usize| {
+        filed
+            .evidence
+            .get(&format!(
+                "enhanced_evidence[visa_compelling_evidence_3][prior_undisputed_transactions][{i}][charge]"
+            ))
+            .cloned()
+    };
+    assert_eq!(
+        (prior(0), prior(1)),
+        (
+            Some("ch_pi_prior_150".into()),
+            Some("ch_pi_prior_200".into())
+        )
     );
 }
