@@ -15,6 +15,7 @@
 //! order it is given (an entry may be stale by one write) and claims before acting outside.
 
 pub mod disputes;
+pub mod efw;
 
 use std::collections::BTreeMap;
 
