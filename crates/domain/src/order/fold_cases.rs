@@ -737,3 +737,36 @@ fn given_a_2019_era_charge_with_embedded_refunds_when_folded_then_each_refund_is
     assert_eq!(view["refunded_amount"], 500);
     assert_eq!(view["payment_status"], "partially_refunded");
 }
+
+// ---- the mode the order lives in (links to the seller's Stripe Dashboard) -------------------
+
+#[test]
+fn given_test_mode_events_when_folded_then_the_order_says_livemode_false_and_live_ones_true() {
+    // GIVEN the same payment and refund, once from test mode and once from live mode
+    let events = |live: bool| {
+        let mut e = [
+            event(
+                "evt_m1",
+                "payment_intent.succeeded",
+                1_000,
+                pi("pi_mode", 2500, "usd", json!({})),
+            ),
+            event(
+                "evt_m2",
+                "refund.created",
+                2_000,
+                refund("re_mode", "pi_mode", 500, "succeeded"),
+            ),
+        ];
+        for x in &mut e {
+            x["livemode"] = json!(live);
+        }
+        e
+    };
+    // WHEN each is folded in every delivery order
+    let test = view_in_every_order("pi_mode", &events(false));
+    let live = view_in_every_order("pi_mode", &events(true));
+    // THEN the order carries the mode of its events
+    assert_eq!(test["livemode"], json!(false));
+    assert_eq!(live["livemode"], json!(true));
+}

@@ -22,6 +22,9 @@ pub struct OrderView {
     /// In the currency's minor unit.
     pub amount: Option<i64>,
     pub currency: Option<String>,
+    /// Whether the order's events came from Stripe's live mode (`false`: test mode), for the
+    /// links to the seller's Stripe Dashboard (`…/test/payments/…`).
+    pub livemode: bool,
     pub payment_status: PaymentStatus,
     pub refunded_amount: i64,
     pub failure: Option<FailureView>,
@@ -206,6 +209,7 @@ impl OrderView {
             customer_email: f.customer_email().map(str::to_owned),
             amount: f.amount(),
             currency: f.currency().map(str::to_owned),
+            livemode: f.livemode.as_ref().is_some_and(|r| r.value),
             payment_status: f.payment_status(),
             refunded_amount: f.refunded_amount(),
             failure,
