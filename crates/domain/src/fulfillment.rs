@@ -295,6 +295,17 @@ pub fn compose(
     link: &str,
     store: &StoreIdentity,
 ) -> Result<OutgoingEmail, ComposeError> {
+    compose_to(order, link, store, None)
+}
+
+/// [`compose`], addressed to `to` (a corrected address the seller gave for a resend) instead of
+/// the order's customer email when given.
+pub fn compose_to(
+    order: &OrderRecord,
+    link: &str,
+    store: &StoreIdentity,
+    to: Option<&str>,
+) -> Result<OutgoingEmail, ComposeError> {
     let facts = &order.facts;
     let seller: Option<String> = facts
         .store_name()
@@ -309,8 +320,11 @@ pub fn compose(
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
     let reply_to = store.support_email.as_deref().and_then(recipient);
-    let to = recipient(facts.customer_email().ok_or(ComposeError::NoRecipient)?)
-        .ok_or(ComposeError::InvalidRecipient)?;
+    let to = recipient(
+        to.or(facts.customer_email())
+            .ok_or(ComposeError::NoRecipient)?,
+    )
+    .ok_or(ComposeError::InvalidRecipient)?;
     let product = single_line(facts.product_name().ok_or(ComposeError::NoProduct)?);
     let thanks = match &seller {
         Some(name) => format!("Thank you for your purchase from {name}."),

@@ -35,7 +35,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn given_stripes_currency_table_when_amounts_are_shown_in_major_units_then_decimals_follow_it() {
+    fn given_stripes_currency_table_when_amounts_are_shown_in_major_units_then_decimals_follow_it()
+    {
         assert_eq!(major_units(2500, "usd"), "25.00");
         assert_eq!(major_units(2500, "USD"), "25.00");
         assert_eq!(major_units(1000, "jpy"), "1000");

@@ -507,6 +507,7 @@ fn given_an_email_sent_for_one_product_when_the_session_names_another_then_the_s
             sent_at: Some(1_101),
             message_id: Some("m2".into()),
             product_id: Some("prod_cs".into()),
+            recipient: None,
         });
     assert!(!record.attention().contains(&"product_changed"));
 }

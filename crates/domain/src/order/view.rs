@@ -109,6 +109,8 @@ pub struct DeliveryView {
     pub detail: String,
     /// Which email this is about.
     pub message_id: String,
+    /// The address that email went to (a resend may go to a corrected address).
+    pub recipient: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -117,6 +119,8 @@ pub struct ResendView {
     pub requested_at: String,
     pub sent_at: Option<String>,
     pub message_id: Option<String>,
+    /// Where it went: a corrected address the seller gave, else the order's customer email.
+    pub recipient: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -232,6 +236,10 @@ impl OrderView {
                         requested_at: rfc3339(r.claimed_at),
                         sent_at: r.sent_at.map(rfc3339),
                         message_id: r.message_id.clone(),
+                        recipient: r
+                            .recipient
+                            .clone()
+                            .or_else(|| f.customer_email().map(str::to_owned)),
                     })
                     .collect(),
             },
@@ -302,10 +310,15 @@ fn timeline(record: &OrderRecord, refunds: &[(&String, &RefundFact)]) -> Vec<Tim
     }
     for r in &record.fulfillment.resends {
         if let (Some(at), Some(id)) = (r.sent_at, &r.message_id) {
+            let to = r
+                .recipient
+                .as_deref()
+                .map(|to| format!(" to {to}"))
+                .unwrap_or_default();
             entries.push((
                 at,
                 "email_resent".into(),
-                format!("download link sent again at the seller's request, message {id}"),
+                format!("download link sent again{to} at the seller's request, message {id}"),
             ));
         }
     }
@@ -347,11 +360,20 @@ fn timeline(record: &OrderRecord, refunds: &[(&String, &RefundFact)]) -> Vec<Tim
 fn delivery_view(record: &OrderRecord) -> Option<DeliveryView> {
     let newest = delivery::emails(record).pop()?;
     let state = newest.facts?.state.as_ref()?;
+    let f = &record.fulfillment;
+    let recipient = f
+        .resends
+        .iter()
+        .find(|r| r.message_id.as_deref() == Some(newest.message_id))
+        .map(|r| r.recipient.clone())
+        .unwrap_or_else(|| f.recipient.clone())
+        .or_else(|| record.facts.customer_email().map(str::to_owned));
     Some(DeliveryView {
         status: state.status,
         at: rfc3339_ms(state.at_ms),
         detail: state.detail.clone(),
         message_id: newest.message_id.to_owned(),
+        recipient,
     })
 }
 

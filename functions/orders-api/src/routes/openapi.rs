@@ -44,7 +44,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         FailureStats, CategoryCount, ErrorBody, ErrorDetail, EvidenceBody, EvidenceFiled,
         DisputeEvidenceView,
         FailureStats, CategoryCount, ErrorBody, ErrorDetail,
-        crate::routes::resend::ResendAccepted, leenkies_domain::order::view::DeliveryView,
+        crate::routes::resend::ResendAccepted, crate::routes::resend::ResendRequest, leenkies_domain::order::view::DeliveryView,
         leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,
         DisputeStats, DisputeNeedingResponse, DashboardConfig, OAuthConfig, BearerToken,
         crate::filters::StatusQuery,

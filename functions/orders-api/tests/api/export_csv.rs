@@ -77,7 +77,10 @@ async fn given_currencies_of_every_kind_when_exported_then_major_units_and_the_b
     // GIVEN orders in a two-, a zero- and a three-decimal currency, one partly refunded, one with
     // the charge's billing name
     let store = Arc::new(MemoryStore::new());
-    let mut eur = order(SELLER_A, "pi_eur", T0).paid().refund(1000, "succeeded").build();
+    let mut eur = order(SELLER_A, "pi_eur", T0)
+        .paid()
+        .refund(1000, "succeeded")
+        .build();
     eur.facts.amount = Some(Reg::new(0, T0, 3599));
     eur.facts.currency = Some(Reg::new(0, T0, "eur".into()));
     eur.facts.customer_name = Some(Reg::new(0, T0, "Ana Souza".into()));
@@ -97,10 +100,19 @@ async fn given_currencies_of_every_kind_when_exported_then_major_units_and_the_b
     let pick = |id: &str| rows.iter().find(|row| row[0] == id).unwrap().clone();
     let (eur, jpy, kwd) = (pick("pi_eur"), pick("pi_jpy"), pick("pi_kwd"));
     assert_eq!(
-        (&eur[6][..], &eur[9][..], &eur[14][..], &eur[15][..], &eur[16][..]),
+        (
+            &eur[6][..],
+            &eur[9][..],
+            &eur[14][..],
+            &eur[15][..],
+            &eur[16][..]
+        ),
         ("3599", "1000", "35.99", "10.00", "Ana Souza")
     );
-    assert_eq!((&jpy[14][..], &jpy[15][..], &jpy[16][..]), ("1000", "0", ""));
+    assert_eq!(
+        (&jpy[14][..], &jpy[15][..], &jpy[16][..]),
+        ("1000", "0", "")
+    );
     assert_eq!((&kwd[14][..], &kwd[15][..]), ("1.500", "0.000"));
 }
 

@@ -1,5 +1,6 @@
-// Words and numbers a seller reads: amounts in major units by Stripe's currency table, dates in
-// the seller's time zone, and every status and reason of the contract in plain words.
+// Words and numbers a seller reads: amounts in major units by Stripe's currency table, dates and
+// numbers in the browser's language (`Intl`) and the seller's time zone, named on every time,
+// and every status and reason of the contract in plain words.
 
 // Stripe's zero-decimal currencies: the API amount is already in major units.
 const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg',
@@ -27,36 +28,51 @@ export function money(amount, currency) {
   const major = amount / 10 ** exp;
   if (/^[a-z]{3}$/.test(code)) {
     try {
-      return new Intl.NumberFormat('en-US', {
+      return new Intl.NumberFormat(undefined, {
         style: 'currency', currency: code.toUpperCase(),
         minimumFractionDigits: shown, maximumFractionDigits: shown,
       }).format(major);
     } catch { /* an unknown code: fall through to the plain form */ }
   }
-  const n = new Intl.NumberFormat('en-US', {
+  const n = new Intl.NumberFormat(undefined, {
     minimumFractionDigits: shown, maximumFractionDigits: shown,
   }).format(major);
   return code ? `${n} ${code.toUpperCase()}` : n;
 }
 
-const DATE = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
-const DAY = new Intl.DateTimeFormat('en-US', { dateStyle: 'long' });
+// `undefined`: the browser's own language and time zone; every time names its zone.
+const DATE = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+});
+const DAY = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+const SHORT_DAY = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
 function parse(iso) {
   const d = iso ? new Date(iso) : null;
   return d && !Number.isNaN(d.getTime()) ? d : null;
 }
 
-/** "May 8, 2026, 8:00 AM" in the seller's time zone. */
+/** "May 8, 2026, 8:00 AM UTC" in the browser's language and time zone. */
 export function dateTime(iso) {
   const d = parse(iso);
-  return d ? DATE.format(d) : '—';
+  return d ? DATE.format(d) : '\u2014';
 }
 
 /** "May 8, 2026" (the purchase date in an email subject). */
 export function day(iso) {
   const d = parse(iso);
   return d ? DAY.format(d) : '';
+}
+
+/** "May 8, 2026" in the short form of the browser's language. */
+export function shortDay(iso) {
+  const d = parse(iso);
+  return d ? SHORT_DAY.format(d) : '';
+}
+
+/** A count in the browser's language ("1,234"). */
+export function count(n) {
+  return new Intl.NumberFormat(undefined).format(n);
 }
 
 /** "3 days 4 hours left", "5 hours left", "overdue by 2 days". */
