@@ -165,6 +165,10 @@ for (const store of STORES) {
       const live = paymentEvent({ account: SELLER_D, email: 'live@example.com', product: 'Course live', created: now - 3 * 86400, livemode: true });
       d.live = live.pi;
       await deliver(server.base, live.event);
+      const mailed = paymentEvent({ account: SELLER_D, email: 'ana.souza@example.com.br', product: 'Lightroom Presets Vol. 2', amount: 4900,
+        created: now - 6 * 86400, storeName: 'Lumen Presets' });
+      d.mailed = mailed.pi;
+      await deliver(server.base, mailed.event);
       const free = freeCheckoutEvent({ account: SELLER_D, email: 'free@example.com', product: 'Free sampler', created: now - 2 * 86400 });
       d.free = free.cs;
       await deliver(server.base, free.event);
@@ -697,6 +701,40 @@ for (const store of STORES) {
       await context.close();
     });
 
+    test('the customer\u2019s delivery email reads like a receipt, at both widths, in Chromium', async () => {
+      // GIVEN the email the runner sent for a paid order of a named store (the outbox file)
+      const file = await waitForEmail(server.outbox, d.mailed);
+      const { html, text } = mimeParts(fs.readFileSync(path.join(server.outbox, file), 'utf8'));
+      // THEN the text part says the same as the HTML part, the store's name first
+      assert.ok(text.startsWith('Lumen Presets\n'), text);
+      for (const words of ['Lightroom Presets Vol. 2', 'Bought on ', 'Download your file', '/downloads/', 'If the link does not work', 'Order reference']) {
+        assert.ok(text.includes(words), `${words} in the text part`);
+        assert.ok(html.includes(words), `${words} in the HTML part`);
+      }
+      // WHEN the HTML part is rendered as a mail client would (no scripts, no network)
+      const context = await browser.newContext({ javaScriptEnabled: true, offline: true });
+      const page = await context.newPage();
+      await page.setContent(html);
+      // THEN the store comes first, one clear button, the link as text too
+      const firstLine = await page.locator('main p').first().innerText();
+      assert.equal(firstLine, 'Lumen Presets');
+      const button = page.getByRole('link', { name: 'Download your file' });
+      assert.equal(await button.count(), 1);
+      const href = await button.getAttribute('href');
+      assert.match(href, /\/downloads\//);
+      await page.getByText(href, { exact: true }).waitFor();
+      assert.match(await page.locator('main').innerText(), /Bought on [A-Z][a-z]+ \d{1,2}, \d{4}/);
+      for (const size of SIZES) {
+        await page.setViewportSize({ width: size.width, height: size.height });
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${size.name}: the email scrolls sideways by ${overflow}px`);
+        if (store.name !== 'memory') continue;
+        await axeCheck(page, `delivery email at ${size.name}`);
+        await page.screenshot({ path: path.join(SHOTS, `email-${size.name}.png`), fullPage: true });
+      }
+      await context.close();
+    });
+
     test('a 401 from the API returns the page to sign-in', async () => {
       const { context } = await newContext(server);
       const page = await context.newPage();
@@ -789,6 +827,27 @@ async function checkBothWidths(page, name, store, { raw = false } = {}) {
     await page.screenshot({ path: path.join(SHOTS, `${name}-${size.name}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1440, height: 900 });
+}
+
+/** The outbox file of `orderId`'s first email, once the runner wrote it. */
+async function waitForEmail(outbox, orderId) {
+  for (let i = 0; i < 100; i += 1) {
+    const found = fs.readdirSync(outbox).filter((f) => f.endsWith(`-${orderId}.eml`)).sort();
+    if (found.length > 0) return found[0];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no email for ${orderId} in ${outbox}`);
+}
+
+/** The text and HTML parts of a multipart/alternative message (8bit, as the outbox writes it). */
+function mimeParts(eml) {
+  const boundary = eml.match(/boundary="([^"]+)"/)[1];
+  const parts = eml.split(`--${boundary}`).slice(1, -1);
+  const body = (type) => {
+    const part = parts.find((p) => new RegExp(`Content-Type: ${type}`, 'i').test(p));
+    return part.slice(part.indexOf('\r\n\r\n') + 4).replace(/\r\n/g, '\n').replace(/\n$/, '');
+  };
+  return { text: body('text/plain'), html: body('text/html') };
 }
 
 async function medianPaint(address, rows) {

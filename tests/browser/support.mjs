@@ -157,7 +157,7 @@ function id(prefix) {
 }
 
 /** A `payment_intent.succeeded` (or `.payment_failed`) from the fixture, with new ids and values. */
-export function paymentEvent({ account, email, product, amount = 2500, currency = 'usd', created, failed = null, livemode = false }) {
+export function paymentEvent({ account, email, product, amount = 2500, currency = 'usd', created, failed = null, livemode = false, storeName = null }) {
   const e = JSON.parse(fixture(failed ? 'ord_1003__01__payment_intent.payment_failed.json' : 'ord_1001__01__payment_intent.succeeded.json'));
   const pi = id('pi_3Test');
   e.id = id('evt_3Test');
@@ -171,6 +171,7 @@ export function paymentEvent({ account, email, product, amount = 2500, currency 
   o.created = created;
   o.receipt_email = email;
   o.metadata = { ...o.metadata, product_id: 'prod_test', product_name: product, order_id: id('ord_') };
+  if (storeName) o.metadata.store_name = storeName;
   o.latest_charge = id('ch_3Test');
   if (failed) {
     o.last_payment_error = { ...o.last_payment_error, ...failed, charge: o.latest_charge };
