@@ -772,6 +772,49 @@ for (const store of STORES) {
   });
 }
 
+describe('leenkies-local --demo: a sample store a newcomer sees at once (memory store)', () => {
+  test('the printed sign-in address opens a store with every state the page has', async () => {
+    // GIVEN the runner started with --demo
+    const server = await startServer(['--demo']);
+    try {
+      // THEN it printed the sample store's sign-in address
+      let address = null;
+      for (let i = 0; i < 100 && !address; i += 1) {
+        address = server.log().match(/sign in at (http:\/\/\S+\/dashboard#token=\S+)/);
+        if (!address) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(address, server.log().split('\n').filter((l) => !l.startsWith('{')).join('\n'));
+      // WHEN a newcomer opens it
+      const { context } = await newContext(server);
+      const page = await context.newPage();
+      await page.goto(address[1]);
+      await page.locator('tbody tr').nth(24).waitFor();
+      for (let n = 50; n <= 75; n += 25) {
+        await page.getByRole('button', { name: 'Load more orders' }).click();
+        await page.locator('tbody tr').nth(Math.min(n, 60) - 1).waitFor();
+      }
+      await page.waitForFunction(() => document.querySelector('.more button').hidden);
+      assert.equal(await page.locator('tbody tr').count(), 60, 'dozens of orders');
+      // THEN dozens of orders, every main status, each failure reason, the flags, several currencies
+      const text = await page.locator('tbody').innerText();
+      for (const words of ['Succeeded', 'Failed', 'Refunded', 'Partially refunded', 'Needs response', 'Dispute won', 'Dispute lost',
+        'Refund failed', 'Fraud warning', ...Object.values(REASON_WORD)]) {
+        assert.ok(text.includes(words), `the sample shows ${words}`);
+      }
+      for (const money of [/\$\d/, /\u20ac\d/, /\u00a3\d/, /R\$/, /\u00a5\d/, /KWD/]) assert.match(text, money);
+      // AND the bounce reached its order (SES's event after the email went out)
+      await page.waitForFunction(() => document.querySelector('tbody').innerText.includes('Email bounced'), null, { timeout: 10000 });
+      // AND the notices point at what needs the seller
+      await page.getByRole('region', { name: 'Disputes needing a response' }).waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await checkBothWidths(page, 'demo-list', { name: 'memory' });
+      await context.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('sign-in with OAuth 2.0 + PKCE against a stand-in issuer (memory store)', () => {
   test('Sign in → issuer → callback: the code and token leave the address, the list shows', async () => {
     const issuer = await startIssuer({ clientId: 'dashboard-client', seller: SELLER_A });

@@ -48,16 +48,52 @@ impl Running {
     }
 }
 
-/// Runs until Ctrl-C or SIGTERM.
-pub async fn run(args: ServerArgs) -> Result<(), String> {
+/// Runs until Ctrl-C or SIGTERM; with `demo`, first fills the store with the sample store
+/// ([`crate::demo`]) and prints its sign-in address.
+pub async fn run(args: ServerArgs, demo: bool) -> Result<(), String> {
     let settings = Settings::from_env()?;
+    let jwt_secret = settings.jwt_secret.clone();
+    let seller_claim = settings.seller_claim.clone();
     let running = start(args, settings).await?;
+    if demo {
+        let base = format!("http://{}", running.addr);
+        let seeded = crate::demo::seed(
+            &base,
+            &crate::settings::first_webhook_secret(),
+            running.store.as_ref(),
+            leenkies_domain::clock::now_secs(),
+        )
+        .await?;
+        tracing::info!(
+            events = seeded.events,
+            bounced = seeded.bounced,
+            "demo store filled"
+        );
+    }
     println!("listening on http://{}", running.addr);
-    // The address only: a token is printed by `leenkies-local token` on request, never in a log.
-    println!(
-        "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
-        running.addr
-    );
+    if demo {
+        // Asked for: the sample store's sign-in address (a day's token for acct_demo).
+        let claims = crate::token_cmd::claims(
+            crate::demo::DEMO_SELLER,
+            &seller_claim,
+            leenkies_domain::clock::now_secs(),
+            24 * 3600,
+        );
+        let token = crate::token_cmd::mint(&jwt_secret, &claims)?;
+        println!(
+            "demo store ({} orders of {}): sign in at {}",
+            crate::demo::ORDERS,
+            crate::demo::DEMO_SELLER,
+            crate::token_cmd::sign_in_address(&running.addr.to_string(), &token)
+        );
+    } else {
+        // The address only: a token is printed by `leenkies-local token` on request, never in
+        // a log.
+        println!(
+            "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
+            running.addr
+        );
+    }
     let stop = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
