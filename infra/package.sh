@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the four Lambda bootstraps for arm64 (Graviton, provided.al2023) as zips and prints their
-# sizes. Its own command (`make package`), not part of every CI run: a release build of the AWS SDKs
+# Builds every Lambda bootstrap that template.yaml deploys (each function's
+# Metadata.BuildProperties.Binary: read from the template, so the two cannot disagree) for arm64
+# (Graviton, provided.al2023) as zips and prints their sizes. Its own command (`make package`), not part of every CI run: a release build of the AWS SDKs
 # for another architecture takes a long time on 2 cores.
 #
-#   infra/package.sh           build target/lambda/{stripe-webhook,orders-api,fulfillment,reconcile}/bootstrap.zip
+#   infra/package.sh           build target/lambda/<binary>/bootstrap.zip for each of the template's functions
 #   infra/package.sh --check   only make sure the tools are there (cargo-lambda, zig, arm64 target)
 #
 # Tools: cargo-lambda from PyPI (`pip install cargo-lambda`, which brings zig as the cross linker:
@@ -17,7 +18,9 @@ LEENKIES_LOG_TAG="package"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LEENKIES_REPO"
 
-BINARIES=(stripe-webhook orders-api fulfillment reconcile)
+# The template's functions: `Binary: <name>` under each function's BuildProperties.
+mapfile -t BINARIES < <(sed -n 's/^ *Binary: *\([A-Za-z0-9_-]*\) *$/\1/p' template.yaml)
+[ "${#BINARIES[@]}" -gt 0 ] || die "no Binary: entries in template.yaml"
 TARGET=aarch64-unknown-linux-gnu
 
 ensure_tools() {

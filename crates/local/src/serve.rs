@@ -21,7 +21,7 @@ use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::OpsStore;
 use leenkies_domain::ports::{OrderStore, StoreProfiles};
 use leenkies_domain::tokens::DownloadKey;
-use orders_api::{health_router, OperatorClaim};
+use orders_api::{HealthConfig, OperatorClaim};
 use stripe_webhook::{WebhookConfig, WebhookState};
 use tokio::net::TcpListener;
 
@@ -226,13 +226,6 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         secret: settings.jwt_secret.clone(),
         seller_claim: settings.seller_claim.clone(),
     };
-    let health = health_router(
-        ops,
-        auth.clone(),
-        OperatorClaim::from_env(),
-        StalePolicy::from_env(),
-        settings.watched,
-    );
     let mut api_state = orders_api::ApiState::new(
         store.clone(),
         auth,
@@ -242,6 +235,12 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         orders_api::ProductFiles::LocalDir(args.products_dir.clone()),
     )
     .with_resend(resend)
+    .with_health(HealthConfig {
+        ops,
+        claim: OperatorClaim::from_env(),
+        policy: StalePolicy::from_env(),
+        watched: settings.watched,
+    })
     .with_exports(orders_api::routes::exports::ExportsConfig {
         jobs,
         links: orders_api::routes::exports::ExportLinks::Local {
@@ -265,7 +264,6 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         // The seller's way in (contract section 6).
         .route("/", get(|| async { Redirect::temporary("/dashboard") }))
         .merge(webhook)
-        .merge(health)
         .merge(api)
         .merge(crate::exports::router(crate::exports::Links {
             dir: args.exports_dir.clone(),

@@ -19,13 +19,14 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use leenkies_domain::clock::{now_secs, rfc3339};
+use leenkies_domain::clock::rfc3339;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::{Mode, OpsStore};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::state::ApiState;
 
 /// The claim that marks an operator: `name=value` (`role=operator` by default). A claim holding a
 /// list (JSON array, or API Gateway's `[a b]` rendering of one) matches when it contains `value`.
@@ -93,28 +94,16 @@ fn check_operator(auth: &Auth, claim: &OperatorClaim, parts: &Parts) -> Result<(
     }
 }
 
+/// What the route reads, beside the API's own `Auth` and clock.
 #[derive(Clone)]
-struct HealthState {
-    ops: Arc<dyn OpsStore>,
-    auth: Auth,
-    claim: OperatorClaim,
-    policy: StalePolicy,
-    watched: Mode,
-    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+pub struct HealthConfig {
+    pub ops: Arc<dyn OpsStore>,
+    pub claim: OperatorClaim,
+    pub policy: StalePolicy,
+    pub watched: Mode,
 }
 
-/// The route, ready to merge into the orders API's router (and `leenkies-local`'s).
-pub fn health_router(
-    ops: Arc<dyn OpsStore>,
-    auth: Auth,
-    claim: OperatorClaim,
-    policy: StalePolicy,
-    watched: Mode,
-) -> Router {
-    health_router_with_clock(ops, auth, claim, policy, watched, Arc::new(now_secs))
-}
-
-/// As [`health_router`], with an injected clock (tests).
+/// The route alone, with its own state and clock (tests of the route itself).
 pub fn health_router_with_clock(
     ops: Arc<dyn OpsStore>,
     auth: Auth,
@@ -123,28 +112,55 @@ pub fn health_router_with_clock(
     watched: Mode,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
 ) -> Router {
-    Router::new()
-        .route("/health/webhooks", get(webhook_health))
-        .with_state(HealthState {
-            ops,
-            auth,
-            claim,
-            policy,
-            watched,
-            clock,
-        })
+    let config = HealthConfig {
+        ops,
+        claim,
+        policy,
+        watched,
+    };
+    Router::new().route(
+        "/health/webhooks",
+        get(move |request: Request| async move { answer(&auth, &config, clock(), request).await }),
+    )
 }
 
-async fn webhook_health(State(state): State<HealthState>, request: Request) -> Response {
+/// `GET /health/webhooks`; `404` on a deployment that did not configure it.
+#[utoipa::path(
+    get,
+    path = "/health/webhooks",
+    tag = "operations",
+    summary = "When each mode last received a validly signed Stripe delivery (operators only)",
+    description = "Needs a JWT that carries the operator claim (`OPERATOR_CLAIM`, default `role=operator`). `stale` is true when the watched mode has been silent longer than allowed during business hours.",
+    responses(
+        (status = 200, description = "Last delivery per mode", content_type = "application/json", body = Object),
+        (status = 401, description = "No or bad token", body = crate::error::ErrorBody),
+        (status = 403, description = "The token lacks the operator claim", body = crate::error::ErrorBody),
+        (status = 503, description = "The store did not answer", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn webhook_health(State(state): State<Arc<ApiState>>, request: Request) -> Response {
+    match &state.health {
+        Some(config) => answer(&state.auth, config, state.now(), request).await,
+        // Authentication first, as on every route that needs a token.
+        None => {
+            let (parts, _) = request.into_parts();
+            match state.auth.claims(&parts) {
+                Ok(_) => ApiError::NotFound.into_response(),
+                Err(denied) => denied.into_response(),
+            }
+        }
+    }
+}
+
+async fn answer(auth: &Auth, state: &HealthConfig, now: i64, request: Request) -> Response {
     let (parts, _) = request.into_parts();
-    if let Err(denied) = check_operator(&state.auth, &state.claim, &parts) {
+    if let Err(denied) = check_operator(auth, &state.claim, &parts) {
         return denied.into_response();
     }
     let last = match state.ops.last_events().await {
         Ok(last) => last,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let now = (state.clock)();
     let at = |mode: Mode| last.iter().find(|l| l.mode == mode).map(|l| l.at);
     let describe = |mode: Mode| match at(mode) {
         Some(t) => json!({"last_event_at": rfc3339(t), "age_seconds": (now - t).max(0)}),

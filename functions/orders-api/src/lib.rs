@@ -18,41 +18,22 @@ pub mod state;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{Auth, Seller};
 pub use error::ApiError;
-pub use health::{health_router, OperatorClaim};
+pub use health::{HealthConfig, OperatorClaim};
 pub use state::{ApiState, Clock, ProductFiles};
 
-/// Every route of the contract's section 5 and the download link, with the state applied.
+/// The orders API as one router: every route of [`routes::table`], with the state applied. The
+/// Lambda, `leenkies-local` and the tests all build it here.
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/orders", get(routes::orders::list))
-        // A static segment wins over `{order_id}` in axum's matcher, so the export is reachable.
-        .route("/orders/export.csv", get(routes::export::export))
-        // Export jobs (issue 17 item 4): static segments, matched before `{order_id}`.
-        .route("/orders/exports", post(routes::exports::create))
-        .route("/orders/exports/{id}", get(routes::exports::get))
-        .route("/orders/{order_id}", get(routes::orders::get))
-        .route(
-            "/orders/{order_id}/evidence",
-            get(routes::evidence::evidence),
-        )
-        .route(
-            "/orders/{order_id}/disputes/{dispute_id}/evidence",
-            post(routes::dispute_evidence::file),
-        )
-        .route("/orders/{order_id}/resend", post(routes::resend::resend))
-        .route("/stats/failures", get(routes::stats::failures))
-        .route("/stats/disputes", get(routes::stats::disputes))
-        // The seller dashboard (contract section 8): the page, its assets and config.json.
-        .merge(dashboard::routes())
-        .route("/openapi.json", get(routes::openapi::openapi_json))
-        .route("/downloads/{token}", get(routes::downloads::download))
-        // Operator routes (e.g. `GET /health/webhooks`, checked against the operator claim of
-        // `Auth`) are added here by the team that owns them.
+    routes::table()
+        .into_iter()
+        .fold(Router::new(), |router, route| {
+            let (path, handler) = route.into_parts();
+            router.route(&path, handler)
+        })
         .fallback(routes::fallback::not_found)
         .method_not_allowed_fallback(routes::fallback::method_not_allowed)
         .with_state(Arc::new(state))

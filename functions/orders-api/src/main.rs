@@ -8,7 +8,7 @@ use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::telemetry;
 use leenkies_domain::ops::staleness::StalePolicy;
-use orders_api::{config, health_router, router, OperatorClaim};
+use orders_api::{config, router, HealthConfig, OperatorClaim};
 
 /// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
 /// delivery under load (docs/performance.md, section 2).
@@ -52,12 +52,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         });
     }
     // The operator route rides on this API (same JWT authorizer, operator claim required).
-    let health = health_router(
-        Arc::new(DynamoOps::new(client, table)),
-        state.auth.clone(),
-        OperatorClaim::from_env(),
-        StalePolicy::from_env(),
+    state = state.with_health(HealthConfig {
+        ops: Arc::new(DynamoOps::new(client, table)),
+        claim: OperatorClaim::from_env(),
+        policy: StalePolicy::from_env(),
         watched,
-    );
-    lambda_http::run(router(state).merge(health)).await
+    });
+    lambda_http::run(router(state)).await
 }

@@ -31,6 +31,8 @@ pub struct ApiState {
     pub dashboard: DashboardConfig,
     /// Export jobs (`POST /orders/exports`); `None`: those routes answer `503`.
     pub exports: Option<crate::routes::exports::ExportsConfig>,
+    /// The operator route `GET /health/webhooks`; `None`: it answers `404`.
+    pub health: Option<crate::health::HealthConfig>,
 }
 
 impl ApiState {
@@ -53,6 +55,7 @@ impl ApiState {
             resend: None,
             dashboard: DashboardConfig::default(),
             exports: None,
+            health: None,
         }
     }
 
@@ -71,6 +74,12 @@ impl ApiState {
     /// The same state serving export jobs.
     pub fn with_exports(mut self, exports: crate::routes::exports::ExportsConfig) -> Self {
         self.exports = Some(exports);
+        self
+    }
+
+    /// The same state answering the operator route `GET /health/webhooks`.
+    pub fn with_health(mut self, health: crate::health::HealthConfig) -> Self {
+        self.health = Some(health);
         self
     }
 

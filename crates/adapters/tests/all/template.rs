@@ -231,3 +231,83 @@ fn given_the_exports_stream_filter_when_evaluated_then_only_job_items_that_need_
     let order = serde_json::to_value(inserted(&paid_order())).unwrap();
     assert!(!matches(deployed, &order));
 }
+
+/// Every `AWS::Serverless::Function` of the template, by logical id.
+fn functions(doc: &Yaml) -> Vec<(String, &Yaml)> {
+    doc["Resources"]
+        .as_hash()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(id, r)| (text(id).to_owned(), r))
+        .collect()
+}
+
+/// The `[[bin]]` names of the Lambda crates under `functions/`.
+fn function_binaries() -> BTreeSet<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../functions");
+    let mut names = BTreeSet::new();
+    for entry in std::fs::read_dir(&root).expect("functions/") {
+        let manifest = entry.expect("entry").path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let mut in_bin = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_bin = line == "[[bin]]";
+            } else if let (true, Some(name)) = (in_bin, line.strip_prefix("name = ")) {
+                names.insert(name.trim_matches('"').to_owned());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn given_the_template_when_its_functions_are_listed_then_they_are_exactly_the_lambda_binaries() {
+    let Some(doc) = template() else { return };
+    // GIVEN the binaries each function is built from (what infra/package.sh builds)
+    let deployed: BTreeSet<String> = functions(&doc)
+        .iter()
+        .map(|(id, f)| {
+            f["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id} names no Metadata.BuildProperties.Binary"))
+                .to_owned()
+        })
+        .collect();
+    // WHEN compared with the binaries of the function crates
+    // THEN every Lambda binary is deployed and every deployed binary exists
+    assert_eq!(deployed, function_binaries());
+}
+
+#[test]
+fn given_every_stream_mapping_when_read_then_retries_are_bounded_and_failures_have_a_destination() {
+    let Some(doc) = template() else { return };
+    let mut mappings = 0;
+    for (id, function) in functions(&doc) {
+        let Some(events) = function["Properties"]["Events"].as_hash() else {
+            continue;
+        };
+        for (name, event) in events {
+            if event["Type"].as_str() != Some("DynamoDB") {
+                continue;
+            }
+            mappings += 1;
+            let props = &event["Properties"];
+            let what = format!("{id}.{}", text(name));
+            // THEN its retries are bounded
+            let retries = props["MaximumRetryAttempts"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{what}: MaximumRetryAttempts unset (AWS: forever)"));
+            assert!((0..=20).contains(&retries), "{what}: {retries} retries");
+            // AND a record that still fails goes somewhere an operator sees
+            assert!(
+                !props["DestinationConfig"]["OnFailure"]["Destination"].is_badvalue(),
+                "{what}: no DestinationConfig.OnFailure"
+            );
+        }
+    }
+    assert!(mappings >= 2, "the fulfillment and exports stream mappings");
+}

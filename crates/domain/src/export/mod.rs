@@ -155,7 +155,28 @@ impl ExportJob {
     pub fn expires_at(&self) -> i64 {
         self.created_at + JOB_RETENTION_SECS
     }
+
+    /// The job as its seller should see it at `now`: one that still needs work but has not been
+    /// written for [`STALLED_AFTER_SECS`] has been given up on (the stream's retries ran out and
+    /// its record went to the failure destination, which carries no job to mark), so it reads
+    /// as failed, with why, instead of running forever.
+    pub fn as_seen_at(mut self, now: i64) -> Self {
+        if self.status.needs_work() && now - self.updated_at >= STALLED_AFTER_SECS {
+            self.status = JobStatus::Failed;
+            self.error = Some(STALLED_MESSAGE.to_owned());
+        }
+        self
+    }
 }
+
+/// How long a queued or running job may go without a write before it reads as failed. Every
+/// step writes the job (a recorded part, or a retry bump) well within this: a step is bounded
+/// by the function's timeout (two minutes in AWS).
+pub const STALLED_AFTER_SECS: i64 = 15 * 60;
+
+/// What a stalled job says to its seller.
+pub const STALLED_MESSAGE: &str =
+    "The export stopped making progress for 15 minutes and was given up. Start a new export.";
 
 /// `<seller>/<id>.csv`: seller ids are `acct_…` or `platform`, job ids are generated hex, so the
 /// key never holds a `/` or `..` of outside origin.

@@ -130,3 +130,21 @@ fn given_part_sizes_when_checked_then_below_5_mib_is_refused() {
     assert!(checked_part_bytes(MIN_PART_BYTES - 1).is_err());
     assert_eq!(checked_part_bytes(MIN_PART_BYTES), Ok(MIN_PART_BYTES));
 }
+
+#[test]
+fn given_a_running_job_unwritten_for_15_minutes_when_read_then_it_is_failed_with_why() {
+    // GIVEN a job last written at t=1000, still running
+    let mut job = ExportJob::new("acct_1", "abc", ListFilters::default(), 1000);
+    job.status = JobStatus::Running;
+    // WHEN read a second before the limit, THEN it is still running
+    let early = job.clone().as_seen_at(1000 + STALLED_AFTER_SECS - 1);
+    assert_eq!(early.status, JobStatus::Running);
+    assert_eq!(early.error, None);
+    // WHEN read at the limit, THEN it reads as failed, in words
+    let late = job.clone().as_seen_at(1000 + STALLED_AFTER_SECS);
+    assert_eq!(late.status, JobStatus::Failed);
+    assert_eq!(late.error.as_deref(), Some(STALLED_MESSAGE));
+    // AND a finished job is never touched, however old
+    job.status = JobStatus::Succeeded;
+    assert_eq!(job.clone().as_seen_at(i64::MAX / 2), job);
+}

@@ -18,8 +18,7 @@ use std::sync::{Arc, LazyLock};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -170,7 +169,7 @@ fn file(
     secured(response, state)
 }
 
-async fn page(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Response {
+pub async fn page(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Response {
     file(
         &state,
         &headers,
@@ -180,7 +179,7 @@ async fn page(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Respons
     )
 }
 
-async fn deep_link(
+pub async fn deep_link(
     State(state): State<Arc<ApiState>>,
     Path(rest): Path<String>,
     headers: HeaderMap,
@@ -192,7 +191,7 @@ async fn deep_link(
     page(State(state), headers).await
 }
 
-async fn asset(
+pub async fn asset(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
@@ -219,14 +218,4 @@ pub async fn config_json(State(state): State<Arc<ApiState>>) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     secured(response, &state)
-}
-
-/// The dashboard's routes, to merge into the API router before its state is applied.
-pub fn routes() -> Router<Arc<ApiState>> {
-    Router::new()
-        .route("/dashboard", get(page))
-        .route("/dashboard/", get(page))
-        .route("/dashboard/config.json", get(config_json))
-        .route("/dashboard/assets/{name}", get(asset))
-        .route("/dashboard/{*rest}", get(deep_link))
 }

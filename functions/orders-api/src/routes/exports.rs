@@ -226,7 +226,8 @@ pub async fn get(
         .jobs
         .get_job(&seller, &id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::NotFound)?
+        .as_seen_at(state.now());
     let mut out = view(&job);
     if job.status == JobStatus::Succeeded {
         let now = state.now();

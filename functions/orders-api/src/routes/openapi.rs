@@ -1,5 +1,8 @@
-//! `GET /openapi.json`: the OpenAPI 3 document, generated from the handlers' annotations and the
-//! view types themselves, so the document cannot drift from what is served. Public.
+//! `GET /openapi.json`: the OpenAPI 3 document, generated from the route table (each API route's
+//! `#[utoipa::path]` annotation) and the view types themselves, so the document cannot drift from
+//! what is served. Public.
+
+use std::sync::OnceLock;
 
 use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -23,21 +26,6 @@ use leenkies_domain::{OrderView, PaymentStatus};
         description = "The seller dashboard's view of Stripe Connect orders, and the customers' download links. Dashboard routes need `Authorization: Bearer <JWT>`; the seller is the token's `sub` claim (configurable). Every error is `{\"error\": {\"code\", \"message\"}}`.",
         version = "1"
     ),
-    paths(
-        crate::routes::orders::list,
-        crate::routes::orders::get,
-        crate::routes::evidence::evidence,
-        crate::routes::dispute_evidence::file,
-        crate::routes::export::export,
-        crate::routes::exports::create,
-        crate::routes::exports::get,
-        crate::routes::resend::resend,
-        crate::routes::stats::failures,
-        crate::routes::stats::disputes,
-        crate::dashboard::config_json,
-        crate::routes::downloads::download,
-        openapi_json,
-    ),
     components(schemas(
         OrderList, OrderView, PaymentStatus, FailureView, DisputeView, RefundView,
         FulfillmentView, TimelineView, Evidence, ConfirmationEmail, DownloadView,
@@ -57,6 +45,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         (name = "downloads", description = "Customers' download links (public)"),
         (name = "dashboard", description = "The seller dashboard's sign-in settings (public)"),
         (name = "meta", description = "This document (public)"),
+        (name = "operations", description = "Operator routes (a JWT with the operator claim)"),
     )
 )]
 pub struct ApiDoc;
@@ -82,6 +71,22 @@ impl Modify for BearerAuth {
     summary = "This OpenAPI document",
     responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json", body = Object))
 )]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+/// The document: [`ApiDoc`]'s info, schemas and tags, with one operation per API route of
+/// [`super::table`] (built once).
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        for route in super::table() {
+            if let Some((method, operation)) = route.operation {
+                doc.paths
+                    .add_path_operation(&route.path, vec![method], operation);
+            }
+        }
+        doc
+    })
 }

@@ -9,6 +9,7 @@ mod common;
 
 mod auth;
 mod dashboard;
+mod deployed;
 mod dispute_evidence;
 mod downloads;
 mod errors;
