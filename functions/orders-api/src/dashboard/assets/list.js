@@ -279,9 +279,9 @@ export function listView(main) {
 
   apply();
   rowsPoll = poll(refresh, { every: 5000 });
-  // The seller's Stripe account, for the notices' link to Stripe: the orders say it (the token's
-  // claim may be named otherwise).
-  const noticesTask = () => renderNotices(notices, () => (orders[0] ? orders[0].seller_id : null));
+  // The seller's Stripe account and mode, for the notices' link to Stripe: an order says them
+  // (the token's claim may be named otherwise).
+  const noticesTask = () => renderNotices(notices, () => orders[0] || null);
   noticesTask().catch(() => {});
   const noticesPoll = poll(noticesTask, { every: 30000, max: 120000 });
   return () => {

@@ -6,6 +6,7 @@ import { getJson, SignedOut } from './api.js';
 import { h, replace } from './dom.js';
 import { dateTime, shortDay, timeLeft } from './format.js';
 import { orderHref } from './nav.js';
+import { failedPaymentsUrl } from './stripe.js';
 
 function line(tone, label, text, ...actions) {
   return h('div', { class: `notice-line notice-${tone}`, role: 'region', 'aria-label': label },
@@ -14,7 +15,7 @@ function line(tone, label, text, ...actions) {
 }
 
 /** Fills `el` with the notices; throws when both sources failed (the poller backs off). */
-export async function renderNotices(el, sellerOf) {
+export async function renderNotices(el, anOrder) {
   const [failures, disputes] = await Promise.allSettled([
     getJson('/stats/failures?days=30'), getJson('/stats/disputes')]);
   const items = [];
@@ -33,10 +34,7 @@ export async function renderNotices(el, sellerOf) {
   }
   if (failures.status === 'fulfilled' && failures.value.suspected_configuration_issue) {
     const f = failures.value;
-    const seller = sellerOf();
-    const stripe = seller
-      ? `https://dashboard.stripe.com/${seller !== 'platform' ? `${encodeURIComponent(seller)}/` : ''}payments?status[0]=failed`
-      : null;
+    const stripe = failedPaymentsUrl(anOrder());
     items.push(line('bad', 'Possible configuration problem',
       `${f.distinct_customers} different customers had a failed payment in ${f.days} days: this can mean a problem in your Stripe setup or checkout, not in their cards. Check the error details in Stripe.`,
       h('a', { href: '/dashboard?status=failed' }, 'Show them'),

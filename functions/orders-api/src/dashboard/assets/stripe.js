@@ -1,5 +1,5 @@
 // Links to the seller's own Stripe Dashboard, where refunds are made and disputes are answered
-// in full: `https://dashboard.stripe.com/<account>/[test/]payments/<pi>` and `…/disputes/<id>`.
+// in full: `dashboard.stripe.com/<account>/[test/]payments/<pi>` and `…/disputes/<id>`.
 // `test/` for a test-mode order (the order's `livemode`); none for an order without a
 // PaymentIntent (a free `cs_…` order has no payment in Stripe to show).
 
@@ -19,6 +19,12 @@ function hasPayment(order) {
 /** The payment in Stripe, or null. */
 export function paymentUrl(order) {
   return hasPayment(order) ? `${base(order)}payments/${encodeURIComponent(order.order_id)}` : null;
+}
+
+/** The seller's failed payments in Stripe (where their error details are), in the mode of
+ * `order` (one of the seller's orders), or null without one. */
+export function failedPaymentsUrl(order) {
+  return order ? `${base(order)}payments?status[0]=failed` : null;
 }
 
 /** A dispute of the order in Stripe, or null. */
