@@ -212,6 +212,7 @@ for (const store of STORES) {
       await page.goto(`${server.base}/dashboard#token=${badToken(SELLER_A, { expired: true })}`);
       await page.getByText('Your session has expired').waitFor();
       assert.equal(new URL(page.url()).hash, '');
+      await checkBothWidths(page, 'sign-in', store);
       await context.close();
     });
 

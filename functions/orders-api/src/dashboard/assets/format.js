@@ -212,10 +212,11 @@ export const DELIVERY_FAILED = new Set(['bounced', 'complained', 'rejected']);
 const ATTENTION = {
   refund_failed: 'A refund failed: the money did not reach the customer',
   dispute_needs_response: 'A dispute needs your response',
-  early_fraud_warning: 'Early fraud warning from the card network',
-  fulfillment_blocked: 'Delivery is waiting for the customer\u2019s email or the product',
+  early_fraud_warning: 'The card network warned of fraud on this payment: refunding it in Stripe now usually costs less than a dispute later',
+  efw_refund_failed: 'The automatic refund after a fraud warning failed: it is retried; you can also refund it in Stripe',
+  fulfillment_blocked: 'Delivery is waiting for the customer\u2019s email or the product from the storefront',
   fulfillment_failed: 'The delivery email could not be sent',
-  delivery_failed: 'The delivery email did not reach the customer',
+  delivery_failed: 'The delivery email did not reach the customer: send the link to a corrected address (Delivery, below)',
   product_changed: 'The store now names another product than the emailed link delivers: check what was bought, and resend the link if needed',
 };
 

@@ -39,7 +39,7 @@ function textarea(id, label, value, max, hint) {
 function form(settings, onSaved) {
   const hours = h('input', { id: 'auto-hours', type: 'number', class: 'input narrow', min: '24', max: '168', step: '1',
     value: String(settings.dispute_auto_submit_hours), 'aria-describedby': 'auto-hours-hint' });
-  const [policyField, policy] = textarea('refund-policy', 'Refund policy', settings.refund_policy, POLICY_MAX,
+  const [policyField, policy] = textarea('refund-policy', 'Refund policy text', settings.refund_policy, POLICY_MAX,
     'Your refund policy as the customer could read it. Sent to Stripe as a PDF with a dispute\u2019s evidence.');
   const [disclosureField, disclosure] = textarea('refund-disclosure', 'How the customer saw the policy', settings.refund_policy_disclosure, DISCLOSURE_MAX,
     'For example: \u201cShown next to the Buy button and linked in the receipt.\u201d Sent to Stripe as text.');
