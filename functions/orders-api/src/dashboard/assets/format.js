@@ -75,8 +75,9 @@ export function count(n) {
   return new Intl.NumberFormat(undefined).format(n);
 }
 
-/** "3 days 4 hours left", "5 hours left", "overdue by 2 days". */
-export function timeLeft(iso, now = Date.now()) {
+/** "3 days 4 hours left", "5 hours left", "overdue by 2 days"; `short`: whole days only when a
+ * day or more is left ("3 days left"). */
+export function timeLeft(iso, now = Date.now(), { short = false } = {}) {
   const d = parse(iso);
   if (!d) return '';
   const ms = d.getTime() - now;
@@ -86,7 +87,7 @@ export function timeLeft(iso, now = Date.now()) {
   const minutes = Math.floor((abs % 3600000) / 60000);
   const plural = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
   let span;
-  if (days > 0) span = hours > 0 ? `${plural(days, 'day')} ${plural(hours, 'hour')}` : plural(days, 'day');
+  if (days > 0) span = hours > 0 && !short ? `${plural(days, 'day')} ${plural(hours, 'hour')}` : plural(days, 'day');
   else if (hours > 0) span = plural(hours, 'hour');
   else span = plural(Math.max(minutes, 1), 'minute');
   return ms >= 0 ? `${span} left` : `overdue by ${span}`;

@@ -66,7 +66,7 @@ export function listView(main) {
 
   const search = h('input', {
     id: 'email-search', type: 'search', class: 'input', value: filters.email,
-    placeholder: 'Search by customer email', autocomplete: 'off', spellcheck: 'false',
+    placeholder: 'Customer email', autocomplete: 'off', spellcheck: 'false',
     'aria-describedby': 'email-search-hint',
   });
   const status = h('select', { id: 'status-filter', class: 'input' },
@@ -156,7 +156,7 @@ export function listView(main) {
     more.hidden = !cursor;
     const n = `${formatCount(trs.length)}${cursor ? '+' : ''}`;
     count.textContent = trs.length === 0 ? ''
-      : filtered() ? `${n} matching` : `${n} order${trs.length === 1 ? '' : 's'}, newest first`;
+      : filtered() ? `${n} matching` : `${n} order${trs.length === 1 ? '' : 's'}`;
     if (trs.length === 0) showEmpty();
     else if (message.dataset.kind === 'empty') {
       message.hidden = true;

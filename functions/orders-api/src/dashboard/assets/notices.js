@@ -8,9 +8,11 @@ import { dateTime, shortDay, timeLeft } from './format.js';
 import { orderHref } from './nav.js';
 import { failedPaymentsUrl } from './stripe.js';
 
-function line(tone, label, text, ...actions) {
+/** One line: the words (a shorter form on a phone, so it stays one line) and the actions. */
+function line(tone, label, text, short, ...actions) {
   return h('div', { class: `notice-line notice-${tone}`, role: 'region', 'aria-label': label },
-    h('span', { class: 'notice-text', title: text }, text),
+    h('span', { class: 'notice-text', title: text },
+      h('span', { class: 'long' }, text), h('span', { class: 'short' }, short)),
     h('span', { class: 'notice-actions' }, actions));
 }
 
@@ -24,10 +26,12 @@ export async function renderNotices(el, anOrder) {
     const first = list[0];
     const n = list.length;
     const due = first.evidence_due_by
-      ? ` \u00b7 the first is due ${shortDay(first.evidence_due_by)} (${timeLeft(first.evidence_due_by)})`
+      ? ` \u00b7 due ${shortDay(first.evidence_due_by)}, ${timeLeft(first.evidence_due_by, Date.now(), { short: true })}`
       : '';
     const text = `${n} dispute${n === 1 ? ' needs' : 's need'} your response${due}`;
-    const notice = line('warn', 'Disputes needing a response', text,
+    const short = `${n} dispute${n === 1 ? '' : 's'} to answer${first.evidence_due_by
+      ? ` \u00b7 ${timeLeft(first.evidence_due_by, Date.now(), { short: true })}` : ''}`;
+    const notice = line('warn', 'Disputes needing a response', text, short,
       h('a', { href: orderHref(first.order_id) }, 'Respond'));
     if (first.evidence_due_by) notice.querySelector('.notice-text').title = `${text}: ${dateTime(first.evidence_due_by)}`;
     items.push(notice);
@@ -37,8 +41,9 @@ export async function renderNotices(el, anOrder) {
     const stripe = failedPaymentsUrl(anOrder());
     items.push(line('bad', 'Possible configuration problem',
       `${f.distinct_customers} different customers had a failed payment in ${f.days} days: this can mean a problem in your Stripe setup or checkout, not in their cards. Check the error details in Stripe.`,
+      `Failed payments from ${f.distinct_customers} customers: check your setup`,
       h('a', { href: '/dashboard?status=failed' }, 'Show them'),
-      stripe ? h('a', { href: stripe, target: '_blank', rel: 'noopener noreferrer' }, 'Open Stripe',
+      stripe ? h('a', { href: stripe, target: '_blank', rel: 'noopener noreferrer', class: 'wide-only' }, 'Open Stripe',
         h('span', { class: 'sr-only' }, ' (opens in a new tab)')) : null));
   }
   replace(el, items);
