@@ -21,7 +21,7 @@ export function header(order) {
       h('span', { class: 'big-amount' }, money(order.amount, order.currency)),
       h('span', { class: 'badges' }, statusBadges(order))),
     h('p', { class: 'sub head-meta' },
-      `Bought ${dateTime(order.created_at)}`,
+      `${['failed', 'pending', 'canceled'].includes(order.payment_status) ? 'Checkout' : 'Bought'} ${dateTime(order.created_at)}`,
       order.customer_email ? ` by ${order.customer_email}` : '',
       paymentUrl(order) ? ' \u00b7 ' : '',
       stripeLink(paymentUrl(order), 'View payment in Stripe')));
