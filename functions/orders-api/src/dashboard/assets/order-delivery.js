@@ -100,13 +100,15 @@ export function delivery(order, ctx) {
       'Ask the customer for the right address (from your own mail), then send the link there. The order keeps the address from Stripe.'));
   }
 
-  const status = d ? h('p', {}, badge(DELIVERY_FAILED.has(d.status) ? 'bad' : d.status === 'delivered' ? 'ok' : 'wait', DELIVERY_WORD[d.status] || 'Unknown'),
+  // A failed delivery is said once, in the notice above; any other state in one line here.
+  const status = d && !failed ? h('p', {}, badge(DELIVERY_FAILED.has(d.status) ? 'bad' : d.status === 'delivered' ? 'ok' : 'wait', DELIVERY_WORD[d.status] || 'Unknown'),
     ' ', `${DELIVERY_SENTENCE[d.status] || 'The mail service reported on it'} (${dateTime(d.at)}).`) : null;
 
   return section('Delivery',
     failed ? h('div', { class: 'notice notice-bad', role: 'region', 'aria-label': 'Delivery failed' },
-      h('strong', {}, 'The download link did not reach the customer'),
-      h('p', {}, d ? `${DELIVERY_SENTENCE[d.status] || 'It failed'}. ` : '',
+      h('strong', {}, d && DELIVERY_WORD[d.status] ? `${DELIVERY_WORD[d.status]}: the download link did not reach the customer`
+        : 'The download link did not reach the customer'),
+      h('p', {}, d ? `${DELIVERY_SENTENCE[d.status] || 'It failed'} (${dateTime(d.at)}). ` : '',
         'Check the address with the customer, then resend the link to the right address.')) : null,
     sent.length > 0
       ? h('ul', { class: 'sentences' }, sent.map((e) => emailLine(order, e)))
