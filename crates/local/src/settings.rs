@@ -86,9 +86,7 @@ impl Settings {
             webhook_secrets: SigningSecrets::from_csv(&secrets),
             jwt_secret,
             download_key: env_or("DOWNLOAD_SIGNING_KEY", DEV_DOWNLOAD_KEY).0,
-            public_base_url: std::env::var("PUBLIC_BASE_URL")
-                .ok()
-                .filter(|s| !s.is_empty()),
+            public_base_url: env.optional("PUBLIC_BASE_URL"),
             livemode,
             seller_claim: env_or("SELLER_ID_CLAIM", "sub").0,
             stripe: stripe_from_env(),
@@ -132,8 +130,9 @@ pub fn stripe_from_env() -> Option<leenkies_adapters::stripe::StripeConfig> {
 }
 
 pub fn env_or(name: &str, default: &str) -> (String, bool) {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => (v, false),
+    use leenkies_adapters::config::{ProcessEnv, Source};
+    match ProcessEnv.get(name) {
+        Some(v) if !v.trim().is_empty() => (v, false),
         _ => (default.to_owned(), true),
     }
 }

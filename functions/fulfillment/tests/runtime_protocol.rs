@@ -22,7 +22,7 @@ const ORDER: &str = "pi_3QMpFn8cKdV3nWpT2DksRg19";
 
 #[tokio::test]
 async fn given_a_stream_batch_for_a_paid_order_when_the_binary_runs_then_one_email_via_ses() {
-    let Some(body) = binary_sends_one_email(Vec::new()).await else {
+    let Some(Sent { body, .. }) = binary_sends_one_email(Vec::new()).await else {
         return;
     };
     // AND without a Stripe key the email names nobody (never the account id)
@@ -39,7 +39,7 @@ async fn given_a_stripe_key_when_the_binary_sends_then_the_email_names_the_accou
         json!({"name": "Lumen Presets", "support_email": "help@lumen.example"}),
     );
     // WHEN the binary is configured with the platform key and handles the batch
-    let Some(body) = binary_sends_one_email(vec![
+    let Some(Sent { body, .. }) = binary_sends_one_email(vec![
         ("STRIPE_API_KEY", FAKE_STRIPE_KEY.to_owned()),
         ("STRIPE_API_BASE", fake.base.clone()),
     ])
@@ -58,10 +58,19 @@ async fn given_a_stripe_key_when_the_binary_sends_then_the_email_names_the_accou
     assert_eq!(reads[0].account.as_deref(), Some(SELLER));
 }
 
+/// What one run of the fulfillment binary left: the email's body as moto holds it, and the
+/// store and endpoint that hold the order.
+struct Sent {
+    body: String,
+    store: DynamoStore,
+    table: String,
+    ddb: String,
+}
+
 /// Runs the binary on a stream batch of a paid order with the extra environment; the one email's
 /// body as moto holds it, after checking that it is the only one, the order is `sent` and the
 /// logs name no customer address. `None` when the test command's stand-ins are skipped.
-async fn binary_sends_one_email(extra_env: Vec<(&'static str, String)>) -> Option<String> {
+async fn binary_sends_one_email(extra_env: Vec<(&'static str, String)>) -> Option<Sent> {
     let (Some(ddb), Some(ses)) = (dynamodb_endpoint(), ses_endpoint()) else {
         return None;
     };
@@ -70,6 +79,7 @@ async fn binary_sends_one_email(extra_env: Vec<(&'static str, String)>) -> Optio
     let client = setup::client(Some(&ddb)).await;
     setup::ensure_table(&client, &table).await.expect("table");
     let store = DynamoStore::new(client, table.clone());
+    let ddb_endpoint = ddb.clone();
     for file in [
         "ord_1001__01__checkout.session.completed.json",
         "ord_1001__01__payment_intent.succeeded.json",
@@ -104,6 +114,11 @@ async fn binary_sends_one_email(extra_env: Vec<(&'static str, String)>) -> Optio
         .email_identity("leenkies.test")
         .send()
         .await;
+    // The record passes the template's filter (the same pattern: stream_filter's tests compare
+    // them), as AWS would check before invoking the function.
+    let record: aws_lambda_events::event::dynamodb::EventRecord =
+        serde_json::from_value(batch["Records"][0].clone()).expect("a stream record");
+    assert!(leenkies_adapters::dynamodb::stream_filter::passes_fulfillment_filter(&record));
     // WHEN the binary handles the batch
     let mut env = vec![
         ("ORDERS_TABLE", table.clone()),
@@ -162,5 +177,59 @@ async fn binary_sends_one_email(extra_env: Vec<(&'static str, String)>) -> Optio
         !invocation.output.contains("jordan.lee@example.com"),
         "no email address in logs"
     );
-    Some(mine[0]["body"].to_string())
+    Some(Sent {
+        body: mine[0]["body"].to_string(),
+        store,
+        table,
+        ddb: ddb_endpoint,
+    })
+}
+
+#[tokio::test]
+async fn given_a_sent_email_when_the_ses_events_binary_gets_its_delivery_then_the_order_reads_delivered(
+) {
+    // GIVEN an order whose email the fulfillment binary sent through SES
+    let Some(Sent {
+        store, table, ddb, ..
+    }) = binary_sends_one_email(Vec::new()).await
+    else {
+        return;
+    };
+    let order = store.get_order(SELLER, ORDER).await.unwrap().unwrap();
+    let message_id = order.fulfillment.message_id.clone().expect("a message id");
+    // WHEN EventBridge hands the ses-events binary SES's Delivery event for that message
+    let mut event: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/ses/delivery.json"),
+        )
+        .expect("fixture"),
+    )
+    .expect("json");
+    event["detail"]["mail"]["messageId"] = json!(message_id);
+    let env = vec![
+        ("ORDERS_TABLE", table.clone()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", ddb),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ];
+    let binary = Path::new(env!("CARGO_BIN_EXE_ses-events"));
+    let invocation = invoke_once(binary, &env, event, Duration::from_secs(30)).await;
+    // THEN it answers that the event was recorded, and the order's delivery is `delivered`
+    let Reply::Response(reply) = &invocation.reply else {
+        panic!(
+            "expected a response, got {:?}\n{}",
+            invocation.reply, invocation.output
+        )
+    };
+    assert_eq!(
+        reply["outcome"], "recorded",
+        "{reply}\n{}",
+        invocation.output
+    );
+    let order = store.get_order(SELLER, ORDER).await.unwrap().unwrap();
+    let view = leenkies_domain::OrderView::of(&order);
+    let delivery = serde_json::to_value(&view.fulfillment.delivery).unwrap();
+    assert_eq!(delivery["status"], "delivered", "{delivery}");
 }

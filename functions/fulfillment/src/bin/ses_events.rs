@@ -5,7 +5,7 @@
 //!
 //! | env | meaning |
 //! | --- | --- |
-//! | `ORDERS_TABLE` | the orders table (required) |
+//! | `ORDERS_TABLE` | the orders table (default `leenkies-orders`, as every function) |
 
 use std::sync::Arc;
 
@@ -20,11 +20,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), Error> {
     leenkies_adapters::telemetry::init_json_logging();
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let table = std::env::var("ORDERS_TABLE")
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .ok_or("environment variable ORDERS_TABLE is required")?;
-    let names = leenkies_adapters::config::Env::process().order_item_names()?;
+    let env = leenkies_adapters::config::Env::process();
+    let table = env.orders_table();
+    let names = env.order_item_names()?;
     let store = Arc::new(
         DynamoStore::new(leenkies_adapters::dynamodb::store_client(&aws), table)
             .with_attribute_names(names),
