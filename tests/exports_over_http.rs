@@ -129,12 +129,12 @@ async fn given_orders_when_a_seller_exports_over_http_then_the_link_serves_the_s
         let other = sys
             .http
             .get(sys.url(&location))
-            .bearer_auth(jwt("acct_someone_else"))
+            .bearer_auth(jwt("acct_someoneElse"))
             .send()
             .await
             .unwrap();
         assert_eq!(other.status().as_u16(), 404);
-        let tampered = url.replace(&seller, "acct_someone_else");
+        let tampered = url.replace(&seller, "acct_someoneElse");
         let r = sys.http.get(&tampered).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 403);
     }
@@ -184,5 +184,53 @@ async fn given_a_bad_filter_when_posting_an_export_then_400_and_no_job() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn given_a_flood_of_export_requests_when_posted_then_50_jobs_a_day_and_429_with_retry_after()
+{
+    // GIVEN a seller with orders posting different exports as fast as answered
+    let (sys, seller) = seeded().await;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut refused = None;
+    for n in 0..400 {
+        let r = sys
+            .http
+            .post(sys.url(&format!("/orders/exports?email=zz{n}")))
+            .bearer_auth(jwt(&seller))
+            .send()
+            .await
+            .unwrap();
+        match r.status().as_u16() {
+            202 => {
+                let job: Value = r.json().await.unwrap();
+                ids.insert(job["id"].as_str().unwrap().to_owned());
+            }
+            429 => {
+                // THEN every refusal says when to come back
+                let wait: i64 = r.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let err: Value = r.json().await.unwrap();
+                if err["error"]["code"] == "too_many_exports_today" {
+                    refused = Some(wait);
+                    break;
+                }
+                // Three are being written: wait for the worker, as a client would.
+                assert_eq!(err["error"]["code"], "too_many_active_exports");
+                assert!(wait > 0);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => panic!("answered {other}"),
+        }
+    }
+    // AND 50 jobs were made, then the day's limit answers with the wait until the oldest leaves
+    // the 24-hour window
+    assert_eq!(ids.len(), 50);
+    let wait = refused.expect("the 51st export was refused");
+    assert!((86_000..=86_400).contains(&wait), "{wait}");
     sys.stop().await;
 }

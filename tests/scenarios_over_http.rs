@@ -50,6 +50,7 @@ impl System {
             outbox: outbox.path().to_path_buf(),
             exports_dir: outbox.path().join("exports"),
             products_dir: None,
+            keys_file: None,
         };
         let running = start(args, Settings::for_tests(webhook_secret, JWT_SECRET))
             .await

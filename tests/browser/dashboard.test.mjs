@@ -24,6 +24,8 @@ const SHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, 'docs/screenshots');
 const OUT = path.join(HERE, 'out');
 const SELLER_C = 'acct_1BrowserPerf00100'; // 100 orders: paging and the measurements
 const SELLER_H = 'acct_1BrowserHostile01'; // hostile storefront values
+// Persian (with U+200C) and an emoji family (joined by U+200D): must reach the page unchanged.
+const PERSIAN_EMOJI = '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u{1F468}\u200d\u{1F469}\u200d\u{1F467}';
 const SELLER_D = 'acct_1BrowserStatus001'; // one order per main status, flags, live mode, a free order
 const SELLER_E = 'acct_1BrowserEmpty0001'; // no orders at all
 /** The two widths every page is checked at. */
@@ -144,7 +146,11 @@ for (const store of STORES) {
       const h1 = paymentEvent({ account: SELLER_H, email: `o'hara+"quoted"@example.com`, product: '<img src=x onerror=alert(1)>', created: now - 3600 });
       const h2 = paymentEvent({ account: SELLER_H, email: 'x@example.com', product: '</td><script>window.__pwned=1</script>', created: now - 7200,
         failed: { message: '<b>bold</b><img src=y onerror=alert(2)>', decline_code: 'insufficient_funds' } });
-      hostile = { ok: h1.pi, failed: h2.pi };
+      // A name that reads "Invoice exe.pdf" through a right-to-left override, and names that need
+      // the zero-width (non-)joiner to be spelled right: Persian, and an emoji family.
+      const h3 = paymentEvent({ account: SELLER_H, email: 'bidi@example.com', product: 'Invoice \u202Efdp.exe', created: now - 10800 });
+      const h4 = paymentEvent({ account: SELLER_H, email: 'fa@example.com', product: PERSIAN_EMOJI, created: now - 14400 });
+      hostile = { ok: h1.pi, failed: h2.pi, bidi: h3.pi, joined: h4.pi };
       // Seller A: a customer email and product name far longer than a cell.
       const long = paymentEvent({ account: SELLER_A, email: 'maximiliana.vandenberg-oppenheimer.orders@an-extremely-long-domain-example.co.uk',
         product: 'The Complete Cinematic Colour Grading Masterclass Bundle with Every LUT and Preset Ever Made', amount: 12900, created: now - 40 * 86400 });
@@ -174,6 +180,8 @@ for (const store of STORES) {
       await deliver(server.base, free.event);
       await deliver(server.base, h1.event);
       await deliver(server.base, h2.event);
+      await deliver(server.base, h3.event);
+      await deliver(server.base, h4.event);
       // Seller C: 100 orders, amounts in three kinds of currency.
       for (let i = 0; i < 100; i += 1) {
         const currency = i % 10 === 0 ? 'jpy' : i % 10 === 1 ? 'kwd' : 'eur';
@@ -758,6 +766,15 @@ for (const store of STORES) {
       assert.equal(await rowFor(page, hostile.ok).locator('td').nth(2).innerText(), '<img src=x onerror=alert(1)>');
       assert.equal(await rowFor(page, hostile.ok).locator('a').innerText(), `o'hara+"quoted"@example.com`);
       assert.equal(await rowFor(page, hostile.failed).locator('td').nth(2).innerText(), '</td><script>window.__pwned=1</script>');
+      // The override is gone and each value is isolated (dir="auto"); joiners are kept.
+      const bidiCell = rowFor(page, hostile.bidi).locator('td').nth(2);
+      assert.equal(await bidiCell.innerText(), 'Invoice fdp.exe');
+      // The element that holds the product's text (the cell's one-line span) is the isolate.
+      assert.equal(await bidiCell.evaluate((td) => {
+        const text = document.createTreeWalker(td, NodeFilter.SHOW_TEXT).nextNode();
+        return text.parentElement.closest('[dir]')?.getAttribute('dir');
+      }), 'auto');
+      assert.equal(await rowFor(page, hostile.joined).locator('td').nth(2).innerText(), PERSIAN_EMOJI);
       await page.goto(`${server.base}/dashboard/orders/${hostile.failed}`);
       await page.getByRole('region', { name: 'Why the payment failed' }).getByText('<b>bold</b><img src=y onerror=alert(2)>').first().waitFor();
       await page.goto(`${server.base}/dashboard/orders/${hostile.ok}`);

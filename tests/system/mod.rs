@@ -67,6 +67,7 @@ impl System {
             outbox: outbox.path().to_path_buf(),
             exports_dir: outbox.path().join("exports"),
             products_dir: None,
+            keys_file: None,
         };
         let running = start(args, settings).await.expect("leenkies-local starts");
         Self {

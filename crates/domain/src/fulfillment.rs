@@ -460,16 +460,12 @@ pub fn purchase_date(secs: i64) -> String {
     rfc3339(secs).chars().take(10).collect()
 }
 
-/// A value fit for a header: control characters (CR, LF, tab, NUL, DEL, C1) and Unicode line
-/// separators removed, surrounding blanks trimmed. Removing rather than replacing means an
-/// injected `\r\nBcc: x` can only ever end up as harmless text on the same line.
+/// A value fit for a header: the display-text sanitiser's one line ([`crate::text::one_line`]:
+/// bidirectional controls, control characters and Unicode line separators removed, surrounding
+/// blanks trimmed). Removing rather than replacing means an injected `\r\nBcc: x` can only
+/// ever end up as harmless text on the same line.
 pub fn header_safe(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}'))
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    crate::text::one_line(value)
 }
 
 /// Like [`header_safe`], for text in a body line: keeps the layout of the body intact.
@@ -811,6 +807,31 @@ mod tests {
         assert!(email
             .text
             .contains("\n\nPackBcc: victim@evil.example<script>alert(1)</script>\nBought on "));
+    }
+
+    #[test]
+    fn given_bidi_controls_in_the_product_and_store_names_when_composed_then_removed_and_joiners_kept(
+    ) {
+        // GIVEN a product named to read "Invoice exe.pdf", and a store whose Persian name needs
+        // the zero-width non-joiner
+        let mut order = paid();
+        order.facts.product_name = Some(Reg::new(0, 1, "Invoice \u{202E}fdp.exe".into()));
+        let persian = "\u{641}\u{631}\u{648}\u{634}\u{6af}\u{627}\u{647}\u{200C}\u{647}\u{627}";
+        order.facts.store_name = Some(Reg::new(0, 1, format!("\u{2067}{persian}\u{2069}")));
+        // WHEN
+        let email = compose(&order, "https://x.example/downloads/t", &store()).unwrap();
+        // THEN no bidirectional control reaches the subject, the text or the HTML
+        for part in [&email.subject, &email.text, &email.html] {
+            assert!(!part.chars().any(crate::text::is_bidi_control), "{part}");
+        }
+        assert!(
+            email.subject.contains("Invoice fdp.exe"),
+            "{}",
+            email.subject
+        );
+        // AND the store's name is spelled as written, its joiner kept
+        assert!(email.text.contains(persian), "{}", email.text);
+        assert!(email.html.contains(persian));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::apply::{fold, FoldOutcome, RetryPolicy};
 use crate::ops::ModeFilter;
 use crate::order::from_event::{self, interpret, Folding, Interpretation, Target};
 use crate::ports::{OrderStore, StoreError};
-use crate::stripe::event::{Event, EventParseError, ObjectKind};
+use crate::stripe::event::{is_seller_id, Event, EventParseError, ObjectKind};
 
 /// What ingestion needs: the store, which mode is accepted, how hard to retry a contended fold.
 #[derive(Clone)]
@@ -58,7 +58,11 @@ pub enum IgnoreReason {
     /// A handled type whose `data.object` cannot be read as that object. Rejecting it would make
     /// Stripe retry for days and then disable the endpoint; the reconcile job can re-read it.
     UnreadableObject,
-    /// An account or object id that is not shaped like a Stripe id (it would become a store key).
+    /// An account or object id that is not shaped like a Stripe id (it would become a store key):
+    /// an account other than `acct_` and letters and digits, an object id with other characters
+    /// than letters, digits and `_`, or either longer than Stripe's documented 255 characters.
+    /// Acknowledged (`200`, `"outcome": "ignored"`, `"reason": "implausible_id"`), never refused:
+    /// only Stripe signs, so a retry would bring the same id again.
     ImplausibleId,
 }
 
@@ -202,9 +206,12 @@ pub async fn ingest_body(body: &[u8], deps: &IngestDeps) -> Result<IngestOutcome
 /// Longest account or object id we fold; Stripe's are far shorter.
 const MAX_ID_LEN: usize = 255;
 
-/// Whether the ids that become store keys look like Stripe ids: `[A-Za-z0-9_]`, 1–255 bytes. Only
-/// Stripe can sign, and Stripe's ids never hold `#` (the store's key separator), `/`, `.`,
-/// whitespace or control characters: such an order could never be read through the API.
+/// Whether the ids that become store keys look like Stripe ids: the seller a seller id
+/// ([`is_seller_id`]: `acct_…` or `platform`, as the API accepts in a token), the object
+/// `[A-Za-z0-9_]`, 1–255 bytes. Only Stripe can sign, and Stripe's ids never hold `#` (the
+/// store's key separator), `/`, `.`, whitespace or control characters: such an order could never
+/// be read through the API. An id longer than Stripe's documented 255 characters is acknowledged
+/// as ignored with this reason ([`IgnoreReason::ImplausibleId`]), never refused.
 fn plausible_keys(folding: &Folding) -> bool {
     let plausible = |id: &str| {
         !id.is_empty()
@@ -215,7 +222,7 @@ fn plausible_keys(folding: &Folding) -> bool {
         Target::Order { order_id } => order_id,
         Target::Charge { charge_id } => charge_id,
     };
-    plausible(&folding.seller_id) && plausible(target)
+    is_seller_id(&folding.seller_id) && plausible(target)
 }
 
 #[cfg(test)]
@@ -310,6 +317,35 @@ mod tests {
         let outcome = ingested(&succeeded(true, "acct_1", "pi_1#x"), &deps).await;
         assert_eq!(outcome, IngestOutcome::Ignored(IgnoreReason::ImplausibleId));
         assert!(store.get_order("acct_1", "pi_1#x").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn given_an_account_not_shaped_like_stripes_when_ingested_then_ignored_and_nothing_written(
+    ) {
+        // GIVEN events whose account is not `acct_` and letters and digits, or whose id is longer
+        // than Stripe's documented 255 characters
+        let (store, deps) = deps(ModeFilter::Any);
+        let long = format!("pi_{}", "a".repeat(253));
+        for (account, pi) in [
+            ("acct_A#PROVISIONAL", "pi_1"),
+            ("user_1", "pi_1"),
+            ("acct_", "pi_1"),
+            ("acct_1", long.as_str()),
+        ] {
+            // WHEN ingested THEN acknowledged as ignored with its reason, nothing written
+            let outcome = ingested(&succeeded(true, account, pi), &deps).await;
+            assert_eq!(
+                outcome,
+                IngestOutcome::Ignored(IgnoreReason::ImplausibleId),
+                "{account} {pi}"
+            );
+            assert!(store.get_order(account, pi).await.unwrap().is_none());
+        }
+        // AND a Stripe-shaped account is folded
+        assert!(matches!(
+            ingested(&succeeded(true, "acct_1QHx4R8cKdV3nWpT", "pi_1"), &deps).await,
+            IngestOutcome::Applied { .. }
+        ));
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 //! - [`fulfillment`]: when and how the delivery email goes out, exactly once;
 //! - [`delivery`]: SES delivery facts by message id, and the seller's resend;
 //! - [`tokens`]: signed download links;
+//! - [`text`]: the one sanitiser of display text from outside (emails, CSV, the page);
 //! - [`evidence`]: dispute evidence built from the order and filed to Stripe through a port;
 //! - [`ports`]: what the domain needs from a store and a mailer;
 //! - [`listing`]: one page of a seller's orders for the list filters (list, CSV, export jobs);
@@ -29,6 +30,7 @@ pub mod ops;
 pub mod order;
 pub mod ports;
 pub mod stripe;
+pub mod text;
 pub mod tokens;
 
 pub use order::view::OrderView;

@@ -456,6 +456,18 @@ impl ExportJobs for MemoryStore {
         self.check()?;
         self.put_job(job, Some(expected_version))
     }
+
+    async fn recent_jobs(&self, seller_id: &str, since: i64) -> Result<Vec<ExportJob>, StoreError> {
+        self.check()?;
+        let jobs = self.exports.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(jobs
+            .range(key(seller_id, "")..)
+            .take_while(|((seller, _), _)| seller == seller_id)
+            .map(|(_, job)| job)
+            .filter(|job| job.created_at >= since)
+            .cloned()
+            .collect())
+    }
 }
 
 impl MemoryStore {

@@ -54,6 +54,11 @@ pub struct ServerArgs {
     /// Product files served by download links: `<dir>/<seller>/<product>` or `<dir>/<product>`.
     #[arg(long, global = true)]
     pub products_dir: Option<PathBuf>,
+    /// The runner's keys (webhook secret, seller-token key, download-link key) when the
+    /// environment does not give them: random, made at the first start, kept here. Default:
+    /// `leenkies/local-keys.json` under `$XDG_CONFIG_HOME` (else `~/.config`).
+    #[arg(long, env = "LEENKIES_KEYS_FILE", global = true)]
+    pub keys_file: Option<PathBuf>,
 }
 
 impl ServerArgs {

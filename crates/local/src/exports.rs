@@ -1,7 +1,8 @@
 //! Export jobs on one machine: the worker fed by the store's job writes (as the exports
 //! function's stream event source does in AWS, with the same filter), and the signed download
 //! links it hands out (`GET /local/exports/<seller>/<id>.csv?expires=…&sig=…`) served from the
-//! exports folder (`--exports-dir`).
+//! exports folder (`--exports-dir`). Files are deleted a day after they were written, as the
+//! bucket's lifecycle rule expires them in AWS ([`sweep`], at start and every hour).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -75,6 +76,54 @@ pub async fn pump(mut writes: UnboundedReceiver<ExportJob>, exports: LocalExport
     }
 }
 
+/// How often the exports folder is swept.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes the export files (`<dir>/<seller>/<file>`) last written before `cutoff`, and the
+/// seller folders left empty; answers how many files went. A file that cannot be read or
+/// deleted is left for the next sweep.
+pub fn sweep(dir: &std::path::Path, cutoff: std::time::SystemTime) -> usize {
+    let mut removed = 0;
+    let Ok(sellers) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for seller in sellers.filter_map(Result::ok) {
+        let folder = seller.path();
+        if !folder.is_dir() {
+            continue;
+        }
+        let Ok(files) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for file in files.filter_map(Result::ok) {
+            let old = file
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| at < cutoff);
+            if old && std::fs::remove_file(file.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        // Only an empty folder goes (remove_dir refuses any other).
+        let _ = std::fs::remove_dir(&folder);
+    }
+    removed
+}
+
+/// Sweeps `dir` now and every [`SWEEP_EVERY`], forever (the runner aborts it at stop).
+pub async fn sweep_forever(dir: PathBuf) {
+    let retention = Duration::from_secs(leenkies_domain::export::JOB_RETENTION_SECS as u64);
+    loop {
+        let cutoff = std::time::SystemTime::now() - retention;
+        let target = dir.clone();
+        match tokio::task::spawn_blocking(move || sweep(&target, cutoff)).await {
+            Ok(0) | Err(_) => {}
+            Ok(n) => tracing::info!(files = n, "export files older than a day deleted"),
+        }
+        tokio::time::sleep(SWEEP_EVERY).await;
+    }
+}
+
 /// The folder and key that serve the signed links.
 #[derive(Clone)]
 pub struct Links {
@@ -132,5 +181,44 @@ async fn download(
             response
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn given_export_files_older_and_younger_than_a_day_when_swept_then_only_the_old_ones_go() {
+        // GIVEN two sellers' files, one written 25 hours ago, two just now
+        let dir = tempfile::tempdir().unwrap();
+        let day = Duration::from_secs(24 * 3600);
+        for (seller, file, age) in [
+            ("acct_A", "old.csv", day + Duration::from_secs(3600)),
+            ("acct_A", "new.csv", Duration::ZERO),
+            ("acct_B", "new.csv", Duration::ZERO),
+            ("acct_C", "old.csv", day * 2),
+        ] {
+            std::fs::create_dir_all(dir.path().join(seller)).unwrap();
+            let path = dir.path().join(seller).join(file);
+            std::fs::write(&path, "order_id\n").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(SystemTime::now() - age)
+                .unwrap();
+        }
+        // WHEN swept with a cutoff of a day ago
+        let removed = sweep(dir.path(), SystemTime::now() - day);
+        // THEN the two old files went, the new ones stayed, and the emptied folder too
+        assert_eq!(removed, 2);
+        assert!(!dir.path().join("acct_A/old.csv").exists());
+        assert!(dir.path().join("acct_A/new.csv").exists());
+        assert!(dir.path().join("acct_B/new.csv").exists());
+        assert!(!dir.path().join("acct_C").exists());
+        // AND a folder that does not exist is no error
+        assert_eq!(sweep(&dir.path().join("missing"), SystemTime::now()), 0);
     }
 }

@@ -5,6 +5,8 @@ pub mod backfill_cmd;
 pub mod cli;
 pub mod demo;
 pub mod exports;
+pub mod http_server;
+pub mod keys;
 pub mod pump;
 pub mod send_event;
 pub mod serve;

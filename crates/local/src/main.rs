@@ -13,7 +13,7 @@ async fn main() -> std::process::ExitCode {
     leenkies_adapters::telemetry::init_json_logging();
     let cli = cli::Cli::parse();
     let result = match cli.command {
-        Some(cli::Command::SendEvent(args)) => send_event::run(args).await,
+        Some(cli::Command::SendEvent(args)) => send_event::run(&cli.server, args).await,
         Some(cli::Command::Backfill(args)) => backfill_cmd::run(&cli.server, args).await,
         Some(cli::Command::Token(args)) => token_cmd::run(&cli.server, args),
         None => serve::run(cli.server, cli.demo).await,

@@ -1,14 +1,22 @@
-//! `leenkies-local send-event FILE…`: signs each file's exact bytes with the configured webhook
-//! secret and posts it, like `stripe trigger` against a local endpoint.
+//! `leenkies-local send-event FILE…`: signs each file's exact bytes with the runner's webhook
+//! secret (`STRIPE_WEBHOOK_SECRET`, else the keys file the runner reads) and posts it, like
+//! `stripe trigger` against a local endpoint.
 
 use leenkies_domain::clock::now_secs;
 use leenkies_domain::stripe::signature::sign;
 
-use crate::cli::SendEventArgs;
-use crate::settings::first_webhook_secret;
+use crate::cli::{SendEventArgs, ServerArgs};
+use crate::settings::ResolvedKeys;
 
-pub async fn run(args: SendEventArgs) -> Result<(), String> {
-    let secret = first_webhook_secret();
+pub async fn run(server: &ServerArgs, args: SendEventArgs) -> Result<(), String> {
+    let keys = ResolvedKeys::resolve(server.keys_file.as_deref())?;
+    if let Some(notice) = keys.notice() {
+        eprintln!("{notice}");
+    }
+    let secret = keys
+        .first_webhook_secret()
+        .ok_or("STRIPE_WEBHOOK_SECRET holds no secret")?
+        .to_owned();
     let client = reqwest::Client::new();
     let url = format!("{}/webhooks/stripe", args.url.trim_end_matches('/'));
     for file in &args.files {

@@ -50,15 +50,24 @@ impl Running {
 /// Runs until Ctrl-C or SIGTERM; with `demo`, first fills the store with the sample store
 /// ([`crate::demo`]) and prints its sign-in address.
 pub async fn run(args: ServerArgs, demo: bool) -> Result<(), String> {
-    let settings = Settings::from_env()?;
-    let jwt_secret = settings.jwt_secret.clone();
-    let seller_claim = settings.seller_claim.clone();
+    let settings = Settings::from_env(args.keys_file.as_deref())?;
+    // The demo signs its events and its sign-in token with the keys the runner verifies with.
+    let keys = if demo {
+        Some(crate::settings::ResolvedKeys::resolve(
+            args.keys_file.as_deref(),
+        )?)
+    } else {
+        None
+    };
     let running = start(args, settings).await?;
-    if demo {
+    if let Some(keys) = &keys {
         let base = format!("http://{}", running.addr);
+        let secret = keys
+            .first_webhook_secret()
+            .ok_or("demo: no webhook secret to sign the sample events with")?;
         let seeded = crate::demo::seed(
             &base,
-            &crate::settings::first_webhook_secret(),
+            secret,
             running.store.as_ref(),
             leenkies_domain::clock::now_secs(),
         )
@@ -70,15 +79,17 @@ pub async fn run(args: ServerArgs, demo: bool) -> Result<(), String> {
         );
     }
     println!("listening on http://{}", running.addr);
-    if demo {
-        // Asked for: the sample store's sign-in address (a day's token for acct_demo).
-        let claims = crate::token_cmd::claims(
-            crate::demo::DEMO_SELLER,
-            &seller_claim,
-            leenkies_domain::clock::now_secs(),
-            24 * 3600,
+    if !running.addr.ip().is_loopback() {
+        println!(
+            "note: listening beyond this machine ({}): POST {} answers only loopback peers (403 otherwise); the dashboard, the API and download links are reachable by whoever reaches this address",
+            running.addr,
+            crate::ses_events::PATH
         );
-        let token = crate::token_cmd::mint(&jwt_secret, &claims)?;
+    }
+    if let Some(keys) = &keys {
+        // Asked for: the sample store's sign-in address (a day's token for acct_demo).
+        let claims = crate::token_cmd::runner_claims(crate::demo::DEMO_SELLER, 24 * 3600);
+        let token = crate::token_cmd::mint(&keys.jwt_secret, &claims)?;
         println!(
             "demo store ({} orders of {}): sign in at {}",
             crate::demo::ORDERS,
@@ -207,6 +218,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     );
     let export_pump =
         job_writes.map(|writes| tokio::spawn(crate::exports::pump(writes, local_exports.clone())));
+    let export_sweep = tokio::spawn(crate::exports::sweep_forever(args.exports_dir.clone()));
     let pump = tokio::spawn(pump::run_with_exports(
         changes,
         fulfiller,
@@ -224,6 +236,8 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     let auth = orders_api::Auth::LocalHs256 {
         secret: settings.jwt_secret.clone(),
         seller_claim: settings.seller_claim.clone(),
+        issuer: settings.jwt_issuer.clone(),
+        audiences: settings.jwt_audiences.clone(),
     };
     let mut api_state = orders_api::ApiState::new(
         store.clone(),
@@ -277,18 +291,14 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         ));
 
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let limits = settings.http;
     let server = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        crate::http_server::serve(listener, app, limits, async {
             let _ = stopped.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "server stopped");
-        }
+        })
+        .await;
         pump.abort();
+        export_sweep.abort();
         if let Some(export_pump) = export_pump {
             export_pump.abort();
         }

@@ -8,12 +8,13 @@ use leenkies_domain::clock::now_secs;
 use serde_json::{json, Map, Value};
 
 use crate::cli::{ServerArgs, TokenArgs};
-use crate::settings::{env_or, DEV_JWT_SECRET};
+use crate::settings::{env_or, ResolvedKeys};
 
 /// One hour, as the contract says.
 pub const DEFAULT_TTL_SECS: u64 = 3600;
-/// A week: longer-lived local tokens are a mistake waiting to be pasted somewhere.
-pub const MAX_TTL_SECS: u64 = 7 * 24 * 3600;
+/// A week: longer-lived local tokens are a mistake waiting to be pasted somewhere (and the
+/// runner refuses a token that lives longer).
+pub const MAX_TTL_SECS: u64 = orders_api::auth::MAX_TOKEN_LIFETIME_SECS;
 
 /// The token's claims: `sub` (and the configured seller claim, if another) = the seller.
 pub fn claims(seller: &str, seller_claim: &str, now: i64, ttl: u64) -> Map<String, Value> {
@@ -42,19 +43,34 @@ pub fn sign_in_address(addr: &str, token: &str) -> String {
 }
 
 fn check_seller(seller: &str) -> Result<(), String> {
-    if seller.is_empty()
-        || seller.len() > 255
-        || seller.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
+    // The runner refuses a token whose seller is of another shape: say so now, not at sign-in.
+    if !leenkies_domain::stripe::event::is_seller_id(seller) {
         return Err(
-            "--seller must be a Stripe account id such as acct_1QHx4R8cKdV3nWpT (or platform)"
+            "--seller must be a Stripe account id such as acct_1QHx4R8cKdV3nWpT (acct_ and letters and digits), or platform"
                 .into(),
         );
     }
-    if seller != "platform" && !seller.starts_with("acct_") {
-        eprintln!("note: {seller:?} does not look like a Stripe account id (acct_…); the token is made anyway");
-    }
     Ok(())
+}
+
+/// Claims the runner accepts for `seller`, valid for `ttl` seconds from now: the configured
+/// seller claim, and `iss` / `aud` when the runner checks them.
+pub fn runner_claims(seller: &str, ttl: u64) -> Map<String, Value> {
+    let (seller_claim, _) = env_or("SELLER_ID_CLAIM", "sub");
+    let mut claims = claims(seller, &seller_claim, now_secs(), ttl);
+    // The runner checks `iss` and `aud` when they are configured: mint what it will accept.
+    if let (iss, false) = env_or("JWT_ISSUER", "") {
+        claims.insert("iss".into(), json!(iss));
+    }
+    if let Some(aud) = env_or("JWT_AUDIENCE", "")
+        .0
+        .split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+    {
+        claims.insert("aud".into(), json!(aud));
+    }
+    claims
 }
 
 pub fn run(server: &ServerArgs, args: TokenArgs) -> Result<(), String> {
@@ -62,15 +78,12 @@ pub fn run(server: &ServerArgs, args: TokenArgs) -> Result<(), String> {
     if args.ttl == 0 || args.ttl > MAX_TTL_SECS {
         return Err(format!("--ttl must be from 1 to {MAX_TTL_SECS} seconds"));
     }
-    let (secret, dev) = env_or("LEENKIES_JWT_SECRET", DEV_JWT_SECRET);
-    if dev {
-        eprintln!("LEENKIES_JWT_SECRET not set: signed with the dev key of leenkies-local");
+    // The same key the runner verifies with: the variable, else the keys file.
+    let keys = ResolvedKeys::resolve(server.keys_file.as_deref())?;
+    if let Some(notice) = keys.notice() {
+        eprintln!("{notice}");
     }
-    let (seller_claim, _) = env_or("SELLER_ID_CLAIM", "sub");
-    let token = mint(
-        &secret,
-        &claims(&args.seller, &seller_claim, now_secs(), args.ttl),
-    )?;
+    let token = mint(&keys.jwt_secret, &runner_claims(&args.seller, args.ttl))?;
     println!("{token}");
     println!("{}", sign_in_address(&server.addr, &token));
     eprintln!(
@@ -114,7 +127,10 @@ mod tests {
         assert!(check_seller("").is_err());
         assert!(check_seller("acct 1").is_err());
         assert!(check_seller("acct_1\n").is_err());
+        assert!(check_seller("acct_A#PROVISIONAL").is_err());
+        assert!(check_seller("user_1").is_err());
         assert!(check_seller("acct_1").is_ok());
+        assert!(check_seller("platform").is_ok());
     }
 
     #[test]

@@ -90,6 +90,8 @@ async fn given_10k_orders_when_exported_by_jobs_then_each_file_equals_export_csv
         orders_api::Auth::LocalHs256 {
             secret: JWT_SECRET.into(),
             seller_claim: "sub".into(),
+            issuer: None,
+            audiences: Vec::new(),
         },
         DownloadKey::new("k"),
         b"cursor".to_vec(),

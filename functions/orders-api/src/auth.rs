@@ -1,9 +1,13 @@
 //! Who is calling: the seller id comes only from verified JWT claims, never from another header,
 //! the path or the query (contract section 5).
 //!
-//! - `LocalHs256` (one machine): verifies `Authorization: Bearer` HS256 tokens itself. Only HS256
-//!   is accepted (so `alg: none` and algorithm confusion are refused), `exp` is required and
-//!   checked, `nbf` is checked when present.
+//! - `LocalHs256` (one machine): verifies `Authorization: Bearer` HS256 tokens itself, as strictly
+//!   as the HTTP API's JWT authorizer does in AWS. Only HS256 is accepted (so `alg: none` and
+//!   algorithm confusion are refused); `exp` is required and checked, `nbf` and `iat` are checked
+//!   when present (`iat` no later than now, within the leeway); a token may live at most
+//!   [`MAX_TOKEN_LIFETIME_SECS`] (from its `iat`, else from now); `iss` and `aud` are required
+//!   and checked when configured (`JWT_ISSUER`, `JWT_AUDIENCE`, as `JwtIssuer` and `JwtAudience`
+//!   configure the authorizer).
 //! - `LambdaAuthorizer` (AWS): API Gateway's JWT authorizer has already verified the token; the
 //!   claims arrive in the HTTP API v2 request context that `lambda_http` puts in the request
 //!   extensions. A request without that context is refused.
@@ -17,23 +21,28 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use lambda_http::request::RequestContext;
+use leenkies_domain::stripe::event::is_seller_id;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
 /// The default claim naming the seller (`SELLER_ID_CLAIM` overrides it).
 pub const DEFAULT_SELLER_CLAIM: &str = "sub";
-/// Clock skew tolerated on `exp` and `nbf`.
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
 const LEEWAY_SECS: u64 = 30;
-/// Longest seller id we accept from a claim; Stripe account ids are far shorter.
-const MAX_SELLER_ID_LEN: usize = 255;
+/// The longest a seller token may live: a week (`leenkies-local token --ttl` mints no longer).
+/// A token that claims a year is a token someone forged or will paste somewhere.
+pub const MAX_TOKEN_LIFETIME_SECS: u64 = 7 * 24 * 3600;
 
 #[derive(Clone)]
 pub enum Auth {
-    /// Verify HS256 tokens with `secret`; the seller is the claim `seller_claim`.
+    /// Verify HS256 tokens with `secret`; the seller is the claim `seller_claim`; `iss` must be
+    /// `issuer` and `aud` one of `audiences` when they are given.
     LocalHs256 {
         secret: String,
         seller_claim: String,
+        issuer: Option<String>,
+        audiences: Vec<String>,
     },
     /// Trust API Gateway's JWT authorizer; read the claims from the request context.
     LambdaAuthorizer { seller_claim: String },
@@ -43,10 +52,17 @@ impl std::fmt::Debug for Auth {
     // The HS256 secret must never reach a log line.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Auth::LocalHs256 { seller_claim, .. } => f
+            Auth::LocalHs256 {
+                seller_claim,
+                issuer,
+                audiences,
+                ..
+            } => f
                 .debug_struct("LocalHs256")
                 .field("secret", &"<redacted>")
                 .field("seller_claim", seller_claim)
+                .field("issuer", issuer)
+                .field("audiences", audiences)
                 .finish(),
             Auth::LambdaAuthorizer { seller_claim, .. } => f
                 .debug_struct("LambdaAuthorizer")
@@ -60,7 +76,12 @@ impl Auth {
     /// The verified claims of this request, or `Unauthorized`.
     pub fn claims(&self, parts: &Parts) -> Result<Map<String, Value>, ApiError> {
         match self {
-            Auth::LocalHs256 { secret, .. } => verify_hs256(secret, parts),
+            Auth::LocalHs256 {
+                secret,
+                issuer,
+                audiences,
+                ..
+            } => verify_hs256(secret, issuer.as_deref(), audiences, parts),
             Auth::LambdaAuthorizer { .. } => authorizer_claims(parts),
         }
     }
@@ -76,15 +97,19 @@ impl Auth {
     /// The seller id of this request, from the verified claims only.
     pub fn seller(&self, parts: &Parts) -> Result<String, ApiError> {
         let claims = self.claims(parts)?;
+        // Only a Stripe-shaped account id or `platform`: the claim becomes part of store keys, and
+        // an identity provider may let a user shape it (`acct_A#PROVISIONAL` would otherwise name
+        // another seller's partition).
         match claims.get(self.seller_claim()) {
-            Some(Value::String(s))
-                if !s.is_empty()
-                    && s.len() <= MAX_SELLER_ID_LEN
-                    && !s.chars().any(char::is_control) =>
-            {
-                Ok(s.clone())
+            Some(Value::String(s)) if is_seller_id(s) => Ok(s.clone()),
+            Some(_) => {
+                tracing::info!(
+                    claim = self.seller_claim(),
+                    "token's seller claim is not a seller id"
+                );
+                Err(ApiError::Unauthorized)
             }
-            _ => {
+            None => {
                 tracing::info!(claim = self.seller_claim(), "token lacks the seller claim");
                 Err(ApiError::Unauthorized)
             }
@@ -101,21 +126,66 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn verify_hs256(secret: &str, parts: &Parts) -> Result<Map<String, Value>, ApiError> {
+fn verify_hs256(
+    secret: &str,
+    issuer: Option<&str>,
+    audiences: &[String],
+    parts: &Parts,
+) -> Result<Map<String, Value>, ApiError> {
     let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
     let mut validation = Validation::new(Algorithm::HS256);
     validation.validate_nbf = true;
     validation.leeway = LEEWAY_SECS;
-    // Local dashboard tokens carry no audience; AWS checks `aud` in the authorizer.
-    validation.validate_aud = false;
+    let mut required = vec!["exp"];
+    if let Some(issuer) = issuer {
+        validation.set_issuer(&[issuer]);
+        required.push("iss");
+    }
+    if audiences.is_empty() {
+        // Local dashboard tokens carry no audience unless one is configured.
+        validation.validate_aud = false;
+    } else {
+        validation.set_audience(audiences);
+        required.push("aud");
+    }
+    validation.set_required_spec_claims(&required);
     let key = DecodingKey::from_secret(secret.as_bytes());
-    decode::<Map<String, Value>>(token, &key, &validation)
+    let claims = decode::<Map<String, Value>>(token, &key, &validation)
         .map(|data| data.claims)
         .map_err(|e| {
             // The kind (expired, bad signature…) helps whoever debugs; the token itself is not logged.
             tracing::info!(reason = ?e.kind(), "bearer token refused");
             ApiError::Unauthorized
-        })
+        })?;
+    check_times(&claims, leenkies_domain::clock::now_secs()).map_err(|reason| {
+        tracing::info!(reason, "bearer token refused");
+        ApiError::Unauthorized
+    })?;
+    Ok(claims)
+}
+
+/// `iat` not in the future (beyond the leeway), and a lifetime of at most
+/// [`MAX_TOKEN_LIFETIME_SECS`] from `iat` (else from `now`) to `exp`. `exp` was checked already.
+fn check_times(claims: &Map<String, Value>, now: i64) -> Result<(), &'static str> {
+    let leeway = LEEWAY_SECS as i64;
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or("exp is not a whole number")?;
+    let issued = match claims.get("iat") {
+        None => now,
+        Some(iat) => {
+            let iat = iat.as_i64().ok_or("iat is not a whole number")?;
+            if iat > now + leeway {
+                return Err("iat in the future");
+            }
+            iat
+        }
+    };
+    if exp.saturating_sub(issued) > MAX_TOKEN_LIFETIME_SECS as i64 + leeway {
+        return Err("lifetime longer than allowed");
+    }
+    Ok(())
 }
 
 fn authorizer_claims(parts: &Parts) -> Result<Map<String, Value>, ApiError> {

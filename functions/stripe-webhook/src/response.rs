@@ -11,7 +11,11 @@ use leenkies_http::Problem;
 use serde::Serialize;
 
 /// A `200` acknowledgement (contract: applied, already applied, or ignored), from the ingestion
-/// outcome. The body is `{"received": true, "outcome", "event_id", "order_id"?, "reason"?}`.
+/// outcome. The body is `{"received": true, "outcome", "event_id", "order_id"?, "reason"?}`;
+/// `reason` names why an event was ignored (`IgnoreReason::as_str`): `livemode_mismatch`,
+/// `unhandled_type`, `no_payment_reference`, `unreadable_object`, or `implausible_id` (an
+/// account or object id of another shape than Stripe's, or longer than its documented 255
+/// characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
     pub event_id: String,

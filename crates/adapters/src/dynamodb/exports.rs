@@ -18,15 +18,16 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use leenkies_domain::export::{ExportJob, ExportJobs};
+use leenkies_domain::export::{job_id_floor, ExportJob, ExportJobs};
 use leenkies_domain::ports::StoreError;
 
 use super::table::{PARTITION_KEY, SORT_KEY};
 
 pub const KIND: &str = "export_job";
 
+/// The seller's jobs partition (the id escaped as in every key: `super::item::key_part`).
 pub fn partition_of(seller_id: &str) -> String {
-    format!("EXPORT#{seller_id}")
+    format!("EXPORT#{}", super::item::key_part(seller_id))
 }
 
 #[derive(Clone, Debug)]
@@ -108,6 +109,44 @@ impl ExportJobs for DynamoExports {
 
     async fn save_job(&self, job: &ExportJob, expected_version: u64) -> Result<(), StoreError> {
         self.put(job, Some(expected_version)).await
+    }
+
+    /// One `Query` of the seller's partition from the first id of `since` on (ids sort by their
+    /// creation time: `export::job_id`), strongly consistent, every page.
+    async fn recent_jobs(&self, seller_id: &str, since: i64) -> Result<Vec<ExportJob>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND #sk >= :since")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_values(":pk", s(partition_of(seller_id)))
+                .expression_attribute_values(":since", s(job_id_floor(since)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                let Some(doc) = item.get("doc").and_then(|v| v.as_s().ok()) else {
+                    continue;
+                };
+                let job: ExportJob = serde_json::from_str(doc)
+                    .map_err(|e| StoreError::Corrupt(format!("export job: {e}")))?;
+                // Ids of before time-ordered ids sort anywhere: the time decides.
+                if job.seller_id == seller_id && job.created_at >= since {
+                    out.push(job);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(out),
+            }
+        }
     }
 }
 

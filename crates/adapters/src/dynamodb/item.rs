@@ -28,6 +28,8 @@
 //! `pk` (ids never contain `#`: the webhook refuses ids that are not Stripe-shaped), and a
 //! typical paid order stays under 1 KB (docs/performance.md, section 3).
 
+use std::borrow::Cow;
+
 use leenkies_domain::order::facts::{Facts, RefundFact};
 use leenkies_domain::order::refunds::SpilledRefund;
 use leenkies_domain::order::{FulfillmentRecord, OrderRecord};
@@ -43,35 +45,66 @@ pub const REFUND_SK_PREFIX: &str = "REFUND#";
 pub const ORDER_SK: &str = "ORDER";
 pub const CHARGE_SK: &str = "CHARGE";
 
+/// An id as one part of a key: the separator `#` and the escape `%` written as `%23` and `%25`.
+/// A key built from ids then holds `#` only between its parts, and two different ids never make
+/// the same key: a seller id `acct_A#PROVISIONAL` (refused where ids enter, and refused here
+/// again) names a partition of its own, never seller A's. Stripe's ids hold neither character,
+/// so their keys are unchanged.
+pub fn key_part(id: &str) -> Cow<'_, str> {
+    if id.contains(['#', '%']) {
+        Cow::Owned(id.replace('%', "%25").replace('#', "%23"))
+    } else {
+        Cow::Borrowed(id)
+    }
+}
+
+/// [`key_part`] read back.
+fn from_key_part(part: &str) -> Cow<'_, str> {
+    if part.contains('%') {
+        Cow::Owned(part.replace("%23", "#").replace("%25", "%"))
+    } else {
+        Cow::Borrowed(part)
+    }
+}
+
 pub fn order_pk(seller_id: &str, order_id: &str) -> String {
-    format!("SELLER#{seller_id}#ORDER#{order_id}")
+    format!(
+        "SELLER#{}#ORDER#{}",
+        key_part(seller_id),
+        key_part(order_id)
+    )
 }
 
 pub fn charge_pk(seller_id: &str, charge_id: &str) -> String {
-    format!("SELLER#{seller_id}#CHARGE#{charge_id}")
+    format!(
+        "SELLER#{}#CHARGE#{}",
+        key_part(seller_id),
+        key_part(charge_id)
+    )
 }
 
 pub fn seller_partition(seller_id: &str) -> String {
-    format!("SELLER#{seller_id}")
+    format!("SELLER#{}", key_part(seller_id))
 }
 
 pub fn status_partition(seller_id: &str, status: &str) -> String {
-    format!("SELLER#{seller_id}#STATUS#{status}")
+    format!("SELLER#{}#STATUS#{status}", key_part(seller_id))
 }
 
 /// Where orders whose `created_at` may still move are listed (module docs).
 pub fn provisional_partition(seller_id: &str) -> String {
-    format!("SELLER#{seller_id}#PROVISIONAL")
+    format!("SELLER#{}#PROVISIONAL", key_part(seller_id))
 }
 
 pub fn disputed_partition(seller_id: &str) -> String {
-    format!("SELLER#{seller_id}#DISPUTED")
+    format!("SELLER#{}#DISPUTED", key_part(seller_id))
 }
 
 /// The seller and order ids an order's `pk` was built from.
-pub fn ids_from_order_pk(pk: &str) -> Option<(&str, &str)> {
+pub fn ids_from_order_pk(pk: &str) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
     let (seller_id, order_id) = pk.strip_prefix("SELLER#")?.split_once("#ORDER#")?;
-    (!seller_id.is_empty() && !order_id.is_empty()).then_some((seller_id, order_id))
+    (!seller_id.is_empty() && !order_id.is_empty() && !order_id.contains('#'))
+        .then(|| (from_key_part(seller_id), from_key_part(order_id)))
 }
 
 /// Sort key ordering orders by creation: fixed-width seconds, then the order id.
@@ -164,8 +197,8 @@ impl OrderItem {
     pub fn into_record(self) -> Option<OrderRecord> {
         let (seller_id, order_id) = ids_from_order_pk(&self.pk)?;
         Some(OrderRecord {
-            seller_id: seller_id.to_owned(),
-            order_id: order_id.to_owned(),
+            seller_id: seller_id.into_owned(),
+            order_id: order_id.into_owned(),
             version: self.version,
             facts: self.facts,
             fulfillment: self.fulfillment,
@@ -320,18 +353,50 @@ mod tests {
     fn given_an_order_key_when_split_then_the_ids_come_back() {
         // GIVEN the key of an order of a connected account and one of the platform
         // WHEN split / THEN the ids it was built from come back
+        let ids = |pk: &str| ids_from_order_pk(pk).map(|(s, o)| (s.into_owned(), o.into_owned()));
+        let pair = |s: &str, o: &str| Some((s.to_owned(), o.to_owned()));
         assert_eq!(
-            ids_from_order_pk(&order_pk("acct_1Nv0", "pi_3Mtw")),
-            Some(("acct_1Nv0", "pi_3Mtw"))
+            ids(&order_pk("acct_1Nv0", "pi_3Mtw")),
+            pair("acct_1Nv0", "pi_3Mtw")
         );
-        assert_eq!(
-            ids_from_order_pk(&order_pk("platform", "pi_9")),
-            Some(("platform", "pi_9"))
-        );
+        assert_eq!(ids(&order_pk("platform", "pi_9")), pair("platform", "pi_9"));
         // AND keys of other items are not mistaken for orders
         assert_eq!(ids_from_order_pk(&charge_pk("acct_1", "ch_1")), None);
         assert_eq!(ids_from_order_pk("SELLER##ORDER#pi_1"), None);
         assert_eq!(ids_from_order_pk("SELLER#acct_1#ORDER#"), None);
+    }
+
+    #[test]
+    fn given_ids_holding_the_separator_when_keys_are_built_then_no_key_names_another_sellers_partition(
+    ) {
+        // GIVEN a seller id shaped to reach seller A's provisional partition, and others
+        let hostile = "acct_A#PROVISIONAL";
+        // WHEN its keys are built
+        // THEN they differ from every key of seller A, and `#` is only ever a separator
+        assert_ne!(seller_partition(hostile), provisional_partition("acct_A"));
+        assert_ne!(
+            provisional_partition(hostile),
+            provisional_partition("acct_A")
+        );
+        assert_ne!(
+            order_pk("acct_A#ORDER#pi_1", "x"),
+            order_pk("acct_A", "pi_1#ORDER#x")
+        );
+        assert_ne!(
+            status_partition("acct_A#STATUS#failed", "x"),
+            status_partition("acct_A", "failed")
+        );
+        assert_ne!(seller_partition("acct_A%23X"), seller_partition("acct_A#X"));
+        assert_eq!(seller_partition(hostile), "SELLER#acct_A%23PROVISIONAL");
+        // AND such an order's ids come back as they were given
+        let pk = order_pk("acct_A#x%y", "pi_1#2");
+        let (s, o) = ids_from_order_pk(&pk).unwrap();
+        assert_eq!((s.as_ref(), o.as_ref()), ("acct_A#x%y", "pi_1#2"));
+        // AND Stripe's ids make the keys they always made
+        assert_eq!(
+            order_pk("acct_1Nv0", "pi_3Mtw"),
+            "SELLER#acct_1Nv0#ORDER#pi_3Mtw"
+        );
     }
 
     #[test]

@@ -43,6 +43,7 @@ both_stores!(
     every_refund_counts_past_the_order_item,
     a_refund_kept_apart_that_fails_gives_its_amount_back,
     a_provisional_order_settles_into_its_place,
+    a_seller_id_holding_the_separator_reaches_no_other_sellers_keys,
 );
 
 async fn get_missing_order_is_none(store: Store) {
@@ -964,4 +965,68 @@ async fn a_provisional_order_settles_into_its_place(store: Store) {
         ids(pages.iter().flat_map(|p| p.orders.iter())),
         vec!["pi_s2"]
     );
+}
+
+async fn a_seller_id_holding_the_separator_reaches_no_other_sellers_keys(store: Store) {
+    // GIVEN seller A with a settled order, a provisional one (no PaymentIntent `created` yet), a
+    // failed one and a disputed one
+    let settled = order(
+        "acct_A",
+        "pi_a1",
+        100,
+        Some("a@example.com"),
+        Status::Succeeded,
+    );
+    store.put_order(&settled, None, &[]).await.unwrap();
+    let mut provisional = order(
+        "acct_A",
+        "pi_a2",
+        200,
+        Some("a@example.com"),
+        Status::Succeeded,
+    );
+    provisional.facts.pi_created = None;
+    store.put_order(&provisional, None, &[]).await.unwrap();
+    let mut disputed = order(
+        "acct_A",
+        "pi_a3",
+        300,
+        Some("a@example.com"),
+        Status::Failed,
+    );
+    crate::support::add_dispute(&mut disputed, "dp_a");
+    store.put_order(&disputed, None, &[]).await.unwrap();
+    // WHEN a seller id shaped after A's key parts lists, searches and reads
+    for hostile in [
+        "acct_A#PROVISIONAL",
+        "acct_A#DISPUTED",
+        "acct_A#STATUS#failed",
+        "acct_A#STATUS#succeeded",
+        "acct_A#ORDER#pi_a1",
+        "acct_A%23PROVISIONAL",
+    ] {
+        for filter in [
+            OrderFilter::All,
+            OrderFilter::Status(PaymentStatus::Succeeded),
+            OrderFilter::Status(PaymentStatus::Failed),
+            OrderFilter::Disputed,
+            OrderFilter::EmailPrefix("a@".into()),
+        ] {
+            let pages = all_pages(&*store, hostile, filter.clone(), None, None, 25).await;
+            // THEN nothing of A's is seen
+            let got = ids(pages.iter().flat_map(|p| p.orders.iter()));
+            assert!(got.is_empty(), "{hostile} {filter:?}: {got:?}");
+        }
+        for id in ["pi_a1", "pi_a2", "pi_a3", ""] {
+            assert_eq!(
+                store.get_order(hostile, id).await,
+                Ok(None),
+                "{hostile} {id}"
+            );
+        }
+    }
+    assert_eq!(store.get_order("acct_A", "pi_a1#x").await, Ok(None));
+    // AND A still sees its three orders
+    let pages = all_pages(&*store, "acct_A", OrderFilter::All, None, None, 25).await;
+    assert_eq!(ids(pages.iter().flat_map(|p| p.orders.iter())).len(), 3);
 }

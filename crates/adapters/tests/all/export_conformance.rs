@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use leenkies_domain::export::{ExportJob, ExportJobs, JobStatus, Upload, UploadedPart};
+use leenkies_domain::export::{
+    self, job_id, ExportJob, ExportJobs, JobStatus, Limit, Start, Upload, UploadedPart,
+    JOBS_WINDOW_SECS, MAX_ACTIVE_JOBS, MAX_JOBS_PER_DAY,
+};
 use leenkies_domain::listing::{ListFilters, StatusFilter};
 use leenkies_domain::ports::{OrderFilter, OrderStore, StoreError};
 use leenkies_domain::PaymentStatus;
@@ -45,6 +48,9 @@ both_job_stores!(
     a_job_round_trips_and_is_the_sellers_only,
     job_writes_are_conditional_on_the_version,
     jobs_never_appear_in_listings,
+    recent_jobs_are_the_sellers_own_of_the_window,
+    identical_exports_make_one_job_and_the_limits_answer_with_a_wait,
+    fifty_exports_a_day_then_a_wait_until_the_oldest_leaves_the_window,
 );
 
 fn job(seller: &str, id: &str) -> ExportJob {
@@ -123,4 +129,142 @@ async fn jobs_never_appear_in_listings((orders, jobs): Stores) {
             .collect();
         assert_eq!(ids, ["pi_2", "pi_1"], "{filter:?}");
     }
+}
+
+const DAY: i64 = 24 * 3600;
+/// 2026-12-07T12:00:00Z: ids made from it sort after any made a day before.
+const NOW: i64 = 1_796_644_800;
+
+fn filters(email: &str) -> ListFilters {
+    ListFilters {
+        email: Some(email.into()),
+        ..ListFilters::default()
+    }
+}
+
+async fn started(jobs: &dyn ExportJobs, seller: &str, f: ListFilters, now: i64, n: u32) -> Start {
+    export::start(jobs, seller, f, now, &format!("{n:022x}"))
+        .await
+        .unwrap()
+}
+
+async fn recent_jobs_are_the_sellers_own_of_the_window((_, jobs): Stores) {
+    // GIVEN jobs of seller A two days ago, an hour ago and now, and one of seller B now
+    for (seller, at, n) in [
+        ("acct_A", NOW - 2 * DAY, 1),
+        ("acct_A", NOW - 3600, 2),
+        ("acct_A", NOW, 3),
+        ("acct_B", NOW, 4),
+        ("acct_AB", NOW, 5),
+    ] {
+        let job = ExportJob::new(seller, &job_id(at, &format!("{n:022x}")), filters("a"), at);
+        jobs.create_job(&job).await.unwrap();
+    }
+    // WHEN A's jobs of the last day are asked for
+    let mut got: Vec<i64> = jobs
+        .recent_jobs("acct_A", NOW - DAY)
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.created_at)
+        .collect();
+    got.sort();
+    // THEN the two of the window, none of B's or of an older day
+    assert_eq!(got, vec![NOW - 3600, NOW]);
+    assert!(jobs.recent_jobs("acct_C", 0).await.unwrap().is_empty());
+}
+
+async fn identical_exports_make_one_job_and_the_limits_answer_with_a_wait((_, jobs): Stores) {
+    // GIVEN a seller asking 40 times for the same export
+    let mut ids = std::collections::BTreeSet::new();
+    for n in 0..40 {
+        match started(&*jobs, "acct_A", filters("jo"), NOW + i64::from(n), n).await {
+            Start::Queued(job) | Start::Existing(job) => {
+                ids.insert(job.id);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // THEN one job was made
+    assert_eq!(ids.len(), 1);
+    assert_eq!(jobs.recent_jobs("acct_A", 0).await.unwrap().len(), 1);
+    // WHEN two other filters are asked for THEN two more jobs: three queued at once
+    for (n, f) in [(41, "ka"), (42, "lu")] {
+        assert!(matches!(
+            started(&*jobs, "acct_A", filters(f), NOW + 50, n).await,
+            Start::Queued(_)
+        ));
+    }
+    // AND a fourth different export waits: 429 with a wait
+    let fourth = started(&*jobs, "acct_A", filters("mo"), NOW + 60, 43).await;
+    assert_eq!(
+        fourth,
+        Start::Limited {
+            retry_after: export::ACTIVE_RETRY_SECS,
+            reason: Limit::Active
+        }
+    );
+    assert_eq!(
+        jobs.recent_jobs("acct_A", 0).await.unwrap().len(),
+        MAX_ACTIVE_JOBS
+    );
+    // AND another seller is not held by A's jobs
+    assert!(matches!(
+        started(&*jobs, "acct_B", filters("mo"), NOW + 60, 44).await,
+        Start::Queued(_)
+    ));
+    // WHEN one of A's jobs finishes THEN the same filters make a new job, and a slot is free
+    let mut done = jobs
+        .recent_jobs("acct_A", 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| j.filters == filters("jo"))
+        .unwrap();
+    let read = done.version;
+    done.version += 1;
+    done.status = JobStatus::Succeeded;
+    jobs.save_job(&done, read).await.unwrap();
+    match started(&*jobs, "acct_A", filters("jo"), NOW + 70, 45).await {
+        Start::Queued(job) => assert_ne!(job.id, done.id),
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn fifty_exports_a_day_then_a_wait_until_the_oldest_leaves_the_window((_, jobs): Stores) {
+    // GIVEN 50 exports started over the last 20 hours, all finished
+    let first = NOW - 20 * 3600;
+    for n in 0..MAX_JOBS_PER_DAY as i64 {
+        let at = first + n * 60;
+        let mut job = ExportJob::new(
+            "acct_A",
+            &job_id(at, &format!("{n:022x}")),
+            filters(&format!("e{n}")),
+            at,
+        );
+        job.status = JobStatus::Succeeded;
+        jobs.create_job(&job).await.unwrap();
+    }
+    // WHEN a 51st is asked for
+    let got = started(&*jobs, "acct_A", filters("new"), NOW, 99).await;
+    // THEN 429 until the oldest leaves the 24-hour window (in 4 hours)
+    assert_eq!(
+        got,
+        Start::Limited {
+            retry_after: first + JOBS_WINDOW_SECS - NOW,
+            reason: Limit::Daily
+        }
+    );
+    // AND once it has left, a new export starts
+    assert!(matches!(
+        started(
+            &*jobs,
+            "acct_A",
+            filters("new"),
+            first + JOBS_WINDOW_SECS + 1,
+            100
+        )
+        .await,
+        Start::Queued(_)
+    ));
 }

@@ -179,7 +179,9 @@ pub fn decide(current: &OrderRecord, key: &str, now: i64, lease_secs: i64) -> De
         lease_until: Some(lease_until),
         sent_at: None,
         message_id: None,
-        product_id: None,
+        // Known before the email goes out, so its link serves from the first click (a link
+        // serves only a product its order's emails named).
+        product_id: current.facts.product_id().map(str::to_owned),
         recipient: None,
     });
     resends.sort_by_key(|r| r.claimed_at);

@@ -129,7 +129,8 @@ pub fn cut(text: &str, max: usize) -> String {
 
 /// Untrusted text made safe for one line: control characters become spaces, trimmed, bounded.
 pub fn clean(text: &str) -> String {
-    let replaced: String = text
+    // Bidirectional controls out first (the display-text sanitiser), so evidence reads as typed.
+    let replaced: String = crate::text::display_text(text)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();

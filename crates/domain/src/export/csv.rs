@@ -3,7 +3,7 @@
 //!
 //! Cells are quoted by the `csv` crate; a cell that a spreadsheet would run as a formula (starting
 //! with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`, since customer emails and product names
-//! come from outside.
+//! come from outside; and every cell goes through the display-text sanitiser (`crate::text`).
 
 use crate::money::major_units;
 use crate::order::view::OrderView;
@@ -91,7 +91,13 @@ pub fn render_into(
         w.write_record(HEADER)?;
     }
     for record in records {
-        w.write_record(row(record).iter().map(|c| neutralise(c)))?;
+        // Display text first (bidirectional controls out), then formulas: a cell that starts
+        // with a control before `=` is neutralised too.
+        w.write_record(
+            row(record)
+                .iter()
+                .map(|c| neutralise(&crate::text::display_text(c))),
+        )?;
     }
     w.flush()?;
     Ok(())
@@ -106,7 +112,27 @@ pub fn render(header: bool, records: &[OrderRecord]) -> Result<Vec<u8>, ::csv::E
 
 #[cfg(test)]
 mod tests {
-    use super::neutralise;
+    use super::{neutralise, render};
+    use crate::order::facts::Reg;
+    use crate::order::OrderRecord;
+
+    #[test]
+    fn given_bidi_controls_in_order_text_when_rendered_then_removed_joiners_kept_and_formulas_still_neutralised(
+    ) {
+        // GIVEN an order whose product name hides a formula behind an override, and whose
+        // reference is a Hindi name with the zero-width joiner
+        let mut order = OrderRecord::new("acct_1", "pi_1");
+        order.facts.product_name = Some(Reg::new(0, 1, "\u{202E}=HYPERLINK(\"x\")".into()));
+        order.facts.product_id = Some(Reg::new(0, 1, "Invoice \u{202E}fdp.exe".into()));
+        order.facts.reference = Some(Reg::new(0, 1, "\u{915}\u{94d}\u{200D}\u{937}".into()));
+        // WHEN rendered
+        let csv = String::from_utf8(render(false, &[order]).unwrap()).unwrap();
+        // THEN no bidirectional control is left, the formula is neutralised, the joiner kept
+        assert!(!csv.chars().any(crate::text::is_bidi_control), "{csv}");
+        assert!(csv.contains("'=HYPERLINK"), "{csv}");
+        assert!(csv.contains("Invoice fdp.exe"), "{csv}");
+        assert!(csv.contains("\u{915}\u{94d}\u{200D}\u{937}"), "{csv}");
+    }
 
     #[test]
     fn given_formula_like_cells_when_neutralised_then_prefixed_and_others_untouched() {

@@ -193,6 +193,123 @@ pub trait ExportJobs: Send + Sync {
     async fn get_job(&self, seller_id: &str, id: &str) -> Result<Option<ExportJob>, StoreError>;
     /// Writes `job` (whose `version` is the new one) if the stored one is at `expected_version`.
     async fn save_job(&self, job: &ExportJob, expected_version: u64) -> Result<(), StoreError>;
+    /// The seller's jobs created at or after `since` (Unix seconds), in any order (strongly
+    /// consistent: a job created a moment ago is among them).
+    async fn recent_jobs(&self, seller_id: &str, since: i64) -> Result<Vec<ExportJob>, StoreError>;
+}
+
+/// Jobs of one seller that may be queued or running at once.
+pub const MAX_ACTIVE_JOBS: usize = 3;
+/// Jobs one seller may start within [`JOBS_WINDOW_SECS`].
+pub const MAX_JOBS_PER_DAY: usize = 50;
+/// The window [`MAX_JOBS_PER_DAY`] counts over.
+pub const JOBS_WINDOW_SECS: i64 = 24 * 3600;
+/// `Retry-After` when [`MAX_ACTIVE_JOBS`] are running: about the time a large export takes.
+pub const ACTIVE_RETRY_SECS: i64 = 60;
+
+/// An id that sorts by creation time: the time in 10 hex digits, then `random` (hex), 32 hex
+/// digits in all, so a store lists a seller's jobs of the last day by key.
+pub fn job_id(now: i64, random: &str) -> String {
+    let mut id = format!("{:010x}", now.max(0));
+    id.extend(random.chars().filter(char::is_ascii_hexdigit).take(22));
+    id
+}
+
+/// The smallest job id created at or after `since` (the start of [`job_id`]'s range).
+pub fn job_id_floor(since: i64) -> String {
+    format!("{:010x}", since.max(0))
+}
+
+/// What starting an export did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// A new job, queued.
+    Queued(ExportJob),
+    /// A job of the same seller and filters is queued or running: that job, answered again.
+    Existing(ExportJob),
+    /// Over a limit: retry after this many seconds.
+    Limited { retry_after: i64, reason: Limit },
+}
+
+/// Which limit refused a new job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// [`MAX_ACTIVE_JOBS`] queued or running.
+    Active,
+    /// [`MAX_JOBS_PER_DAY`] within the window.
+    Daily,
+}
+
+impl Limit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::Active => "too_many_active_exports",
+            Limit::Daily => "too_many_exports_today",
+        }
+    }
+
+    pub fn message(self) -> String {
+        match self {
+            Limit::Active => format!(
+                "{MAX_ACTIVE_JOBS} exports are already being written; wait for one to finish"
+            ),
+            Limit::Daily => {
+                format!("{MAX_JOBS_PER_DAY} exports were started within 24 hours; try again later")
+            }
+        }
+    }
+}
+
+/// Starts an export of `filters` for `seller_id` (the use case behind `POST /orders/exports`):
+/// the same seller and filters already queued or running answer that job again, else the limits
+/// ([`MAX_ACTIVE_JOBS`] at once, [`MAX_JOBS_PER_DAY`] a day) decide, else a new job is stored.
+/// Forty identical requests make one job, one read of the orders and one file.
+///
+/// The check and the write are two steps: requests arriving in the same instant can each pass
+/// the check (at most one job more per concurrent request); the limits bound a flood, they are
+/// not a lock.
+pub async fn start(
+    jobs: &dyn ExportJobs,
+    seller_id: &str,
+    filters: ListFilters,
+    now: i64,
+    random: &str,
+) -> Result<Start, StoreError> {
+    // Each as its seller sees it now: a stalled job reads as failed, so it holds no slot and is
+    // not answered again.
+    let recent: Vec<ExportJob> = jobs
+        .recent_jobs(seller_id, now - JOBS_WINDOW_SECS)
+        .await?
+        .into_iter()
+        .filter(|j| j.seller_id == seller_id && j.created_at > now - JOBS_WINDOW_SECS)
+        .map(|j| j.as_seen_at(now))
+        .collect();
+    let active = |j: &&ExportJob| j.status.needs_work();
+    if let Some(same) = recent
+        .iter()
+        .filter(active)
+        .filter(|j| j.filters == filters)
+        .max_by_key(|j| (j.created_at, j.id.clone()))
+    {
+        return Ok(Start::Existing(same.clone()));
+    }
+    if recent.iter().filter(active).count() >= MAX_ACTIVE_JOBS {
+        return Ok(Start::Limited {
+            retry_after: ACTIVE_RETRY_SECS,
+            reason: Limit::Active,
+        });
+    }
+    if recent.len() >= MAX_JOBS_PER_DAY {
+        // The slot that frees first: the oldest job of the window leaves it.
+        let oldest = recent.iter().map(|j| j.created_at).min().unwrap_or(now);
+        return Ok(Start::Limited {
+            retry_after: (oldest + JOBS_WINDOW_SECS - now).max(1),
+            reason: Limit::Daily,
+        });
+    }
+    let job = ExportJob::new(seller_id, &job_id(now, random), filters, now);
+    jobs.create_job(&job).await?;
+    Ok(Start::Queued(job))
 }
 
 /// What can go wrong writing the file.

@@ -362,6 +362,28 @@ impl OrderRecord {
             )
     }
 
+    /// Whether a download link may serve `product_id` (contract section 7): only a product one
+    /// of this order's emails named, the first email's (recorded when it was claimed, before it
+    /// went out) or a resend's. A link is signed, so this holds against a leaked key or a
+    /// signing mistake: a token that names another product of another order opens nothing.
+    /// An order whose email went out before the product was recorded with it serves the
+    /// product the order names now, as it did then.
+    pub fn serves_product(&self, product_id: &str) -> bool {
+        let f = &self.fulfillment;
+        let named = f
+            .product_id
+            .iter()
+            .chain(f.resends.iter().filter_map(|r| r.product_id.as_ref()));
+        let mut any = false;
+        for p in named {
+            if p == product_id {
+                return true;
+            }
+            any = true;
+        }
+        !any && f.state == FulfillmentState::Sent && self.facts.product_id() == Some(product_id)
+    }
+
     /// The newest fact's time: the newest event, the delivery email, a resend or an SES event.
     pub fn updated_at(&self) -> i64 {
         let events = self.facts.last_event_at.unwrap_or(0);

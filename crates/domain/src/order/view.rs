@@ -9,6 +9,7 @@ use super::refunds::SpilledRefund;
 use super::{OrderRecord, PaymentStatus};
 use crate::clock::rfc3339;
 use crate::delivery::{self, rfc3339_ms, DeliveryStatus};
+use crate::text::shown;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -58,6 +59,8 @@ pub struct DisputeView {
     pub status: String,
     pub reason: Option<String>,
     pub amount: Option<i64>,
+    /// RFC 3339, or `null` when Stripe gives none (its schema makes `evidence_details.due_by`
+    /// nullable: an inquiry or a closed dispute may carry none).
     pub evidence_due_by: Option<String>,
     pub funds_withdrawn: bool,
     pub funds_reinstated: bool,
@@ -162,7 +165,7 @@ impl OrderView {
             FailureView {
                 category: c.category.as_str().to_owned(),
                 code: c.code,
-                message: c.message,
+                message: c.message.as_deref().map(shown),
             }
         });
         let mut disputes: Vec<(i64, DisputeView)> = f
@@ -207,10 +210,11 @@ impl OrderView {
         OrderView {
             order_id: record.order_id.clone(),
             seller_id: record.seller_id.clone(),
-            reference: f.reference().map(str::to_owned),
-            product_id: f.product_id().map(str::to_owned),
-            product_name: f.product_name().map(str::to_owned),
-            customer_email: f.customer_email().map(str::to_owned),
+            // Text from outside, shown as the display-text sanitiser leaves it (`crate::text`).
+            reference: f.reference().map(shown),
+            product_id: f.product_id().map(shown),
+            product_name: f.product_name().map(shown),
+            customer_email: f.customer_email().map(shown),
             amount: f.amount(),
             currency: f.currency().map(str::to_owned),
             livemode: f.livemode.as_ref().is_some_and(|r| r.value),
@@ -352,7 +356,7 @@ fn timeline(record: &OrderRecord, refunds: &[(&String, &RefundFact)]) -> Vec<Tim
         .map(|(at, kind, detail)| TimelineView {
             at: rfc3339(at),
             kind,
-            detail,
+            detail: shown(&detail),
         })
         .collect()
 }
@@ -371,7 +375,7 @@ fn delivery_view(record: &OrderRecord) -> Option<DeliveryView> {
     Some(DeliveryView {
         status: state.status,
         at: rfc3339_ms(state.at_ms),
-        detail: state.detail.clone(),
+        detail: shown(&state.detail),
         message_id: newest.message_id.to_owned(),
         recipient,
     })

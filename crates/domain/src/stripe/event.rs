@@ -131,9 +131,57 @@ impl<'a> Event<'a> {
 /// The seller id of events that carry no `account` (contract section 2).
 pub const PLATFORM_SELLER: &str = "platform";
 
+/// Longest seller id accepted anywhere: Stripe documents ids of at most 255 characters.
+pub const MAX_SELLER_ID_LEN: usize = 255;
+
+/// Whether `id` is shaped like a seller id (contract sections 2, 3 and 5): a connected Stripe
+/// account (`acct_` and ASCII letters and digits, at most 255 characters) or `platform`. The
+/// one check for every way a seller id enters: a token's claim, a webhook's `account`. Such an
+/// id never holds the store keys' separator (`#`), a path separator or a control character.
+pub fn is_seller_id(id: &str) -> bool {
+    if id == PLATFORM_SELLER {
+        return true;
+    }
+    id.len() <= MAX_SELLER_ID_LEN
+        && id
+            .strip_prefix("acct_")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn given_ids_of_every_shape_when_checked_as_seller_ids_then_only_stripe_accounts_and_platform_pass(
+    ) {
+        for ok in [
+            "acct_1QHx4R8cKdV3nWpT",
+            "acct_B",
+            "platform",
+            &format!("acct_{}", "a".repeat(250)),
+        ] {
+            assert!(is_seller_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "acct_",
+            "acct_A#PROVISIONAL",
+            "acct_A#ORDER#pi_1",
+            "acct_A/..",
+            "acct_A ",
+            "acct_A\n",
+            "acct_\u{202e}A",
+            "acct_Ä",
+            "ACCT_A",
+            "user_1",
+            "Platform",
+            "platform#X",
+            &format!("acct_{}", "a".repeat(251)),
+        ] {
+            assert!(!is_seller_id(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn given_an_event_with_unknown_fields_and_enum_values_when_parsed_then_it_is_read() {

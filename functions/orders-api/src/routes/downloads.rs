@@ -3,7 +3,8 @@
 //! Malformed token → `404`; bad signature → `403`; well signed but the order is gone, belongs to
 //! another seller, or the product id is no plain file name → `404`; access revoked (full refund,
 //! lost dispute) → `410`. A well-signed token serves the product it names, even when later
-//! metadata names another: the link that was emailed never dies (contract section 2);
+//! metadata names another: the link that was emailed never dies (contract section 2); but only
+//! a product one of its order's emails named (contract section 7), else `404`;
 //! otherwise one download-log entry (time, client IP, user agent) and the file. A `HEAD` (link
 //! checkers, mail scanners, a browser probing) gets the same status and headers and is never
 //! logged nor counted: only a `GET` that serves the file is (contract section 10).
@@ -74,7 +75,7 @@ fn safe_segment(s: &str) -> bool {
         )),
         (status = 302, description = "Redirect to a short-lived storage URL (AWS)"),
         (status = 403, description = "The token's signature does not match", body = ErrorBody),
-        (status = 404, description = "Malformed token, the order no longer exists, or the product id names no file", body = ErrorBody),
+        (status = 404, description = "Malformed token, the order no longer exists, the product is not one its order's emails named, or the product id names no file", body = ErrorBody),
         (status = 410, description = "Access was revoked (full refund or lost dispute)", body = ErrorBody),
         (status = 503, description = "Store unavailable; retry after `Retry-After`", body = ErrorBody),
     )
@@ -105,7 +106,12 @@ pub async fn download(
         .ok_or(ApiError::NotFound)?;
     let facts = &record.facts;
     // The signed token names the product that was emailed: it keeps serving that product even if
-    // later metadata names another (issue 18 class 3; a link that was sent never dies).
+    // later metadata names another (a link that was sent never dies), and only a product one of
+    // the order's emails named: a token for another product opens nothing.
+    if !record.serves_product(&claims.product_id) {
+        tracing::info!(order_id = %claims.order_id, "download token names a product no email of its order named");
+        return Err(ApiError::NotFound);
+    }
     if facts.access_revoked() {
         return Err(ApiError::Gone);
     }

@@ -17,7 +17,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use leenkies_domain::clock::rfc3339;
-use leenkies_domain::export::{link, ExportJob, ExportJobs, JobStatus};
+use leenkies_domain::export::{self, link, ExportJob, ExportJobs, JobStatus, Start};
+use leenkies_http::Problem;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -156,7 +157,7 @@ fn merged_params(mut params: Params, body: &[u8]) -> Result<Params, ApiError> {
     path = "/orders/exports",
     tag = "orders",
     summary = "Start an export of every matching order, of any size",
-    description = "The filters of `/orders` (`status`, `email`, `from`, `to`), in the query string or a JSON body of strings, validated the same way. The CSV (the columns of `/orders/export.csv`) is written outside the request; poll `GET /orders/exports/{id}` (the `Location`) until `succeeded`, then follow `download_url`.",
+    description = "The filters of `/orders` (`status`, `email`, `from`, `to`), in the query string or a JSON body of strings, validated the same way. The CSV (the columns of `/orders/export.csv`) is written outside the request; poll `GET /orders/exports/{id}` (the `Location`) until `succeeded`, then follow `download_url`. A job of the same filters still queued or running is answered again (the same `id`) instead of a new one; at most 3 jobs per seller are queued or running at once, and 50 are started per 24 hours (`429` with `Retry-After` beyond).",
     params(
         ("status" = Option<crate::filters::StatusQuery>, Query, description = "A payment_status or `disputed`"),
         ("email" = Option<String>, Query, min_length = 2, max_length = 254, description = "Customer email, case-insensitive: exact match or prefix"),
@@ -165,10 +166,12 @@ fn merged_params(mut params: Params, body: &[u8]) -> Result<Params, ApiError> {
     ),
     request_body(content = Option<ExportFiltersView>, content_type = "application/json", description = "Optional: the filters as strings, instead of the query"),
     responses(
-        (status = 202, description = "Queued; `Location: /orders/exports/{id}`", body = ExportJobView,
+        (status = 202, description = "Queued, or the same filters' job still queued or running, answered again; `Location: /orders/exports/{id}`", body = ExportJobView,
             headers(("Location" = String, description = "The job's address"))),
         (status = 400, description = "A bad filter or body; nothing is stored", body = ErrorBody),
         (status = 401, description = "No or bad bearer token", body = ErrorBody),
+        (status = 429, description = "3 exports queued or running (too_many_active_exports), or 50 started within 24 hours (too_many_exports_today); see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds until a slot frees"))),
         (status = 503, description = "Store unavailable (retry), or exports not configured", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
@@ -181,12 +184,40 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let filters = Filters::parse(&merged_params(params, &body)?)?;
     let exports = config(&state)?;
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let job = ExportJob::new(&seller, &id, filters.list(), state.now());
-    exports.jobs.create_job(&job).await?;
-    tracing::info!(job_id = %id, "export job queued");
-    let location =
-        HeaderValue::from_str(&format!("/orders/exports/{id}")).map_err(|_| ApiError::Internal)?;
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let job = match export::start(
+        exports.jobs.as_ref(),
+        &seller,
+        filters.list(),
+        state.now(),
+        &random,
+    )
+    .await?
+    {
+        Start::Queued(job) => {
+            tracing::info!(job_id = %job.id, "export job queued");
+            job
+        }
+        Start::Existing(job) => {
+            tracing::info!(job_id = %job.id, "export job already queued or running: answered again");
+            job
+        }
+        Start::Limited {
+            retry_after,
+            reason,
+        } => {
+            tracing::info!(outcome = reason.as_str(), "export job refused");
+            return Ok(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                reason.as_str(),
+                reason.message(),
+            )
+            .with_retry_after(u32::try_from(retry_after).unwrap_or(u32::MAX))
+            .into_response());
+        }
+    };
+    let location = HeaderValue::from_str(&format!("/orders/exports/{}", job.id))
+        .map_err(|_| ApiError::Internal)?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],

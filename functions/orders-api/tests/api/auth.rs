@@ -113,6 +113,140 @@ async fn given_bad_tokens_when_listing_then_each_is_401() {
 }
 
 #[tokio::test]
+async fn given_a_seller_claim_not_shaped_like_a_stripe_account_when_presented_then_401_and_nothing_read(
+) {
+    // GIVEN seller A's orders, one of them provisional (listed under `SELLER#A#PROVISIONAL`)
+    let (store, app) = seeded().await;
+    let mut provisional = order(SELLER_A, "pi_A2", T0 + 10)
+        .email("a@example.com")
+        .paid()
+        .build();
+    provisional.facts.pi_created = None;
+    leenkies_domain::ports::OrderStore::put_order(&*store, &provisional, None, &[])
+        .await
+        .unwrap();
+    let later = now() + 3600;
+    // WHEN well-signed tokens name a seller of another shape than `acct_` + letters and digits
+    for sub in [
+        format!("{SELLER_A}#PROVISIONAL"),
+        format!("{SELLER_A}#ORDER#pi_A1"),
+        "acct_".to_owned(),
+        "user_123".to_owned(),
+        "acct_A B".to_owned(),
+        "acct_\u{202e}A".to_owned(),
+        format!("acct_{}", "a".repeat(300)),
+    ] {
+        let t = jwt(json!({"sub": sub, "exp": later}));
+        // THEN 401 on every route, as for a bad token
+        for uri in ["/orders", "/orders/pi_A2", "/orders/export.csv"] {
+            let r = get(&app, uri, Some(&t)).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{sub:?} {uri}");
+            assert!(!r.text().contains("pi_A"), "{sub:?} {uri}");
+        }
+    }
+    // AND `platform` and Stripe account ids are accepted
+    for sub in ["platform", SELLER_A, "acct_B"] {
+        let t = jwt(json!({"sub": sub, "exp": later}));
+        assert_eq!(
+            get(&app, "/orders", Some(&t)).await.status,
+            StatusCode::OK,
+            "{sub}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn given_tokens_issued_in_the_future_or_living_too_long_when_presented_then_401() {
+    // GIVEN the local verifier (no issuer or audience configured)
+    let (_, app) = seeded().await;
+    let now = now();
+    for (claims, why) in [
+        (
+            json!({"sub": SELLER_A, "iat": now + 3600, "exp": now + 7200}),
+            "iat an hour ahead",
+        ),
+        (
+            json!({"sub": SELLER_A, "iat": now, "exp": 253_402_300_799_i64}),
+            "exp in year 9999",
+        ),
+        (
+            json!({"sub": SELLER_A, "exp": 253_402_300_799_i64}),
+            "exp in year 9999, no iat",
+        ),
+        (
+            json!({"sub": SELLER_A, "iat": now, "exp": now + 8 * 24 * 3600}),
+            "eight days",
+        ),
+        (
+            json!({"sub": SELLER_A, "iat": "yesterday", "exp": now + 60}),
+            "iat not a number",
+        ),
+    ] {
+        // WHEN each is presented THEN 401
+        assert_unauthorized(&app, Some(&jwt(claims)), why).await;
+    }
+    // AND a token issued a few seconds ahead (clock skew) or living a week is accepted
+    for claims in [
+        json!({"sub": SELLER_A, "iat": now + 10, "exp": now + 3600}),
+        json!({"sub": SELLER_A, "iat": now, "exp": now + 7 * 24 * 3600}),
+    ] {
+        assert_eq!(
+            get(&app, "/orders", Some(&jwt(claims))).await.status,
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test]
+async fn given_an_issuer_and_audiences_configured_when_tokens_are_presented_then_both_are_required_and_checked(
+) {
+    // GIVEN JWT_ISSUER and JWT_AUDIENCE, as the HTTP API's authorizer is configured in AWS
+    let store = Arc::new(MemoryStore::new());
+    let mut state = state(store);
+    state.auth = Auth::LocalHs256 {
+        secret: JWT_SECRET.into(),
+        seller_claim: "sub".into(),
+        issuer: Some("https://issuer.example".into()),
+        audiences: vec!["dashboard".into(), "cli".into()],
+    };
+    let app = router(state);
+    let exp = now() + 600;
+    let good =
+        json!({"sub": SELLER_A, "exp": exp, "iss": "https://issuer.example", "aud": "dashboard"});
+    assert_eq!(
+        get(&app, "/orders", Some(&jwt(good))).await.status,
+        StatusCode::OK
+    );
+    let other_aud =
+        json!({"sub": SELLER_A, "exp": exp, "iss": "https://issuer.example", "aud": ["x", "cli"]});
+    assert_eq!(
+        get(&app, "/orders", Some(&jwt(other_aud))).await.status,
+        StatusCode::OK
+    );
+    for (claims, why) in [
+        (
+            json!({"sub": SELLER_A, "exp": exp, "aud": "dashboard"}),
+            "no iss",
+        ),
+        (
+            json!({"sub": SELLER_A, "exp": exp, "iss": "https://evil.example", "aud": "dashboard"}),
+            "other iss",
+        ),
+        (
+            json!({"sub": SELLER_A, "exp": exp, "iss": "https://issuer.example"}),
+            "no aud",
+        ),
+        (
+            json!({"sub": SELLER_A, "exp": exp, "iss": "https://issuer.example", "aud": "other"}),
+            "other aud",
+        ),
+    ] {
+        // WHEN each is presented THEN 401
+        assert_unauthorized(&app, Some(&jwt(claims)), why).await;
+    }
+}
+
+#[tokio::test]
 async fn given_a_configured_seller_claim_when_token_has_it_then_that_claim_decides() {
     // GIVEN SELLER_ID_CLAIM = "acct"
     let store = Arc::new(MemoryStore::new());
@@ -121,6 +255,8 @@ async fn given_a_configured_seller_claim_when_token_has_it_then_that_claim_decid
     state.auth = Auth::LocalHs256 {
         secret: JWT_SECRET.into(),
         seller_claim: "acct".into(),
+        issuer: None,
+        audiences: Vec::new(),
     };
     let app = router(state);
     // WHEN the token names seller A in `acct` (and something else in `sub`)

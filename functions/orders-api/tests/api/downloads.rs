@@ -45,9 +45,11 @@ async fn download(app: &axum::Router, token: &str) -> Resp {
     send(app, request).await
 }
 
+/// ord_1011 paid, its delivery email sent with a link to PRODUCT.
 async fn paid_order() -> Arc<MemoryStore> {
     let store = Arc::new(MemoryStore::new());
     deliver(&store, "ord_1011__01__payment_intent.succeeded.json").await;
+    emailed(&store, SELLER_A, ORDER, PRODUCT).await;
     store
 }
 
@@ -136,9 +138,11 @@ async fn given_malformed_or_unknown_tokens_when_downloaded_then_404() {
 #[tokio::test]
 async fn given_a_link_emailed_for_a_product_when_metadata_later_names_another_then_it_serves_what_it_named(
 ) {
-    // GIVEN a paid order whose product is now PRODUCT, and a link we signed (and so emailed)
-    // while the order named another product (contract section 2: a sent link never dies)
-    let store = paid_order().await;
+    // GIVEN a paid order whose product is now PRODUCT, and a link we signed and emailed while
+    // the order named another product (contract section 2: a sent link never dies)
+    let store = Arc::new(MemoryStore::new());
+    deliver(&store, "ord_1011__01__payment_intent.succeeded.json").await;
+    crate::common::emailed(&store, SELLER_A, ORDER, "prod_other").await;
     let app = app(store.clone());
     let emailed = DownloadKey::new(DOWNLOAD_KEY).sign(&claims(ORDER, "prod_other"));
     // WHEN the customer opens it
@@ -152,6 +156,41 @@ async fn given_a_link_emailed_for_a_product_when_metadata_later_names_another_th
         store.list_downloads(SELLER_A, ORDER).await.unwrap().len(),
         1
     );
+}
+
+#[tokio::test]
+async fn given_a_well_signed_token_for_a_product_no_email_of_its_order_named_when_downloaded_then_404_and_nothing_logged(
+) {
+    // GIVEN a paid order whose email named PRODUCT, and tokens signed with the genuine key (as
+    // a leaked key would sign them) for another product of any seller, on this order
+    let store = paid_order().await;
+    let app = app(store.clone());
+    for product in ["prod_other", "prod_notion_tpl", "prod_lut_pack_v2"] {
+        // WHEN such a token is opened
+        let r = download(
+            &app,
+            &DownloadKey::new(DOWNLOAD_KEY).sign(&claims(ORDER, product)),
+        )
+        .await;
+        // THEN it opens nothing: 404, as an unknown link
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{product}");
+        assert!(!r.text().contains(product), "{}", r.text());
+    }
+    // AND an order whose email has not gone out serves no product at all
+    deliver(&store, "ord_2012__01__payment_intent.succeeded.json").await;
+    let unsent = DownloadKey::new(DOWNLOAD_KEY).sign(&DownloadClaims {
+        seller_id: "acct_1QJm7E4fTqZ2sLxN".into(),
+        order_id: "pi_3QL4S94fTqZ2sLxN0OMFqGB5".into(),
+        product_id: "prod_notion_tpl".into(),
+    });
+    assert_eq!(download(&app, &unsent).await.status, StatusCode::NOT_FOUND);
+    // AND nothing was logged, while the genuine link still opens
+    assert!(store
+        .list_downloads(SELLER_A, ORDER)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(download(&app, &link(ORDER)).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -281,6 +320,13 @@ async fn given_a_lost_dispute_then_won_when_downloaded_then_410_then_served_agai
     // GIVEN ord_2012 (seller B): paid, then its dispute closed as lost
     let store = Arc::new(MemoryStore::new());
     deliver(&store, "ord_2012__01__payment_intent.succeeded.json").await;
+    emailed(
+        &store,
+        "acct_1QJm7E4fTqZ2sLxN",
+        "pi_3QL4S94fTqZ2sLxN0OMFqGB5",
+        "prod_notion_tpl",
+    )
+    .await;
     deliver_rewritten(
         &store,
         "ord_2012__05__charge.dispute.closed.won.json",

@@ -25,9 +25,11 @@ use serde_json::json;
 /// ord_1011 of the shared fixtures (seller A), paid.
 const ORDER: &str = "pi_3QJPMb8cKdV3nWpT0fgBDTNm";
 
+/// A paid order whose delivery email went out (version 2).
 async fn paid_store() -> Arc<MemoryStore> {
     let store = Arc::new(MemoryStore::new());
     deliver(&store, "ord_1011__01__payment_intent.succeeded.json").await;
+    emailed(&store, SELLER_A, ORDER, "prod_lut_pack").await;
     store
 }
 
@@ -111,7 +113,7 @@ async fn given_wrong_methods_on_every_route_when_sent_then_405_and_nothing_writt
         }
     }
     // AND nothing was written
-    assert_untouched(&store, 1).await;
+    assert_untouched(&store, 2).await;
     println!("hostile inputs tried (wrong methods): {tried}");
 }
 
@@ -364,7 +366,7 @@ async fn given_hostile_jwts_when_reading_then_401_and_no_data() {
         get(&app, "/orders", Some(&good_token)).await.status,
         StatusCode::OK
     );
-    assert_untouched(&store, 1).await;
+    assert_untouched(&store, 2).await;
     println!("hostile inputs tried (JWT): {tried}");
 }
 
@@ -457,7 +459,7 @@ async fn given_hostile_query_strings_when_listing_exporting_or_counting_then_400
         )
         .await;
     }
-    assert_untouched(&store, 1).await;
+    assert_untouched(&store, 2).await;
     println!("hostile inputs tried (query strings): {}", cases.len());
 }
 
@@ -556,7 +558,7 @@ async fn given_hostile_ids_when_reading_orders_then_404_and_never_another_seller
     )
     .await;
     tried += 1;
-    assert_untouched(&store, 1).await;
+    assert_untouched(&store, 2).await;
     println!("hostile inputs tried (ids and cross-seller): {tried}");
 }
 
@@ -603,7 +605,7 @@ async fn given_hostile_download_tokens_when_fetched_then_refused_and_nothing_log
         .await;
     }
     // THEN nothing was logged, and the genuine link still works and never serves the secret
-    assert_untouched(&store, 1).await;
+    assert_untouched(&store, 2).await;
     let ok = get(&app, &format!("/downloads/{genuine}"), None).await;
     assert_eq!(ok.status, StatusCode::OK);
     assert!(!ok.text().contains("TOP-SECRET"));
@@ -618,6 +620,7 @@ async fn given_an_order_whose_product_id_is_a_traversal_when_its_genuine_link_is
     let record = order(SELLER_A, "pi_trav", T0)
         .product("../secret.txt", "x")
         .paid()
+        .sent("0100-trav")
         .build();
     store.put_order(&record, None, &[]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 // Building the page from data without ever parsing markup: every value from the API (emails,
-// product names, Stripe's messages) becomes a text node, so `<img onerror=…>` shows literally.
+// product names, Stripe's messages) becomes a text node, so `<img onerror=…>` shows literally,
+// in an element with `dir="auto"` (a bidirectional isolate).
 
 /**
  * h('a', {href: '/x', class: 'link', onclick: fn}, 'text', child…)
@@ -28,7 +29,14 @@ export function h(tag, attrs, ...children) {
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (child instanceof Node) {
+      el.append(child);
+      continue;
+    }
+    // Text may be in any script (a Persian product name, a Hebrew email): the element takes its
+    // direction from its own text and is isolated, so it can never reorder the text around it.
+    if (!el.hasAttribute('dir')) el.dir = 'auto';
+    el.append(document.createTextNode(String(child)));
   }
 }
 

@@ -40,6 +40,8 @@ pub fn local_auth() -> Auth {
     Auth::LocalHs256 {
         secret: JWT_SECRET.into(),
         seller_claim: "sub".into(),
+        issuer: None,
+        audiences: Vec::new(),
     }
 }
 
@@ -250,6 +252,8 @@ impl OrderBuilder {
         f.message_id = Some(message_id.into());
         f.recipient = self.0.facts.customer_email().map(str::to_owned);
         f.subject = Some("Your download: Cinematic LUT Pack".into());
+        // As fulfillment records it: the product the email's link names.
+        f.product_id = self.0.facts.product_id().map(str::to_owned);
         self
     }
 
@@ -266,6 +270,23 @@ impl OrderBuilder {
 
 pub fn fixtures_dir() -> PathBuf {
     leenkies_integration_tests::stripe::shared_fixtures().join("events")
+}
+
+/// Records the order's delivery email as sent with a link to `product_id`, as fulfillment does
+/// (a download link serves only a product its order's emails named).
+pub async fn emailed(store: &MemoryStore, seller: &str, order_id: &str, product_id: &str) {
+    let current = store.get_order(seller, order_id).await.unwrap().unwrap();
+    let mut next = current.clone();
+    next.version = current.version + 1;
+    let f = &mut next.fulfillment;
+    f.state = leenkies_domain::order::FulfillmentState::Sent;
+    f.sent_at = Some(current.facts.created_at() + 5);
+    f.message_id = Some(format!("0100-{order_id}"));
+    f.product_id = Some(product_id.to_owned());
+    store
+        .put_order(&next, Some(current.version), &[])
+        .await
+        .unwrap();
 }
 
 /// Folds one shared fixture event into the store, as the webhook would.
