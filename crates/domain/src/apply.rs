@@ -205,6 +205,9 @@ pub async fn fold_into_order(
                 order_id: Some(order_id.to_owned()),
             });
         }
+        // What this write adds to the seller's dispute-rate counters: the transition from the
+        // facts read to the facts written (`rates`), applied once this write has won.
+        let counted = crate::rates::increments(Some(&base.facts), &next_facts);
         let record = OrderRecord {
             version: base.version + 1,
             facts: next_facts,
@@ -215,9 +218,10 @@ pub async fn fold_into_order(
             .await
         {
             Ok(()) => {
+                count(store, seller_id, &counted, policy).await;
                 return Ok(FoldOutcome::Applied {
                     order_id: Some(order_id.to_owned()),
-                })
+                });
             }
             Err(StoreError::Conflict) if policy.may_retry(attempt, started) => {
                 read_links = true;
@@ -228,6 +232,40 @@ pub async fn fold_into_order(
         }
     }
     Err(StoreError::Contention)
+}
+
+/// Adds one order write's transition to the seller's dispute-rate counters. The conditional
+/// write made this writer the only one to see that transition (a duplicate writes nothing, a
+/// concurrent fold re-reads and sees the next one), so each transition is added once; what is
+/// lost is a crash or a store failure between the order's write and this one: then the
+/// counters miss that transition (said in the log, retried a few times first). The rates are
+/// a signal for the seller, not money: an undercount is preferred to a transaction, which would
+/// bill the order item twice on every counted write (`rates`, docs/disputes.md).
+async fn count(
+    store: &dyn OrderStore,
+    seller_id: &str,
+    increments: &[crate::rates::MonthIncrement],
+    policy: RetryPolicy,
+) {
+    if increments.is_empty() {
+        return;
+    }
+    const ATTEMPTS: u32 = 3;
+    for attempt in 0..ATTEMPTS {
+        match store.add_to_rates(seller_id, increments).await {
+            Ok(()) => return,
+            Err(e) if attempt + 1 < ATTEMPTS && e.is_transient() => policy.pause(attempt).await,
+            Err(e) => {
+                tracing::error!(
+                    seller = seller_id,
+                    error = %e,
+                    months = increments.len(),
+                    "dispute-rate counters not updated: they miss this change"
+                );
+                return;
+            }
+        }
+    }
 }
 
 /// Keeps facts that name only a charge until that charge's order is known; if it is known,

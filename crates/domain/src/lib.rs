@@ -29,6 +29,7 @@ pub mod money;
 pub mod ops;
 pub mod order;
 pub mod ports;
+pub mod rates;
 pub mod stripe;
 pub mod text;
 pub mod tokens;

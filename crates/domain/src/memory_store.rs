@@ -21,6 +21,7 @@ use crate::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
     PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
+use crate::rates::{Month, MonthCounts, MonthIncrement};
 
 /// One change to an order, as a stream record carries it.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ struct Tables {
     downloads: BTreeMap<Key, Vec<DownloadEntry>>,
     /// Refunds kept in items of their own, by (seller, order) then refund id.
     refunds: BTreeMap<Key, BTreeMap<String, RefundFact>>,
+    /// Dispute-rate counters by seller and month (`rates`).
+    rates: BTreeMap<(String, Month), MonthCounts>,
 }
 
 #[derive(Default)]
@@ -338,6 +341,99 @@ impl OrderStore for MemoryStore {
             .get(&key(seller_id, order_id))
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn list_orders_by_card(
+        &self,
+        seller_id: &str,
+        brand: &str,
+        fingerprint: &str,
+        from: i64,
+        to: i64,
+        limit: usize,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        let mut found: Vec<&OrderRecord> = tables
+            .orders
+            .range(key(seller_id, "")..)
+            .take_while(|((seller, _), _)| seller == seller_id)
+            .map(|(_, r)| r)
+            .filter(|r| {
+                crate::evidence::ce3::indexed_card(r)
+                    .is_some_and(|c| c.brand == brand && c.fingerprint == fingerprint)
+            })
+            .filter(|r| (from..=to).contains(&r.facts.created_at()))
+            .filter(|r| {
+                // The same bound as DynamoDB's: the newest months of the range only.
+                let oldest = Month(Month::of(to).0 - crate::ports::MAX_CARD_MONTHS);
+                r.facts.created_at() >= oldest.start()
+            })
+            .collect();
+        found.sort_by_key(|r| std::cmp::Reverse(PagePosition::of(r)));
+        Ok(found.into_iter().take(limit).cloned().collect())
+    }
+
+    async fn add_to_rates(
+        &self,
+        seller_id: &str,
+        increments: &[MonthIncrement],
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut tables = self.lock();
+        for inc in increments {
+            let counts = tables
+                .rates
+                .entry((seller_id.to_owned(), inc.month))
+                .or_default();
+            for (counter, delta) in &inc.deltas {
+                *counts.entry(*counter).or_default() += delta;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_rates(
+        &self,
+        seller_id: &str,
+        months: &[Month],
+    ) -> Result<BTreeMap<Month, MonthCounts>, StoreError> {
+        self.check()?;
+        let tables = self.lock();
+        let mut out: BTreeMap<Month, MonthCounts> = months
+            .iter()
+            .filter_map(|m| {
+                tables
+                    .rates
+                    .get(&(seller_id.to_owned(), *m))
+                    .map(|c| (*m, c.clone()))
+            })
+            .collect();
+        // Sales per brand: the card index's entries of the month, as DynamoDB counts them.
+        for record in tables
+            .orders
+            .range(key(seller_id, "")..)
+            .take_while(|((seller, _), _)| seller == seller_id)
+            .map(|(_, r)| r)
+        {
+            let Some(card) = crate::evidence::ce3::indexed_card(record) else {
+                continue;
+            };
+            let Some(brand) = crate::rates::Brand::parse(card.brand) else {
+                continue;
+            };
+            if months.contains(&card.month) {
+                let counter = crate::rates::Counter {
+                    measure: crate::rates::Measure::Sales,
+                    brand: Some(brand),
+                };
+                *out.entry(card.month)
+                    .or_default()
+                    .entry(counter)
+                    .or_default() += 1;
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::order::facts::Facts;
 pub use crate::order::refunds::SpilledRefund;
 use crate::order::{OrderRecord, PaymentStatus};
+use crate::rates::{Month, MonthCounts, MonthIncrement};
 
 /// What can go wrong talking to the store. Only `Conflict` is expected in normal operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,6 +110,9 @@ pub struct DownloadEntry {
     pub user_agent: Option<String>,
 }
 
+/// How many months before the newest a card lookup reads (`OrderStore::list_orders_by_card`).
+pub const MAX_CARD_MONTHS: i32 = 13;
+
 /// How many distinct customer addresses one email-prefix search may span: past it the store
 /// answers [`StoreError::TooBroad`] (both stores, so they behave the same).
 pub const MAX_EMAIL_SEARCH_ADDRESSES: usize = 2_000;
@@ -198,6 +202,41 @@ pub trait OrderStore: Send + Sync {
         seller_id: &str,
         order_id: &str,
     ) -> Result<Vec<DownloadEntry>, StoreError>;
+
+    /// The seller's orders paid with the `brand` card whose Stripe fingerprint is
+    /// `fingerprint`, created within `from..=to` (seconds, both included), newest first
+    /// (`created_at`, then order id), at most `limit`: Visa CE 3.0's candidates
+    /// (`evidence::ce3`). Only the orders the card index holds
+    /// ([`crate::evidence::ce3::indexed_card`]): succeeded, paid by that card's succeeded
+    /// charge, `created_at` settled. At most the [`MAX_CARD_MONTHS`] months before `to`'s and
+    /// that one are read (a bound on any lookup; CE 3.0's window spans ten). Reads one index
+    /// `Query` per month of the range (the card's
+    /// entries only) and the orders.
+    async fn list_orders_by_card(
+        &self,
+        seller_id: &str,
+        brand: &str,
+        fingerprint: &str,
+        from: i64,
+        to: i64,
+        limit: usize,
+    ) -> Result<Vec<OrderRecord>, StoreError>;
+
+    /// Adds `increments` to the seller's per-month dispute-rate counters (`rates`): one write
+    /// per month named.
+    async fn add_to_rates(
+        &self,
+        seller_id: &str,
+        increments: &[MonthIncrement],
+    ) -> Result<(), StoreError>;
+
+    /// The seller's dispute-rate counts of `months`: its counters, and the sales per brand
+    /// (`visa`, `mastercard`) counted on the card index; a month with nothing is absent.
+    async fn get_rates(
+        &self,
+        seller_id: &str,
+        months: &[Month],
+    ) -> Result<std::collections::BTreeMap<Month, MonthCounts>, StoreError>;
 }
 
 /// An email ready to send.

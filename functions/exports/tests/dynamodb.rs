@@ -34,7 +34,13 @@ const JWT_SECRET: &str = "exports-test-jwt-secret";
 fn token(seller: &str) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
-        &serde_json::json!({"sub": seller, "exp": 4_000_000_000u64}),
+        // A token as an identity provider issues it: issued now, for an hour (the local check
+        // refuses a lifetime past its maximum).
+        &serde_json::json!({
+            "sub": seller,
+            "iat": leenkies_domain::clock::now_secs(),
+            "exp": leenkies_domain::clock::now_secs() + 3600,
+        }),
         &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
     )
     .unwrap()

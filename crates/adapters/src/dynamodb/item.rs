@@ -10,9 +10,11 @@
 //! | download    | `SELLER#<acct>#ORDER#<pi>`      | `DOWNLOAD#<ts>#<n>`     |
 //! | charge link | `SELLER#<acct>#CHARGE#<ch>`     | `CHARGE`                |
 //! | old refund  | `SELLER#<acct>#ORDER#<pi>`      | `REFUND#<re>`           |
+//! | rates       | `SELLER#<acct>#RATES#<YYYY-MM>` | `RATES`                 |
 //!
 //! GSIs (see `table`): `gsi1` seller + created, `gsi2` seller + lower-cased email + created,
-//! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse). `gsi3` and
+//! `gsi3` seller + status + created, `gsi4` the seller's disputed orders (sparse), `gsi5` the
+//! seller's paid orders by card brand and month, sorted by fingerprint (sparse). `gsi3` and
 //! `gsi4` sort on `gsi1sk`, the one "created" sort key, rather than on copies of it.
 //!
 //! An order whose `created_at` is still provisional (its PaymentIntent's `created` not seen yet:
@@ -100,6 +102,24 @@ pub fn disputed_partition(seller_id: &str) -> String {
     format!("SELLER#{}#DISPUTED", key_part(seller_id))
 }
 
+/// The card index's partition of one brand and month (brands hold no `#`: the fold keeps only
+/// letters, digits and `_`); its sort key is the card's fingerprint.
+pub fn card_partition(seller_id: &str, brand: &str, month: &str) -> String {
+    format!(
+        "SELLER#{}#CARD#{}#{month}",
+        key_part(seller_id),
+        key_part(brand)
+    )
+}
+
+/// A seller's dispute-rate counters of one month (`YYYY-MM`): an item of its own.
+pub fn rates_pk(seller_id: &str, month: &str) -> String {
+    format!("SELLER#{}#RATES#{month}", key_part(seller_id))
+}
+
+pub const RATES_SK: &str = "RATES";
+pub const KIND_RATES: &str = "rates";
+
 /// The seller and order ids an order's `pk` was built from.
 pub fn ids_from_order_pk(pk: &str) -> Option<(Cow<'_, str>, Cow<'_, str>)> {
     let (seller_id, order_id) = pk.strip_prefix("SELLER#")?.split_once("#ORDER#")?;
@@ -140,6 +160,11 @@ pub struct OrderItem {
     pub gsi3pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi4pk: Option<String>,
+    /// The card index (`table::BY_CARD`): only a paid order with a card fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi5pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi5sk: Option<String>,
     pub facts: Facts,
     /// Not stored while nothing has happened to the delivery email (every byte is paid on each
     /// write).
@@ -167,6 +192,7 @@ impl From<&OrderRecord> for OrderItem {
             .filter(|_| !provisional)
             .map(str::to_lowercase);
         let disputed = !r.facts.disputes.is_empty();
+        let card = leenkies_domain::evidence::ce3::indexed_card(r);
         OrderItem {
             pk: order_pk(&r.seller_id, &r.order_id),
             sk: ORDER_SK.to_owned(),
@@ -186,6 +212,8 @@ impl From<&OrderRecord> for OrderItem {
                 .map(|e| email_sort_key(e, created, &r.order_id)),
             gsi3pk: (!provisional).then(|| status_partition(&r.seller_id, status)),
             gsi4pk: disputed.then(|| disputed_partition(&r.seller_id)),
+            gsi5pk: card.map(|c| card_partition(&r.seller_id, c.brand, &c.month.label())),
+            gsi5sk: card.map(|c| c.fingerprint.to_owned()),
             facts: r.facts.clone(),
             fulfillment: r.fulfillment.clone(),
         }

@@ -85,6 +85,10 @@ const FACTS: Level = Level {
         ("timeline", "tl"),
         ("mail", "ml"),
         ("dispute_evidence", "de"),
+        ("customer_account_id", "ca"),
+        ("device_fingerprint", "df"),
+        ("card", "cd"),
+        ("dispute_ce3", "d3"),
     ],
     children: &[
         ("failures", Child::EachValue(&FAILED_ATTEMPT)),

@@ -17,21 +17,25 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::query::{QueryError, QueryOutput};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem,
+    AttributeValue, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValue, Select,
+    TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use leenkies_domain::order::OrderRecord;
 use leenkies_domain::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderPage, OrderQuery, OrderStore,
-    PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
+    PagePosition, SpilledRefund, StoreError, MAX_CARD_MONTHS, MAX_DOWNLOADS_LOGGED,
+    MAX_EMAIL_SEARCH_ADDRESSES,
 };
+use leenkies_domain::rates::{Brand, Counter, Measure, Month, MonthCounts, MonthIncrement};
 
 use super::capacity::{sdk_item_size, Access, Capacity, CapacityMeter};
 use super::errors::{corrupt, from_sdk, from_sdk_with_reasons};
 use super::item::{
-    charge_pk, created_sort_key, disputed_partition, order_pk, order_to_stored,
-    provisional_partition, refund_sort_key, seller_partition, status_partition, ChargeLinkItem,
-    DownloadItem, OrderItem, RefundItem, CHARGE_SK, KIND_DOWNLOAD, ORDER_SK, REFUND_SK_PREFIX,
+    card_partition, charge_pk, created_sort_key, disputed_partition, order_pk, order_to_stored,
+    provisional_partition, rates_pk, refund_sort_key, seller_partition, status_partition,
+    ChargeLinkItem, DownloadItem, OrderItem, RefundItem, CHARGE_SK, KIND_DOWNLOAD, KIND_RATES,
+    ORDER_SK, RATES_SK, REFUND_SK_PREFIX,
 };
 use super::names::AttributeNames;
 use super::table::{self, Index};
@@ -277,6 +281,13 @@ impl DynamoStore {
     ) -> Result<QueryOutput, StoreError> {
         let out = match build(index.name).send().await {
             Ok(out) => out,
+            // A new index replaces none: until CloudFormation has created it, it is unavailable.
+            Err(e) if is_missing_index(&e) && index.previous == index.name => {
+                return Err(StoreError::Unavailable(format!(
+                    "index {} is not there yet",
+                    index.name
+                )))
+            }
             Err(e) if is_missing_index(&e) => {
                 tracing::info!(
                     index = index.name,
@@ -943,6 +954,254 @@ impl OrderStore for DynamoStore {
                     .map_err(|e| corrupt("download", e))
             })
             .collect()
+    }
+
+    /// One `Query` per month of the range on the card's fingerprint in its brand's partition
+    /// of `by_card` (keys only), then the orders with one `BatchGetItem`.
+    async fn list_orders_by_card(
+        &self,
+        seller_id: &str,
+        brand: &str,
+        fingerprint: &str,
+        from: i64,
+        to: i64,
+        limit: usize,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        if to < from {
+            return Ok(Vec::new());
+        }
+        // The newest months only: a lookup's reads stay bounded whatever range it asks.
+        let last = Month::of(to);
+        let first = Month(Month::of(from).0.max(last.0 - MAX_CARD_MONTHS));
+        let mut pks = Vec::new();
+        for month in first.0..=last.0 {
+            let partition = card_partition(seller_id, brand, &Month(month).label());
+            let mut start: Option<Item> = None;
+            loop {
+                let exclusive_start = start.take();
+                let out = self
+                    .query_index(table::BY_CARD, |name| {
+                        self.client
+                            .query()
+                            .table_name(&self.table)
+                            .index_name(name)
+                            .key_condition_expression("#pk = :pk AND #sk = :fp")
+                            .expression_attribute_names("#pk", table::BY_CARD.hash)
+                            .expression_attribute_names("#sk", table::BY_CARD.range)
+                            .expression_attribute_values(":pk", s(partition.clone()))
+                            .expression_attribute_values(":fp", s(fingerprint.to_owned()))
+                            .set_exclusive_start_key(exclusive_start.clone())
+                            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                    })
+                    .await?;
+                for item in out.items.unwrap_or_default() {
+                    pks.push(string_attr(&item, table::PARTITION_KEY)?.to_owned());
+                }
+                start = out.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        let mut orders: Vec<OrderRecord> = self
+            .batch_get_orders(&pks)
+            .await?
+            .into_iter()
+            .filter(|o| (from..=to).contains(&o.facts.created_at()))
+            .collect();
+        orders.sort_by_key(|o| std::cmp::Reverse(PagePosition::of(o)));
+        orders.truncate(limit);
+        Ok(orders)
+    }
+
+    /// One `UpdateItem` (`ADD`) per month: an item of a few dozen bytes, 1 write unit.
+    async fn add_to_rates(
+        &self,
+        seller_id: &str,
+        increments: &[MonthIncrement],
+    ) -> Result<(), StoreError> {
+        for inc in increments {
+            if inc.deltas.is_empty() {
+                continue;
+            }
+            let mut adds = Vec::new();
+            let mut request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(rates_pk(seller_id, &inc.month.label()), RATES_SK)))
+                .expression_attribute_names("#kind", "kind")
+                .expression_attribute_values(":kind", s(KIND_RATES.to_owned()));
+            for (i, (counter, delta)) in inc.deltas.iter().enumerate() {
+                adds.push(format!("#c{i} :v{i}"));
+                request = request
+                    .expression_attribute_names(format!("#c{i}"), counter_attribute(*counter))
+                    .expression_attribute_values(
+                        format!(":v{i}"),
+                        AttributeValue::N(delta.to_string()),
+                    );
+            }
+            let out = request
+                .update_expression(format!("SET #kind = :kind ADD {}", adds.join(", ")))
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                .send()
+                .await
+                .map_err(|e| from_sdk("UpdateItem", e))?;
+            self.meter.record(Access::Write, out.consumed_capacity());
+        }
+        Ok(())
+    }
+
+    /// The counters (one `BatchGetItem`), and per month and brand one keys-only `Query` count
+    /// of the card index (its cost follows that month's card sales: 4 KB of entries, about 30
+    /// orders, per half read unit).
+    async fn get_rates(
+        &self,
+        seller_id: &str,
+        months: &[Month],
+    ) -> Result<std::collections::BTreeMap<Month, MonthCounts>, StoreError> {
+        let mut found = self.rate_counters(seller_id, months).await?;
+        // Sales per brand: a keys-only count of the card index's partition of each month.
+        for month in months {
+            for brand in [Brand::Visa, Brand::Mastercard] {
+                let sales = self.card_sales(seller_id, brand, *month).await?;
+                if sales > 0 {
+                    found.entry(*month).or_default().insert(
+                        Counter {
+                            measure: Measure::Sales,
+                            brand: Some(brand),
+                        },
+                        sales,
+                    );
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl DynamoStore {
+    /// The months' counter items: one eventually consistent `BatchGetItem` (half a read unit
+    /// each).
+    async fn rate_counters(
+        &self,
+        seller_id: &str,
+        months: &[Month],
+    ) -> Result<std::collections::BTreeMap<Month, MonthCounts>, StoreError> {
+        let mut found = std::collections::BTreeMap::new();
+        if months.is_empty() {
+            return Ok(found);
+        }
+        let by_pk: HashMap<String, Month> = months
+            .iter()
+            .map(|m| (rates_pk(seller_id, &m.label()), *m))
+            .collect();
+        let keys = built(
+            KeysAndAttributes::builder()
+                .set_keys(Some(
+                    by_pk.keys().map(|pk| key(pk.clone(), RATES_SK)).collect(),
+                ))
+                .consistent_read(false)
+                .build(),
+        )?;
+        let mut request = HashMap::from([(self.table.clone(), keys)]);
+        for attempt in 0..BATCH_GET_ATTEMPTS {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                .send()
+                .await
+                .map_err(|e| from_sdk("BatchGetItem", e))?;
+            self.meter.record(Access::Read, out.consumed_capacity());
+            for item in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let pk = string_attr(&item, table::PARTITION_KEY)?;
+                let Some(month) = by_pk.get(pk) else {
+                    continue;
+                };
+                let mut counts = MonthCounts::new();
+                for counter in Counter::ALL {
+                    if let Some(AttributeValue::N(n)) = item.get(counter_attribute(counter)) {
+                        let n = n.parse::<i64>().map_err(|e| {
+                            StoreError::Corrupt(format!("rates counter {n:?}: {e}"))
+                        })?;
+                        counts.insert(counter, n);
+                    }
+                }
+                found.insert(*month, counts);
+            }
+            request = out.unprocessed_keys.unwrap_or_default();
+            request.retain(|_, k| !k.keys().is_empty());
+            if request.is_empty() {
+                return Ok(found);
+            }
+            if attempt + 1 == BATCH_GET_ATTEMPTS {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+        }
+        Err(StoreError::Unavailable(
+            "BatchGetItem: keys left unprocessed (throttled)".into(),
+        ))
+    }
+
+    /// The number of `brand` orders the card index lists for `month` (`Select=COUNT`,
+    /// eventually consistent, page after page).
+    async fn card_sales(
+        &self,
+        seller_id: &str,
+        brand: Brand,
+        month: Month,
+    ) -> Result<i64, StoreError> {
+        let brand = match brand {
+            Brand::Visa => "visa",
+            Brand::Mastercard => "mastercard",
+        };
+        let partition = card_partition(seller_id, brand, &month.label());
+        let mut total = 0i64;
+        let mut start: Option<Item> = None;
+        loop {
+            let exclusive_start = start.take();
+            let out = self
+                .query_index(table::BY_CARD, |name| {
+                    self.client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(name)
+                        .key_condition_expression("#pk = :pk")
+                        .expression_attribute_names("#pk", table::BY_CARD.hash)
+                        .expression_attribute_values(":pk", s(partition.clone()))
+                        .select(Select::Count)
+                        .set_exclusive_start_key(exclusive_start.clone())
+                        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                })
+                .await?;
+            total += i64::from(out.count);
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+/// A rates counter's attribute on its month's item: short, every byte is billed.
+fn counter_attribute(counter: Counter) -> &'static str {
+    match (counter.measure, counter.brand) {
+        (Measure::Sales, None) => "s",
+        (Measure::Sales, Some(Brand::Visa)) => "sv",
+        (Measure::Sales, Some(Brand::Mastercard)) => "sm",
+        (Measure::Disputes, None) => "d",
+        (Measure::Disputes, Some(Brand::Visa)) => "dv",
+        (Measure::Disputes, Some(Brand::Mastercard)) => "dm",
+        (Measure::FraudWarnings, None) => "w",
+        (Measure::FraudWarnings, Some(Brand::Visa)) => "wv",
+        (Measure::FraudWarnings, Some(Brand::Mastercard)) => "wm",
     }
 }
 

@@ -37,10 +37,11 @@ async fn given_a_duplicate_event_when_folded_then_it_costs_one_read_and_no_write
 
     eprintln!("new event:  {new_event:?}");
     eprintln!("duplicate:  {duplicate:?}");
-    // THEN the new event read once and wrote once; the duplicate only read
+    // THEN the new event read once and wrote once, and (a sale) added to its month's dispute-
+    // rate counters once; the duplicate only read
     assert!(matches!(first, Ok(FoldOutcome::Applied { .. })));
     assert!(matches!(again, Ok(FoldOutcome::Duplicate { .. })));
-    assert_eq!(new_event.requests, 2);
+    assert_eq!(new_event.requests, 3);
     assert!(new_event.write_units > 0.0);
     assert_eq!(duplicate.requests, 1);
     assert_eq!(duplicate.write_units, 0.0);

@@ -6,6 +6,8 @@
 mod support;
 
 mod capacity;
+mod ce3_conformance;
+mod ce3_scenarios;
 mod config_reads;
 mod conformance;
 mod delivery;

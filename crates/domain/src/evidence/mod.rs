@@ -1,6 +1,8 @@
 //! Dispute evidence (contract section 9): what we know about an order, turned into Stripe's
 //! `evidence` fields for one dispute, and the use case that files it through a port.
 //!
+//! - [`ce3`]: Visa Compelling Evidence 3.0: the rule (which earlier orders qualify) and
+//!   Stripe's `enhanced_evidence.visa_compelling_evidence_3`, pure;
 //! - [`build`]: the pure builder: the order, its emails, its downloads, the delivery receipt and
 //!   the seller's statement in; Stripe's evidence fields (by Stripe's own names) and the receipt
 //!   document out, within Stripe's limits;
@@ -8,6 +10,7 @@
 //!   request, files it and records it on the order.
 
 pub mod build;
+pub mod ce3;
 pub mod filing;
 
 pub use build::{build, BuiltEvidence};

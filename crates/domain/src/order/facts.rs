@@ -373,6 +373,32 @@ impl EvidenceFact {
     }
 }
 
+/// The card a charge was paid with (`payment_method_details.card`): one register, so the
+/// fingerprint and the brand always come from the same charge. Short names: the order item
+/// pays for every byte on every write (the charge itself is in `charges`: [`Facts::paid_charge`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CardFact {
+    /// Stripe's card fingerprint: the same card number gives the same value within one account.
+    #[serde(rename = "fp", default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// `visa`, `mastercard`, `amex`, … as Stripe spells it (lower case).
+    #[serde(rename = "br", default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+}
+
+/// What Stripe says of a dispute's Visa Compelling Evidence 3.0 eligibility
+/// (`evidence_details.enhanced_eligibility.visa_compelling_evidence_3`): kept apart from the
+/// dispute's other fields, the newest event's statement wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Ce3Eligibility {
+    /// `not_qualified`, `qualified`, `requires_action`, or a newer value passed through.
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// What Stripe says is missing, e.g. `missing_prior_undisputed_transactions`.
+    #[serde(rename = "ra", default, skip_serializing_if = "Vec::is_empty")]
+    pub required_actions: Vec<String>,
+}
+
 /// One line of the order's history, as the seller sees it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimelineEntry {
@@ -419,6 +445,16 @@ pub struct Facts {
     pub amount: Option<Reg<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Reg<String>>,
+    /// For Visa Compelling Evidence 3.0 (contract section 9.5), never in the order's JSON nor a
+    /// log: the storefront's `customer_account_id` and `device_fingerprint` metadata (validated,
+    /// by the same source precedence as `customer_ip`), and the paying card (its fingerprint,
+    /// brand and charge), the succeeded charge's over a declined attempt's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_account_id: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_fingerprint: Option<Reg<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Reg<CardFact>>,
 
     /// Earliest success signal (PaymentIntent succeeded, a succeeded or refunded Charge, a paid
     /// Checkout Session). A success never goes back.
@@ -454,6 +490,10 @@ pub struct Facts {
     /// Evidence filed to each dispute, by dispute id (contract section 9).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dispute_evidence: BTreeMap<String, EvidenceFact>,
+    /// Stripe's Visa CE 3.0 eligibility of each dispute, by dispute id, when an event stated it
+    /// (contract section 9.5): apart from [`DisputeFact`], the newest event's statement wins.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dispute_ce3: BTreeMap<String, Reg<Ce3Eligibility>>,
 }
 
 impl Facts {
@@ -473,6 +513,9 @@ impl Facts {
         merge_reg(&mut self.billing_address, &other.billing_address);
         merge_reg(&mut self.amount, &other.amount);
         merge_reg(&mut self.currency, &other.currency);
+        merge_reg(&mut self.customer_account_id, &other.customer_account_id);
+        merge_reg(&mut self.device_fingerprint, &other.device_fingerprint);
+        merge_reg(&mut self.card, &other.card);
         merge_min(&mut self.succeeded_at, other.succeeded_at);
         merge_reg(&mut self.attempt, &other.attempt);
         merge_reg(
@@ -515,6 +558,14 @@ impl Facts {
         while self.dispute_evidence.len() > MAX_OBJECTS {
             self.dispute_evidence.pop_first();
         }
+        merge_map(&mut self.dispute_ce3, &other.dispute_ce3, |mine, other| {
+            if other > mine {
+                *mine = other.clone();
+            }
+        });
+        while self.dispute_ce3.len() > MAX_OBJECTS {
+            self.dispute_ce3.pop_first();
+        }
         self.timeline.extend(other.timeline.iter().cloned());
         while self.timeline.len() > MAX_TIMELINE {
             self.timeline.pop_first();
@@ -549,6 +600,16 @@ impl Facts {
             }
         }
         out
+    }
+
+    /// The charge that paid: a charge of the order that no failed attempt names (a PaymentIntent
+    /// succeeds once; among several, the greatest id, so the answer is stable).
+    pub fn paid_charge(&self) -> Option<&str> {
+        self.charges
+            .iter()
+            .rev()
+            .find(|c| !self.failures.contains_key(*c))
+            .map(String::as_str)
     }
 
     /// `self` merged with `other`, and whether that changed anything.

@@ -7,8 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::facts::{
-    dispute_rank, refund_rank, source, AttemptState, DisputeEvent, DisputeFact, DisputeStep, Facts,
-    FailedAttempt, FraudWarningFact, RefundFact, Reg, TimelineEntry,
+    dispute_rank, refund_rank, source, AttemptState, CardFact, Ce3Eligibility, DisputeEvent,
+    DisputeFact, DisputeStep, Facts, FailedAttempt, FraudWarningFact, RefundFact, Reg,
+    TimelineEntry,
 };
 use crate::stripe::event::{
     Charge, ChargeStatus, CheckoutPaymentStatus, CheckoutSession, Dispute, EarlyFraudWarning,
@@ -200,6 +201,47 @@ fn describe(facts: &mut Facts, rank: u8, at: i64, metadata: &Metadata) {
     facts.product_name = reg(&metadata.product_name);
     facts.store_name = reg(&metadata.store_name);
     facts.customer_ip = reg(&valid_ip(metadata.customer_ip.as_deref()));
+    facts.customer_account_id = reg(&valid_metadata(
+        "customer_account_id",
+        metadata.customer_account_id.as_deref(),
+        ACCOUNT_ID_CHARS,
+    ));
+    facts.device_fingerprint = reg(&valid_metadata(
+        "device_fingerprint",
+        metadata.device_fingerprint.as_deref(),
+        DEVICE_FINGERPRINT_CHARS,
+    ));
+}
+
+/// `customer_account_id`: at most 200 characters (contract section 9.5).
+pub const ACCOUNT_ID_CHARS: std::ops::RangeInclusive<usize> = 1..=200;
+/// `device_fingerprint`: a browser fingerprint of 20 to 200 characters (contract section 9.5).
+pub const DEVICE_FINGERPRINT_CHARS: std::ops::RangeInclusive<usize> = 20..=200;
+
+/// A CE 3.0 identifier from the storefront's metadata, trimmed, when its length is in `chars`
+/// and it holds no control character; anything else is dropped, said in a log line that names
+/// the key and why, never the value (it identifies a buyer).
+fn valid_metadata(
+    key: &'static str,
+    raw: Option<&str>,
+    chars: std::ops::RangeInclusive<usize>,
+) -> Option<String> {
+    let value = raw?.trim();
+    let length = value.chars().count();
+    let why = if !chars.contains(&length) {
+        "length out of range"
+    } else if value.chars().any(char::is_control) {
+        "control character"
+    } else {
+        return Some(value.to_owned());
+    };
+    tracing::info!(
+        key,
+        length,
+        reason = why,
+        "storefront metadata value dropped"
+    );
+    None
 }
 
 fn note(facts: &mut Facts, at: i64, kind: &str, detail: String) {
@@ -330,6 +372,7 @@ fn charge_facts(step: ChargeStep, at: i64, ch: &Charge, facts: &mut Facts) {
         .map(|e| Reg::new(source::email::CHARGE_BILLING, at, e));
     facts.customer_email = receipt.or(billing);
     billing_details(at, ch, facts);
+    card(at, ch, facts);
     let money = source::money::CHARGE;
     facts.amount = ch.amount.map(|a| Reg::new(money, at, a));
     facts.currency = ch.currency.clone().map(|c| Reg::new(money, at, c));
@@ -420,6 +463,34 @@ fn dispute(step: DisputeStep, at: i64, du: &Dispute, facts: &mut Facts) {
             funds_reinstated: reinstated,
         },
     )]);
+    ce3_eligibility(at, du, facts);
+}
+
+/// Stripe lists three required actions today; a few more are kept, no more.
+const MAX_REQUIRED_ACTIONS: usize = 8;
+
+/// Stripe's Visa CE 3.0 eligibility of the dispute, when the event states it (contract 9.5).
+fn ce3_eligibility(at: i64, du: &Dispute, facts: &mut Facts) {
+    let Some(ce3) = du
+        .evidence_details
+        .as_ref()
+        .and_then(|e| e.enhanced_eligibility.as_ref())
+        .and_then(|e| e.visa_compelling_evidence_3.as_ref())
+    else {
+        return;
+    };
+    // Untrusted text, kept on the order item: Stripe's words are short and few.
+    let word = |w: &String| (w.chars().count() <= MAX_CARD_PART_CHARS).then(|| w.clone());
+    let eligibility = Ce3Eligibility {
+        status: ce3.status.as_ref().and_then(word),
+        required_actions: ce3
+            .required_actions
+            .iter()
+            .filter_map(word)
+            .take(MAX_REQUIRED_ACTIONS)
+            .collect(),
+    };
+    facts.dispute_ce3 = BTreeMap::from([(du.id.clone(), Reg::new(0, at, eligibility))]);
 }
 
 fn fraud_warning(event_type: EventType, at: i64, w: &EarlyFraudWarning, facts: &mut Facts) {
@@ -456,6 +527,42 @@ fn valid_ip(raw: Option<&str>) -> Option<String> {
         .parse::<std::net::IpAddr>()
         .ok()
         .map(|ip| ip.to_string())
+}
+
+/// Longest card fingerprint or brand kept: Stripe's are 16 and a dozen characters; anything
+/// longer is not Stripe's and is not kept (the order item stays small).
+const MAX_CARD_PART_CHARS: usize = 64;
+
+/// The card the charge was paid with, ranked like the billing details: the succeeded charge's
+/// over a declined attempt's.
+fn card(at: i64, ch: &Charge, facts: &mut Facts) {
+    let Some(details) = ch
+        .payment_method_details
+        .as_ref()
+        .and_then(|d| d.card.as_ref())
+    else {
+        return;
+    };
+    let part = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.chars().count() <= MAX_CARD_PART_CHARS)
+            .filter(|v| v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .map(str::to_owned)
+    };
+    let fact = CardFact {
+        fingerprint: part(&details.fingerprint),
+        brand: part(&details.brand).map(|b| b.to_ascii_lowercase()),
+    };
+    if fact.fingerprint.is_none() && fact.brand.is_none() {
+        return;
+    }
+    let rank = if ch.status == ChargeStatus::Succeeded {
+        source::billing::SUCCEEDED_CHARGE
+    } else {
+        source::billing::OTHER_CHARGE
+    };
+    facts.card = Some(Reg::new(rank, at, fact));
 }
 
 /// Trimmed, one line, bounded; `None` when nothing is left.

@@ -11,6 +11,8 @@ pub mod view;
 mod fold_cases;
 #[cfg(test)]
 mod fold_cases_buyer;
+#[cfg(test)]
+mod fold_cases_ce3;
 
 use serde::{Deserialize, Serialize};
 

@@ -33,6 +33,12 @@ pub struct Metadata {
     /// 2). Untrusted text: the fold keeps it only when it is a valid IP address.
     #[serde(default, deserialize_with = "lenient_string")]
     pub customer_ip: Option<String>,
+    /// The buyer's account on the storefront, when signed in, and a browser fingerprint: for
+    /// Visa Compelling Evidence 3.0 (contract section 9.5). Untrusted text: the fold validates.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub customer_account_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub device_fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,8 +155,9 @@ pub struct Charge {
     pub status: ChargeStatus,
     #[serde(default, deserialize_with = "expandable_id")]
     pub payment_intent: Option<String>,
+    /// Boxed, like `payment_method_details`: every event's object is sized by the largest.
     #[serde(default)]
-    pub billing_details: Option<BillingDetails>,
+    pub billing_details: Option<Box<BillingDetails>>,
     /// Set at payment or added later (`charge.updated`); before `billing_details.email` in
     /// contract section 2's email order.
     #[serde(default, deserialize_with = "lenient_string")]
@@ -167,6 +174,27 @@ pub struct Charge {
     /// versions send an unexpanded list or nothing. Each readable refund counts.
     #[serde(default, deserialize_with = "null_as_default")]
     pub refunds: RefundList,
+    /// The card's fingerprint and brand (Visa CE 3.0, dispute rates by brand); another shape
+    /// (another payment method type, a newer form) is absent. Boxed: the charge is the largest
+    /// object we read, and every event's object is sized by the largest.
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub payment_method_details: Option<Box<PaymentMethodDetails>>,
+}
+
+/// `Charge.payment_method_details`: only the card's part is read.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PaymentMethodDetails {
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub card: Option<CardDetails>,
+}
+
+/// `payment_method_details.card`: the fields CE 3.0 and the dispute rates need.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CardDetails {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub fingerprint: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub brand: Option<String>,
 }
 
 /// `Charge.refunds`: a Stripe list whose items are read leniently (an item that is not a refund
@@ -274,6 +302,26 @@ pub struct EvidenceDetails {
     /// 0 when the bank allows no response; treated as unknown.
     #[serde(default)]
     pub due_by: Option<i64>,
+    /// Stripe's Visa CE 3.0 eligibility (contract section 9.5); another shape is absent.
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub enhanced_eligibility: Option<EnhancedEligibility>,
+}
+
+/// `evidence_details.enhanced_eligibility`: only Visa CE 3.0 is read.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EnhancedEligibility {
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub visa_compelling_evidence_3: Option<Ce3EligibilityDetails>,
+}
+
+/// `enhanced_eligibility.visa_compelling_evidence_3`: Stripe's verdict and what is missing.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Ce3EligibilityDetails {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub status: Option<String>,
+    /// Unreadable items (not strings) are dropped.
+    #[serde(default, deserialize_with = "lenient_items")]
+    pub required_actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

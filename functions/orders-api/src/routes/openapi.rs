@@ -35,6 +35,8 @@ use leenkies_domain::{OrderView, PaymentStatus};
         crate::routes::resend::ResendAccepted, crate::routes::resend::ResendRequest, leenkies_domain::order::view::DeliveryView,
         leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,
         DisputeStats, DisputeNeedingResponse, DashboardConfig, OAuthConfig, BearerToken,
+        leenkies_domain::rates::Rates, leenkies_domain::rates::MonthRates,
+        leenkies_domain::rates::BrandRate, leenkies_domain::rates::Level,
         crate::filters::StatusQuery,
         crate::routes::exports::ExportJobView, crate::routes::exports::ExportFiltersView,
     )),

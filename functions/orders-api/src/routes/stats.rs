@@ -1,5 +1,7 @@
 //! `GET /stats/disputes`: the disputes waiting for the seller's evidence, most urgent first
-//! (read from the sparse disputed-orders index, so its cost follows the disputed orders only).
+//! (read from the sparse disputed-orders index, so its cost follows the disputed orders only),
+//! and the seller's dispute rates of this UTC month and the previous one per card brand
+//! (`leenkies_domain::rates`: one read of three small counter items, whatever the volume).
 //!
 //! `GET /stats/failures?days=N`: failed payments among the orders created in the last N days, by
 //! category, and whether the pattern points at the seller's configuration rather than at
@@ -24,6 +26,7 @@ use axum::Json;
 use leenkies_domain::clock::rfc3339;
 use leenkies_domain::order::failure::{classify, FailureCategory};
 use leenkies_domain::ports::{OrderFilter, OrderQuery};
+use leenkies_domain::rates::{self, Rates};
 use leenkies_domain::PaymentStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -224,6 +227,9 @@ pub struct DisputeNeedingResponse {
 pub struct DisputeStats {
     /// Most urgent first (`evidence_due_by` ascending).
     pub needs_response: Vec<DisputeNeedingResponse>,
+    /// This UTC calendar month's and the previous one's dispute rates, per card brand
+    /// (`visa`, `mastercard`, `all`), each against its network program's published ratio.
+    pub rates: Rates,
 }
 
 #[utoipa::path(
@@ -232,7 +238,7 @@ pub struct DisputeStats {
     tag = "stats",
     summary = "The disputes that need the seller's response, most urgent first",
     responses(
-        (status = 200, description = "Disputes with status needs_response or warning_needs_response, by evidence_due_by", body = DisputeStats),
+        (status = 200, description = "Disputes with status needs_response or warning_needs_response, by evidence_due_by; and the dispute rates of this month and the previous one", body = DisputeStats),
         (status = 401, description = "No or bad bearer token", body = ErrorBody),
         (status = 503, description = "Store unavailable; retry after `Retry-After`", body = ErrorBody),
     ),
@@ -289,7 +295,15 @@ pub async fn disputes(
             &y.dispute_id,
         ))
     });
+    // The rates: the seller's counters of this month and the two before (Mastercard divides by
+    // the previous month's sales), one small read whatever the seller's volume.
+    let now = state.now();
+    let counts = state
+        .store
+        .get_rates(&seller, &rates::months_read(now))
+        .await?;
     Ok(Json(DisputeStats {
         needs_response: found.into_iter().map(|(_, d)| d).collect(),
+        rates: rates::rates(now, &counts),
     }))
 }

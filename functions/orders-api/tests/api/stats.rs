@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::common::*;
 use axum::http::StatusCode;
 use leenkies_domain::memory_store::MemoryStore;
+use leenkies_domain::order::facts::{source, CardFact, DisputeFact, Facts, Reg};
 use orders_api::router;
 use serde_json::Value;
 
@@ -245,4 +246,167 @@ async fn given_disputes_in_many_states_when_dispute_stats_then_open_ones_most_ur
             .status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// A sale, chargeback or fraud warning folded as the webhook folds it, so the seller's rate
+/// counters see it.
+async fn fold(store: &MemoryStore, seller: &str, order_id: &str, facts: &Facts) {
+    leenkies_domain::apply::fold_into_order(
+        store,
+        seller,
+        order_id,
+        facts,
+        leenkies_domain::apply::RetryPolicy::default(),
+    )
+    .await
+    .unwrap();
+}
+
+fn sale(order_id: &str, created: i64, brand: Option<&str>) -> Facts {
+    Facts {
+        pi_created: Some(created),
+        succeeded_at: Some(created + 1),
+        charges: [format!("ch_{order_id}")].into(),
+        card: brand.map(|b| {
+            Reg::new(
+                source::billing::SUCCEEDED_CHARGE,
+                created + 1,
+                CardFact {
+                    fingerprint: Some("Xt5EWLLDS7FJjR1c".into()),
+                    brand: Some(b.into()),
+                },
+            )
+        }),
+        ..Facts::default()
+    }
+}
+
+fn chargeback(dispute_id: &str, status: &str, created: i64) -> Facts {
+    Facts {
+        disputes: [(
+            dispute_id.to_owned(),
+            DisputeFact {
+                state: Reg::new(0, created, status.into()),
+                history: Default::default(),
+                reason: Some(Reg::new(0, created, "fraudulent".into())),
+                amount: None,
+                evidence_due_by: None,
+                created: Some(created),
+                funds_withdrawn: false,
+                funds_reinstated: false,
+            },
+        )]
+        .into(),
+        ..Facts::default()
+    }
+}
+
+#[tokio::test]
+async fn given_sales_and_chargebacks_either_side_of_a_month_s_end_when_dispute_stats_then_rates_per_brand(
+) {
+    // GIVEN (UTC) on November's last second 4 Visa sales, 2 Mastercard sales and 1 without a
+    // brand; on December's first second a chargeback on one Visa sale and on one Mastercard
+    // sale, an inquiry on another (not counted), and another seller's sale
+    const NOV_END: i64 = 1_796_083_199; // 2026-11-30T23:59:59Z
+    const DEC_START: i64 = NOV_END + 1;
+    let store = Arc::new(MemoryStore::new());
+    for i in 0..4 {
+        fold(
+            &store,
+            SELLER_A,
+            &format!("pi_v{i}"),
+            &sale("v", NOV_END, Some("visa")),
+        )
+        .await;
+    }
+    for i in 0..2 {
+        fold(
+            &store,
+            SELLER_A,
+            &format!("pi_m{i}"),
+            &sale("m", NOV_END, Some("mastercard")),
+        )
+        .await;
+    }
+    fold(&store, SELLER_A, "pi_x", &sale("x", NOV_END, None)).await;
+    fold(
+        &store,
+        SELLER_A,
+        "pi_v0",
+        &chargeback("du_v", "needs_response", DEC_START),
+    )
+    .await;
+    fold(
+        &store,
+        SELLER_A,
+        "pi_m0",
+        &chargeback("du_m", "lost", DEC_START),
+    )
+    .await;
+    fold(
+        &store,
+        SELLER_A,
+        "pi_v1",
+        &chargeback("du_i", "warning_needs_response", DEC_START),
+    )
+    .await;
+    // AND the same chargeback delivered again
+    fold(
+        &store,
+        SELLER_A,
+        "pi_v0",
+        &chargeback("du_v", "needs_response", DEC_START),
+    )
+    .await;
+    fold(&store, SELLER_B, "pi_b", &sale("b", NOV_END, Some("visa"))).await;
+    // WHEN seller A asks on December's first second
+    let app = router(state(store).with_clock(Arc::new(|| DEC_START)));
+    let r = get_as(&app, SELLER_A, "/stats/disputes").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body: Value = r.json();
+    let rates = body["rates"].clone();
+    // THEN December is current, November previous, each with the three brands and their fields
+    assert_eq!(rates["current"]["month"], "2026-12");
+    assert_eq!(rates["previous"]["month"], "2026-11");
+    for month in ["current", "previous"] {
+        for brand in ["visa", "mastercard", "all"] {
+            let line = &rates[month][brand];
+            for field in [
+                "sales",
+                "disputes",
+                "fraud_warnings",
+                "dispute_rate",
+                "threshold",
+            ] {
+                assert!(line[field].is_number(), "{month}.{brand}.{field}: {line}");
+            }
+            assert!(["ok", "watch", "over"].contains(&line["level"].as_str().unwrap()));
+        }
+    }
+    // AND November counts the sales (the brandless one in all only), December the chargebacks
+    let nov = &rates["previous"];
+    assert_eq!(nov["visa"]["sales"], 4);
+    assert_eq!(nov["mastercard"]["sales"], 2);
+    assert_eq!(nov["all"]["sales"], 7);
+    assert_eq!(nov["all"]["disputes"], 0);
+    assert_eq!(nov["all"]["level"], "ok");
+    let dec = &rates["current"];
+    assert_eq!(dec["all"]["sales"], 0);
+    assert_eq!(dec["all"]["disputes"], 2);
+    assert_eq!(dec["visa"]["disputes"], 1);
+    // AND Mastercard's December ratio divides by November's sales: 1 / 2, over its 1.5 %
+    assert_eq!(dec["mastercard"]["dispute_rate"], 0.5);
+    assert_eq!(dec["mastercard"]["threshold"], 0.015);
+    assert_eq!(dec["mastercard"]["level"], "over");
+    // AND Visa's (reports + disputes) over December's own Visa sales (none: counted as one)
+    assert_eq!(dec["visa"]["dispute_rate"], 1.0);
+    assert_eq!(dec["visa"]["level"], "over");
+    // AND one second earlier, November is current and its rates are all ok
+    let app = router(state(Arc::new(MemoryStore::new())).with_clock(Arc::new(|| NOV_END)));
+    let r = get_as(&app, SELLER_A, "/stats/disputes").await;
+    let body: Value = r.json();
+    let rates = body["rates"].clone();
+    assert_eq!(rates["current"]["month"], "2026-11");
+    assert_eq!(rates["previous"]["month"], "2026-10");
+    assert_eq!(rates["current"]["all"]["level"], "ok");
 }

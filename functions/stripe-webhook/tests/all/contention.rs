@@ -115,6 +115,42 @@ impl OrderStore for Contended {
     async fn list_downloads(&self, s: &str, o: &str) -> Result<Vec<DownloadEntry>, StoreError> {
         self.inner.list_downloads(s, o).await
     }
+
+    async fn list_orders_by_card(
+        &self,
+        s: &str,
+        brand: &str,
+        fingerprint: &str,
+        from: i64,
+        to: i64,
+        limit: usize,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        self.inner
+            .list_orders_by_card(s, brand, fingerprint, from, to, limit)
+            .await
+    }
+
+    async fn add_to_rates(
+        &self,
+        s: &str,
+        increments: &[leenkies_domain::rates::MonthIncrement],
+    ) -> Result<(), StoreError> {
+        self.inner.add_to_rates(s, increments).await
+    }
+
+    async fn get_rates(
+        &self,
+        s: &str,
+        months: &[leenkies_domain::rates::Month],
+    ) -> Result<
+        std::collections::BTreeMap<
+            leenkies_domain::rates::Month,
+            leenkies_domain::rates::MonthCounts,
+        >,
+        StoreError,
+    > {
+        self.inner.get_rates(s, months).await
+    }
 }
 
 fn app(store: Arc<Contended>, max_attempts: u32) -> axum::Router {
