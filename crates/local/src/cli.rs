@@ -12,6 +12,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Fill the store at start with a realistic sample store (seller acct_demo: dozens of orders
+    /// over weeks in every state) through the signed webhook, and print its sign-in address.
+    #[arg(long)]
+    pub demo: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

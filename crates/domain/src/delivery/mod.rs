@@ -227,6 +227,7 @@ mod tests {
             sent_at: Some(at),
             message_id: Some(id.into()),
             product_id: None,
+            recipient: None,
         });
     }
 

@@ -156,14 +156,9 @@ fn cleaned(value: Option<&str>) -> Option<String> {
     value.map(clean).filter(|v| !v.is_empty())
 }
 
-/// Stripe's zero- and three-decimal currencies; every other one has two decimals.
+/// Stripe's decimals for the currency ([`crate::money::decimals`]).
 fn decimals(currency: &str) -> u32 {
-    match currency.to_ascii_lowercase().as_str() {
-        "bif" | "clp" | "djf" | "gnf" | "jpy" | "kmf" | "krw" | "mga" | "pyg" | "rwf" | "ugx"
-        | "vnd" | "vuv" | "xaf" | "xof" | "xpf" => 0,
-        "bhd" | "jod" | "kwd" | "omr" | "tnd" => 3,
-        _ => 2,
-    }
+    crate::money::decimals(currency)
 }
 
 /// `2500 usd` → `25.00 USD`; unknown amount → `not recorded`.
