@@ -348,7 +348,10 @@ async fn given_an_open_dispute_when_previewed_then_what_would_be_sent_without_ca
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let body = r.json();
     assert_eq!(body["dispute_id"], "dp_pi_ev");
-    assert_eq!(body["evidence"]["customer_email_address"], "jordan.lee@example.com");
+    assert_eq!(
+        body["evidence"]["customer_email_address"],
+        "jordan.lee@example.com"
+    );
     assert_eq!(body["evidence"]["service_date"], "2026-05-08");
     let files: Vec<&str> = body["files"]
         .as_array()
@@ -373,14 +376,23 @@ async fn given_an_open_dispute_when_accepted_then_closed_in_stripe_and_no_more_f
     // THEN 200 with the dispute, accepted_at recorded, Stripe closed it once as the seller
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(r.json()["evidence"]["accepted_at"].is_string());
-    assert_eq!(fake.closes(), [(SELLER_A.to_owned(), "dp_pi_ev".to_owned())]);
+    assert_eq!(
+        fake.closes(),
+        [(SELLER_A.to_owned(), "dp_pi_ev".to_owned())]
+    );
     assert!(fake.seen().iter().all(|s| s.idempotency_key.is_some()));
     // AND filing or accepting again is 409 dispute_closed, Stripe not called
     let calls = fake.seen().len();
     let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
-    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::CONFLICT, "dispute_closed"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::CONFLICT, "dispute_closed")
+    );
     let r = post(&app, accept, Some(&token(SELLER_A)), b"", None).await;
-    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::CONFLICT, "dispute_closed"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::CONFLICT, "dispute_closed")
+    );
     assert_eq!(fake.seen().len(), calls);
 }
 
@@ -397,6 +409,9 @@ async fn given_a_passed_deadline_then_409_past_due_before_stripe_is_asked() {
     // "now" a year later: the week's deadline has passed
     let app = router(state(store).with_clock(Arc::new(|| T0 + 365 * DAY)));
     let r = post_json(&app, URI, serde_json::json!({"submit": true})).await;
-    assert_eq!((r.status, r.error_code().as_str()), (StatusCode::CONFLICT, "past_due"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::CONFLICT, "past_due")
+    );
     assert!(fake.seen().is_empty());
 }
