@@ -366,7 +366,11 @@ fn given_the_http_api_when_read_then_the_webhook_and_the_download_links_are_thro
 fn table_actions(function: &Yaml) -> (BTreeSet<String>, Vec<String>) {
     let mut actions = BTreeSet::new();
     let mut conditioned = Vec::new();
-    for policy in function["Properties"]["Policies"].as_vec().into_iter().flatten() {
+    for policy in function["Properties"]["Policies"]
+        .as_vec()
+        .into_iter()
+        .flatten()
+    {
         for statement in policy["Statement"].as_vec().into_iter().flatten() {
             let list: Vec<&str> = match &statement["Action"] {
                 Yaml::String(a) => vec![a.as_str()],
@@ -395,10 +399,17 @@ fn table_actions(function: &Yaml) -> (BTreeSet<String>, Vec<String>) {
 #[test]
 fn given_each_function_when_its_table_permissions_are_read_then_only_the_actions_it_uses() {
     let Some(doc) = template() else { return };
-    let set = |a: &[&str]| a.iter().map(|s| format!("dynamodb:{s}")).collect::<BTreeSet<_>>();
+    let set = |a: &[&str]| {
+        a.iter()
+            .map(|s| format!("dynamodb:{s}"))
+            .collect::<BTreeSet<_>>()
+    };
     // What each function's code calls (docs/deploy.md, "Table permissions").
     let expected = [
-        ("StripeWebhookFunction", set(&["GetItem", "PutItem", "UpdateItem"])),
+        (
+            "StripeWebhookFunction",
+            set(&["GetItem", "PutItem", "UpdateItem"]),
+        ),
         (
             "OrdersApiFunction",
             set(&["GetItem", "Query", "BatchGetItem", "PutItem", "UpdateItem"]),
@@ -426,10 +437,14 @@ fn given_each_function_when_its_table_permissions_are_read_then_only_the_actions
         // AND the internet-facing API writes only a seller's kinds of item, never OPS#
         if *id == "OrdersApiFunction" {
             for write in ["dynamodb:PutItem", "dynamodb:UpdateItem"] {
-                let keys: Vec<&String> =
-                    conditioned.iter().filter(|c| c.starts_with(write)).collect();
+                let keys: Vec<&String> = conditioned
+                    .iter()
+                    .filter(|c| c.starts_with(write))
+                    .collect();
                 assert!(!keys.is_empty(), "{write} is not held to leading keys");
-                assert!(keys.iter().all(|k| !k.contains("OPS#") && !k.ends_with(" *")));
+                assert!(keys
+                    .iter()
+                    .all(|k| !k.contains("OPS#") && !k.ends_with(" *")));
             }
         }
     }
