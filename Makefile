@@ -11,7 +11,7 @@ MOTO_PORT ?= 5055
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-run: ## run the three functions in one process (leenkies-local, memory store, http://127.0.0.1:3000)
+run: ## run the whole system in one process (leenkies-local, memory store, http://127.0.0.1:3000)
 	cargo run --bin leenkies-local
 
 test: ## THE test command: template lint, cargo test, scenario replays on both stores
@@ -37,7 +37,7 @@ lint-template: ## cfn-lint + sam validate --lint on template.yaml (installs the 
 	cfn-lint template.yaml && \
 	SAM_CLI_TELEMETRY=0 sam validate --lint --template template.yaml --region $${AWS_REGION:-us-east-1}
 
-package: ## build the three arm64 Lambda zips with cargo-lambda and print their sizes
+package: ## build the template's six arm64 Lambda zips with cargo-lambda and print their sizes
 	./infra/package.sh
 
 bench: ## run infra/bench.sh (if present)

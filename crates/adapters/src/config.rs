@@ -8,12 +8,16 @@
 //! | `HEARTBEAT_MODE` | reconcile (alarm), orders API (health route) | `live` |
 //! | `FULFILLMENT_MAX_ATTEMPTS`, `FULFILLMENT_LEASE_SECS` | fulfillment, `leenkies-local` | the function's defaults |
 //! | `ORDER_ITEM_NAMES` | every function that writes orders, `leenkies-local` | `short` (`dynamodb::names`) |
+//! | `BUSINESS_HOURS_UTC`, `WEBHOOK_STALE_AFTER_SECONDS` | reconcile (alarm), orders API (health route), `leenkies-local` | `8-20`, `7200` |
+//! | `S3_FORCE_PATH_STYLE` | exports, orders API (export links) | `false` |
+//! | `OPERATOR_CLAIM` | orders API (health route), `leenkies-local` | `role=operator` |
 //!
 //! An empty value counts as unset. A value that does not parse is an error naming the variable
 //! and what it expects, never the value itself (it might be a secret pasted in the wrong place).
 
 use std::str::FromStr;
 
+use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::{Mode, ModeFilter};
 
 /// The table name when `ORDERS_TABLE` is not set (contract section 6).
@@ -74,6 +78,14 @@ impl<S: Source> Env<S> {
         self.optional(name).ok_or(ConfigError::Missing(name))
     }
 
+    /// When silence is alarming (`BUSINESS_HOURS_UTC`, `WEBHOOK_STALE_AFTER_SECONDS`).
+    pub fn stale_policy(&self) -> StalePolicy {
+        StalePolicy::from_settings(
+            self.optional("BUSINESS_HOURS_UTC").as_deref(),
+            self.optional("WEBHOOK_STALE_AFTER_SECONDS").as_deref(),
+        )
+    }
+
     /// A number, or `default` when unset.
     pub fn number<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {
         match self.optional(name) {
@@ -117,6 +129,19 @@ impl<S: Source> Env<S> {
     }
 
     /// `HEARTBEAT_MODE`: the mode whose silence is alarming, `live` (default) or `test`.
+    /// `S3_FORCE_PATH_STYLE` (`true`/`false`, default `false`): path-style S3 addressing, for an
+    /// S3 stand-in on one host (moto on loopback). AWS itself takes the default.
+    pub fn s3_force_path_style(&self) -> Result<bool, ConfigError> {
+        match self.optional("S3_FORCE_PATH_STYLE").as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(ConfigError::Invalid {
+                name: "S3_FORCE_PATH_STYLE",
+                expected: "true or false",
+            }),
+        }
+    }
+
     pub fn heartbeat_mode(&self) -> Result<Mode, ConfigError> {
         match self.optional("HEARTBEAT_MODE") {
             None => Ok(Mode::Live),

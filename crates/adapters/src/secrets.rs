@@ -56,11 +56,14 @@ pub async fn from_env_or_secrets_manager(
     config: &aws_config::SdkConfig,
     name: &str,
 ) -> Result<Vec<String>, SecretError> {
-    let raw = match std::env::var(format!("{name}_ARN")) {
-        Ok(arn) if !arn.is_empty() => {
+    use crate::config::{ProcessEnv, Source};
+    let raw = match ProcessEnv.get(&format!("{name}_ARN")) {
+        Some(arn) if !arn.is_empty() => {
             secret_string(&aws_sdk_secretsmanager::Client::new(config), &arn).await?
         }
-        _ => std::env::var(name).map_err(|_| SecretError::Missing(name.to_owned()))?,
+        _ => ProcessEnv
+            .get(name)
+            .ok_or_else(|| SecretError::Missing(name.to_owned()))?,
     };
     parse_secret(name, &raw)
 }

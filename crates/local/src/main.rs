@@ -1,4 +1,4 @@
-//! `leenkies-local`: the three functions in one process on one machine (contract section 6).
+//! `leenkies-local`: the whole system (every Lambda's work) in one process on one machine (contract section 6).
 
 use clap::Parser;
 use leenkies_local::{backfill_cmd, cli, send_event, serve, token_cmd};

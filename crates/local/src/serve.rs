@@ -1,4 +1,4 @@
-//! Composes the three functions in one process: one axum router (webhook + orders API + health),
+//! Composes every function in one process: one axum router (webhook + orders API + health),
 //! the embedded or DynamoDB store, the outbox mailer, and the change pump feeding fulfillment.
 
 use std::net::SocketAddr;
@@ -17,7 +17,6 @@ use leenkies_adapters::stripe::StripeProfiles;
 use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::export::ExportJobs;
 use leenkies_domain::memory_store::MemoryStore;
-use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::OpsStore;
 use leenkies_domain::ports::{OrderStore, StoreProfiles};
 use leenkies_domain::tokens::DownloadKey;
@@ -211,8 +210,12 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     .with_resend(resend)
     .with_health(HealthConfig {
         ops,
-        claim: OperatorClaim::from_env(),
-        policy: StalePolicy::from_env(),
+        claim: OperatorClaim::from_setting(
+            leenkies_adapters::config::Env::process()
+                .optional("OPERATOR_CLAIM")
+                .as_deref(),
+        ),
+        policy: leenkies_adapters::config::Env::process().stale_policy(),
         watched: settings.watched,
     })
     .with_exports(orders_api::routes::exports::ExportsConfig {

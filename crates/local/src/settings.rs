@@ -197,9 +197,7 @@ impl Settings {
             webhook_secrets: SigningSecrets::from_csv(&keys.webhook_secrets),
             jwt_secret: keys.jwt_secret,
             download_key: keys.download_key,
-            public_base_url: std::env::var("PUBLIC_BASE_URL")
-                .ok()
-                .filter(|s| !s.is_empty()),
+            public_base_url: env.optional("PUBLIC_BASE_URL"),
             livemode,
             seller_claim: env_or("SELLER_ID_CLAIM", "sub").0,
             jwt_issuer: Some(env_or("JWT_ISSUER", "").0).filter(|s| !s.is_empty()),
@@ -282,8 +280,9 @@ pub fn stripe_from_env() -> Option<leenkies_adapters::stripe::StripeConfig> {
 
 /// A value from the environment, or the default (and whether the default was used).
 pub fn env_or(name: &str, default: &str) -> (String, bool) {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => (v, false),
+    use leenkies_adapters::config::{ProcessEnv, Source};
+    match ProcessEnv.get(name) {
+        Some(v) if !v.trim().is_empty() => (v, false),
         _ => (default.to_owned(), true),
     }
 }

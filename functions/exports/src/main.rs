@@ -6,6 +6,7 @@
 //! | `ORDERS_TABLE` | the orders table | `leenkies-orders` |
 //! | `EXPORTS_BUCKET` | the exports bucket | required |
 //! | `EXPORT_PART_BYTES` | bytes per part, at least 5 MiB (S3's minimum) | 5 MiB |
+//! | `S3_FORCE_PATH_STYLE` | path-style S3 addressing (an S3 stand-in on one host) | `false` |
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -31,7 +32,7 @@ async fn main() -> Result<(), Error> {
     let client = leenkies_adapters::dynamodb::store_client(&aws);
     let bucket = env.required("EXPORTS_BUCKET")?;
     let part_bytes = checked_part_bytes(env.number("EXPORT_PART_BYTES", MIN_PART_BYTES)?)?;
-    let s3 = aws_sdk_s3::Client::new(&aws);
+    let s3 = leenkies_adapters::exports::s3::client(&aws, env.s3_force_path_style()?);
     let exporter = Arc::new(Exporter {
         orders: Arc::new(DynamoStore::new(client.clone(), table.clone())),
         jobs: Arc::new(DynamoExports::new(client, table)),

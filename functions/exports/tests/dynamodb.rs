@@ -236,3 +236,102 @@ async fn given_10k_orders_when_exported_by_jobs_then_each_file_equals_export_csv
         .iter()
         .all(|o| o["order_id"].as_str().unwrap().starts_with("pi_")));
 }
+
+/// The real `exports` binary under the Lambda Runtime API: a DynamoDB stream batch holding a
+/// queued job's write (passed through the template's filter first, as AWS does) makes the CSV in
+/// the bucket and the job `succeeded`.
+#[tokio::test]
+async fn given_a_stream_batch_with_a_queued_job_when_the_binary_runs_then_the_csv_is_in_the_bucket()
+{
+    use leenkies_integration_tests::runtime_api::{invoke_once, Reply};
+    let (Some(ddb), Some(s3_endpoint)) = (dynamodb_endpoint(), s3_endpoint()) else {
+        return;
+    };
+    // GIVEN a table with one queued job of a seller who has no orders, and an empty bucket
+    let table = unique_table("rt-exports");
+    let client = setup::client(Some(&ddb)).await;
+    setup::ensure_table(&client, &table).await.expect("table");
+    let jobs = DynamoExports::new(client.clone(), table.clone());
+    let job = leenkies_domain::export::ExportJob::new(
+        "acct_RUNTIME",
+        "0123abcd",
+        Default::default(),
+        leenkies_domain::clock::now_secs(),
+    );
+    jobs.create_job(&job).await.expect("job");
+    let s3 = s3_client(&s3_endpoint).await;
+    let bucket_name = format!("rt-exports-{}", std::process::id());
+    bucket(&s3, &bucket_name).await;
+    let env = vec![
+        ("ORDERS_TABLE", table.clone()),
+        ("EXPORTS_BUCKET", bucket_name.clone()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", ddb.clone()),
+        ("AWS_ENDPOINT_URL_S3", s3_endpoint.clone()),
+        ("S3_FORCE_PATH_STYLE", "true".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ];
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_exports"));
+    // WHEN the binary handles each write of the job as the stream delivers it (one step per
+    // write: the job's own write is the next record), until no record passes the filter
+    let mut current = job.clone();
+    let mut invocations = 0;
+    loop {
+        let image = leenkies_adapters::dynamodb::exports::job_to_image(&current).expect("image");
+        let batch = serde_json::json!({"Records": [{
+            "eventID": "1", "eventName": "MODIFY", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "eventSourceARN": format!("arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/x"),
+            "dynamodb": {"ApproximateCreationDateTime": 1795600000, "Keys": {}, "NewImage": image,
+                         "SequenceNumber": "100000000000000000001", "SizeBytes": 100,
+                         "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        }]});
+        let record: aws_lambda_events::event::dynamodb::EventRecord =
+            serde_json::from_value(batch["Records"][0].clone()).expect("a stream record");
+        if !leenkies_adapters::dynamodb::stream_filter::passes_exports_filter(&record) {
+            break;
+        }
+        assert!(invocations < 5, "the job never finished: {current:?}");
+        invocations += 1;
+        let invocation = invoke_once(binary, &env, batch, std::time::Duration::from_secs(30)).await;
+        let Reply::Response(reply) = &invocation.reply else {
+            panic!(
+                "expected a response, got {:?}\n{}",
+                invocation.reply, invocation.output
+            )
+        };
+        assert_eq!(
+            reply["batchItemFailures"],
+            serde_json::json!([]),
+            "{reply}\n{}",
+            invocation.output
+        );
+        current = jobs
+            .get_job("acct_RUNTIME", "0123abcd")
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // THEN the job succeeded, and the bucket holds its CSV (the header row)
+    assert_eq!(
+        current.status,
+        leenkies_domain::export::JobStatus::Succeeded,
+        "{:?}",
+        current.error
+    );
+    let object = s3
+        .get_object()
+        .bucket(&bucket_name)
+        .key(job.object_key())
+        .send()
+        .await
+        .expect("the CSV object");
+    let csv = object.body.collect().await.unwrap().into_bytes();
+    assert!(
+        csv.starts_with(b"order_id,"),
+        "{}",
+        String::from_utf8_lossy(&csv)
+    );
+}

@@ -42,7 +42,7 @@ pub enum ConfigError {
 }
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    leenkies_adapters::config::Env::process().optional(name)
 }
 
 /// The download-link keys, current first: `DOWNLOAD_SIGNING_KEY_ARN` (a Secrets Manager document

@@ -56,10 +56,11 @@ impl OperatorClaim {
         })
     }
 
-    /// `OPERATOR_CLAIM`, or the default.
-    pub fn from_env() -> Self {
-        match std::env::var("OPERATOR_CLAIM") {
-            Ok(spec) if !spec.trim().is_empty() => Self::parse(&spec).unwrap_or_else(|| {
+    /// The claim from the `OPERATOR_CLAIM` setting (read by the caller's typed configuration),
+    /// or the default when unset or not `name=value` (logged).
+    pub fn from_setting(spec: Option<&str>) -> Self {
+        match spec {
+            Some(spec) if !spec.trim().is_empty() => Self::parse(spec).unwrap_or_else(|| {
                 tracing::warn!(value = %spec, "OPERATOR_CLAIM is not name=value; using role=operator");
                 Self::default()
             }),

@@ -7,7 +7,6 @@ use leenkies_adapters::config::Env;
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::telemetry;
-use leenkies_domain::ops::staleness::StalePolicy;
 use orders_api::{config, router, HealthConfig, OperatorClaim};
 
 /// mimalloc rather than glibc's malloc: allocation was about a fifth of the CPU per webhook
@@ -45,7 +44,7 @@ async fn main() -> Result<(), lambda_http::Error> {
                 table.clone(),
             )),
             links: orders_api::routes::exports::ExportLinks::S3 {
-                client: aws_sdk_s3::Client::new(&sdk),
+                client: leenkies_adapters::exports::s3::client(&sdk, env.s3_force_path_style()?),
                 bucket,
             },
             link_secs: env.number("EXPORT_LINK_EXPIRES_SECS", 900)?,
@@ -54,8 +53,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     // The operator route rides on this API (same JWT authorizer, operator claim required).
     state = state.with_health(HealthConfig {
         ops: Arc::new(DynamoOps::new(client, table)),
-        claim: OperatorClaim::from_env(),
-        policy: StalePolicy::from_env(),
+        claim: OperatorClaim::from_setting(env.optional("OPERATOR_CLAIM").as_deref()),
+        policy: env.stale_policy(),
         watched,
     });
     lambda_http::run(router(state)).await

@@ -5,7 +5,6 @@
 use leenkies_adapters::config::{self, Env, Source};
 use leenkies_adapters::metrics::Metrics;
 use leenkies_adapters::secrets;
-use leenkies_domain::ops::staleness::StalePolicy;
 
 use crate::job::JobConfig;
 use crate::stripe_api::{StripeApi, DEFAULT_API_BASE};
@@ -52,7 +51,7 @@ pub fn job_config<S: Source>(env: &Env<S>) -> Result<JobConfig, ConfigError> {
     )?;
     config.reconcile.lookback_secs =
         env.number("RECONCILE_LOOKBACK_SECONDS", config.reconcile.lookback_secs)?;
-    config.stale = StalePolicy::from_env();
+    config.stale = env.stale_policy();
     config.watched = env.heartbeat_mode()?;
     Ok(config)
 }

@@ -260,3 +260,63 @@ async fn interrupted_then_resumed(stores: Stores) {
         .count() as u64;
     assert_eq!(first.events_read() + second.events_read(), handled);
 }
+
+/// The real `reconcile` binary under the Lambda Runtime API, handed the scheduled event
+/// EventBridge sends it: with the sellers known and Stripe holding events the webhook never
+/// delivered, one run brings every order to what the full webhook stream gives.
+#[tokio::test]
+async fn given_a_scheduled_event_when_the_reconcile_binary_runs_then_missed_events_reach_their_orders(
+) {
+    use leenkies_adapters::dynamodb::ops::DynamoOps;
+    use leenkies_adapters::dynamodb::{setup, DynamoStore};
+    use leenkies_integration_tests::env::{dynamodb_endpoint, unique_table};
+    use leenkies_integration_tests::runtime_api::{invoke_once, Reply};
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
+    // GIVEN a table whose sellers are known but which holds none of their orders
+    let client = setup::client(Some(&endpoint)).await;
+    let table = unique_table("rt-reconcile");
+    setup::ensure_table(&client, &table).await.expect("table");
+    let events = fixture_events();
+    know_sellers(&DynamoOps::new(client.clone(), table.clone()), &events).await;
+    // AND Stripe holding every event
+    let fake = FakeStripe::new(&events);
+    let base = fake.serve().await;
+    // WHEN EventBridge's scheduled event reaches the binary
+    let scheduled = serde_json::json!({
+        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
+        "time": "2026-12-07T18:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/leenkies-reconcile"],
+        "detail": {}
+    });
+    let env = vec![
+        ("ORDERS_TABLE", table.clone()),
+        ("STRIPE_API_KEY", API_KEY.to_owned()),
+        ("STRIPE_API_BASE", base.clone()),
+        // The fixtures are from 2026: a window that reaches them from today.
+        (
+            "BACKFILL_DEFAULT_WINDOW_SECONDS",
+            (3 * 365 * 86_400).to_string(),
+        ),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ];
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_reconcile"));
+    let invocation = invoke_once(binary, &env, scheduled, std::time::Duration::from_secs(60)).await;
+    // THEN it answers a summary, and the orders are those the full webhook stream gives
+    let Reply::Response(reply) = &invocation.reply else {
+        panic!(
+            "expected a response, got {:?}\n{}",
+            invocation.reply, invocation.output
+        )
+    };
+    assert!(reply.is_object(), "{reply}");
+    let store = DynamoStore::new(client, table);
+    let stored = without_versions(all_orders(&store, &accounts(&events)).await);
+    assert_eq!(stored, reference(&events).await, "{}", invocation.output);
+}

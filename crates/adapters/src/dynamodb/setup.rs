@@ -56,7 +56,7 @@ pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
 }
 
 fn env_has(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| !v.is_empty())
+    crate::config::Env::process().optional(name).is_some()
 }
 
 /// Connecting to DynamoDB: refused or unreachable hosts fail fast.

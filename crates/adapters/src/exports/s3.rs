@@ -19,6 +19,15 @@ pub struct S3Sink {
     bucket: String,
 }
 
+/// The S3 client of a function: the SDK's configuration, path-style addressing when asked
+/// (`S3_FORCE_PATH_STYLE`, for a stand-in on one host).
+pub fn client(sdk: &aws_config::SdkConfig, force_path_style: bool) -> Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(force_path_style)
+        .build();
+    Client::from_conf(config)
+}
+
 impl S3Sink {
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
         Self {

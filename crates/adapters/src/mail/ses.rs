@@ -194,8 +194,12 @@ pub async fn ses_client(endpoint: Option<&str>) -> aws_sdk_sesv2::Client {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
-        let has_credentials = std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
-            || std::env::var_os("AWS_PROFILE").is_some();
+        let has_credentials = crate::config::Env::process()
+            .optional("AWS_ACCESS_KEY_ID")
+            .is_some()
+            || crate::config::Env::process()
+                .optional("AWS_PROFILE")
+                .is_some();
         if !has_credentials {
             loader = loader.credentials_provider(Credentials::new(
                 "test",
@@ -205,8 +209,12 @@ pub async fn ses_client(endpoint: Option<&str>) -> aws_sdk_sesv2::Client {
                 "leenkies-local",
             ));
         }
-        let has_region = std::env::var_os("AWS_REGION").is_some()
-            || std::env::var_os("AWS_DEFAULT_REGION").is_some();
+        let has_region = crate::config::Env::process()
+            .optional("AWS_REGION")
+            .is_some()
+            || crate::config::Env::process()
+                .optional("AWS_DEFAULT_REGION")
+                .is_some();
         if !has_region {
             loader = loader.region(Region::new("us-east-1"));
         }

@@ -6,6 +6,7 @@
 mod support;
 
 mod capacity;
+mod config_reads;
 mod conformance;
 mod delivery;
 mod export_conformance;

@@ -24,11 +24,13 @@ impl Default for StalePolicy {
 }
 
 impl StalePolicy {
-    /// Reads `BUSINESS_HOURS_UTC` (`8-20`) and `WEBHOOK_STALE_AFTER_SECONDS`; bad values keep the
-    /// defaults (and are logged) rather than stop a function from starting.
-    pub fn from_env() -> Self {
+    /// The policy from its two settings as written (`BUSINESS_HOURS_UTC` like `8-20`,
+    /// `WEBHOOK_STALE_AFTER_SECONDS`); an absent or bad value keeps its default (and a bad one is
+    /// logged) rather than stop a function from starting. The environment is read by the
+    /// adapters' config module, never here.
+    pub fn from_settings(business_hours: Option<&str>, stale_after_secs: Option<&str>) -> Self {
         let mut policy = Self::default();
-        if let Ok(hours) = std::env::var("BUSINESS_HOURS_UTC") {
+        if let Some(hours) = business_hours {
             match hours
                 .split_once('-')
                 .map(|(a, b)| (a.trim().parse(), b.trim().parse()))
@@ -42,7 +44,7 @@ impl StalePolicy {
                 }
             }
         }
-        if let Ok(age) = std::env::var("WEBHOOK_STALE_AFTER_SECONDS") {
+        if let Some(age) = stale_after_secs {
             match age.trim().parse::<i64>() {
                 Ok(secs) if secs > 0 => policy.max_age_secs = secs,
                 _ => {

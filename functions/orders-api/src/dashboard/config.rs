@@ -112,7 +112,7 @@ impl DashboardConfig {
     }
 
     pub fn from_env() -> Result<Self, DashboardConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(|name| leenkies_adapters::config::Env::process().optional(name))
     }
 
     /// The origins the page may `fetch` besides its own: the token endpoint's, for the code

@@ -227,7 +227,7 @@ pub fn config_from_env(
     sdk: &aws_config::SdkConfig,
     messages: Arc<dyn MessageIndex>,
 ) -> Option<ResendConfig> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let env = |name: &str| leenkies_adapters::config::Env::process().optional(name);
     let sender = env("SENDER_EMAIL")?;
     let public_base_url = env("PUBLIC_BASE_URL").unwrap_or_default();
     let mailer = leenkies_adapters::mail::SesMailer::new(
