@@ -13,6 +13,8 @@
 use crate::clock::rfc3339;
 use crate::order::{FulfillmentRecord, FulfillmentState, OrderRecord, PaymentStatus};
 use crate::ports::OutgoingEmail;
+pub use crate::store_identity::{StoreIdentity, STORE_NAME_MAX};
+pub use crate::text::recipient;
 
 /// How long a claim holds and how often a delivery is tried before giving up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,51 +244,6 @@ pub fn download_link(public_base_url: &str, token: &str) -> String {
     )
 }
 
-/// Who the delivery email speaks for (contract section 10): the seller's store, and where a
-/// customer's reply goes. Read from the connected account's `business_profile` (cached).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoreIdentity {
-    /// `business_profile.name`; the storefront's `store_name` metadata wins over it.
-    pub name: Option<String>,
-    /// `business_profile.support_email`: the email's `Reply-To`.
-    pub support_email: Option<String>,
-}
-
-/// Longest store name kept, in characters.
-const STORE_NAME_MAX: usize = 100;
-
-impl StoreIdentity {
-    /// The identity from a connected account's `business_profile` as Stripe sent it (untrusted
-    /// text: the account holder types both): the name on one line, without control characters
-    /// and bounded; the support address only when it is one plain address with no control
-    /// character at all (a CR/LF there is an injection attempt, not a typo to repair) and a
-    /// dotted domain. Anything else is dropped, so the email falls back to the neutral sentence
-    /// or goes without `Reply-To`.
-    pub fn from_profile(name: Option<&str>, support_email: Option<&str>) -> Self {
-        let name = name
-            .map(|n| {
-                header_safe(n)
-                    .chars()
-                    .take(STORE_NAME_MAX)
-                    .collect::<String>()
-            })
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty());
-        let support_email = support_email
-            .filter(|e| !e.chars().any(char::is_control))
-            .and_then(recipient)
-            .filter(|e| {
-                e.rsplit_once('@').is_some_and(|(_, domain)| {
-                    domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-                })
-            });
-        Self {
-            name,
-            support_email,
-        }
-    }
-}
-
 /// The version of [`compose`]'s template, recorded with each email sent, so dispute evidence
 /// can render the email again as the customer received it. Move it on with any change of the
 /// wording.
@@ -477,22 +434,6 @@ pub fn header_safe(value: &str) -> String {
 /// Like [`header_safe`], for text in a body line: keeps the layout of the body intact.
 fn single_line(value: &str) -> String {
     header_safe(value)
-}
-
-/// The customer address as one plain `local@domain` address, or `None` when it could smuggle in
-/// more (a comma or semicolon adds recipients, angle brackets and quotes change the display
-/// form) or is not an address at all.
-pub fn recipient(email: &str) -> Option<String> {
-    let email = header_safe(email);
-    let forbidden = |c: char| c.is_whitespace() || ",;<>\"()[]\\:".contains(c);
-    let (local, domain) = email.split_once('@')?;
-    let plain = !email.is_empty()
-        && email.len() <= 254
-        && !local.is_empty()
-        && !domain.is_empty()
-        && !domain.contains('@')
-        && !email.chars().any(forbidden);
-    plain.then_some(email)
 }
 
 /// Escapes text for HTML element content and quoted attribute values.

@@ -33,6 +33,7 @@ pub mod order;
 pub mod ports;
 pub mod rates;
 pub mod settings;
+pub mod store_identity;
 pub mod stripe;
 pub mod sweep;
 pub mod text;

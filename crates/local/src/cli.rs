@@ -83,7 +83,7 @@ pub struct TokenArgs {
     #[arg(long)]
     pub seller: String,
     /// Lifetime in seconds.
-    #[arg(long, default_value_t = crate::token_cmd::DEFAULT_TTL_SECS)]
+    #[arg(long, default_value_t = DEFAULT_TTL_SECS)]
     pub ttl: u64,
 }
 
@@ -106,3 +106,6 @@ pub struct BackfillArgs {
     #[arg(long)]
     pub account: Option<String>,
 }
+
+/// One hour, as the contract says.
+pub const DEFAULT_TTL_SECS: u64 = 3600;

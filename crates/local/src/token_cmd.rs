@@ -10,8 +10,6 @@ use serde_json::{json, Map, Value};
 use crate::cli::{ServerArgs, TokenArgs};
 use crate::settings::{env_or, ResolvedKeys};
 
-/// One hour, as the contract says.
-pub const DEFAULT_TTL_SECS: u64 = 3600;
 /// A week: longer-lived local tokens are a mistake waiting to be pasted somewhere (and the
 /// runner refuses a token that lives longer).
 pub const MAX_TTL_SECS: u64 = orders_api::auth::MAX_TOKEN_LIFETIME_SECS;

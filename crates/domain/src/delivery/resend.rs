@@ -10,7 +10,7 @@
 //! token, so a crash between SES accepting and the claim being completed can repeat one email
 //! after the claim's lease runs out (docs/fulfillment.md).
 
-use serde::{Deserialize, Serialize};
+pub use crate::order::mail::ResendRecord;
 use sha2::{Digest, Sha256};
 
 use super::{MessageIndex, MessageOwner};
@@ -26,32 +26,6 @@ pub const WINDOW_SECS: i64 = 24 * 60 * 60;
 pub const MAX_KEPT: usize = 20;
 /// Longest request key accepted.
 pub const MAX_KEY_LEN: usize = 128;
-
-/// One resend the seller asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResendRecord {
-    /// The request's key (`Idempotency-Key`, or one made for the request).
-    #[serde(rename = "k")]
-    pub key: String,
-    /// When the request claimed its slot (Unix seconds): what the limit counts.
-    #[serde(rename = "c")]
-    pub claimed_at: i64,
-    /// While the email is being sent: until when the claim holds.
-    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
-    pub lease_until: Option<i64>,
-    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<i64>,
-    /// SES's message id, once SES accepted the email.
-    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    /// The product the resent link names.
-    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
-    /// Where this resend went when the seller gave a corrected address (after a bounce); `None`:
-    /// the order's customer email from Stripe, which the order keeps either way.
-    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
-    pub recipient: Option<String>,
-}
 
 /// A corrected address the seller typed for a resend, as one plain `local@domain` address with a
 /// dotted domain, or `None` (`400 invalid_email`). Stricter than the address Stripe gave: a

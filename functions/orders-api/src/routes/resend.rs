@@ -13,6 +13,7 @@
 //! request answer with its first message id instead of sending again. The decisions and the
 //! race-free limit are the domain's (`leenkies_domain::delivery::resend`).
 
+pub use crate::state::ResendConfig;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ use leenkies_domain::delivery::resend::{
 };
 use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::fulfillment::{compose_to, download_link, StoreIdentity};
-use leenkies_domain::ports::{MailError, Mailer, OutgoingEmail, StoreProfiles};
+use leenkies_domain::ports::{MailError, OutgoingEmail};
 use leenkies_domain::tokens::DownloadClaims;
 use leenkies_domain::OrderRecord;
 use serde::{Deserialize, Serialize};
@@ -36,19 +37,6 @@ use crate::auth::Seller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::routes::orders::OrderId;
 use crate::state::ApiState;
-
-/// What a resend needs besides the store: the mailer, the message links, where links point.
-pub struct ResendConfig {
-    pub mailer: Arc<dyn Mailer>,
-    pub messages: Arc<dyn MessageIndex>,
-    /// Base of download links (`PUBLIC_BASE_URL`); empty: `https://<the request's Host>`, the
-    /// API's own domain in AWS (the template cannot name it without a cycle).
-    pub public_base_url: String,
-    /// The seller's store name and support address; `None`: metadata `store_name` or neutral.
-    pub profiles: Option<Arc<dyn StoreProfiles>>,
-    /// Seconds a resend's claim holds; longer than one SES call.
-    pub lease_secs: i64,
-}
 
 /// The optional body: where to send this resend instead of the order's customer email.
 #[derive(Debug, Deserialize, ToSchema)]
