@@ -28,6 +28,7 @@ const SELLER_H = 'acct_1BrowserHostile01'; // hostile storefront values
 const PERSIAN_EMOJI = '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u{1F468}\u200d\u{1F469}\u200d\u{1F467}';
 const SELLER_D = 'acct_1BrowserStatus001'; // one order per main status, flags, live mode, a free order
 const SELLER_E = 'acct_1BrowserEmpty0001'; // no orders at all
+const SELLER_S = 'acct_1BrowserSettings1'; // settings saved through the page
 /** The two widths every page is checked at. */
 const SIZES = [{ name: 'desktop', width: 1440, height: 900 }, { name: 'phone', width: 390, height: 844 }];
 
@@ -741,6 +742,58 @@ for (const store of STORES) {
         await axeCheck(page, `delivery email at ${size.name}`);
         await page.screenshot({ path: path.join(SHOTS, `email-${size.name}.png`), fullPage: true });
       }
+      await context.close();
+    });
+
+    test('the Settings page reads and saves every field of GET/PUT /settings', async () => {
+      const { context } = await newContext(server);
+      const page = await context.newPage();
+      const s = mintToken(server.addr, SELLER_S);
+      await page.goto(s.address);
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.waitForURL('**/dashboard/settings');
+      // GIVEN nothing saved: the defaults of contract section 11
+      const save = page.getByRole('button', { name: 'Save settings' });
+      await save.waitFor();
+      assert.ok(await page.getByRole('radio', { name: /When the evidence is strong/ }).isChecked());
+      assert.equal(await page.getByLabel('Hours before the deadline').inputValue(), '48');
+      assert.ok(await page.getByRole('radio', { name: /No, I decide/ }).isChecked());
+      assert.equal(await page.getByLabel('Send notifications to').inputValue(), '');
+      for (const box of await page.getByRole('checkbox').all()) assert.ok(await box.isChecked());
+      await checkBothWidths(page, 'settings', store);
+      // WHEN the seller changes every field and saves
+      await page.getByRole('radio', { name: /^Always/ }).check();
+      await page.getByLabel('Hours before the deadline').fill('72');
+      await page.getByLabel('Refund policy text').fill('Full refund within 14 days if the files were not downloaded.');
+      await page.getByLabel('How the customer saw the policy').fill('Shown next to the Buy button.');
+      await page.getByRole('radio', { name: /never downloaded/ }).check();
+      await page.getByLabel('Send notifications to').fill('owner@lumen.example');
+      await page.getByRole('checkbox', { name: /Failed payments suggest/ }).uncheck();
+      await save.click();
+      await page.locator('.settings .result', { hasText: /^Saved/ }).waitFor();
+      // THEN the API holds exactly that
+      const saved = await api(server, s.token, '/settings');
+      assert.deepEqual(saved, {
+        dispute_auto_submit: 'always', dispute_auto_submit_hours: 72,
+        refund_policy: 'Full refund within 14 days if the files were not downloaded.',
+        refund_policy_disclosure: 'Shown next to the Buy button.', efw_auto_refund: 'not_downloaded',
+        notify_email: 'owner@lumen.example',
+        notify: { dispute: true, delivery_failed: true, failure_pattern: false, early_fraud_warning: true },
+      });
+      // AND a reload shows it
+      await page.reload();
+      await save.waitFor();
+      assert.ok(await page.getByRole('radio', { name: /^Always/ }).isChecked());
+      assert.equal(await page.getByLabel('Hours before the deadline').inputValue(), '72');
+      // WHEN a value is out of range or refused by the server, THEN nothing is saved and the page says which
+      await page.getByLabel('Hours before the deadline').fill('200');
+      await save.click();
+      await page.locator('.settings .result', { hasText: /24 to 168/ }).waitFor();
+      await page.getByLabel('Hours before the deadline').fill('72');
+      await page.getByLabel('Send notifications to').fill('not an address');
+      await save.click();
+      await page.locator('.settings .result', { hasText: /^Not saved: .*notify_email/ }).waitFor();
+      assert.deepEqual(await api(server, s.token, '/settings'), saved);
       await context.close();
     });
 

@@ -245,9 +245,24 @@ pub fn download_link(public_base_url: &str, token: &str) -> String {
 }
 
 /// The version of [`compose`]'s template, recorded with each email sent, so dispute evidence
-/// can render the email again as the customer received it. Move it on with any change of the
-/// wording.
+/// can render the email again as the customer received it ([`compose_version`]). Move it on with
+/// any change of the wording, keeping the older versions renderable.
 pub const TEMPLATE_VERSION: u32 = 2;
+
+/// The delivery email as template `version` wrote it (an unknown version: today's), so the
+/// evidence of an email sent before the wording changed shows the words the customer read.
+/// Version 1: the product table; version 2: the receipt.
+pub fn compose_version(
+    version: u32,
+    order: &OrderRecord,
+    link: &str,
+    store: &StoreIdentity,
+) -> Result<OutgoingEmail, ComposeError> {
+    match version {
+        1 => compose_v1(order, link, store),
+        _ => compose(order, link, store),
+    }
+}
 
 /// The delivery email for an order, written as a receipt from the seller's store: the store's
 /// name first (the storefront's `store_name`, else the account's `business_profile.name`, else
@@ -416,6 +431,102 @@ pub fn date_in_words(secs: i64) -> String {
         (Ok(m @ 1..=12), Ok(d)) => format!("{} {d}, {y}", MONTHS[m - 1]),
         _ => day,
     }
+}
+
+/// Template version 1 (before the receipt): a product table and the link.
+fn compose_v1(
+    order: &OrderRecord,
+    link: &str,
+    store: &StoreIdentity,
+) -> Result<OutgoingEmail, ComposeError> {
+    let facts = &order.facts;
+    let seller: Option<String> = facts
+        .store_name()
+        .map(str::to_owned)
+        .or_else(|| store.name.clone())
+        .map(|n| {
+            single_line(&n)
+                .chars()
+                .take(STORE_NAME_MAX)
+                .collect::<String>()
+        })
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let reply_to = store.support_email.as_deref().and_then(recipient);
+    let to = recipient(facts.customer_email().ok_or(ComposeError::NoRecipient)?)
+        .ok_or(ComposeError::InvalidRecipient)?;
+    let product = single_line(facts.product_name().ok_or(ComposeError::NoProduct)?);
+    let thanks = match &seller {
+        Some(name) => format!("Thank you for your purchase from {name}."),
+        None => "Thank you for your purchase.".to_owned(),
+    };
+    let order_id = single_line(&order.order_id);
+    let reference = facts.reference().map(single_line);
+    let date = purchase_date(facts.created_at());
+    let link = single_line(link);
+
+    let subject_product: String = product.chars().take(SUBJECT_PRODUCT_MAX).collect();
+    let subject = format!("Your download: {subject_product}");
+
+    let reference_line = reference
+        .as_deref()
+        .map(|r| format!("Reference: {r}\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "{thanks}\n\
+         \n\
+         Product: {product}\n\
+         Purchased: {date}\n\
+         Order: {order_id}\n\
+         {reference_line}\
+         \n\
+         Download your file here:\n\
+         {link}\n\
+         \n\
+         This link is for you alone: please do not share it.\n"
+    );
+
+    let (thanks_h, product_h, order_h, link_h) = (
+        html_escape(&thanks),
+        html_escape(&product),
+        html_escape(&order_id),
+        html_escape(&link),
+    );
+    let reference_row = reference
+        .as_deref()
+        .map(|r| {
+            format!(
+                "<tr><th align=\"left\">Reference</th><td>{}</td></tr>\n",
+                html_escape(r)
+            )
+        })
+        .unwrap_or_default();
+    let html = format!(
+        "<!DOCTYPE html>\n\
+         <html><head><meta charset=\"utf-8\"><title>Your download: {product_h}</title></head>\n\
+         <body>\n\
+         <p>{thanks_h}</p>\n\
+         <table>\n\
+         <tr><th align=\"left\">Product</th><td>{product_h}</td></tr>\n\
+         <tr><th align=\"left\">Purchased</th><td>{date}</td></tr>\n\
+         <tr><th align=\"left\">Order</th><td>{order_h}</td></tr>\n\
+         {reference_row}\
+         </table>\n\
+         <p><a href=\"{link_h}\">Download your file</a></p>\n\
+         <p>Or copy this link: {link_h}</p>\n\
+         <p>This link is for you alone: please do not share it.</p>\n\
+         </body></html>\n"
+    );
+
+    Ok(OutgoingEmail {
+        to,
+        reply_to,
+        subject: header_safe(&subject),
+        text,
+        html,
+        order_id: order.order_id.clone(),
+        seller_id: order.seller_id.clone(),
+    })
 }
 
 /// The RFC 3339 date (`YYYY-MM-DD`, UTC) of a Unix time.
@@ -975,5 +1086,22 @@ mod tests {
         assert_eq!(date_in_words(1_778_227_200), "May 8, 2026");
         assert_eq!(date_in_words(0), "January 1, 1970");
         assert_eq!(date_in_words(1_798_761_599), "December 31, 2026");
+    }
+
+    #[test]
+    fn given_an_email_of_template_1_when_rendered_again_then_in_its_own_wording() {
+        // GIVEN / WHEN the same order rendered by version 1 and by today's template
+        let old = compose_version(1, &paid(), "l", &store()).unwrap();
+        let now = compose_version(TEMPLATE_VERSION, &paid(), "l", &store()).unwrap();
+        // THEN each says what its version said: the table then, the receipt now
+        assert!(old
+            .text
+            .starts_with("Thank you for your purchase from Lumen Presets.\n"));
+        assert!(old
+            .text
+            .contains("Product: Cinematic LUT Pack\nPurchased: 2026-05-08\n"));
+        assert!(now.text.starts_with("Lumen Presets\n"));
+        assert!(now.text.contains("Bought on May 8, 2026"));
+        assert_eq!(old.subject, now.subject);
     }
 }

@@ -336,7 +336,11 @@ fn communication(input: &EvidenceInput<'_>) -> Option<ReceiptDocument> {
     let f = &record.fulfillment;
     let sent_at = f.sent_at?;
     let store = crate::fulfillment::StoreIdentity::from_profile(input.store_name, None);
-    let email = crate::fulfillment::compose(record, REDACTED_LINK, &store).ok()?;
+    // As sent: the recorded template version's wording (none recorded: today's template).
+    let version = f
+        .template_version
+        .unwrap_or(crate::fulfillment::TEMPLATE_VERSION);
+    let email = crate::fulfillment::compose_version(version, record, REDACTED_LINK, &store).ok()?;
     let recipient = cleaned(f.recipient.as_deref()).unwrap_or_else(|| clean(&email.to));
     let subject = cleaned(f.subject.as_deref()).unwrap_or_else(|| clean(&email.subject));
     let mut lines = vec![
