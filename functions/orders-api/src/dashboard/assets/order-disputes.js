@@ -77,7 +77,7 @@ function evidenceForm(order, dispute, ev, statements, ctx) {
       // A 502 records nothing on our side: saying so tells the seller a retry is safe.
       result.textContent = e.status === 405
         ? 'Sending evidence to Stripe is not available on this server yet.'
-        : e.status === 502 ? `${describe(e).replace(/\.?$/, '.')} Nothing was recorded; you can try again.`
+        : e.status === 502 ? `${describe(e).replace(/\.?$/, '.')} Nothing was saved or sent; you can try again.`
           : describe(e);
       result.classList.add('result-bad');
     } finally {
