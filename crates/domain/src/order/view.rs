@@ -79,7 +79,10 @@ pub struct DisputeView {
     pub auto_submit_at: Option<String>,
     /// Why there is no planned automatic submission (`setting_off`, `no_strong_evidence`,
     /// `compliance`, `stripe_not_configured`, `submitted`, `accepted`, `closed`, `past_due`),
-    /// or null when one is planned or the sweep has not looked yet.
+    /// or absent when one is planned or the sweep has not looked yet. Not a contract field: the
+    /// page's "why not"; left out when there is nothing to say, so a dispute the sweep has not
+    /// looked at carries exactly the contract's fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_submit_skipped: Option<String>,
     /// What we filed for the dispute's current phase (contract section 9); `null` before
     /// anything was recorded for it.
