@@ -261,6 +261,84 @@ async fn given_no_stripe_key_when_filing_then_503_stripe_not_configured() {
     sys.stop().await;
 }
 
+/// The sweep of `leenkies-local` (every `SWEEP_INTERVAL_SECONDS`, here 1 s): a dispute that
+/// arrives inside the seller's lead time on an order the customer downloaded is drafted and
+/// submitted by the backend, once, with nobody clicking (contract section 9.3).
+async fn the_sweep_files_a_dispute_inside_the_lead_time(endpoint: Option<&str>) {
+    // GIVEN leenkies-local sweeping every second, with Stripe configured
+    let fake = FakeStripe::start(&[SELLER]).await;
+    fake.add_dispute(SELLER, DISPUTE, "needs_response");
+    let mut settings = Settings::for_tests(WEBHOOK_SECRET, JWT_SECRET);
+    settings.stripe = Some(leenkies_adapters::stripe::StripeConfig {
+        api_key: leenkies_integration_tests::fake_stripe::FAKE_STRIPE_KEY.into(),
+        api_base: fake.base.clone(),
+        files_base: fake.base.clone(),
+    });
+    settings.sweep_interval_secs = 1;
+    let sys = System::start_with(endpoint, settings).await;
+    // WHEN a paid, delivered, downloaded order is disputed, due in 24 hours (inside the
+    // default 48-hour lead time)
+    assert_eq!(
+        sys.deliver(shared_event("ord_2012__01__payment_intent.succeeded.json"))
+            .await,
+        200
+    );
+    delivered_and_downloaded(&sys).await;
+    let mut event: Value =
+        serde_json::from_slice(&shared_event("ord_2012__02__charge.dispute.created.json")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    event["data"]["object"]["evidence_details"]["due_by"] = json!(now + 86_400);
+    assert_eq!(sys.deliver(serde_json::to_vec(&event).unwrap()).await, 200);
+    // THEN within a few sweeps Stripe holds one submission, and the order says it was automatic
+    let mut submitted = false;
+    for _ in 0..150 {
+        if fake
+            .dispute(SELLER, DISPUTE)
+            .is_some_and(|d| d.submission_count == 1)
+        {
+            submitted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(submitted, "{:?}", fake.seen());
+    let mut by = Value::Null;
+    for _ in 0..50 {
+        let (_, order) = sys.order(SELLER, ORDER).await;
+        by = dispute_of(&order)["evidence"]["submitted_by"].clone();
+        if by == "auto" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(by, "auto");
+    // AND one draft then one submission (at most once under repeated sweeps: sweep.rs)
+    let d = fake.dispute(SELLER, DISPUTE).unwrap();
+    assert_eq!(
+        (d.submission_count, d.updates),
+        (1, 2),
+        "one draft, one submission"
+    );
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn given_the_embedded_store_when_a_dispute_arrives_inside_the_lead_time_then_the_sweep_files_it_once(
+) {
+    the_sweep_files_a_dispute_inside_the_lead_time(None).await;
+}
+
+#[tokio::test]
+async fn given_dynamodb_when_a_dispute_arrives_inside_the_lead_time_then_the_sweep_files_it_once() {
+    let Some(endpoint) = dynamodb_endpoint() else {
+        return;
+    };
+    the_sweep_files_a_dispute_inside_the_lead_time(Some(&endpoint)).await;
+}
+
 /// Scenario S401 (`tests/fixtures/stripe`): a returning buyer's Visa fraud dispute, with two
 /// earlier undisputed orders on the same card 200 and 150 days before, sharing IP, device and
 /// account.

@@ -110,6 +110,17 @@ async fn given_orders_when_a_seller_exports_over_http_then_the_link_serves_the_s
             file, streamed,
             "job file differs from export.csv for {query:?}"
         );
+        // AND both carry the amounts in major units and the billing name (contract section 5)
+        let text = String::from_utf8_lossy(&streamed);
+        assert!(text
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",amount_decimal,refunded_decimal,customer_name"));
+        assert!(
+            text.lines().any(|l| l.contains(",25.00,0.00,Jordan Lee")),
+            "{text}"
+        );
         let lines = streamed.iter().filter(|b| **b == b'\n').count() as u64;
         assert_eq!(job["rows"].as_u64().unwrap() + 1, lines);
         assert_eq!(job["bytes"].as_u64().unwrap(), streamed.len() as u64);

@@ -157,12 +157,13 @@ function id(prefix) {
 }
 
 /** A `payment_intent.succeeded` (or `.payment_failed`) from the fixture, with new ids and values. */
-export function paymentEvent({ account, email, product, amount = 2500, currency = 'usd', created, failed = null }) {
+export function paymentEvent({ account, email, product, amount = 2500, currency = 'usd', created, failed = null, livemode = false, storeName = null }) {
   const e = JSON.parse(fixture(failed ? 'ord_1003__01__payment_intent.payment_failed.json' : 'ord_1001__01__payment_intent.succeeded.json'));
   const pi = id('pi_3Test');
   e.id = id('evt_3Test');
   e.account = account;
   e.created = created + 5;
+  e.livemode = livemode;
   const o = e.data.object;
   o.id = pi;
   o.amount = amount;
@@ -170,6 +171,7 @@ export function paymentEvent({ account, email, product, amount = 2500, currency 
   o.created = created;
   o.receipt_email = email;
   o.metadata = { ...o.metadata, product_id: 'prod_test', product_name: product, order_id: id('ord_') };
+  if (storeName) o.metadata.store_name = storeName;
   o.latest_charge = id('ch_3Test');
   if (failed) {
     o.last_payment_error = { ...o.last_payment_error, ...failed, charge: o.latest_charge };
@@ -178,11 +180,12 @@ export function paymentEvent({ account, email, product, amount = 2500, currency 
 }
 
 /** A `charge.dispute.created` for `pi`, due in `dueInDays`. */
-export function disputeEvent({ account, pi, amount = 2500, created, dueInDays = 5, status = 'needs_response' }) {
+export function disputeEvent({ account, pi, amount = 2500, created, dueInDays = 5, status = 'needs_response', livemode = false }) {
   const e = JSON.parse(fixture('ord_2012__02__charge.dispute.created.json'));
   e.id = id('evt_3Dsp');
   e.account = account;
   e.created = created;
+  e.livemode = livemode;
   const o = e.data.object;
   o.id = id('dp_1Test');
   o.payment_intent = pi;
@@ -246,4 +249,31 @@ export async function startIssuer({ clientId, seller }) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${server.address().port}`;
   return { base, seen, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** A `radar.early_fraud_warning.created` for `pi` (actionable). */
+export function fraudWarningEvent({ account, pi, created }) {
+  return {
+    id: id('evt_3Efw'), object: 'event', type: 'radar.early_fraud_warning.created', created, livemode: false, account,
+    api_version: '2025-03-31.basil',
+    data: { object: { id: id('issfr_1Test'), object: 'radar.early_fraud_warning', actionable: true, charge: id('ch_3Efw'),
+      payment_intent: pi, created, fraud_type: 'made_with_stolen_card' } },
+  };
+}
+
+/** A `checkout.session.completed` that needed no payment (a free product): an order keyed `cs_…`. */
+export function freeCheckoutEvent({ account, email, product, created }) {
+  const e = JSON.parse(fixture('ord_1001__01__checkout.session.completed.json'));
+  e.id = id('evt_3Free');
+  e.account = account;
+  e.created = created;
+  const o = e.data.object;
+  o.id = id('cs_test_Free');
+  o.payment_intent = null;
+  o.payment_status = 'no_payment_required';
+  o.amount_total = 0;
+  o.created = created;
+  o.customer_details = { ...o.customer_details, email };
+  o.metadata = { ...o.metadata, product_id: 'prod_free', product_name: product, order_id: id('ord_') };
+  return { cs: o.id, event: e };
 }

@@ -13,6 +13,8 @@
 use crate::clock::rfc3339;
 use crate::order::{FulfillmentRecord, FulfillmentState, OrderRecord, PaymentStatus};
 use crate::ports::OutgoingEmail;
+pub use crate::store_identity::{StoreIdentity, STORE_NAME_MAX};
+pub use crate::text::recipient;
 
 /// How long a claim holds and how often a delivery is tried before giving up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,61 +244,197 @@ pub fn download_link(public_base_url: &str, token: &str) -> String {
     )
 }
 
-/// Who the delivery email speaks for (contract section 10): the seller's store, and where a
-/// customer's reply goes. Read from the connected account's `business_profile` (cached).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoreIdentity {
-    /// `business_profile.name`; the storefront's `store_name` metadata wins over it.
-    pub name: Option<String>,
-    /// `business_profile.support_email`: the email's `Reply-To`.
-    pub support_email: Option<String>,
-}
+/// The version of [`compose`]'s template, recorded with each email sent, so dispute evidence
+/// can render the email again as the customer received it ([`compose_version`]). Move it on with
+/// any change of the wording, keeping the older versions renderable.
+pub const TEMPLATE_VERSION: u32 = 2;
 
-/// Longest store name kept, in characters.
-const STORE_NAME_MAX: usize = 100;
-
-impl StoreIdentity {
-    /// The identity from a connected account's `business_profile` as Stripe sent it (untrusted
-    /// text: the account holder types both): the name on one line, without control characters
-    /// and bounded; the support address only when it is one plain address with no control
-    /// character at all (a CR/LF there is an injection attempt, not a typo to repair) and a
-    /// dotted domain. Anything else is dropped, so the email falls back to the neutral sentence
-    /// or goes without `Reply-To`.
-    pub fn from_profile(name: Option<&str>, support_email: Option<&str>) -> Self {
-        let name = name
-            .map(|n| {
-                header_safe(n)
-                    .chars()
-                    .take(STORE_NAME_MAX)
-                    .collect::<String>()
-            })
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty());
-        let support_email = support_email
-            .filter(|e| !e.chars().any(char::is_control))
-            .and_then(recipient)
-            .filter(|e| {
-                e.rsplit_once('@').is_some_and(|(_, domain)| {
-                    domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-                })
-            });
-        Self {
-            name,
-            support_email,
-        }
+/// The delivery email as template `version` wrote it (an unknown version: today's), so the
+/// evidence of an email sent before the wording changed shows the words the customer read.
+/// Version 1: the product table; version 2: the receipt.
+pub fn compose_version(
+    version: u32,
+    order: &OrderRecord,
+    link: &str,
+    store: &StoreIdentity,
+) -> Result<OutgoingEmail, ComposeError> {
+    match version {
+        1 => compose_v1(order, link, store),
+        _ => compose(order, link, store),
     }
 }
 
-/// The version of [`compose`]'s template, recorded with each email sent, so dispute evidence
-/// can render the email again as the customer received it. Move it on with any change of the
-/// wording.
-pub const TEMPLATE_VERSION: u32 = 1;
-
-/// The delivery email for an order: subject `Your download: <product>`, text and HTML bodies
-/// naming the product, the purchase date, the order id, the seller's store (the storefront's
-/// `store_name`, else the account's `business_profile.name`, else a neutral sentence: never an
-/// account id), and the download link; `Reply-To` the seller's support address when known.
+/// The delivery email for an order, written as a receipt from the seller's store: the store's
+/// name first (the storefront's `store_name`, else the account's `business_profile.name`, else
+/// no name and a neutral sentence: never an account id), the product and the purchase date in
+/// words, one clear download button with the link also as text, what to do if the link fails
+/// (reply to the store: `Reply-To` is the seller's support address when known), and the order's
+/// reference and id. Subject `Your download: <product>`; the text part says the same as the HTML.
 pub fn compose(
+    order: &OrderRecord,
+    link: &str,
+    store: &StoreIdentity,
+) -> Result<OutgoingEmail, ComposeError> {
+    compose_to(order, link, store, None)
+}
+
+/// [`compose`], addressed to `to` (a corrected address the seller gave for a resend) instead of
+/// the order's customer email when given.
+pub fn compose_to(
+    order: &OrderRecord,
+    link: &str,
+    store: &StoreIdentity,
+    to: Option<&str>,
+) -> Result<OutgoingEmail, ComposeError> {
+    let facts = &order.facts;
+    let seller: Option<String> = facts
+        .store_name()
+        .map(str::to_owned)
+        .or_else(|| store.name.clone())
+        .map(|n| {
+            single_line(&n)
+                .chars()
+                .take(STORE_NAME_MAX)
+                .collect::<String>()
+        })
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let reply_to = store.support_email.as_deref().and_then(recipient);
+    let to = recipient(
+        to.or(facts.customer_email())
+            .ok_or(ComposeError::NoRecipient)?,
+    )
+    .ok_or(ComposeError::InvalidRecipient)?;
+    let product = single_line(facts.product_name().ok_or(ComposeError::NoProduct)?);
+    let thanks = match &seller {
+        Some(name) => format!("Thank you for your purchase from {name}."),
+        None => "Thank you for your purchase.".to_owned(),
+    };
+    let heading = seller.clone().unwrap_or_else(|| "Your order".to_owned());
+    let order_id = single_line(&order.order_id);
+    let reference = facts.reference().map(single_line);
+    let date = date_in_words(facts.created_at());
+    let link = single_line(link);
+    // Where a customer turns when the link fails: a reply reaches the seller only with a
+    // `Reply-To`; without one, the store is named (or described) instead.
+    let help = match (&reply_to, &seller) {
+        (Some(_), _) => "If the link does not work, reply to this email and the store will send you a new one.".to_owned(),
+        (None, Some(name)) => format!("If the link does not work, contact {name} where you bought it, with the reference below, and they will send you a new one."),
+        (None, None) => "If the link does not work, contact the store where you bought it, with the reference below, and they will send you a new one.".to_owned(),
+    };
+
+    let subject_product: String = product.chars().take(SUBJECT_PRODUCT_MAX).collect();
+    let subject = format!("Your download: {subject_product}");
+
+    let reference_line = reference
+        .as_deref()
+        .map(|r| format!("Order reference: {r}\n"))
+        .unwrap_or_default();
+    let text = format!(
+        "{heading}\n\
+         \n\
+         {thanks}\n\
+         \n\
+         {product}\n\
+         Bought on {date}\n\
+         \n\
+         Download your file:\n\
+         {link}\n\
+         \n\
+         {help}\n\
+         \n\
+         {reference_line}\
+         Order: {order_id}\n\
+         \n\
+         This link is for you alone: please do not share it.\n"
+    );
+
+    let (heading_h, thanks_h, product_h, order_h, link_h, help_h) = (
+        html_escape(&heading),
+        html_escape(&thanks),
+        html_escape(&product),
+        html_escape(&order_id),
+        html_escape(&link),
+        html_escape(&help),
+    );
+    let reference_row = reference
+        .as_deref()
+        .map(|r| {
+            format!(
+                "<tr><td style=\"padding:2px 16px 2px 0;color:#4b5563\">Order reference</td><td style=\"padding:2px 0;font-weight:600\">{}</td></tr>\n",
+                html_escape(r)
+            )
+        })
+        .unwrap_or_default();
+    // Inline styles only (mail clients drop style sheets), a single column that fits a phone,
+    // text colours at WCAG AA contrast, and a real link as the button.
+    let html = format!(
+        "<!DOCTYPE html>\n\
+         <html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Your download: {product_h}</title></head>\n\
+         <body style=\"margin:0;padding:0;background:#f6f7fb;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#111827\">\n\
+         <main style=\"max-width:560px;margin:0 auto;padding:24px 16px\">\n\
+         <p style=\"margin:0 0 16px;font-size:20px;font-weight:700\">{heading_h}</p>\n\
+         <div style=\"background:#ffffff;border:1px solid #e5e7eb;border-radius:12px;padding:24px\">\n\
+         <h1 style=\"margin:0 0 8px;font-size:22px;line-height:1.3\">Your download is ready</h1>\n\
+         <p style=\"margin:0 0 20px;font-size:16px;line-height:1.5\">{thanks_h}</p>\n\
+         <p style=\"margin:0;font-size:18px;font-weight:700;line-height:1.4\">{product_h}</p>\n\
+         <p style=\"margin:4px 0 24px;font-size:15px;color:#4b5563\">Bought on {date}</p>\n\
+         <p style=\"margin:0 0 24px\"><a href=\"{link_h}\" style=\"display:inline-block;background:#4338ca;color:#ffffff;text-decoration:none;font-weight:700;font-size:16px;padding:12px 24px;border-radius:8px\">Download your file</a></p>\n\
+         <p style=\"margin:0 0 4px;font-size:14px;color:#4b5563\">Or copy this link into your browser:</p>\n\
+         <p style=\"margin:0 0 20px;font-size:14px;word-break:break-all\"><a href=\"{link_h}\" style=\"color:#4338ca\">{link_h}</a></p>\n\
+         <p style=\"margin:0 0 20px;font-size:15px;line-height:1.5\">{help_h}</p>\n\
+         <table role=\"presentation\" style=\"border-collapse:collapse;font-size:14px\">\n\
+         {reference_row}\
+         <tr><td style=\"padding:2px 16px 2px 0;color:#4b5563\">Order</td><td style=\"padding:2px 0;word-break:break-all\">{order_h}</td></tr>\n\
+         </table>\n\
+         </div>\n\
+         <p style=\"margin:16px 0 0;font-size:13px;color:#4b5563\">This link is for you alone: please do not share it.</p>\n\
+         </main>\n\
+         </body></html>\n"
+    );
+
+    Ok(OutgoingEmail {
+        to,
+        reply_to,
+        subject: header_safe(&subject),
+        text,
+        html,
+        order_id: order.order_id.clone(),
+        seller_id: order.seller_id.clone(),
+    })
+}
+
+/// The purchase day in words, as the customer reads a receipt: `May 8, 2026` (UTC).
+pub fn date_in_words(secs: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let day = purchase_date(secs);
+    let mut parts = day.split('-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return day;
+    };
+    match (m.parse::<usize>(), d.parse::<u32>()) {
+        (Ok(m @ 1..=12), Ok(d)) => format!("{} {d}, {y}", MONTHS[m - 1]),
+        _ => day,
+    }
+}
+
+/// Template version 1 (before the receipt): a product table and the link.
+fn compose_v1(
     order: &OrderRecord,
     link: &str,
     store: &StoreIdentity,
@@ -407,22 +545,6 @@ pub fn header_safe(value: &str) -> String {
 /// Like [`header_safe`], for text in a body line: keeps the layout of the body intact.
 fn single_line(value: &str) -> String {
     header_safe(value)
-}
-
-/// The customer address as one plain `local@domain` address, or `None` when it could smuggle in
-/// more (a comma or semicolon adds recipients, angle brackets and quotes change the display
-/// form) or is not an address at all.
-pub fn recipient(email: &str) -> Option<String> {
-    let email = header_safe(email);
-    let forbidden = |c: char| c.is_whitespace() || ",;<>\"()[]\\:".contains(c);
-    let (local, domain) = email.split_once('@')?;
-    let plain = !email.is_empty()
-        && email.len() <= 254
-        && !local.is_empty()
-        && !domain.is_empty()
-        && !domain.contains('@')
-        && !email.chars().any(forbidden);
-    plain.then_some(email)
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -700,8 +822,10 @@ mod tests {
         assert_eq!(email.subject, "Your download: Cinematic LUT Pack");
         for body in [&email.text, &email.html] {
             for needle in [
+                "Lumen Presets",
                 "Cinematic LUT Pack",
-                "2026-05-08",
+                "Bought on May 8, 2026",
+                "reply to this email",
                 "pi_1",
                 "ord_1001",
                 "Thank you for your purchase from Lumen Presets.",
@@ -741,7 +865,7 @@ mod tests {
         // AND the text body keeps its lines
         assert!(email
             .text
-            .contains("Product: PackBcc: victim@evil.example<script>"));
+            .contains("\n\nPackBcc: victim@evil.example<script>alert(1)</script>\nBought on "));
     }
 
     #[test]
@@ -789,7 +913,10 @@ mod tests {
         assert_eq!(email.reply_to.as_deref(), Some("help@lumen.example"));
         // GIVEN no name anywhere THEN a neutral sentence, no account id, no Reply-To
         let email = compose(&paid(), "l", &StoreIdentity::default()).unwrap();
-        assert!(email.text.starts_with("Thank you for your purchase.\n"));
+        assert!(email
+            .text
+            .starts_with("Your order\n\nThank you for your purchase.\n"));
+        assert!(email.text.contains("contact the store where you bought it"));
         assert!(!email.text.contains("acct_A") && !email.html.contains("acct_A"));
         assert_eq!(email.reply_to, None);
         // AND a support address that could add recipients or headers is not used
@@ -799,7 +926,9 @@ mod tests {
         };
         let email = compose(&paid(), "l", &hostile).unwrap();
         assert_eq!(email.reply_to, None);
-        assert!(email.text.starts_with("Thank you for your purchase.\n"));
+        assert!(email
+            .text
+            .starts_with("Your order\n\nThank you for your purchase.\n"));
     }
 
     #[test]
@@ -902,5 +1031,77 @@ mod tests {
             redact("Illegal address: jo@x.com", "jo@x.com"),
             "Illegal address: <recipient>"
         );
+    }
+
+    #[test]
+    fn given_a_paid_order_when_composed_then_it_reads_like_a_receipt_in_both_parts() {
+        // GIVEN a paid order of a named store with a support address
+        let email = compose(&paid(), "https://shop.example/downloads/abc.def", &store()).unwrap();
+        // THEN the store's name comes first in both parts
+        assert!(email.text.starts_with("Lumen Presets\n"));
+        let body = &email.html[email.html.find("<body").unwrap()..];
+        let first_text = body
+            .split('>')
+            .find(|p| !p.trim().is_empty() && !p.trim_start().starts_with('<'));
+        assert!(
+            first_text.is_some_and(|t| t.starts_with("Lumen Presets")),
+            "{body}"
+        );
+        // AND one download button, whose link is also given as text
+        assert_eq!(email.html.matches(">Download your file</a>").count(), 1);
+        assert_eq!(
+            email
+                .html
+                .matches("href=\"https://shop.example/downloads/abc.def\"")
+                .count(),
+            2
+        );
+        // AND the text part says the same things, in the same order
+        let order = [
+            "Lumen Presets",
+            "Thank you for your purchase from Lumen Presets.",
+            "Cinematic LUT Pack",
+            "Bought on May 8, 2026",
+            "https://shop.example/downloads/abc.def",
+            "If the link does not work, reply to this email",
+            "ord_1001",
+            "pi_1",
+            "please do not share it",
+        ];
+        for part in [&email.text, &email.html] {
+            let mut at = 0;
+            for needle in order {
+                let found = part[at..].find(needle).map(|i| i + at);
+                assert!(
+                    found.is_some(),
+                    "{needle} missing or out of order in {part}"
+                );
+                at = found.unwrap_or(at);
+            }
+        }
+    }
+
+    #[test]
+    fn given_unix_times_when_put_in_words_then_month_day_year_in_utc() {
+        assert_eq!(date_in_words(1_778_227_200), "May 8, 2026");
+        assert_eq!(date_in_words(0), "January 1, 1970");
+        assert_eq!(date_in_words(1_798_761_599), "December 31, 2026");
+    }
+
+    #[test]
+    fn given_an_email_of_template_1_when_rendered_again_then_in_its_own_wording() {
+        // GIVEN / WHEN the same order rendered by version 1 and by today's template
+        let old = compose_version(1, &paid(), "l", &store()).unwrap();
+        let now = compose_version(TEMPLATE_VERSION, &paid(), "l", &store()).unwrap();
+        // THEN each says what its version said: the table then, the receipt now
+        assert!(old
+            .text
+            .starts_with("Thank you for your purchase from Lumen Presets.\n"));
+        assert!(old
+            .text
+            .contains("Product: Cinematic LUT Pack\nPurchased: 2026-05-08\n"));
+        assert!(now.text.starts_with("Lumen Presets\n"));
+        assert!(now.text.contains("Bought on May 8, 2026"));
+        assert_eq!(old.subject, now.subject);
     }
 }

@@ -13,6 +13,7 @@
 //! - [`ports`]: what the domain needs from a store and a mailer;
 //! - [`listing`]: one page of a seller's orders for the list filters (list, CSV, export jobs);
 //! - [`export`]: export jobs of any size, written in parts by a worker off the stream;
+//! - [`money`]: minor units to major units by Stripe's currency table;
 //! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat;
 //! - [`settings`]: each seller's settings (section 11), validated by one type;
 //! - [`sweep`]: the scheduled sweep: work owed to sellers, found through an index of due times.
@@ -26,11 +27,13 @@ pub mod fulfillment;
 pub mod ingest;
 pub mod listing;
 pub mod memory_store;
+pub mod money;
 pub mod ops;
 pub mod order;
 pub mod ports;
 pub mod rates;
 pub mod settings;
+pub mod store_identity;
 pub mod stripe;
 pub mod sweep;
 pub mod text;

@@ -275,5 +275,5 @@ pub trait Mailer: Send + Sync {
 pub trait StoreProfiles: Send + Sync {
     /// The store's name and support address; the default (nothing known) when the account
     /// cannot be read, so that the email still goes out, with a neutral sentence.
-    async fn identity(&self, seller_id: &str) -> crate::fulfillment::StoreIdentity;
+    async fn identity(&self, seller_id: &str) -> crate::store_identity::StoreIdentity;
 }

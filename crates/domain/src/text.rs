@@ -46,6 +46,22 @@ pub fn one_line(text: &str) -> String {
         .to_owned()
 }
 
+/// The customer address as one plain `local@domain` address, or `None` when it could smuggle in
+/// more (a comma or semicolon adds recipients, angle brackets and quotes change the display
+/// form) or is not an address at all.
+pub fn recipient(email: &str) -> Option<String> {
+    let email = one_line(email);
+    let forbidden = |c: char| c.is_whitespace() || ",;<>\"()[]\\:".contains(c);
+    let (local, domain) = email.split_once('@')?;
+    let plain = !email.is_empty()
+        && email.len() <= 254
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && !email.chars().any(forbidden);
+    plain.then_some(email)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

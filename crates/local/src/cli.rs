@@ -12,6 +12,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Fill the store at start with a realistic sample store (seller acct_demo: dozens of orders
+    /// over weeks in every state) through the signed webhook, and print its sign-in address.
+    #[arg(long)]
+    pub demo: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -79,7 +83,7 @@ pub struct TokenArgs {
     #[arg(long)]
     pub seller: String,
     /// Lifetime in seconds.
-    #[arg(long, default_value_t = crate::token_cmd::DEFAULT_TTL_SECS)]
+    #[arg(long, default_value_t = DEFAULT_TTL_SECS)]
     pub ttl: u64,
 }
 
@@ -102,3 +106,6 @@ pub struct BackfillArgs {
     #[arg(long)]
     pub account: Option<String>,
 }
+
+/// One hour, as the contract says.
+pub const DEFAULT_TTL_SECS: u64 = 3600;

@@ -15,8 +15,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::env_or;
-
 /// The keys file's name under the configuration folder.
 const DEFAULT_RELATIVE: &str = "leenkies/local-keys.json";
 
@@ -69,17 +67,19 @@ pub fn path(explicit: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    let (xdg, missing) = env_or("XDG_CONFIG_HOME", "");
-    if !missing && Path::new(&xdg).is_absolute() {
+    let env = leenkies_adapters::config::Env::process();
+    if let Some(xdg) = env
+        .optional("XDG_CONFIG_HOME")
+        .filter(|x| Path::new(x).is_absolute())
+    {
         return Ok(Path::new(&xdg).join(DEFAULT_RELATIVE));
     }
-    let (home, missing) = env_or("HOME", "");
-    if missing {
+    let Some(home) = env.optional("HOME") else {
         return Err(
             "no HOME or XDG_CONFIG_HOME to keep the runner's keys in: set --keys-file (LEENKIES_KEYS_FILE) or the keys themselves (STRIPE_WEBHOOK_SECRET, LEENKIES_JWT_SECRET, DOWNLOAD_SIGNING_KEY)"
                 .into(),
         );
-    }
+    };
     Ok(Path::new(&home).join(".config").join(DEFAULT_RELATIVE))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod backfill_cmd;
 pub mod cli;
+pub mod demo;
 pub mod exports;
 pub mod http_server;
 pub mod keys;

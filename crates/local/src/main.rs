@@ -16,7 +16,7 @@ async fn main() -> std::process::ExitCode {
         Some(cli::Command::SendEvent(args)) => send_event::run(&cli.server, args).await,
         Some(cli::Command::Backfill(args)) => backfill_cmd::run(&cli.server, args).await,
         Some(cli::Command::Token(args)) => token_cmd::run(&cli.server, args),
-        None => serve::run(cli.server).await,
+        None => serve::run(cli.server, cli.demo).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -47,10 +47,37 @@ impl Running {
     }
 }
 
-/// Runs until Ctrl-C or SIGTERM.
-pub async fn run(args: ServerArgs) -> Result<(), String> {
+/// Runs until Ctrl-C or SIGTERM; with `demo`, first fills the store with the sample store
+/// ([`crate::demo`]) and prints its sign-in address.
+pub async fn run(args: ServerArgs, demo: bool) -> Result<(), String> {
     let settings = Settings::from_env(args.keys_file.as_deref())?;
+    // The demo signs its events and its sign-in token with the keys the runner verifies with.
+    let keys = if demo {
+        Some(crate::settings::ResolvedKeys::resolve(
+            args.keys_file.as_deref(),
+        )?)
+    } else {
+        None
+    };
     let running = start(args, settings).await?;
+    if let Some(keys) = &keys {
+        let base = format!("http://{}", running.addr);
+        let secret = keys
+            .first_webhook_secret()
+            .ok_or("demo: no webhook secret to sign the sample events with")?;
+        let seeded = crate::demo::seed(
+            &base,
+            secret,
+            running.store.as_ref(),
+            leenkies_domain::clock::now_secs(),
+        )
+        .await?;
+        tracing::info!(
+            events = seeded.events,
+            bounced = seeded.bounced,
+            "demo store filled"
+        );
+    }
     println!("listening on http://{}", running.addr);
     if !running.addr.ip().is_loopback() {
         println!(
@@ -59,11 +86,24 @@ pub async fn run(args: ServerArgs) -> Result<(), String> {
             crate::ses_events::PATH
         );
     }
-    // The address only: a token is printed by `leenkies-local token` on request, never in a log.
-    println!(
-        "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
-        running.addr
-    );
+    if let Some(keys) = &keys {
+        // Asked for: the sample store's sign-in address (a day's token for acct_demo).
+        let claims = crate::token_cmd::runner_claims(crate::demo::DEMO_SELLER, 24 * 3600);
+        let token = crate::token_cmd::mint(&keys.jwt_secret, &claims)?;
+        println!(
+            "demo store ({} orders of {}): sign in at {}",
+            crate::demo::ORDERS,
+            crate::demo::DEMO_SELLER,
+            crate::token_cmd::sign_in_address(&running.addr.to_string(), &token)
+        );
+    } else {
+        // The address only: a token is printed by `leenkies-local token` on request, never in
+        // a log.
+        println!(
+            "dashboard: http://{}/dashboard (sign in: leenkies-local token --seller acct_…)",
+            running.addr
+        );
+    }
     let stop = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]

@@ -10,8 +10,6 @@ use serde_json::{json, Map, Value};
 use crate::cli::{ServerArgs, TokenArgs};
 use crate::settings::{env_or, ResolvedKeys};
 
-/// One hour, as the contract says.
-pub const DEFAULT_TTL_SECS: u64 = 3600;
 /// A week: longer-lived local tokens are a mistake waiting to be pasted somewhere (and the
 /// runner refuses a token that lives longer).
 pub const MAX_TTL_SECS: u64 = orders_api::auth::MAX_TOKEN_LIFETIME_SECS;
@@ -53,19 +51,11 @@ fn check_seller(seller: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn run(server: &ServerArgs, args: TokenArgs) -> Result<(), String> {
-    check_seller(&args.seller)?;
-    if args.ttl == 0 || args.ttl > MAX_TTL_SECS {
-        return Err(format!("--ttl must be from 1 to {MAX_TTL_SECS} seconds"));
-    }
-    // The same key the runner verifies with: the variable, else the keys file.
-    let keys = ResolvedKeys::resolve(server.keys_file.as_deref())?;
-    if let Some(notice) = keys.notice() {
-        eprintln!("{notice}");
-    }
-    let secret = keys.jwt_secret;
+/// Claims the runner accepts for `seller`, valid for `ttl` seconds from now: the configured
+/// seller claim, and `iss` / `aud` when the runner checks them.
+pub fn runner_claims(seller: &str, ttl: u64) -> Map<String, Value> {
     let (seller_claim, _) = env_or("SELLER_ID_CLAIM", "sub");
-    let mut claims = claims(&args.seller, &seller_claim, now_secs(), args.ttl);
+    let mut claims = claims(seller, &seller_claim, now_secs(), ttl);
     // The runner checks `iss` and `aud` when they are configured: mint what it will accept.
     if let (iss, false) = env_or("JWT_ISSUER", "") {
         claims.insert("iss".into(), json!(iss));
@@ -78,7 +68,20 @@ pub fn run(server: &ServerArgs, args: TokenArgs) -> Result<(), String> {
     {
         claims.insert("aud".into(), json!(aud));
     }
-    let token = mint(&secret, &claims)?;
+    claims
+}
+
+pub fn run(server: &ServerArgs, args: TokenArgs) -> Result<(), String> {
+    check_seller(&args.seller)?;
+    if args.ttl == 0 || args.ttl > MAX_TTL_SECS {
+        return Err(format!("--ttl must be from 1 to {MAX_TTL_SECS} seconds"));
+    }
+    // The same key the runner verifies with: the variable, else the keys file.
+    let keys = ResolvedKeys::resolve(server.keys_file.as_deref())?;
+    if let Some(notice) = keys.notice() {
+        eprintln!("{notice}");
+    }
+    let token = mint(&keys.jwt_secret, &runner_claims(&args.seller, args.ttl))?;
     println!("{token}");
     println!("{}", sign_in_address(&server.addr, &token));
     eprintln!(

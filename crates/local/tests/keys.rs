@@ -95,7 +95,12 @@ impl Runner {
         format!("http://{}{path}", self.addr)
     }
 
-    fn stop(mut self) {
+    fn stop(self) {}
+}
+
+impl Drop for Runner {
+    // Also when an assertion fails: no runner outlives its test.
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -225,3 +225,58 @@ impl<S: HasAuth + Send + Sync> FromRequestParts<Arc<S>> for Seller {
         state.auth().seller(parts).map(Seller)
     }
 }
+
+/// The claim that marks an operator: `name=value` (`role=operator` by default). A claim holding a
+/// list (JSON array, or API Gateway's `[a b]` rendering of one) matches when it contains `value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorClaim {
+    pub name: String,
+    pub value: String,
+}
+
+impl Default for OperatorClaim {
+    fn default() -> Self {
+        Self {
+            name: "role".into(),
+            value: "operator".into(),
+        }
+    }
+}
+
+impl OperatorClaim {
+    /// Parses `name=value`; `None` for anything else.
+    pub fn parse(spec: &str) -> Option<Self> {
+        let (name, value) = spec.split_once('=')?;
+        let (name, value) = (name.trim(), value.trim());
+        (!name.is_empty() && !value.is_empty()).then(|| Self {
+            name: name.into(),
+            value: value.into(),
+        })
+    }
+
+    /// The claim from the `OPERATOR_CLAIM` setting (read by the caller's typed configuration),
+    /// or the default when unset or not `name=value` (logged).
+    pub fn from_setting(spec: Option<&str>) -> Self {
+        match spec {
+            Some(spec) if !spec.trim().is_empty() => Self::parse(spec).unwrap_or_else(|| {
+                tracing::warn!(value = %spec, "OPERATOR_CLAIM is not name=value; using role=operator");
+                Self::default()
+            }),
+            _ => Self::default(),
+        }
+    }
+
+    pub fn matches(&self, claims: &Map<String, Value>) -> bool {
+        match claims.get(&self.name) {
+            Some(Value::String(s)) => {
+                s == &self.value
+                    || s.trim_matches(|c| c == '[' || c == ']')
+                        .split([' ', ','])
+                        .any(|part| part == self.value)
+            }
+            Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(&self.value)),
+            Some(Value::Bool(true)) => self.value == "true",
+            _ => false,
+        }
+    }
+}

@@ -22,66 +22,13 @@ use axum::{Json, Router};
 use leenkies_domain::clock::rfc3339;
 use leenkies_domain::ops::staleness::StalePolicy;
 use leenkies_domain::ops::{Mode, OpsStore};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::auth::Auth;
+pub use crate::auth::OperatorClaim;
 use crate::error::ApiError;
 use crate::state::ApiState;
-
-/// The claim that marks an operator: `name=value` (`role=operator` by default). A claim holding a
-/// list (JSON array, or API Gateway's `[a b]` rendering of one) matches when it contains `value`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OperatorClaim {
-    pub name: String,
-    pub value: String,
-}
-
-impl Default for OperatorClaim {
-    fn default() -> Self {
-        Self {
-            name: "role".into(),
-            value: "operator".into(),
-        }
-    }
-}
-
-impl OperatorClaim {
-    /// Parses `name=value`; `None` for anything else.
-    pub fn parse(spec: &str) -> Option<Self> {
-        let (name, value) = spec.split_once('=')?;
-        let (name, value) = (name.trim(), value.trim());
-        (!name.is_empty() && !value.is_empty()).then(|| Self {
-            name: name.into(),
-            value: value.into(),
-        })
-    }
-
-    /// The claim from the `OPERATOR_CLAIM` setting (read by the caller's typed configuration),
-    /// or the default when unset or not `name=value` (logged).
-    pub fn from_setting(spec: Option<&str>) -> Self {
-        match spec {
-            Some(spec) if !spec.trim().is_empty() => Self::parse(spec).unwrap_or_else(|| {
-                tracing::warn!(value = %spec, "OPERATOR_CLAIM is not name=value; using role=operator");
-                Self::default()
-            }),
-            _ => Self::default(),
-        }
-    }
-
-    pub fn matches(&self, claims: &Map<String, Value>) -> bool {
-        match claims.get(&self.name) {
-            Some(Value::String(s)) => {
-                s == &self.value
-                    || s.trim_matches(|c| c == '[' || c == ']')
-                        .split([' ', ','])
-                        .any(|part| part == self.value)
-            }
-            Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(&self.value)),
-            Some(Value::Bool(true)) => self.value == "true",
-            _ => false,
-        }
-    }
-}
+pub use crate::state::HealthConfig;
 
 /// Whether a request comes from an operator: the token verified by the orders API's one
 /// verification path ([`Auth`]: HS256 locally, API Gateway's authorizer in AWS), then the claim.
@@ -93,15 +40,6 @@ fn check_operator(auth: &Auth, claim: &OperatorClaim, parts: &Parts) -> Result<(
         tracing::info!(claim = %claim.name, "token lacks the operator claim");
         Err(ApiError::NotOperator)
     }
-}
-
-/// What the route reads, beside the API's own `Auth` and clock.
-#[derive(Clone)]
-pub struct HealthConfig {
-    pub ops: Arc<dyn OpsStore>,
-    pub claim: OperatorClaim,
-    pub policy: StalePolicy,
-    pub watched: Mode,
 }
 
 /// The route alone, with its own state and clock (tests of the route itself).

@@ -9,7 +9,13 @@ use leenkies_domain::ports::OrderStore;
 use leenkies_domain::settings::SettingsStore;
 use leenkies_domain::tokens::DownloadKey;
 
-use crate::auth::{Auth, HasAuth};
+use leenkies_domain::delivery::MessageIndex;
+use leenkies_domain::export::ExportJobs;
+use leenkies_domain::ops::staleness::StalePolicy;
+use leenkies_domain::ops::{Mode, OpsStore};
+use leenkies_domain::ports::{Mailer, StoreProfiles};
+
+use crate::auth::{Auth, HasAuth, OperatorClaim};
 use crate::dashboard::config::DashboardConfig;
 
 /// The current time in Unix seconds; replaceable so tests can pin "now".
@@ -27,13 +33,13 @@ pub struct ApiState {
     /// Stripe's dispute API (section 9); `None` without a Stripe key: `503 stripe_not_configured`.
     pub disputes: Option<Arc<dyn DisputeFiler>>,
     /// What `POST /orders/{order_id}/resend` needs; `None`: that route answers `503`.
-    pub resend: Option<crate::routes::resend::ResendConfig>,
+    pub resend: Option<ResendConfig>,
     /// The dashboard's sign-in settings (`GET /dashboard/config.json`); none by default.
     pub dashboard: DashboardConfig,
     /// Export jobs (`POST /orders/exports`); `None`: those routes answer `503`.
-    pub exports: Option<crate::routes::exports::ExportsConfig>,
+    pub exports: Option<ExportsConfig>,
     /// The operator route `GET /health/webhooks`; `None`: it answers `404`.
-    pub health: Option<crate::health::HealthConfig>,
+    pub health: Option<HealthConfig>,
     /// The sellers' settings (section 11); `None`: `/settings` answers `503` and evidence is
     /// built with the defaults.
     pub settings: Option<Arc<dyn SettingsStore>>,
@@ -88,19 +94,19 @@ impl ApiState {
     }
 
     /// The same state able to resend delivery emails (contract section 10).
-    pub fn with_resend(mut self, resend: crate::routes::resend::ResendConfig) -> Self {
+    pub fn with_resend(mut self, resend: ResendConfig) -> Self {
         self.resend = Some(resend);
         self
     }
 
     /// The same state serving export jobs.
-    pub fn with_exports(mut self, exports: crate::routes::exports::ExportsConfig) -> Self {
+    pub fn with_exports(mut self, exports: ExportsConfig) -> Self {
         self.exports = Some(exports);
         self
     }
 
     /// The same state answering the operator route `GET /health/webhooks`.
-    pub fn with_health(mut self, health: crate::health::HealthConfig) -> Self {
+    pub fn with_health(mut self, health: HealthConfig) -> Self {
         self.health = Some(health);
         self
     }
@@ -140,4 +146,46 @@ impl HasAuth for ApiState {
     fn auth(&self) -> &Auth {
         &self.auth
     }
+}
+
+/// What the route reads, beside the API's own `Auth` and clock.
+#[derive(Clone)]
+pub struct HealthConfig {
+    pub ops: Arc<dyn OpsStore>,
+    pub claim: OperatorClaim,
+    pub policy: StalePolicy,
+    pub watched: Mode,
+}
+
+/// What export jobs need besides the order store.
+pub struct ExportsConfig {
+    pub jobs: Arc<dyn ExportJobs>,
+    pub links: ExportLinks,
+    /// Seconds a download link stays valid.
+    pub link_secs: u64,
+}
+
+/// How a finished export's download link is made.
+pub enum ExportLinks {
+    /// A presigned S3 GET of `<seller>/<id>.csv` (with `Content-Disposition: attachment`).
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+    },
+    /// A link the local runner serves (`/local/exports/…`), signed with `key`, under `base_url`
+    /// (empty: `http://<the request's Host>`).
+    Local { base_url: String, key: Vec<u8> },
+}
+
+/// What a resend needs besides the store: the mailer, the message links, where links point.
+pub struct ResendConfig {
+    pub mailer: Arc<dyn Mailer>,
+    pub messages: Arc<dyn MessageIndex>,
+    /// Base of download links (`PUBLIC_BASE_URL`); empty: `https://<the request's Host>`, the
+    /// API's own domain in AWS (the template cannot name it without a cycle).
+    pub public_base_url: String,
+    /// The seller's store name and support address; `None`: metadata `store_name` or neutral.
+    pub profiles: Option<Arc<dyn StoreProfiles>>,
+    /// Seconds a resend's claim holds; longer than one SES call.
+    pub lease_secs: i64,
 }

@@ -25,7 +25,10 @@ pub const KIND: &str = "settings";
 const SORT: &str = "SETTINGS";
 
 pub fn partition_of(seller_id: &str) -> String {
-    format!("SELLER#{seller_id}#SETTINGS")
+    format!(
+        "SELLER#{}#SETTINGS",
+        crate::dynamodb::item::key_part(seller_id)
+    )
 }
 
 #[derive(Clone, Debug)]

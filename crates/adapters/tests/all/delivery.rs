@@ -141,7 +141,7 @@ async fn concurrent_resends_never_pass_the_daily_limit(store: Arc<dyn Store>) {
             };
             let now = || 1_778_300_000;
             resender
-                .resend("acct_A", "pi_1", &format!("key-{i}"), &now, &compose)
+                .resend("acct_A", "pi_1", &format!("key-{i}"), None, &now, &compose)
                 .await
                 .unwrap()
         }));
@@ -181,7 +181,7 @@ async fn concurrent_resends_never_pass_the_daily_limit(store: Arc<dyn Store>) {
     };
     let key = &r.fulfillment.resends[0].key;
     let again = resender
-        .resend("acct_A", "pi_1", key, &|| 1_778_300_010, &compose)
+        .resend("acct_A", "pi_1", key, None, &|| 1_778_300_010, &compose)
         .await
         .unwrap();
     assert_eq!(

@@ -311,3 +311,149 @@ fn given_every_stream_mapping_when_read_then_retries_are_bounded_and_failures_ha
     }
     assert!(mappings >= 2, "the fulfillment and exports stream mappings");
 }
+
+/// The route keys (`METHOD /path`) of every HttpApi event in the template.
+fn route_keys(doc: &Yaml) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for (_, function) in functions(doc) {
+        let Some(events) = function["Properties"]["Events"].as_hash() else {
+            continue;
+        };
+        for event in events.values() {
+            if event["Type"].as_str() == Some("HttpApi") {
+                let p = &event["Properties"];
+                keys.insert(format!("{} {}", text(&p["Method"]), text(&p["Path"])));
+            }
+        }
+    }
+    keys
+}
+
+#[test]
+fn given_the_http_api_when_read_then_the_webhook_and_the_download_links_are_throttled_apart() {
+    let Some(doc) = template() else { return };
+    let api = &doc["Resources"]["HttpApi"]["Properties"];
+    let routes = route_keys(&doc);
+    // GIVEN the per-route settings
+    let settings = api["RouteSettings"]
+        .as_hash()
+        .expect("HttpApi.RouteSettings: per-route throttling");
+    // THEN the webhook and the public download route each have their own limits, from their own
+    // parameters, and every route named there exists (a missing one fails the deploy)
+    for (key, parameter) in [
+        ("POST /webhooks/stripe", "WebhookRateLimit"),
+        ("GET /downloads/{token}", "DownloadRateLimit"),
+    ] {
+        assert!(routes.contains(key), "{key} is no route: {routes:?}");
+        let s = &settings[&Yaml::String(key.to_owned())];
+        for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+            // yaml-rust2 reads `!Ref X` as the plain value `X`.
+            assert_eq!(s[limit].as_str(), Some(parameter), "{key} {limit}");
+        }
+    }
+    for key in settings.keys() {
+        assert!(routes.contains(text(key)), "{} is no route", text(key));
+    }
+    // AND every other route has the API's limit
+    assert_eq!(
+        api["DefaultRouteSettings"]["ThrottlingRateLimit"].as_str(),
+        Some("ApiRateLimit")
+    );
+}
+
+/// The DynamoDB actions each function's policies allow on the orders table, and whether its
+/// writes are held to leading keys.
+fn table_actions(function: &Yaml) -> (BTreeSet<String>, Vec<String>) {
+    let mut actions = BTreeSet::new();
+    let mut conditioned = Vec::new();
+    for policy in function["Properties"]["Policies"]
+        .as_vec()
+        .into_iter()
+        .flatten()
+    {
+        for statement in policy["Statement"].as_vec().into_iter().flatten() {
+            let list: Vec<&str> = match &statement["Action"] {
+                Yaml::String(a) => vec![a.as_str()],
+                Yaml::Array(a) => a.iter().map(text).collect(),
+                _ => continue,
+            };
+            let table: Vec<&str> = list
+                .into_iter()
+                .filter(|a| a.starts_with("dynamodb:"))
+                .collect();
+            if table.is_empty() {
+                continue;
+            }
+            let keys = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+            for a in table {
+                actions.insert(a.to_owned());
+                if let Some(keys) = keys.as_vec() {
+                    conditioned.extend(keys.iter().map(|k| format!("{a} {}", text(k))));
+                }
+            }
+        }
+    }
+    (actions, conditioned)
+}
+
+#[test]
+fn given_each_function_when_its_table_permissions_are_read_then_only_the_actions_it_uses() {
+    let Some(doc) = template() else { return };
+    let set = |a: &[&str]| {
+        a.iter()
+            .map(|s| format!("dynamodb:{s}"))
+            .collect::<BTreeSet<_>>()
+    };
+    // What each function's code calls (docs/deploy.md, "Table permissions").
+    let expected = [
+        (
+            "StripeWebhookFunction",
+            set(&["GetItem", "PutItem", "UpdateItem"]),
+        ),
+        (
+            "OrdersApiFunction",
+            set(&["GetItem", "Query", "BatchGetItem", "PutItem", "UpdateItem"]),
+        ),
+        ("FulfillmentFunction", set(&["GetItem", "PutItem"])),
+        ("SesEventsFunction", set(&["GetItem", "PutItem"])),
+        (
+            "ReconcileFunction",
+            set(&["GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem"]),
+        ),
+        (
+            "ExportsFunction",
+            set(&["GetItem", "Query", "BatchGetItem", "PutItem"]),
+        ),
+    ];
+    let all = functions(&doc);
+    for (id, want) in &expected {
+        let (_, function) = all
+            .iter()
+            .find(|(name, _)| name == id)
+            .unwrap_or_else(|| panic!("{id} not in the template"));
+        let (actions, conditioned) = table_actions(function);
+        // THEN exactly these actions: no Scan, no DeleteItem, nothing unused
+        assert_eq!(&actions, want, "{id}");
+        // AND the internet-facing API writes only a seller's kinds of item, never OPS#
+        if *id == "OrdersApiFunction" {
+            for write in ["dynamodb:PutItem", "dynamodb:UpdateItem"] {
+                let keys: Vec<&String> = conditioned
+                    .iter()
+                    .filter(|c| c.starts_with(write))
+                    .collect();
+                assert!(!keys.is_empty(), "{write} is not held to leading keys");
+                assert!(keys
+                    .iter()
+                    .all(|k| !k.contains("OPS#") && !k.ends_with(" *")));
+            }
+        }
+    }
+    // AND every function that touches the table is listed here
+    for (id, function) in &all {
+        let (actions, _) = table_actions(function);
+        assert!(
+            actions.is_empty() || expected.iter().any(|(name, _)| name == id),
+            "{id} has table permissions this test does not know: {actions:?}"
+        );
+    }
+}

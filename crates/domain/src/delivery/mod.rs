@@ -18,12 +18,10 @@ pub mod ses;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use crate::order::mail::{delivery_failed, emails, newest_delivery, EmailRef, MAX_MESSAGES};
 use crate::order::OrderRecord;
 use crate::ports::StoreError;
 pub use facts::{DeliveryReceipt, DeliveryState, DeliveryStatus, MessageFacts};
-
-/// How many SES messages an order keeps facts about (the newest by acceptance time).
-pub const MAX_MESSAGES: usize = 16;
 
 /// The order an SES message belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,90 +38,6 @@ pub trait MessageIndex: Send + Sync {
     async fn link_message(&self, message_id: &str, owner: &MessageOwner) -> Result<(), StoreError>;
 
     async fn find_message(&self, message_id: &str) -> Result<Option<MessageOwner>, StoreError>;
-}
-
-/// One email of an order, oldest first in [`emails`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmailRef<'a> {
-    pub message_id: &'a str,
-    /// When it was sent (ours), else when SES accepted it, Unix ms.
-    pub sent_ms: i64,
-    /// A resend the seller asked for (not the automatic first email).
-    pub resend: bool,
-    /// What SES said about it, if anything yet.
-    pub facts: Option<&'a MessageFacts>,
-}
-
-impl EmailRef<'_> {
-    pub fn status(&self) -> Option<DeliveryStatus> {
-        self.facts.and_then(MessageFacts::status)
-    }
-}
-
-/// Every email of the order, oldest first (ties by message id).
-pub fn emails(record: &OrderRecord) -> Vec<EmailRef<'_>> {
-    let mail = &record.facts.mail;
-    let mut out: Vec<EmailRef<'_>> = Vec::new();
-    let f = &record.fulfillment;
-    let mut ours: Vec<(&str, i64, bool)> = Vec::new();
-    if let Some(id) = f.message_id.as_deref() {
-        ours.push((id, f.sent_at.unwrap_or(0), false));
-    }
-    for r in &f.resends {
-        if let Some(id) = r.message_id.as_deref() {
-            ours.push((id, r.sent_at.unwrap_or(r.claimed_at), true));
-        }
-    }
-    for (id, secs, resend) in ours {
-        if out.iter().any(|e| e.message_id == id) {
-            continue;
-        }
-        out.push(EmailRef {
-            message_id: id,
-            sent_ms: secs.saturating_mul(1000),
-            resend,
-            facts: mail.get(id),
-        });
-    }
-    for (id, m) in mail {
-        if out.iter().any(|e| e.message_id == id.as_str()) {
-            continue;
-        }
-        out.push(EmailRef {
-            message_id: id,
-            sent_ms: m
-                .accepted_ms
-                .or(m.state.as_ref().map(|s| s.at_ms))
-                .unwrap_or(0),
-            resend: false,
-            facts: Some(m),
-        });
-    }
-    out.sort_by(|a, b| (a.sent_ms, a.message_id).cmp(&(b.sent_ms, b.message_id)));
-    out
-}
-
-/// `fulfillment.delivery`: the newest email's SES state, `None` until SES reported on it.
-pub fn newest_delivery(record: &OrderRecord) -> Option<&DeliveryState> {
-    emails(record)
-        .last()
-        .and_then(|e| e.facts)
-        .and_then(|m| m.state.as_ref())
-}
-
-/// `delivery_failed` in `attention`: an email bounced, drew a complaint or was rejected, and no
-/// email sent after it has been delivered.
-pub fn delivery_failed(record: &OrderRecord) -> bool {
-    let emails = emails(record);
-    let Some(last_failed) = emails
-        .iter()
-        .rposition(|e| e.status().is_some_and(DeliveryStatus::is_failure))
-    else {
-        return false;
-    };
-    !emails[last_failed + 1..]
-        .iter()
-        .any(|e| e.status() == Some(DeliveryStatus::Delivered))
 }
 
 /// The delivery receipt of one email: the SES `Delivery` event of that message.
@@ -227,6 +141,7 @@ mod tests {
             sent_at: Some(at),
             message_id: Some(id.into()),
             product_id: None,
+            recipient: None,
         });
     }
 

@@ -10,7 +10,7 @@
 //! token, so a crash between SES accepting and the claim being completed can repeat one email
 //! after the claim's lease runs out (docs/fulfillment.md).
 
-use serde::{Deserialize, Serialize};
+pub use crate::order::mail::ResendRecord;
 use sha2::{Digest, Sha256};
 
 use super::{MessageIndex, MessageOwner};
@@ -27,26 +27,20 @@ pub const MAX_KEPT: usize = 20;
 /// Longest request key accepted.
 pub const MAX_KEY_LEN: usize = 128;
 
-/// One resend the seller asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResendRecord {
-    /// The request's key (`Idempotency-Key`, or one made for the request).
-    #[serde(rename = "k")]
-    pub key: String,
-    /// When the request claimed its slot (Unix seconds): what the limit counts.
-    #[serde(rename = "c")]
-    pub claimed_at: i64,
-    /// While the email is being sent: until when the claim holds.
-    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
-    pub lease_until: Option<i64>,
-    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<i64>,
-    /// SES's message id, once SES accepted the email.
-    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    /// The product the resent link names.
-    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
+/// A corrected address the seller typed for a resend, as one plain `local@domain` address with a
+/// dotted domain, or `None` (`400 invalid_email`). Stricter than the address Stripe gave: a
+/// control character anywhere is refused, not repaired, since it can only be an injection.
+pub fn corrected_recipient(raw: &str) -> Option<String> {
+    if raw.chars().any(char::is_control) {
+        return None;
+    }
+    let address = crate::fulfillment::recipient(raw.trim())?;
+    let (_, domain) = address.rsplit_once('@')?;
+    let dotted = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    dotted.then_some(address)
 }
 
 impl ResendRecord {
@@ -162,12 +156,26 @@ pub fn decide(current: &OrderRecord, key: &str, now: i64, lease_secs: i64) -> De
         // Known before the email goes out, so its link serves from the first click (a link
         // serves only a product its order's emails named).
         product_id: current.facts.product_id().map(str::to_owned),
+        recipient: None,
     });
     resends.sort_by_key(|r| r.claimed_at);
     while resends.len() > MAX_KEPT {
         resends.remove(0);
     }
     Decision::Claim(Box::new(next))
+}
+
+/// The claimed order with the request's recipient on its unsent resend `key`.
+fn with_recipient(mut next: OrderRecord, key: &str, recipient: Option<&str>) -> OrderRecord {
+    if let Some(r) = next
+        .fulfillment
+        .resends
+        .iter_mut()
+        .find(|r| r.key == key && r.message_id.is_none())
+    {
+        r.recipient = recipient.map(str::to_owned);
+    }
+    next
 }
 
 /// The order with resend `key` recorded as sent, or `None` when the claim is gone.
@@ -237,13 +245,18 @@ pub struct Resender<'a> {
 }
 
 impl Resender<'_> {
-    /// Resends the delivery email of `order_id`. `compose` builds the email for the order and
-    /// the claimed resend (whose [`ResendRecord::token_issue`] makes the new download token).
+    /// Resends the delivery email of `order_id`, to `recipient` when the seller gave a corrected
+    /// address ([`corrected_recipient`]; recorded on the resend), else to the order's customer
+    /// email. `compose` builds the email for the order and the claimed resend (whose
+    /// [`ResendRecord::token_issue`] makes the new download token, and whose `recipient` is the
+    /// address to use).
+    #[allow(clippy::too_many_arguments)]
     pub async fn resend(
         &self,
         seller_id: &str,
         order_id: &str,
         key: &str,
+        recipient: Option<&str>,
         now: &(dyn Fn() -> i64 + Send + Sync),
         compose: &(dyn Fn(&OrderRecord, &ResendRecord) -> Result<OutgoingEmail, String>
               + Send
@@ -260,7 +273,7 @@ impl Resender<'_> {
                     return Ok(ResendOutcome::Sent { message_id })
                 }
                 Decision::Refuse(r) => return Ok(ResendOutcome::Refused(r)),
-                Decision::Claim(next) => *next,
+                Decision::Claim(next) => with_recipient(*next, key, recipient),
             };
             match self
                 .store
@@ -486,5 +499,30 @@ mod tests {
             .collect();
         assert_eq!(issues.len(), 2);
         assert_ne!(issues[0], issues[1]);
+    }
+
+    #[test]
+    fn given_addresses_when_corrected_then_only_one_plain_dotted_address_passes() {
+        assert_eq!(
+            corrected_recipient(" ana.souza@example.com.br ").as_deref(),
+            Some("ana.souza@example.com.br")
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@@example.com",
+            "ana@example",
+            "ana@example.",
+            "ana@.example.com",
+            "ana@example..com",
+            "a@example.com, b@example.com",
+            "Ana <ana@example.com>",
+            "ana@example.com\r\nBcc: x@evil.test",
+            "ana@exa\u{0}mple.com",
+        ] {
+            assert_eq!(corrected_recipient(bad), None, "{bad:?}");
+        }
     }
 }

@@ -156,14 +156,9 @@ fn cleaned(value: Option<&str>) -> Option<String> {
     value.map(clean).filter(|v| !v.is_empty())
 }
 
-/// Stripe's zero- and three-decimal currencies; every other one has two decimals.
+/// Stripe's decimals for the currency ([`crate::money::decimals`]).
 fn decimals(currency: &str) -> u32 {
-    match currency.to_ascii_lowercase().as_str() {
-        "bif" | "clp" | "djf" | "gnf" | "jpy" | "kmf" | "krw" | "mga" | "pyg" | "rwf" | "ugx"
-        | "vnd" | "vuv" | "xaf" | "xof" | "xpf" => 0,
-        "bhd" | "jod" | "kwd" | "omr" | "tnd" => 3,
-        _ => 2,
-    }
+    crate::money::decimals(currency)
 }
 
 /// `2500 usd` → `25.00 USD`; unknown amount → `not recorded`.
@@ -341,7 +336,11 @@ fn communication(input: &EvidenceInput<'_>) -> Option<ReceiptDocument> {
     let f = &record.fulfillment;
     let sent_at = f.sent_at?;
     let store = crate::fulfillment::StoreIdentity::from_profile(input.store_name, None);
-    let email = crate::fulfillment::compose(record, REDACTED_LINK, &store).ok()?;
+    // As sent: the recorded template version's wording (none recorded: today's template).
+    let version = f
+        .template_version
+        .unwrap_or(crate::fulfillment::TEMPLATE_VERSION);
+    let email = crate::fulfillment::compose_version(version, record, REDACTED_LINK, &store).ok()?;
     let recipient = cleaned(f.recipient.as_deref()).unwrap_or_else(|| clean(&email.to));
     let subject = cleaned(f.subject.as_deref()).unwrap_or_else(|| clean(&email.subject));
     let mut lines = vec![

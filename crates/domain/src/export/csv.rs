@@ -5,10 +5,11 @@
 //! with `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`, since customer emails and product names
 //! come from outside; and every cell goes through the display-text sanitiser (`crate::text`).
 
+use crate::money::major_units;
 use crate::order::view::OrderView;
 use crate::order::OrderRecord;
 
-pub const HEADER: [&str; 14] = [
+pub const HEADER: [&str; 17] = [
     "order_id",
     "reference",
     "created_at",
@@ -23,6 +24,11 @@ pub const HEADER: [&str; 14] = [
     "failure_code",
     "dispute_status",
     "fulfillment_status",
+    // The amounts in the major unit (`25.00`, `1000`, `1.500`) and the charge's billing name, so
+    // a spreadsheet reads what Stripe's own export shows.
+    "amount_decimal",
+    "refunded_decimal",
+    "customer_name",
 ];
 
 /// Neutralises spreadsheet formula injection: a cell starting with one of OWASP's "CSV Injection"
@@ -38,9 +44,21 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
-fn row(record: &OrderRecord) -> [String; 14] {
+fn row(record: &OrderRecord) -> [String; 17] {
     let v = OrderView::of(record);
     let opt = |o: Option<String>| o.unwrap_or_default();
+    let currency = v.currency.clone().unwrap_or_default();
+    let amount_decimal = v
+        .amount
+        .map(|a| major_units(a, &currency))
+        .unwrap_or_default();
+    let refunded_decimal = major_units(v.refunded_amount, &currency);
+    let customer_name = record
+        .facts
+        .customer_name
+        .as_ref()
+        .map(|r| r.value.clone())
+        .unwrap_or_default();
     [
         v.order_id,
         opt(v.reference),
@@ -56,6 +74,9 @@ fn row(record: &OrderRecord) -> [String; 14] {
         opt(v.failure.and_then(|f| f.code)),
         opt(v.dispute.map(|d| d.status)),
         v.fulfillment.status,
+        amount_decimal,
+        refunded_decimal,
+        customer_name,
     ]
 }
 

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(doc)]
 use super::refunds::INLINE_REFUNDS;
 use super::refunds::{refund_age, RefundTally, SpilledRefund};
+pub use super::refunds::{refund_rank, RefundFact};
+use super::reg::{latest_first, merge_max, merge_min};
+pub use super::reg::{merge_reg, Reg};
 
 /// How many failed attempts, timeline entries and objects per kind an order keeps at most. A card
 /// tester can make hundreds of attempts on one PaymentIntent; the item must stay small.
@@ -25,51 +28,6 @@ pub const MAX_DISPUTE_HISTORY: usize = 16;
 /// order is not known yet. An order keeps far fewer on its item ([`INLINE_REFUNDS`]) and the rest
 /// in items of their own, so every refund counts (see `order::refunds`).
 pub const MAX_REFUNDS: usize = 256;
-
-/// A register whose winner is the greatest `(rank, at, value)`: higher-priority source first, then
-/// the newest fact, then (only to break exact ties deterministically) the value itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Reg<T> {
-    /// Priority of the source that said it (higher wins); 0 where all sources are equal.
-    #[serde(rename = "r", default, skip_serializing_if = "is_zero")]
-    pub rank: u8,
-    #[serde(rename = "t")]
-    pub at: i64,
-    #[serde(rename = "v")]
-    pub value: T,
-}
-
-fn is_zero(r: &u8) -> bool {
-    *r == 0
-}
-
-impl<T: Ord + Clone> Reg<T> {
-    pub fn new(rank: u8, at: i64, value: T) -> Self {
-        Self { rank, at, value }
-    }
-}
-
-/// Merges two optional registers: the greater wins.
-pub fn merge_reg<T: Ord + Clone>(mine: &mut Option<Reg<T>>, other: &Option<Reg<T>>) {
-    if let Some(o) = other {
-        match mine {
-            Some(m) if *m >= *o => {}
-            _ => *mine = Some(o.clone()),
-        }
-    }
-}
-
-fn merge_min(mine: &mut Option<i64>, other: Option<i64>) {
-    if let Some(o) = other {
-        *mine = Some(mine.map_or(o, |m| m.min(o)));
-    }
-}
-
-fn merge_max(mine: &mut Option<i64>, other: Option<i64>) {
-    if let Some(o) = other {
-        *mine = Some(mine.map_or(o, |m| m.max(o)));
-    }
-}
 
 /// Where a descriptive value came from; the contract ranks them (section 2). Higher wins.
 pub mod source {
@@ -153,63 +111,6 @@ impl FailedAttempt {
         merge_reg(&mut self.outcome_reason, &other.outcome_reason);
         merge_reg(&mut self.failure_code, &other.failure_code);
         merge_reg(&mut self.failure_message, &other.failure_message);
-    }
-}
-
-/// A refund's latest known state: the status of the latest event about it (issue 18 class 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundFact {
-    /// `(step, event created, status)`, compared by [`latest_first`]: the latest event wins, the
-    /// lifecycle step breaks a tie within one second, then the status name.
-    pub state: Reg<String>,
-    pub amount: i64,
-    /// The refund object's own `created`.
-    #[serde(default)]
-    pub created: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<Reg<String>>,
-}
-
-/// The order of two status registers: the event's `created` first, then the step, then the
-/// value. A total order, so "keep the greater" stays commutative, associative and idempotent.
-fn latest_first(r: &Reg<String>) -> (i64, u8, &str) {
-    (r.at, r.rank, r.value.as_str())
-}
-
-/// A refund status's step, only to break a tie within one second (contract section 4):
-/// `requires_action < pending < (a status Stripe adds) < succeeded < failed | canceled`.
-pub fn refund_rank(status: &str) -> u8 {
-    match status {
-        "requires_action" => 0,
-        "pending" => 1,
-        "succeeded" => 3,
-        "failed" | "canceled" => 4,
-        _ => 2,
-    }
-}
-
-impl RefundFact {
-    pub fn merge(&mut self, other: &RefundFact) {
-        if latest_first(&other.state) > latest_first(&self.state) {
-            self.state = other.state.clone();
-        }
-        self.amount = self.amount.max(other.amount);
-        merge_min(&mut self.created, other.created);
-        merge_reg(&mut self.failure_reason, &other.failure_reason);
-    }
-
-    pub fn status(&self) -> &str {
-        &self.state.value
-    }
-
-    /// Counts towards `refunded_amount` (contract section 4).
-    pub fn is_active(&self) -> bool {
-        matches!(self.status(), "pending" | "requires_action" | "succeeded")
-    }
-
-    /// Gives its amount back.
-    pub fn is_reversed(&self) -> bool {
-        matches!(self.status(), "failed" | "canceled")
     }
 }
 
@@ -687,7 +588,7 @@ pub struct Facts {
     pub timeline: BTreeSet<TimelineEntry>,
     /// What SES reported about the order's emails, by SES message id (contract section 10).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub mail: BTreeMap<String, crate::delivery::MessageFacts>,
+    pub mail: BTreeMap<String, crate::delivery::facts::MessageFacts>,
     /// Evidence filed to each dispute, by dispute id (contract section 9).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dispute_evidence: BTreeMap<String, EvidenceFact>,
@@ -762,9 +663,9 @@ impl Facts {
         merge_map(
             &mut self.mail,
             &other.mail,
-            crate::delivery::MessageFacts::merge,
+            crate::delivery::facts::MessageFacts::merge,
         );
-        keep_newest_messages(&mut self.mail, crate::delivery::MAX_MESSAGES);
+        keep_newest_messages(&mut self.mail, super::mail::MAX_MESSAGES);
     }
 
     /// Moves the oldest refunds past `keep` (`at_most` of them) out of the order item, counting
@@ -844,7 +745,7 @@ fn keep_newest<V, R: Ord>(
 
 /// Bounds the SES facts to the `max` messages SES accepted last (ties by id).
 pub fn keep_newest_messages(
-    mail: &mut BTreeMap<String, crate::delivery::MessageFacts>,
+    mail: &mut BTreeMap<String, crate::delivery::facts::MessageFacts>,
     max: usize,
 ) {
     keep_newest(mail, max, |k, m| (m.accepted_ms, k.clone()));

@@ -507,6 +507,7 @@ fn given_an_email_sent_for_one_product_when_the_session_names_another_then_the_s
             sent_at: Some(1_101),
             message_id: Some("m2".into()),
             product_id: Some("prod_cs".into()),
+            recipient: None,
         });
     assert!(!record.attention().contains(&"product_changed"));
 }
@@ -816,4 +817,37 @@ fn given_a_deadline_then_a_newer_due_by_of_zero_when_folded_then_no_deadline_sho
     // THEN in every order the newest fact wins: no deadline
     let d = view_in_every_order("pi_93", &events)["dispute"].clone();
     assert_eq!(d["evidence_due_by"], Value::Null);
+}
+
+// ---- the mode the order lives in (links to the seller's Stripe Dashboard) -------------------
+
+#[test]
+fn given_test_mode_events_when_folded_then_the_order_says_livemode_false_and_live_ones_true() {
+    // GIVEN the same payment and refund, once from test mode and once from live mode
+    let events = |live: bool| {
+        let mut e = [
+            event(
+                "evt_m1",
+                "payment_intent.succeeded",
+                1_000,
+                pi("pi_mode", 2500, "usd", json!({})),
+            ),
+            event(
+                "evt_m2",
+                "refund.created",
+                2_000,
+                refund("re_mode", "pi_mode", 500, "succeeded"),
+            ),
+        ];
+        for x in &mut e {
+            x["livemode"] = json!(live);
+        }
+        e
+    };
+    // WHEN each is folded in every delivery order
+    let test = view_in_every_order("pi_mode", &events(false));
+    let live = view_in_every_order("pi_mode", &events(true));
+    // THEN the order carries the mode of its events
+    assert_eq!(test["livemode"], json!(false));
+    assert_eq!(live["livemode"], json!(true));
 }

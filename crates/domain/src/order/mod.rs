@@ -4,7 +4,9 @@
 pub mod facts;
 pub mod failure;
 pub mod from_event;
+pub mod mail;
 pub mod refunds;
+pub mod reg;
 pub mod view;
 
 #[cfg(test)]
@@ -124,7 +126,7 @@ pub struct FulfillmentRecord {
     pub template_version: Option<u32>,
     /// The seller's resends of the delivery email (contract section 10), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resends: Vec<crate::delivery::resend::ResendRecord>,
+    pub resends: Vec<mail::ResendRecord>,
 }
 
 fn is_pending(state: &FulfillmentState) -> bool {
@@ -347,7 +349,7 @@ impl OrderRecord {
         if self.fulfillment.state == FulfillmentState::Failed {
             out.push("fulfillment_failed");
         }
-        if crate::delivery::delivery_failed(self) {
+        if mail::delivery_failed(self) {
             out.push("delivery_failed");
         }
         if self.product_changed_after_email() {

@@ -16,7 +16,58 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::facts::RefundFact;
+use super::reg::{latest_first, merge_min, merge_reg, Reg};
+
+/// A refund's latest known state: the status of the latest event about it (issue 18 class 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundFact {
+    /// `(step, event created, status)`, compared by [`latest_first`]: the latest event wins, the
+    /// lifecycle step breaks a tie within one second, then the status name.
+    pub state: Reg<String>,
+    pub amount: i64,
+    /// The refund object's own `created`.
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<Reg<String>>,
+}
+
+/// A refund status's step, only to break a tie within one second (contract section 4):
+/// `requires_action < pending < (a status Stripe adds) < succeeded < failed | canceled`.
+pub fn refund_rank(status: &str) -> u8 {
+    match status {
+        "requires_action" => 0,
+        "pending" => 1,
+        "succeeded" => 3,
+        "failed" | "canceled" => 4,
+        _ => 2,
+    }
+}
+
+impl RefundFact {
+    pub fn merge(&mut self, other: &RefundFact) {
+        if latest_first(&other.state) > latest_first(&self.state) {
+            self.state = other.state.clone();
+        }
+        self.amount = self.amount.max(other.amount);
+        merge_min(&mut self.created, other.created);
+        merge_reg(&mut self.failure_reason, &other.failure_reason);
+    }
+
+    pub fn status(&self) -> &str {
+        &self.state.value
+    }
+
+    /// Counts towards `refunded_amount` (contract section 4).
+    pub fn is_active(&self) -> bool {
+        matches!(self.status(), "pending" | "requires_action" | "succeeded")
+    }
+
+    /// Gives its amount back.
+    pub fn is_reversed(&self) -> bool {
+        matches!(self.status(), "failed" | "canceled")
+    }
+}
 
 /// Refunds left on the order item after a spill (about 120 bytes each).
 pub const INLINE_REFUNDS: usize = 16;

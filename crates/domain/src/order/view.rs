@@ -23,6 +23,9 @@ pub struct OrderView {
     /// In the currency's minor unit.
     pub amount: Option<i64>,
     pub currency: Option<String>,
+    /// Whether the order's events came from Stripe's live mode (`false`: test mode), for the
+    /// links to the seller's Stripe Dashboard (`…/test/payments/…`).
+    pub livemode: bool,
     pub payment_status: PaymentStatus,
     pub refunded_amount: i64,
     pub failure: Option<FailureView>,
@@ -76,7 +79,10 @@ pub struct DisputeView {
     pub auto_submit_at: Option<String>,
     /// Why there is no planned automatic submission (`setting_off`, `no_strong_evidence`,
     /// `compliance`, `stripe_not_configured`, `submitted`, `accepted`, `closed`, `past_due`),
-    /// or null when one is planned or the sweep has not looked yet.
+    /// or absent when one is planned or the sweep has not looked yet. Not a contract field: the
+    /// page's "why not"; left out when there is nothing to say, so a dispute the sweep has not
+    /// looked at carries exactly the contract's fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_submit_skipped: Option<String>,
     /// What we filed for the dispute's current phase (contract section 9); `null` before
     /// anything was recorded for it.
@@ -144,6 +150,8 @@ pub struct DeliveryView {
     pub detail: String,
     /// Which email this is about.
     pub message_id: String,
+    /// The address that email went to (a resend may go to a corrected address).
+    pub recipient: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -152,6 +160,8 @@ pub struct ResendView {
     pub requested_at: String,
     pub sent_at: Option<String>,
     pub message_id: Option<String>,
+    /// Where it went: a corrected address the seller gave, else the order's customer email.
+    pub recipient: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -276,6 +286,7 @@ impl OrderView {
             customer_email: f.customer_email().map(shown),
             amount: f.amount(),
             currency: f.currency().map(str::to_owned),
+            livemode: f.livemode.as_ref().is_some_and(|r| r.value),
             payment_status: f.payment_status(),
             refunded_amount: f.refunded_amount(),
             failure,
@@ -298,6 +309,10 @@ impl OrderView {
                         requested_at: rfc3339(r.claimed_at),
                         sent_at: r.sent_at.map(rfc3339),
                         message_id: r.message_id.clone(),
+                        recipient: r
+                            .recipient
+                            .clone()
+                            .or_else(|| f.customer_email().map(str::to_owned)),
                     })
                     .collect(),
             },
@@ -368,10 +383,15 @@ fn timeline(record: &OrderRecord, refunds: &[(&String, &RefundFact)]) -> Vec<Tim
     }
     for r in &record.fulfillment.resends {
         if let (Some(at), Some(id)) = (r.sent_at, &r.message_id) {
+            let to = r
+                .recipient
+                .as_deref()
+                .map(|to| format!(" to {to}"))
+                .unwrap_or_default();
             entries.push((
                 at,
                 "email_resent".into(),
-                format!("download link sent again at the seller's request, message {id}"),
+                format!("download link sent again{to} at the seller's request, message {id}"),
             ));
         }
     }
@@ -413,11 +433,20 @@ fn timeline(record: &OrderRecord, refunds: &[(&String, &RefundFact)]) -> Vec<Tim
 fn delivery_view(record: &OrderRecord) -> Option<DeliveryView> {
     let newest = delivery::emails(record).pop()?;
     let state = newest.facts?.state.as_ref()?;
+    let f = &record.fulfillment;
+    let recipient = f
+        .resends
+        .iter()
+        .find(|r| r.message_id.as_deref() == Some(newest.message_id))
+        .map(|r| r.recipient.clone())
+        .unwrap_or_else(|| f.recipient.clone())
+        .or_else(|| record.facts.customer_email().map(str::to_owned));
     Some(DeliveryView {
         status: state.status,
         at: rfc3339_ms(state.at_ms),
         detail: shown(&state.detail),
         message_id: newest.message_id.to_owned(),
+        recipient,
     })
 }
 

@@ -52,8 +52,33 @@ pub const ASSETS: &[Asset] = &[
     js("disputes.js", include_str!("assets/disputes.js")),
     js("dom.js", include_str!("assets/dom.js")),
     js("format.js", include_str!("assets/format.js")),
+    js("nav.js", include_str!("assets/nav.js")),
+    js("status.js", include_str!("assets/status.js")),
+    js("stripe.js", include_str!("assets/stripe.js")),
+    js("parts.js", include_str!("assets/parts.js")),
     js("list.js", include_str!("assets/list.js")),
+    js("list-rows.js", include_str!("assets/list-rows.js")),
+    js("notices.js", include_str!("assets/notices.js")),
     js("order.js", include_str!("assets/order.js")),
+    js("order-head.js", include_str!("assets/order-head.js")),
+    js("order-payment.js", include_str!("assets/order-payment.js")),
+    js(
+        "order-disputes.js",
+        include_str!("assets/order-disputes.js"),
+    ),
+    js(
+        "order-delivery.js",
+        include_str!("assets/order-delivery.js"),
+    ),
+    js(
+        "order-evidence.js",
+        include_str!("assets/order-evidence.js"),
+    ),
+    js(
+        "order-timeline.js",
+        include_str!("assets/order-timeline.js"),
+    ),
+    js("settings.js", include_str!("assets/settings.js")),
     js("poll.js", include_str!("assets/poll.js")),
 ];
 

@@ -44,7 +44,7 @@ struct Cursor {
     path = "/orders/export.csv",
     tag = "orders",
     summary = "Export every matching order as CSV",
-    description = "Same filters as `/orders` (no `limit` or `cursor`: every matching order). Columns: order_id, reference, created_at, customer_email, product_id, product_name, amount, currency, payment_status, refunded_amount, failure_category, failure_code, dispute_status, fulfillment_status. Cells that a spreadsheet would evaluate as a formula are prefixed with `'`.",
+    description = "Same filters as `/orders` (no `limit` or `cursor`: every matching order). Columns: order_id, reference, created_at, customer_email, product_id, product_name, amount, currency, payment_status, refunded_amount, failure_category, failure_code, dispute_status, fulfillment_status, amount_decimal and refunded_decimal (the amounts in the major unit by Stripe's decimals: `25.00`, `1000`, `1.500`), customer_name (the charge's billing name, empty when unknown). Export jobs write the same bytes. Cells that a spreadsheet would evaluate as a formula are prefixed with `'`.",
     params(
         ("status" = Option<crate::filters::StatusQuery>, Query, description = "A payment_status or `disputed`"),
         ("email" = Option<String>, Query, min_length = 2, max_length = 254, description = "Customer email, case-insensitive: exact match or prefix, at least 2 characters (`400 prefix_too_short`, `400 prefix_too_broad` as for `/orders`)"),

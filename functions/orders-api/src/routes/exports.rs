@@ -7,6 +7,7 @@
 //! The work itself runs outside the request (`leenkies_domain::export`, the `exports` function
 //! in AWS, the change pump locally). Another seller's job answers `404` like an unknown one.
 
+pub use crate::state::{ExportLinks, ExportsConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use leenkies_domain::clock::rfc3339;
-use leenkies_domain::export::{self, link, ExportJob, ExportJobs, JobStatus, Start};
+use leenkies_domain::export::{self, link, ExportJob, JobStatus, Start};
 use leenkies_http::Problem;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -31,26 +32,6 @@ use crate::state::ApiState;
 const FILTER_NAMES: [&str; 4] = ["status", "email", "from", "to"];
 /// Longest job id accepted in a path; generated ids are 32 hex digits.
 const MAX_JOB_ID_LEN: usize = 64;
-
-/// What export jobs need besides the order store.
-pub struct ExportsConfig {
-    pub jobs: Arc<dyn ExportJobs>,
-    pub links: ExportLinks,
-    /// Seconds a download link stays valid.
-    pub link_secs: u64,
-}
-
-/// How a finished export's download link is made.
-pub enum ExportLinks {
-    /// A presigned S3 GET of `<seller>/<id>.csv` (with `Content-Disposition: attachment`).
-    S3 {
-        client: aws_sdk_s3::Client,
-        bucket: String,
-    },
-    /// A link the local runner serves (`/local/exports/…`), signed with `key`, under `base_url`
-    /// (empty: `http://<the request's Host>`).
-    Local { base_url: String, key: Vec<u8> },
-}
 
 /// The filters of a job, as given (normalised).
 #[derive(Debug, Serialize, ToSchema)]

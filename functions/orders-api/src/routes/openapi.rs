@@ -39,7 +39,7 @@ use leenkies_domain::{OrderView, PaymentStatus};
         leenkies_domain::settings::EfwAutoRefund,
         leenkies_domain::settings::Notify,
         FailureStats, CategoryCount, ErrorBody, ErrorDetail,
-        crate::routes::resend::ResendAccepted, leenkies_domain::order::view::DeliveryView,
+        crate::routes::resend::ResendAccepted, crate::routes::resend::ResendRequest, leenkies_domain::order::view::DeliveryView,
         leenkies_domain::order::view::ResendView, leenkies_domain::delivery::DeliveryStatus,
         DisputeStats, DisputeNeedingResponse, DashboardConfig, OAuthConfig, BearerToken,
         leenkies_domain::rates::Rates, leenkies_domain::rates::MonthRates,

@@ -1,5 +1,9 @@
 //! `POST /orders/{order_id}/resend` (contract section 10): the seller sends the delivery email
-//! again, with a new download token, to the order's customer email.
+//! again, with a new download token, to the order's customer email, or (body
+//! `{"email": "<address>"}`, after a bounce) to a corrected address the customer gave the seller:
+//! the order keeps its customer email from Stripe, the resend records where it went. `400
+//! invalid_email` for anything but one plain address, `400 invalid_body` for a body that is not
+//! a JSON object; nothing is sent then.
 //!
 //! `202 {"message_id"}` once SES accepted it; `404` for a missing order or another seller's;
 //! `409` when the order is not paid, its access is revoked, or its first email has not gone out
@@ -9,6 +13,7 @@
 //! request answer with its first message id instead of sending again. The decisions and the
 //! race-free limit are the domain's (`leenkies_domain::delivery::resend`).
 
+pub use crate::state::ResendConfig;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -16,15 +21,16 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use leenkies_domain::delivery::resend::{
-    Refusal, ResendError, ResendOutcome, ResendRecord, Resender, MAX_KEY_LEN,
+    corrected_recipient, Refusal, ResendError, ResendOutcome, ResendRecord, Resender, MAX_KEY_LEN,
 };
 use leenkies_domain::delivery::MessageIndex;
-use leenkies_domain::fulfillment::{compose, download_link, StoreIdentity};
-use leenkies_domain::ports::{MailError, Mailer, OutgoingEmail, StoreProfiles};
+use leenkies_domain::fulfillment::{compose_to, download_link, StoreIdentity};
+use leenkies_domain::ports::{MailError, OutgoingEmail};
 use leenkies_domain::tokens::DownloadClaims;
 use leenkies_domain::OrderRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Seller;
@@ -32,17 +38,13 @@ use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::routes::orders::OrderId;
 use crate::state::ApiState;
 
-/// What a resend needs besides the store: the mailer, the message links, where links point.
-pub struct ResendConfig {
-    pub mailer: Arc<dyn Mailer>,
-    pub messages: Arc<dyn MessageIndex>,
-    /// Base of download links (`PUBLIC_BASE_URL`); empty: `https://<the request's Host>`, the
-    /// API's own domain in AWS (the template cannot name it without a cycle).
-    pub public_base_url: String,
-    /// The seller's store name and support address; `None`: metadata `store_name` or neutral.
-    pub profiles: Option<Arc<dyn StoreProfiles>>,
-    /// Seconds a resend's claim holds; longer than one SES call.
-    pub lease_secs: i64,
+/// The optional body: where to send this resend instead of the order's customer email.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResendRequest {
+    /// One plain address the customer gave the seller (after a bounce); absent or null: the
+    /// order's customer email.
+    #[schema(example = "jordan.lee@example.org")]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,14 +60,15 @@ static REQUESTS: AtomicU64 = AtomicU64::new(0);
     path = "/orders/{order_id}/resend",
     tag = "orders",
     summary = "Send the delivery email again, with a new download link",
-    description = "Every link already emailed keeps working. At most 5 resends of one order within 24 hours. With an `Idempotency-Key` header, a retried request answers with the first message id instead of sending again.",
+    description = "Every link already emailed keeps working. At most 5 resends of one order within 24 hours. With an `Idempotency-Key` header, a retried request answers with the first message id instead of sending again. An optional body `{\"email\": \"<address>\"}` sends this resend to a corrected address (after a bounce); the order keeps its customer email, the resend records its recipient.",
+    request_body(content = Option<ResendRequest>, content_type = "application/json", description = "Optional: a corrected address for this resend"),
     params(
         ("order_id" = String, Path, description = "The order id (`pi_…` or `cs_…`)"),
         ("Idempotency-Key" = Option<String>, Header, description = "Optional, at most 128 printable characters"),
     ),
     responses(
         (status = 202, description = "SES accepted the email", body = ResendAccepted),
-        (status = 400, description = "A bad `Idempotency-Key` (invalid_idempotency_key)", body = ErrorBody),
+        (status = 400, description = "A bad `Idempotency-Key` (invalid_idempotency_key), a body that is not a JSON object (invalid_body), or an `email` that is not one plain address (invalid_email); nothing is sent", body = ErrorBody),
         (status = 401, description = "No or bad bearer token", body = ErrorBody),
         (status = 404, description = "No such order for this seller", body = ErrorBody),
         (status = 409, description = "Not paid (order_not_paid), access revoked (access_revoked), first email not sent yet (first_email_not_sent), or this request in flight (resend_in_progress)", body = ErrorBody),
@@ -80,8 +83,10 @@ pub async fn resend(
     State(state): State<Arc<ApiState>>,
     OrderId(order_id): OrderId,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     let key = request_key(&headers)?;
+    let recipient = corrected_address(&body)?;
     let Some(config) = state.resend.as_ref() else {
         tracing::warn!("resend called but no mailer is configured");
         return Err(ApiError::Unavailable);
@@ -103,7 +108,14 @@ pub async fn resend(
         compose_resend(&state, &base, &store, order, resend)
     };
     let outcome = resender
-        .resend(&seller, &order_id, &key, &now, &compose_email)
+        .resend(
+            &seller,
+            &order_id,
+            &key,
+            recipient.as_deref(),
+            &now,
+            &compose_email,
+        )
         .await;
     let refused = |status: StatusCode, code: &str, message: &str| {
         (
@@ -186,6 +198,36 @@ fn request_key(headers: &HeaderMap) -> Result<String, ApiError> {
     }
 }
 
+/// The corrected address of the body, if any: an empty body, `{}` or `"email": null` is none.
+fn corrected_address(body: &[u8]) -> Result<Option<String>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let invalid_body = || {
+        ApiError::bad_request(
+            "invalid_body",
+            "the body must be a JSON object, optionally with \"email\"",
+        )
+    };
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| invalid_body())?;
+    let object = value.as_object().ok_or_else(invalid_body)?;
+    match object.get("email") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(raw)) => {
+            corrected_recipient(raw).map(Some).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_email",
+                    "email must be one plain address such as name@example.com",
+                )
+            })
+        }
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_email",
+            "email must be one plain address such as name@example.com",
+        )),
+    }
+}
+
 /// Where download links point: the configured base, else this request's own host.
 fn base_url(config: &ResendConfig, headers: &HeaderMap) -> Option<String> {
     if !config.public_base_url.is_empty() {
@@ -217,7 +259,7 @@ fn compose_resend(
         .download_key
         .sign_issued(&claims, &resend.token_issue());
     let link = download_link(base, &token);
-    compose(order, &link, store).map_err(|e| e.to_string())
+    compose_to(order, &link, store, resend.recipient.as_deref()).map_err(|e| e.to_string())
 }
 
 /// The Lambda's resend wiring from the environment: `SENDER_EMAIL` (verified SES identity),

@@ -134,9 +134,14 @@ fn the_page_builds_markup_from_data_only_as_text() {
 
 #[test]
 fn the_page_fetches_nothing_from_another_host() {
-    // No CDN, no external font: no absolute http(s) URL in the page's own files.
+    // No CDN, no external font: no absolute http(s) URL in the page's own files. The one
+    // exception is where the seller's Stripe Dashboard is linked (stripe.js builds those links,
+    // opened by the seller, never fetched: the CSP's connect-src stays this origin).
     for asset in ASSETS.iter() {
-        let body = asset.body.replace("http://www.w3.org/2000/svg", "");
+        let mut body = asset.body.replace("http://www.w3.org/2000/svg", "");
+        if asset.name == "stripe.js" {
+            body = body.replacen("'https://dashboard.stripe.com/'", "", 1);
+        }
         assert!(
             !body.contains("http://") && !body.contains("https://") && !body.contains("//cdn"),
             "{} names another host",

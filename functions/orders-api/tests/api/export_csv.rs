@@ -6,6 +6,8 @@ use std::sync::Arc;
 use crate::common::*;
 use axum::http::StatusCode;
 use leenkies_domain::memory_store::MemoryStore;
+use leenkies_domain::order::facts::Reg;
+use leenkies_domain::ports::OrderStore;
 
 fn parse(csv_text: &str) -> Vec<Vec<String>> {
     csv::Reader::from_reader(csv_text.as_bytes())
@@ -39,7 +41,7 @@ async fn given_orders_when_exported_then_header_and_one_row_each() {
     let text = r.text();
     assert_eq!(
         text.lines().next().unwrap(),
-        "order_id,reference,created_at,customer_email,product_id,product_name,amount,currency,payment_status,refunded_amount,failure_category,failure_code,dispute_status,fulfillment_status"
+        "order_id,reference,created_at,customer_email,product_id,product_name,amount,currency,payment_status,refunded_amount,failure_category,failure_code,dispute_status,fulfillment_status,amount_decimal,refunded_decimal,customer_name"
     );
     let rows = parse(&text);
     assert_eq!(rows.len(), 2);
@@ -59,12 +61,59 @@ async fn given_orders_when_exported_then_header_and_one_row_each() {
             "expired_card",
             "expired_card",
             "",
-            "pending"
+            "pending",
+            "25.00",
+            "0.00",
+            ""
         ]
     );
     assert_eq!(rows[1][0], "pi_1");
     assert_eq!(rows[1][1], "ord_1");
     assert_eq!(rows[1][8], "succeeded");
+}
+
+#[tokio::test]
+async fn given_currencies_of_every_kind_when_exported_then_major_units_and_the_billing_name() {
+    // GIVEN orders in a two-, a zero- and a three-decimal currency, one partly refunded, one with
+    // the charge's billing name
+    let store = Arc::new(MemoryStore::new());
+    let mut eur = order(SELLER_A, "pi_eur", T0)
+        .paid()
+        .refund(1000, "succeeded")
+        .build();
+    eur.facts.amount = Some(Reg::new(0, T0, 3599));
+    eur.facts.currency = Some(Reg::new(0, T0, "eur".into()));
+    eur.facts.customer_name = Some(Reg::new(0, T0, "Ana Souza".into()));
+    let mut jpy = order(SELLER_A, "pi_jpy", T0 + 10).paid().build();
+    jpy.facts.amount = Some(Reg::new(0, T0, 1000));
+    jpy.facts.currency = Some(Reg::new(0, T0, "jpy".into()));
+    let mut kwd = order(SELLER_A, "pi_kwd", T0 + 20).paid().build();
+    kwd.facts.amount = Some(Reg::new(0, T0, 1500));
+    kwd.facts.currency = Some(Reg::new(0, T0, "kwd".into()));
+    for r in [&eur, &jpy, &kwd] {
+        store.put_order(r, None, &[]).await.unwrap();
+    }
+    // WHEN the seller exports them
+    let r = get_as(&app(store), SELLER_A, "/orders/export.csv").await;
+    // THEN amount_decimal and refunded_decimal follow Stripe's decimals, beside the minor units
+    let rows = parse(&r.text());
+    let pick = |id: &str| rows.iter().find(|row| row[0] == id).unwrap().clone();
+    let (eur, jpy, kwd) = (pick("pi_eur"), pick("pi_jpy"), pick("pi_kwd"));
+    assert_eq!(
+        (
+            &eur[6][..],
+            &eur[9][..],
+            &eur[14][..],
+            &eur[15][..],
+            &eur[16][..]
+        ),
+        ("3599", "1000", "35.99", "10.00", "Ana Souza")
+    );
+    assert_eq!(
+        (&jpy[14][..], &jpy[15][..], &jpy[16][..]),
+        ("1000", "0", "")
+    );
+    assert_eq!((&kwd[14][..], &kwd[15][..]), ("1.500", "0.000"));
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use crate::common::*;
-use axum::http::StatusCode;
+use axum::http::{Request, StatusCode};
 use leenkies_domain::memory_store::MemoryStore;
 use leenkies_domain::ports::{DownloadEntry, OrderStore};
 use serde_json::Value;
@@ -644,4 +644,40 @@ async fn given_the_evidence_filing_route_when_answered_then_every_answer_conform
         &one,
         "order with evidence",
     );
+}
+
+#[tokio::test]
+async fn given_the_dispute_preview_and_the_settings_when_answered_then_they_conform() {
+    // GIVEN a disputed, delivered order and saved settings
+    let store = Arc::new(MemoryStore::new());
+    order(SELLER_A, "pi_ev", T0)
+        .email("jordan.lee@example.com")
+        .paid()
+        .sent("msg-1")
+        .dispute("needs_response")
+        .put(&store)
+        .await;
+    let app = orders_api::router(state(store).with_clock(Arc::new(|| T0 + 3600)));
+    let doc = document(&app).await;
+    let t = token(SELLER_A);
+    let put = Request::put("/settings")
+        .header("authorization", format!("Bearer {t}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            r#"{"refund_policy": "14 days", "notify_email": "ops@example.com"}"#,
+        ))
+        .unwrap();
+    assert_eq!(send(&app, put).await.status, StatusCode::OK);
+    // WHEN read / THEN each answer conforms to its documented schema
+    for path in ["/settings", "/orders/pi_ev/disputes/dp_pi_ev/evidence"] {
+        let r = get(&app, path, Some(&t)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+        let documented = if path == "/settings" {
+            "/settings"
+        } else {
+            "/orders/{order_id}/disputes/{dispute_id}/evidence"
+        };
+        let schema = response_schema(&doc, documented, "200", "application/json");
+        assert_valid(&doc, schema, &r.json(), path);
+    }
 }

@@ -272,3 +272,98 @@ async fn given_a_valid_link_when_probed_with_head_then_200_headers_only_and_noth
         1
     );
 }
+
+async fn resend_with(app: &Router, seller: &str, order_id: &str, body: &str) -> Resp {
+    let request = Request::post(format!("/orders/{order_id}/resend"))
+        .header("authorization", format!("Bearer {}", token(seller)))
+        .header("content-type", "application/json");
+    send(app, request.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+#[tokio::test]
+async fn given_a_corrected_address_when_resent_then_it_goes_there_and_the_order_keeps_stripes() {
+    // GIVEN a paid order whose first email went out to the address from Stripe
+    let w = world();
+    sent_order(&w).await;
+    // WHEN the seller resends to the address the customer gave after the bounce
+    let r = resend_with(
+        &w.app,
+        SELLER_A,
+        ORDER,
+        r#"{"email": " jordan.lee@example.org "}"#,
+    )
+    .await;
+    // THEN SES (the outbox) got one email, to that address alone
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let mails = emails(&w);
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("To: jordan.lee@example.org"),
+        "{}",
+        mails[0]
+    );
+    assert!(!mails[0].contains("jordan.lee@example.com"));
+    // AND the order keeps Stripe's address; the resend, the timeline and the evidence name it
+    let order = get_as(&w.app, SELLER_A, &format!("/orders/{ORDER}"))
+        .await
+        .json();
+    assert_eq!(order["customer_email"], "jordan.lee@example.com");
+    let resends = order["fulfillment"]["resends"].as_array().unwrap();
+    assert_eq!(resends[0]["recipient"], "jordan.lee@example.org");
+    assert!(order["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["kind"] == "email_resent"
+            && t["detail"]
+                .as_str()
+                .unwrap()
+                .contains("to jordan.lee@example.org")));
+    let evidence = get_as(&w.app, SELLER_A, &format!("/orders/{ORDER}/evidence"))
+        .await
+        .text();
+    assert!(evidence.contains("jordan.lee@example.org"));
+    // AND a plain resend afterwards goes to Stripe's address again
+    let again = resend_with(&w.app, SELLER_A, ORDER, "{}").await;
+    assert_eq!(again.status, StatusCode::ACCEPTED);
+    assert!(emails(&w)[1].contains("To: jordan.lee@example.com"));
+}
+
+#[tokio::test]
+async fn given_a_bad_address_or_body_when_resent_then_400_and_nothing_is_sent_or_recorded() {
+    // GIVEN a paid order whose first email went out
+    let w = world();
+    sent_order(&w).await;
+    let before = w.store.get_order(SELLER_A, ORDER).await.unwrap().unwrap();
+    // WHEN the seller sends anything but one plain address, or a body that is no JSON object
+    for (body, code) in [
+        (r#"{"email": "jordan.lee@@example.org"}"#, "invalid_email"),
+        (
+            r#"{"email": "a@example.org, b@example.org"}"#,
+            "invalid_email",
+        ),
+        (
+            r#"{"email": "Jordan <jordan@example.org>"}"#,
+            "invalid_email",
+        ),
+        (
+            r#"{"email": "jordan@example.org\r\nBcc: x@evil.test"}"#,
+            "invalid_email",
+        ),
+        (r#"{"email": "jordan@localhost"}"#, "invalid_email"),
+        (r#"{"email": ""}"#, "invalid_email"),
+        (r#"{"email": 42}"#, "invalid_email"),
+        ("not json", "invalid_body"),
+        (r#"["jordan@example.org"]"#, "invalid_body"),
+    ] {
+        let r = resend_with(&w.app, SELLER_A, ORDER, body).await;
+        // THEN 400 with the code, and nothing is sent or changed
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(r.error_code(), code, "{body}");
+    }
+    assert!(emails(&w).is_empty());
+    assert_eq!(
+        w.store.get_order(SELLER_A, ORDER).await.unwrap().unwrap(),
+        before
+    );
+}

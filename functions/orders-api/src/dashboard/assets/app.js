@@ -1,11 +1,14 @@
 // The dashboard's entry: takes the token out of the address first, loads the sign-in settings,
-// then routes `/dashboard` (the list) and `/dashboard/orders/{id}` (an order) in the page.
+// then routes `/dashboard` (the list), `/dashboard/orders/{id}` (an order) and
+// `/dashboard/settings` in the page.
 
 import { clearToken, finishOAuth, setToken, startOAuth, takeTokenFromFragment, tokenState } from './auth.js';
 import { onSignedOut } from './api.js';
 import { h, replace } from './dom.js';
-import { listView, setNavigate } from './list.js';
+import { listView } from './list.js';
+import { setNavigate } from './nav.js';
 import { orderView } from './order.js';
+import { settingsView } from './settings.js';
 
 // Before anything else: `#token=…` leaves the address bar.
 takeTokenFromFragment();
@@ -80,6 +83,17 @@ function route() {
     return signInView(state === 'none' ? null : state);
   }
   signOut.hidden = false;
+  for (const link of document.querySelectorAll('.topnav a')) {
+    const here = link.getAttribute('href') === (path === '/dashboard/settings' ? '/dashboard/settings' : '/dashboard');
+    if (here) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (path === '/dashboard/settings') {
+    document.title = 'Settings · Leenkies';
+    destroy = settingsView(main);
+    window.scrollTo(0, 0);
+    return;
+  }
   const match = path.match(/^\/dashboard\/orders\/([^/]+)$/);
   if (match) {
     let id;
@@ -111,6 +125,8 @@ document.addEventListener('click', (e) => {
   if (!a || a.target || a.hasAttribute('download')) return;
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || !url.pathname.startsWith('/dashboard')) return;
+  // A jump within this page (`#…`) scrolls; it is not a new view.
+  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
   e.preventDefault();
   navigate(url.pathname + url.search);
 });

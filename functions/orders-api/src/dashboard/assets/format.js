@@ -1,5 +1,6 @@
-// Words and numbers a seller reads: amounts in major units by Stripe's currency table, dates in
-// the seller's time zone, and every status and reason of the contract in plain words.
+// Words and numbers a seller reads: amounts in major units by Stripe's currency table, dates and
+// numbers in the browser's language (`Intl`) and the seller's time zone, named on every time,
+// and every status and reason of the contract in plain words.
 
 // Stripe's zero-decimal currencies: the API amount is already in major units.
 const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg',
@@ -27,30 +28,34 @@ export function money(amount, currency) {
   const major = amount / 10 ** exp;
   if (/^[a-z]{3}$/.test(code)) {
     try {
-      return new Intl.NumberFormat('en-US', {
+      return new Intl.NumberFormat(undefined, {
         style: 'currency', currency: code.toUpperCase(),
         minimumFractionDigits: shown, maximumFractionDigits: shown,
       }).format(major);
     } catch { /* an unknown code: fall through to the plain form */ }
   }
-  const n = new Intl.NumberFormat('en-US', {
+  const n = new Intl.NumberFormat(undefined, {
     minimumFractionDigits: shown, maximumFractionDigits: shown,
   }).format(major);
   return code ? `${n} ${code.toUpperCase()}` : n;
 }
 
-const DATE = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
-const DAY = new Intl.DateTimeFormat('en-US', { dateStyle: 'long' });
+// `undefined`: the browser's own language and time zone; every time names its zone.
+const DATE = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+});
+const DAY = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+const SHORT_DAY = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
 function parse(iso) {
   const d = iso ? new Date(iso) : null;
   return d && !Number.isNaN(d.getTime()) ? d : null;
 }
 
-/** "May 8, 2026, 8:00 AM" in the seller's time zone. */
+/** "May 8, 2026, 8:00 AM UTC" in the browser's language and time zone. */
 export function dateTime(iso) {
   const d = parse(iso);
-  return d ? DATE.format(d) : '—';
+  return d ? DATE.format(d) : '\u2014';
 }
 
 /** "May 8, 2026" (the purchase date in an email subject). */
@@ -59,8 +64,20 @@ export function day(iso) {
   return d ? DAY.format(d) : '';
 }
 
-/** "3 days 4 hours left", "5 hours left", "overdue by 2 days". */
-export function timeLeft(iso, now = Date.now()) {
+/** "May 8, 2026" in the short form of the browser's language. */
+export function shortDay(iso) {
+  const d = parse(iso);
+  return d ? SHORT_DAY.format(d) : '';
+}
+
+/** A count in the browser's language ("1,234"). */
+export function count(n) {
+  return new Intl.NumberFormat(undefined).format(n);
+}
+
+/** "3 days 4 hours left", "5 hours left", "overdue by 2 days"; `short`: whole days only when a
+ * day or more is left ("3 days left"). */
+export function timeLeft(iso, now = Date.now(), { short = false } = {}) {
   const d = parse(iso);
   if (!d) return '';
   const ms = d.getTime() - now;
@@ -70,7 +87,7 @@ export function timeLeft(iso, now = Date.now()) {
   const minutes = Math.floor((abs % 3600000) / 60000);
   const plural = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
   let span;
-  if (days > 0) span = hours > 0 ? `${plural(days, 'day')} ${plural(hours, 'hour')}` : plural(days, 'day');
+  if (days > 0) span = hours > 0 && !short ? `${plural(days, 'day')} ${plural(hours, 'hour')}` : plural(days, 'day');
   else if (hours > 0) span = plural(hours, 'hour');
   else span = plural(Math.max(minutes, 1), 'minute');
   return ms >= 0 ? `${span} left` : `overdue by ${span}`;
@@ -196,10 +213,11 @@ export const DELIVERY_FAILED = new Set(['bounced', 'complained', 'rejected']);
 const ATTENTION = {
   refund_failed: 'A refund failed: the money did not reach the customer',
   dispute_needs_response: 'A dispute needs your response',
-  early_fraud_warning: 'Early fraud warning from the card network',
-  fulfillment_blocked: 'Delivery is waiting for the customer\u2019s email or the product',
+  early_fraud_warning: 'The card network warned of fraud on this payment: refunding it in Stripe now usually costs less than a dispute later',
+  efw_refund_failed: 'The automatic refund after a fraud warning failed: it is retried; you can also refund it in Stripe',
+  fulfillment_blocked: 'Delivery is waiting for the customer\u2019s email or the product from the storefront',
   fulfillment_failed: 'The delivery email could not be sent',
-  delivery_failed: 'The delivery email did not reach the customer',
+  delivery_failed: 'The delivery email did not reach the customer: send the link to a corrected address (Delivery, below)',
   product_changed: 'The store now names another product than the emailed link delivers: check what was bought, and resend the link if needed',
 };
 

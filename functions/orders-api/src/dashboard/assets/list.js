@@ -1,12 +1,15 @@
 // The orders list (contract section 8): newest first, email search and status filter kept in the
-// address (bookmarkable), more pages through `next_cursor`, the CSV export of the current view,
-// and the notices for what needs the seller. Refreshed every 5 s while the tab is visible.
+// address (bookmarkable), more pages through `next_cursor`, the CSV export of the current view.
+// The list comes first: a compact head, one-line notices (unfiltered view only), the search, then
+// errors, results and "nothing found" at the top of the rows, with Retry. Refreshed every 5 s
+// while the tab is visible. Rows: list-rows.js; notices: notices.js.
 
 import { describe, getJson, request, SignedOut } from './api.js';
 import { h, replace, toast } from './dom.js';
-import {
-  dateTime, disputeStatus, failureReason, money, OPEN_DISPUTE, paymentStatus, STATUS_TONE, timeLeft,
-} from './format.js';
+import { count as formatCount } from './format.js';
+import { row } from './list-rows.js';
+import { LIST_QUERY_KEY, navigate } from './nav.js';
+import { renderNotices } from './notices.js';
 import { poll } from './poll.js';
 
 const PAGE = 25;
@@ -23,8 +26,6 @@ const STATUS_OPTIONS = [
   ['partially_refunded', 'Partially refunded'],
   ['disputed', 'Disputed'],
 ];
-
-export const LIST_QUERY_KEY = 'leenkies.listQuery';
 
 function filtersFromAddress() {
   const q = new URLSearchParams(location.search);
@@ -48,41 +49,9 @@ function query(filters, extra = {}) {
   return s ? `?${s}` : '';
 }
 
-export function badge(tone, text) {
-  return h('span', { class: `badge badge-${tone}` }, text);
-}
-
-export function statusBadges(order) {
-  const badges = [badge(STATUS_TONE[order.payment_status] || 'muted', paymentStatus(order.payment_status))];
-  if (order.disputes && order.disputes.length > 0) badges.push(badge('warn', 'Disputed'));
-  return badges;
-}
-
-function orderHref(id) {
-  return `/dashboard/orders/${encodeURIComponent(id)}`;
-}
-
-function row(order) {
-  const failed = order.payment_status === 'failed' && order.failure;
-  const dispute = order.dispute;
-  const refunded = order.refunded_amount > 0 && order.payment_status === 'partially_refunded';
-  return h('tr', { role: 'row', dataset: { orderId: order.order_id } },
-    h('td', { role: 'cell', 'data-label': 'Date', class: 'c-date' }, dateTime(order.created_at)),
-    h('td', { role: 'cell', 'data-label': 'Customer', class: 'c-customer' },
-      h('a', { href: orderHref(order.order_id), class: 'order-link' },
-        order.customer_email || 'No email yet'),
-      order.reference ? h('span', { class: 'sub' }, order.reference) : null),
-    h('td', { role: 'cell', 'data-label': 'Product', class: 'c-product' },
-      order.product_name || order.product_id || '—'),
-    h('td', { role: 'cell', 'data-label': 'Amount', class: 'c-amount num' },
-      money(order.amount, order.currency),
-      refunded ? h('span', { class: 'sub' }, `${money(order.refunded_amount, order.currency)} refunded`) : null),
-    h('td', { role: 'cell', 'data-label': 'Status', class: 'c-status' },
-      h('span', { class: 'badges' }, statusBadges(order)),
-      failed ? h('span', { class: 'reason' }, failureReason(order.failure.category)) : null,
-      dispute && OPEN_DISPUTE.has(dispute.status)
-        ? h('span', { class: 'reason reason-warn' }, disputeStatus(dispute.status)) : null),
-  );
+function statusLabel(value) {
+  const found = STATUS_OPTIONS.find(([v]) => v === value);
+  return found ? found[1].toLowerCase() : value;
 }
 
 /** Renders the list into `main`; returns the view's `destroy`. */
@@ -97,46 +66,71 @@ export function listView(main) {
 
   const search = h('input', {
     id: 'email-search', type: 'search', class: 'input', value: filters.email,
-    placeholder: 'name@example.com', autocomplete: 'off', spellcheck: 'false',
+    placeholder: 'Customer email', autocomplete: 'off', spellcheck: 'false',
     'aria-describedby': 'email-search-hint',
   });
   const status = h('select', { id: 'status-filter', class: 'input' },
     STATUS_OPTIONS.map(([value, label]) => h('option', { value, selected: value === filters.status }, label)));
-  const exportButton = h('button', { type: 'button', class: 'btn' }, 'Export CSV');
-  const count = h('p', { class: 'sub', id: 'orders-count', role: 'status' });
+  const exportButton = h('button', { type: 'button', class: 'btn btn-small' }, 'Export CSV');
+  const count = h('p', { class: 'sub count', id: 'orders-count', role: 'status' });
   const notices = h('div', { class: 'notices', id: 'notices' });
-  const error = h('div', { class: 'alert alert-bad', role: 'alert', hidden: true });
+  // Errors, results and "nothing found": at the top of the rows, where the eye is.
+  const message = h('div', { class: 'list-message', id: 'list-message', hidden: true });
   const tbody = h('tbody', { role: 'rowgroup' });
   const table = h('table', { class: 'orders', role: 'table', 'aria-describedby': 'orders-count' },
     h('caption', { class: 'sr-only' }, 'Orders, newest first'),
+    h('colgroup', {}, ['date', 'customer', 'product', 'amount', 'status'].map((c) => h('col', { class: `col-${c}` }))),
     h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' },
       ['Date', 'Customer', 'Product', 'Amount', 'Status'].map((c) =>
         h('th', { scope: 'col', role: 'columnheader', class: c === 'Amount' ? 'num' : null }, c)))),
     tbody);
-  const empty = h('div', { class: 'empty', hidden: true });
   const more = h('button', { type: 'button', class: 'btn', hidden: true }, 'Load more orders');
-  const loading = h('p', { class: 'loading', role: 'status' }, 'Loading orders…');
+  const loading = h('p', { class: 'loading', role: 'status' }, 'Loading orders\u2026');
 
-  replace(main, h('section', { class: 'page' },
+  replace(main, h('section', { class: 'page list-page' },
     h('div', { class: 'page-head' },
-      h('div', {}, h('h1', { tabindex: '-1' }, 'Orders'), count),
+      h('div', { class: 'title-line' }, h('h1', { tabindex: '-1' }, 'Orders'), count),
       exportButton),
     notices,
     h('form', { class: 'toolbar', role: 'search', onsubmit: (e) => e.preventDefault() },
       h('div', { class: 'field grow' },
-        h('label', { for: 'email-search' }, 'Search by customer email'),
+        h('label', { for: 'email-search', class: 'sr-only' }, 'Search by customer email'),
         search,
-        h('span', { class: 'hint', id: 'email-search-hint' }, 'The whole address or its beginning, any case')),
-      h('div', { class: 'field' }, h('label', { for: 'status-filter' }, 'Payment status'), status)),
-    error,
+        h('span', { class: 'sr-only', id: 'email-search-hint' }, 'The whole address or its beginning, any case')),
+      h('div', { class: 'field' }, h('label', { for: 'status-filter', class: 'sr-only' }, 'Payment status'), status)),
+    message,
     loading,
     h('div', { class: 'table-wrap' }, table),
-    empty,
     h('div', { class: 'more' }, more)));
 
-  const showError = (message) => {
-    error.hidden = !message;
-    error.textContent = message || '';
+  const filtered = () => Boolean(filters.email || filters.status);
+
+  /** An error with Retry, or null to clear it. */
+  const showError = (text, retry) => {
+    if (!text) {
+      if (message.dataset.kind === 'error') {
+        message.hidden = true;
+        message.dataset.kind = '';
+      }
+      return;
+    }
+    message.dataset.kind = 'error';
+    replace(message, h('div', { class: 'alert alert-bad', role: 'alert' },
+      h('span', {}, text),
+      retry ? h('button', { type: 'button', class: 'btn btn-small', onclick: retry }, 'Retry') : null));
+    message.hidden = false;
+  };
+
+  const showEmpty = () => {
+    message.dataset.kind = 'empty';
+    replace(message, h('div', { class: 'empty' }, filtered()
+      ? [h('h2', {}, 'No orders match'),
+        h('p', {}, filters.email ? `No order has a customer email starting with \u201c${filters.email}\u201d` : `No ${statusLabel(filters.status)} orders`,
+          filters.email && filters.status ? ` and the status ${statusLabel(filters.status)}.` : '.'),
+        h('button', { type: 'button', class: 'btn', onclick: () => navigate('/dashboard') }, 'Clear search')]
+      : [h('h2', {}, 'No orders yet'),
+        h('p', {}, 'Orders appear here as soon as Stripe tells us about a checkout, usually within seconds. Failed payments show up too, with the reason.')]));
+    message.hidden = false;
   };
 
   const render = (painted) => {
@@ -160,20 +154,13 @@ export function listView(main) {
     loading.hidden = true;
     table.hidden = trs.length === 0;
     more.hidden = !cursor;
-    const filtered = filters.email || filters.status;
+    const n = `${formatCount(trs.length)}${cursor ? '+' : ''}`;
     count.textContent = trs.length === 0 ? ''
-      : `${trs.length}${cursor ? '+' : ''} order${trs.length === 1 ? '' : 's'}${filtered ? ' matching' : ''}, newest first`;
-    if (trs.length === 0) {
-      replace(empty, filtered
-        ? [h('h2', {}, 'No orders match'),
-          h('p', {}, filters.email ? `No order has a customer email starting with \u201c${filters.email}\u201d` : 'No order has this status',
-            filters.email && filters.status ? ' and this status.' : '.'),
-          h('button', { type: 'button', class: 'btn', onclick: () => navigate('/dashboard') }, 'Clear search')]
-        : [h('h2', {}, 'No orders yet'),
-          h('p', {}, 'Orders appear here as soon as Stripe tells us about a checkout, usually within seconds. Failed payments show up too, with the reason.')]);
-      empty.hidden = false;
-    } else {
-      empty.hidden = true;
+      : filtered() ? `${n} matching` : `${n} order${trs.length === 1 ? '' : 's'}`;
+    if (trs.length === 0) showEmpty();
+    else if (message.dataset.kind === 'empty') {
+      message.hidden = true;
+      message.dataset.kind = '';
     }
     if (painted) {
       requestAnimationFrame(() => performance.mark('leenkies:rows-painted'));
@@ -203,43 +190,22 @@ export function listView(main) {
     loadedOnce = true;
   };
 
+  let rowsPoll = null;
+  const retry = () => {
+    replace(message, h('p', { class: 'loading', role: 'status' }, 'Trying again\u2026'));
+    if (rowsPoll) rowsPoll.now();
+    else refresh().catch(() => {});
+  };
+
   const refresh = async () => {
     try {
       await load();
     } catch (e) {
       if (e instanceof SignedOut) return;
-      showError(loadedOnce ? `Could not refresh the list: ${describe(e)} Showing what was last loaded.` : describe(e));
+      showError(loadedOnce ? `Could not refresh the list: ${describe(e)} Showing what was last loaded.` : describe(e), retry);
       loading.hidden = true;
       throw e;
     }
-  };
-
-  const renderNotices = async () => {
-    const [failures, disputes] = await Promise.allSettled([
-      getJson('/stats/failures?days=30'), getJson('/stats/disputes')]);
-    const items = [];
-    if (disputes.status === 'fulfilled' && disputes.value.needs_response.length > 0) {
-      const list = disputes.value.needs_response;
-      const first = list[0];
-      items.push(h('div', { class: 'notice notice-warn', role: 'region', 'aria-label': 'Disputes needing a response' },
-        h('strong', {}, `${list.length} dispute${list.length === 1 ? ' needs' : 's need'} your response`),
-        h('p', {}, first.evidence_due_by
-          ? `The nearest evidence is due ${dateTime(first.evidence_due_by)} (${timeLeft(first.evidence_due_by)}).`
-          : 'Stripe has not given a due date yet.',
-        ' Without a response the card issuer decides against you.'),
-        h('a', { href: orderHref(first.order_id) }, 'Respond to the most urgent dispute')));
-    }
-    if (failures.status === 'fulfilled' && failures.value.suspected_configuration_issue) {
-      const f = failures.value;
-      items.push(h('div', { class: 'notice notice-bad', role: 'region', 'aria-label': 'Possible configuration problem' },
-        h('strong', {}, 'Failed payments may point to a configuration problem'),
-        h('p', {}, `${f.distinct_customers} different customers had a failed payment in the last ${f.days} days. `,
-          'Failed payments from several different customers can mean a problem in your Stripe setup or your checkout flow, not in their cards: look at the error details of these payments in your Stripe dashboard.'),
-        h('a', { href: `/dashboard${query({ status: 'failed', email: '' })}` }, 'Show failed payments')));
-    }
-    replace(notices, items);
-    if (failures.status === 'rejected' && !(failures.reason instanceof SignedOut)
-      && disputes.status === 'rejected') throw failures.reason;
   };
 
   const apply = () => {
@@ -248,6 +214,7 @@ export function listView(main) {
     const q = query(filters);
     history.replaceState(history.state, '', `/dashboard${q}`);
     sessionStorage.setItem(LIST_QUERY_KEY, q);
+    notices.hidden = filtered();
     generation += 1;
     orders = [];
     cursor = null;
@@ -261,10 +228,12 @@ export function listView(main) {
       table.hidden = true;
       more.hidden = true;
       count.textContent = '';
-      empty.hidden = true;
-      showError('Type at least two characters of the customer\u2019s email.');
+      message.dataset.kind = 'hint';
+      replace(message, h('p', { class: 'alert alert-warn', role: 'status' }, 'Type at least two characters of the customer\u2019s email.'));
+      message.hidden = false;
       return;
     }
+    if (message.dataset.kind === 'hint') message.hidden = true;
     refresh().catch(() => {});
   };
 
@@ -285,7 +254,7 @@ export function listView(main) {
     try {
       await load({ append: true });
     } catch (e) {
-      if (!(e instanceof SignedOut)) showError(describe(e));
+      if (!(e instanceof SignedOut)) showError(describe(e), () => more.click());
     } finally {
       more.disabled = false;
     }
@@ -302,25 +271,22 @@ export function listView(main) {
       setTimeout(() => URL.revokeObjectURL(url), 10000);
       toast('orders.csv downloaded');
     } catch (e) {
-      if (!(e instanceof SignedOut)) showError(`Export failed: ${describe(e)}`);
+      if (!(e instanceof SignedOut)) showError(`Export failed: ${describe(e)}`, () => exportButton.click());
     } finally {
       exportButton.disabled = false;
     }
   });
 
   apply();
-  const rowsPoll = poll(refresh, { every: 5000 });
-  renderNotices().catch(() => {});
-  const noticesPoll = poll(renderNotices, { every: 30000, max: 120000 });
+  rowsPoll = poll(refresh, { every: 5000 });
+  // The seller's Stripe account and mode, for the notices' link to Stripe: an order says them
+  // (the token's claim may be named otherwise).
+  const noticesTask = () => renderNotices(notices, () => orders[0] || null);
+  noticesTask().catch(() => {});
+  const noticesPoll = poll(noticesTask, { every: 30000, max: 120000 });
   return () => {
     generation += 1;
     rowsPoll.stop();
     noticesPoll.stop();
   };
-}
-
-/** Set by app.js: client-side navigation. */
-let navigate = (href) => location.assign(href);
-export function setNavigate(fn) {
-  navigate = fn;
 }
