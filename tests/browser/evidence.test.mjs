@@ -111,7 +111,7 @@ for (const store of STORES) {
 
     before(async () => {
       stripe = await startFakeStripe([SELLER_A]);
-      server = await startServer(store.args, stripe.env);
+      server = await startServer(store.args, { ...stripe.env, SWEEP_INTERVAL_SECONDS: '3600' });
       a = mintToken(server.addr, SELLER_A);
     });
 
@@ -254,7 +254,7 @@ for (const store of STORES) {
         // WHEN the server is restarted on the same table (nothing of it left in memory) and the
         // seller saves the draft again from the page
         await server.stop();
-        server = await startServer(store.args, stripe.env);
+        server = await startServer(store.args, { ...stripe.env, SWEEP_INTERVAL_SECONDS: '3600' });
         const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
         const page = await context.newPage();
         await page.goto(`${server.base}/dashboard#token=${a.token}`);

@@ -334,7 +334,11 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
 /// Runs the sweep every `interval_secs` with the system clock, as long as the runner runs.
 async fn sweep_loop(sweeper: leenkies_domain::sweep::Sweeper, interval_secs: u64) {
     use leenkies_domain::clock::{Clock, SystemClock};
-    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(interval_secs));
+    // The first run comes one period after start, not at once: a runner restarted on a table that
+    // holds open disputes must not race a seller who is about to act on them (and the period is
+    // short by default).
+    let period = std::time::Duration::from_secs(interval_secs);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;

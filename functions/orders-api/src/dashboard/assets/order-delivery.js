@@ -38,6 +38,9 @@ function emailLine(order, e) {
     ` on ${dateTime(e.at)}.`);
 }
 
+/** The delivery section's answer line per order, kept while the page lives. */
+const answers = new Map();
+
 export function delivery(order, ctx) {
   const f = order.fulfillment || {};
   const d = f.delivery || null;
@@ -45,7 +48,13 @@ export function delivery(order, ctx) {
   const canResend = f.status === 'sent' && !order.access_revoked
     && ['succeeded', 'partially_refunded'].includes(order.payment_status);
   const unpaid = ['failed', 'pending', 'canceled'].includes(order.payment_status);
-  const result = h('p', { class: 'result', role: 'status' });
+  // The answer line outlives a re-render: a resend changes the order, the page refreshes the
+  // section at once, and "Sent again to …" must still be there when it does.
+  let result = answers.get(order.order_id);
+  if (!result) {
+    result = h('p', { class: 'result', role: 'status' });
+    answers.set(order.order_id, result);
+  }
   const sent = emails(order);
 
   const send = async (button, email) => {
