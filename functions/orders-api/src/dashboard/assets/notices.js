@@ -1,6 +1,6 @@
 // What needs the seller, above the list and compact: one line per notice with its action (the
-// disputes awaiting a response with the nearest due date, and a failure pattern that suggests a
-// configuration problem). Shown on the unfiltered list only: a search is not the place.
+// disputes awaiting a response with the nearest due date, a dispute rate that is not `ok`, and a
+// failure pattern that suggests a configuration problem). Shown on the unfiltered list only: a search is not the place.
 
 import { getJson, SignedOut } from './api.js';
 import { h, replace } from './dom.js';
@@ -14,6 +14,18 @@ function line(tone, label, text, short, ...actions) {
     h('span', { class: 'notice-text', title: text },
       h('span', { class: 'long' }, text), h('span', { class: 'short' }, short)),
     h('span', { class: 'notice-actions' }, actions));
+}
+
+/** This month's worst dispute-rate line that is not `ok` (contract section 12), or null. */
+function worstRate(rates) {
+  const month = rates && rates.current;
+  if (!month) return null;
+  const lines = [
+    { key: 'visa', name: 'Visa', program: 'Visa monitoring program' },
+    { key: 'mastercard', name: 'Mastercard', program: 'Mastercard monitoring program' },
+    { key: 'all', name: 'overall', program: 'all-card guideline' },
+  ].map((b) => ({ ...b, ...(month[b.key] || {}) })).filter((b) => b.level === 'over' || b.level === 'watch');
+  return lines.find((b) => b.level === 'over') || lines[0] || null;
 }
 
 /** Fills `el` with the notices; throws when both sources failed (the poller backs off). */
@@ -35,6 +47,15 @@ export async function renderNotices(el, anOrder) {
       h('a', { href: orderHref(first.order_id) }, 'Respond'));
     if (first.evidence_due_by) notice.querySelector('.notice-text').title = `${text}: ${dateTime(first.evidence_due_by)}`;
     items.push(notice);
+  }
+  const rate = disputes.status === 'fulfilled' ? worstRate(disputes.value.rates) : null;
+  if (rate) {
+    const pct = (x) => `${(x * 100).toLocaleString(undefined, { maximumFractionDigits: 2 })}\u00a0%`;
+    const over = rate.level === 'over';
+    items.push(line(over ? 'bad' : 'warn', 'Dispute rate',
+      `Your ${rate.name} dispute rate this month is ${pct(rate.dispute_rate)}: ${over ? 'at or over' : 'half way to'} the ${rate.program}'s ${pct(rate.threshold)}. Refunding an unhappy customer costs less than a dispute.`,
+      `${rate.name} dispute rate ${pct(rate.dispute_rate)}: ${over ? 'over the limit' : 'watch it'}`,
+      h('a', { href: '/dashboard?status=disputed' }, 'Show disputes')));
   }
   if (failures.status === 'fulfilled' && failures.value.suspected_configuration_issue) {
     const f = failures.value;
