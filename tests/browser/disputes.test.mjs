@@ -196,6 +196,7 @@ for (const store of STORES) {
       assert.equal(onStripe.submission_count, 0);
       const after = (await orderJson(server, a.token, order.pi)).disputes[0];
       assert.ok(after.evidence.accepted_at, JSON.stringify(after));
+      assert.equal(after.auto_submit_at, null, 'an accepted dispute has no planned submission');
 
       await context.close();
     });
@@ -220,6 +221,7 @@ for (const store of STORES) {
       await axeCheck(page, 'automatically submitted dispute');
       const shown = (await orderJson(server, a.token, order.pi)).disputes[0];
       assert.equal(shown.evidence.submitted_by, 'auto');
+      assert.equal(shown.auto_submit_at, null, 'nothing left to plan once submitted');
       assert.ok(shown.evidence.submitted_at);
       // AND Stripe got exactly one submission (a draft before it at most), as seller A
       const onStripe = await stripe.dispute(SELLER_A, order.disputeId);
