@@ -218,7 +218,7 @@ setup_browser() {
 }
 run_browser() {
   (cd "$browser_dir" && LEENKIES_BIN="$binary" LEENKIES_SHARED="$shared" REQUIRE_DYNAMODB=1 \
-    node --test --test-concurrency=1 dashboard.test.mjs evidence.test.mjs)
+    node --test --test-concurrency=1 dashboard.test.mjs evidence.test.mjs disputes.test.mjs)
 }
 if [ "$built" -ne 1 ]; then
   skip "browser: dashboard in Chromium" "leenkies-local did not build"

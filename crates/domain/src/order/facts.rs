@@ -482,8 +482,12 @@ impl EvidenceFact {
             .filter(|e| !e.is_empty())
     }
 
-    /// The planned automatic submission time, if any.
+    /// The planned automatic submission time, if any: none once this phase was submitted or
+    /// accepted (the plan the sweep stored is then one that will never run).
     pub fn auto_submit_at(&self) -> Option<i64> {
+        if self.submitted_at.is_some() || self.accepted_at.is_some() {
+            return None;
+        }
         self.plan.as_ref().and_then(|p| p.value.at)
     }
 }
@@ -749,4 +753,50 @@ pub fn keep_newest_messages(
     max: usize,
 ) {
     keep_newest(mail, max, |k, m| (m.accepted_ms, k.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned() -> EvidenceFact {
+        EvidenceFact {
+            saved_at: Some(100),
+            plan: Some(Reg {
+                rank: 0,
+                at: 100,
+                value: AutoPlan {
+                    at: Some(5_000),
+                    why: None,
+                },
+            }),
+            ..EvidenceFact::default()
+        }
+    }
+
+    #[test]
+    fn given_a_planned_submission_when_nothing_else_happened_then_it_shows() {
+        assert_eq!(planned().auto_submit_at(), Some(5_000));
+    }
+
+    #[test]
+    fn given_a_planned_submission_when_the_seller_accepts_then_none_is_planned() {
+        // GIVEN the sweep's plan; WHEN the seller accepts the dispute (Stripe closed it)
+        let accepted = EvidenceFact {
+            accepted_at: Some(200),
+            ..planned()
+        };
+        // THEN no automatic submission is shown: it will never happen
+        assert_eq!(accepted.auto_submit_at(), None);
+    }
+
+    #[test]
+    fn given_a_planned_submission_when_it_was_submitted_then_none_is_planned() {
+        let submitted = EvidenceFact {
+            submitted_at: Some(300),
+            submitted_by: Some(Submitter::Seller),
+            ..planned()
+        };
+        assert_eq!(submitted.auto_submit_at(), None);
+    }
 }
