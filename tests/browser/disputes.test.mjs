@@ -236,5 +236,25 @@ for (const store of STORES) {
       assert.equal((await stripe.dispute(SELLER_A, accepted.disputeId)).submission_count, 0);
       await context.close();
     });
+
+    test('a dispute rate over the networks\u2019 limit this month is a notice above the list', async () => {
+      // GIVEN this month's two sales, both disputed as chargebacks (the tests above): the
+      // seller's rate is far past every program's threshold (contract section 12)
+      const rates = (await (await fetch(`${server.base}/stats/disputes`, {
+        headers: { authorization: `Bearer ${a.token}` },
+      })).json()).rates;
+      assert.equal(rates.current.all.level, 'over', JSON.stringify(rates.current));
+      // WHEN the seller opens the list
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(`${server.base}/dashboard#token=${a.token}`);
+      // THEN one compact notice says so, in words, with a way to the disputes
+      const notice = page.getByRole('region', { name: 'Dispute rate' });
+      await notice.waitFor({ timeout: 15000 });
+      assert.match(await notice.innerText(), /dispute rate this month is .*%.*at or over/);
+      assert.ok(await notice.getByRole('link', { name: 'Show disputes' }).isVisible());
+      await axeCheck(page, 'dispute rate notice');
+      await context.close();
+    });
   });
 }
