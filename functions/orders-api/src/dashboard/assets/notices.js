@@ -33,6 +33,11 @@ export async function renderNotices(el, anOrder) {
   const [failures, disputes] = await Promise.allSettled([
     getJson('/stats/failures?days=30'), getJson('/stats/disputes')]);
   const items = [];
+  const rate = disputes.status === 'fulfilled' ? worstRate(disputes.value.rates) : null;
+  const pct = (x) => `${(x * 100).toLocaleString(undefined, { maximumFractionDigits: 2 })}\u00a0%`;
+  const rateWords = rate
+    ? `your ${rate.name} dispute rate this month is ${pct(rate.dispute_rate)}: ${rate.level === 'over' ? 'at or over' : 'half way to'} the ${rate.program}'s ${pct(rate.threshold)}`
+    : null;
   if (disputes.status === 'fulfilled' && disputes.value.needs_response.length > 0) {
     const list = disputes.value.needs_response;
     const first = list[0];
@@ -40,20 +45,18 @@ export async function renderNotices(el, anOrder) {
     const due = first.evidence_due_by
       ? ` \u00b7 due ${shortDay(first.evidence_due_by)}, ${timeLeft(first.evidence_due_by, Date.now(), { short: true })}`
       : '';
-    const text = `${n} dispute${n === 1 ? ' needs' : 's need'} your response${due}`;
+    // A rate that is not ok joins this line rather than adding one: the list stays first.
+    const text = `${n} dispute${n === 1 ? ' needs' : 's need'} your response${due}${rateWords ? ` \u00b7 ${rateWords}` : ''}`;
     const short = `${n} dispute${n === 1 ? '' : 's'} to answer${first.evidence_due_by
       ? ` \u00b7 ${timeLeft(first.evidence_due_by, Date.now(), { short: true })}` : ''}`;
-    const notice = line('warn', 'Disputes needing a response', text, short,
+    const notice = line(rate && rate.level === 'over' ? 'bad' : 'warn', 'Disputes needing a response', text, short,
       h('a', { href: orderHref(first.order_id) }, 'Respond'));
     if (first.evidence_due_by) notice.querySelector('.notice-text').title = `${text}: ${dateTime(first.evidence_due_by)}`;
     items.push(notice);
-  }
-  const rate = disputes.status === 'fulfilled' ? worstRate(disputes.value.rates) : null;
-  if (rate) {
-    const pct = (x) => `${(x * 100).toLocaleString(undefined, { maximumFractionDigits: 2 })}\u00a0%`;
+  } else if (rate) {
     const over = rate.level === 'over';
     items.push(line(over ? 'bad' : 'warn', 'Dispute rate',
-      `Your ${rate.name} dispute rate this month is ${pct(rate.dispute_rate)}: ${over ? 'at or over' : 'half way to'} the ${rate.program}'s ${pct(rate.threshold)}. Refunding an unhappy customer costs less than a dispute.`,
+      `${rateWords[0].toUpperCase()}${rateWords.slice(1)}. Refunding an unhappy customer costs less than a dispute.`,
       `${rate.name} dispute rate ${pct(rate.dispute_rate)}: ${over ? 'over the limit' : 'watch it'}`,
       h('a', { href: '/dashboard?status=disputed' }, 'Show disputes')));
   }
