@@ -277,3 +277,33 @@ pub trait StoreProfiles: Send + Sync {
     /// cannot be read, so that the email still goes out, with a neutral sentence.
     async fn identity(&self, seller_id: &str) -> crate::store_identity::StoreIdentity;
 }
+
+/// A full refund of a charge, as the seller (contract section 12: an early fraud warning
+/// refunded under the seller's rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The seller's Stripe account (`Stripe-Account`).
+    pub seller_id: String,
+    pub charge_id: String,
+    /// The same key for the same attempt: Stripe replays its first answer to a repeat.
+    pub idempotency_key: String,
+}
+
+/// Why Stripe did not create the refund.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefundError {
+    /// Stripe answered with a refusal (a 4xx other than 429): this attempt is over; `message`
+    /// is Stripe's own.
+    #[error("Stripe refused ({status}): {message}")]
+    Refused { status: u16, message: String },
+    /// Still 429, 5xx or unreachable after every retry: the same attempt is tried again later.
+    #[error("Stripe is unavailable: {message}")]
+    Unavailable { message: String },
+}
+
+/// Stripe's Refunds API, as the seller.
+#[async_trait]
+pub trait Refunder: Send + Sync {
+    /// Refunds the charge in full with `reason=fraudulent`; returns the refund's id.
+    async fn refund(&self, request: &RefundRequest) -> Result<String, RefundError>;
+}

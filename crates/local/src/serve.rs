@@ -280,18 +280,24 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     .with_dashboard(
         orders_api::dashboard::config::DashboardConfig::from_env().map_err(|e| e.to_string())?,
     );
+    let mut refunder: Option<Arc<dyn leenkies_domain::ports::Refunder>> = None;
     if let Some(stripe) = settings.stripe.clone() {
-        let disputes = leenkies_adapters::stripe::StripeDisputes::new(stripe)
-            .map_err(|e| format!("Stripe client: {e}"))?;
-        api_state = api_state.with_disputes(Arc::new(disputes));
+        let disputes = Arc::new(
+            leenkies_adapters::stripe::StripeDisputes::new(stripe)
+                .map_err(|e| format!("Stripe client: {e}"))?,
+        );
+        refunder = Some(disputes.clone());
+        api_state = api_state.with_disputes(disputes);
     }
-    // The sweep (contract section 9.3): drafts and automatic submissions of dispute evidence,
+    // The sweep (contract sections 9.3 and 12): drafts and automatic submissions of dispute
+    // evidence, and early fraud warnings refunded by the seller's rule,
     // every SWEEP_INTERVAL_SECONDS, as the reconcile schedule runs it in AWS.
     let sweeper = leenkies_domain::sweep::Sweeper {
         store: store.clone(),
         index: due_index,
         settings: seller_settings.clone(),
         filer: api_state.disputes.clone(),
+        refunder,
     };
     let sweep = tokio::spawn(sweep_loop(sweeper, settings.sweep_interval_secs));
     let api = orders_api::router(api_state);

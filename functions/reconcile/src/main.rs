@@ -28,8 +28,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .with_attribute_names(env.order_item_names()?),
     );
     let ops = Arc::new(DynamoOps::new(client.clone(), table.clone()));
-    // The sweep (contract section 9.3) files as the seller with the same Stripe key.
-    let filer: Option<Arc<dyn leenkies_domain::evidence::filing::DisputeFiler>> =
+    // The sweep (contract sections 9.3 and 12) files evidence and refunds warned orders as the
+    // seller, with the same Stripe key and client.
+    let stripe: Option<Arc<leenkies_adapters::stripe::StripeDisputes>> =
         match leenkies_adapters::stripe::config::from_env(&sdk, &env).await? {
             Some(config) => Some(Arc::new(
                 leenkies_adapters::stripe::StripeDisputes::new(config)
@@ -37,6 +38,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             )),
             None => None,
         };
+    let filer = stripe
+        .clone()
+        .map(|s| s as Arc<dyn leenkies_domain::evidence::filing::DisputeFiler>);
+    let refunder = stripe.map(|s| s as Arc<dyn leenkies_domain::ports::Refunder>);
     let sweep = leenkies_domain::sweep::Sweeper {
         store: store.clone(),
         index: store.clone(),
@@ -44,6 +49,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             client, table,
         )),
         filer,
+        refunder,
     };
     let metrics = Metrics::stdout("reconcile");
     let mode = env.stripe_livemode()?;

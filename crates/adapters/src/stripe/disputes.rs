@@ -108,7 +108,7 @@ pub enum StripeSetupError {
 
 /// The [`DisputeFiler`] on Stripe's API.
 pub struct StripeDisputes {
-    client: Client,
+    pub(super) client: Client,
     http: reqwest::Client,
     config: StripeConfig,
     retry: StripeRetry,
@@ -124,10 +124,10 @@ impl std::fmt::Debug for StripeDisputes {
 
 /// One attempt's failure: the HTTP status (0 when none came back), Stripe's message, and
 /// whether waiting may help.
-struct Failure {
-    status: u16,
-    message: String,
-    retryable: bool,
+pub(super) struct Failure {
+    pub(super) status: u16,
+    pub(super) message: String,
+    pub(super) retryable: bool,
 }
 
 #[derive(Deserialize)]
@@ -183,7 +183,7 @@ impl StripeDisputes {
     }
 
     /// Retries `attempt` with one key until it succeeds, fails for good or attempts run out.
-    async fn with_retries<T, F, Fut>(
+    pub(super) async fn with_retries<T, F, Fut>(
         &self,
         call: &'static str,
         account: &str,
@@ -536,7 +536,7 @@ fn evidence(fields: &BTreeMap<EvidenceField, String>) -> UpdateDisputeEvidence {
     e
 }
 
-fn classify(error: StripeError) -> Failure {
+pub(super) fn classify(error: StripeError) -> Failure {
     match error {
         StripeError::Stripe(body, status) => Failure {
             status,

@@ -347,6 +347,160 @@ impl FraudWarningFact {
     }
 }
 
+/// What the backend decided and did about one early fraud warning (contract section 12), by
+/// warning id: kept apart from [`FraudWarningFact`] (what Stripe says) so both merge on their
+/// own. The refund itself reaches the order through the webhook like any refund.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarningActionFact {
+    /// The seller's rule applied to the warning, once: the earliest decision wins, so a later
+    /// settings change never turns a decision made into a second one.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub decided: Option<EfwDecided>,
+    /// A refund call in flight: claimed with a conditional write before Stripe is called.
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<RefundClaim>,
+    /// The `Idempotency-Key`'s attempt number: moves on only after a definitive failure, so a
+    /// retry after a crash or a timeout replays the same request. The greatest wins.
+    #[serde(rename = "n", default, skip_serializing_if = "is_zero_u32")]
+    pub attempt: u32,
+    /// Stripe accepted the refund (its id): the earliest wins.
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub requested: Option<RefundRequested>,
+    /// The newest failure in words; an empty value (a later success) clears it.
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<Reg<String>>,
+}
+
+/// The rule's decision about one warning, and when it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EfwDecided {
+    #[serde(rename = "t")]
+    pub at: i64,
+    #[serde(rename = "v")]
+    pub decision: EfwDecision,
+}
+
+/// What the seller's `efw_auto_refund` rule made of a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EfwDecision {
+    /// Refund in full: the rule is `always`.
+    RefundAlways,
+    /// Refund in full: the rule is `not_downloaded` and the product was never downloaded.
+    RefundNotDownloaded,
+    /// Not refunded: the rule is `off`.
+    SettingOff,
+    /// Not refunded: `not_downloaded`, and the customer downloaded the product.
+    Downloaded,
+    /// Not refunded: Stripe says the warning is no longer actionable.
+    NotActionable,
+    /// Not refunded: the order was already refunded in full.
+    FullyRefunded,
+    /// Not refunded: the charge is already disputed (refunding would not avoid it).
+    Disputed,
+}
+
+impl EfwDecision {
+    pub fn refunds(self) -> bool {
+        matches!(
+            self,
+            EfwDecision::RefundAlways | EfwDecision::RefundNotDownloaded
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EfwDecision::RefundAlways => "refund_always",
+            EfwDecision::RefundNotDownloaded => "refund_not_downloaded",
+            EfwDecision::SettingOff => "setting_off",
+            EfwDecision::Downloaded => "downloaded",
+            EfwDecision::NotActionable => "not_actionable",
+            EfwDecision::FullyRefunded => "fully_refunded",
+            EfwDecision::Disputed => "disputed",
+        }
+    }
+
+    /// The decision in the seller's words (the timeline, the notification).
+    pub fn words(self) -> &'static str {
+        match self {
+            EfwDecision::RefundAlways => {
+                "refunded automatically under the seller's rule for early fraud warnings (always)"
+            }
+            EfwDecision::RefundNotDownloaded => {
+                "refunded automatically under the seller's rule for early fraud warnings \
+                 (the product was never downloaded)"
+            }
+            EfwDecision::SettingOff => {
+                "not refunded automatically: automatic refunds of warned orders are off"
+            }
+            EfwDecision::Downloaded => {
+                "not refunded automatically: the customer downloaded the product"
+            }
+            EfwDecision::NotActionable => {
+                "not refunded automatically: Stripe no longer marks the warning actionable"
+            }
+            EfwDecision::FullyRefunded => {
+                "not refunded automatically: the order was already refunded in full"
+            }
+            EfwDecision::Disputed => "not refunded automatically: the payment is already disputed",
+        }
+    }
+}
+
+/// A refund call claimed before Stripe is called: whoever holds an unexpired claim is the only
+/// one who may call; a claim whose holder crashed is taken over after `until`, with the same
+/// attempt (so the same key: Stripe replays its first answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RefundClaim {
+    #[serde(rename = "u")]
+    pub until: i64,
+    #[serde(rename = "n")]
+    pub attempt: u32,
+}
+
+/// The refund Stripe created for the warning.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RefundRequested {
+    #[serde(rename = "t")]
+    pub at: i64,
+    #[serde(rename = "id")]
+    pub refund_id: String,
+}
+
+impl WarningActionFact {
+    fn merge(&mut self, other: &WarningActionFact) {
+        if let Some(theirs) = other.decided {
+            if self.decided.is_none_or(|mine| theirs < mine) {
+                self.decided = Some(theirs);
+            }
+        }
+        if other.claim > self.claim {
+            self.claim = other.claim;
+        }
+        self.attempt = self.attempt.max(other.attempt);
+        if let Some(theirs) = &other.requested {
+            if self.requested.as_ref().is_none_or(|mine| theirs < mine) {
+                self.requested = Some(theirs.clone());
+            }
+        }
+        merge_reg(&mut self.last_error, &other.last_error);
+    }
+
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error
+            .as_ref()
+            .map(|r| r.value.as_str())
+            .filter(|e| !e.is_empty())
+    }
+
+    /// The refund was decided and Stripe has not accepted it yet, and the last try failed.
+    pub fn refund_failed(&self) -> bool {
+        self.decided.is_some_and(|d| d.decision.refunds())
+            && self.requested.is_none()
+            && self.last_error().is_some()
+    }
+}
+
 /// What we filed to one phase of one dispute through Stripe's API (contract section 9), keyed by
 /// [`DisputePhase::evidence_key`]: kept apart from [`DisputeFact`] (what Stripe says about the
 /// dispute) so both merge on their own.
@@ -596,6 +750,9 @@ pub struct Facts {
     /// Evidence filed to each dispute, by dispute id (contract section 9).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dispute_evidence: BTreeMap<String, EvidenceFact>,
+    /// What the backend did about each early fraud warning, by warning id (contract section 12).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub warning_actions: BTreeMap<String, WarningActionFact>,
 }
 
 impl Facts {
@@ -659,6 +816,15 @@ impl Facts {
         // Bounded like the disputes it belongs to: the greatest ids, a pure function of the union.
         while self.dispute_evidence.len() > MAX_OBJECTS {
             self.dispute_evidence.pop_first();
+        }
+        merge_map(
+            &mut self.warning_actions,
+            &other.warning_actions,
+            WarningActionFact::merge,
+        );
+        // Bounded like the warnings they belong to: the greatest ids, a pure function of the union.
+        while self.warning_actions.len() > MAX_OBJECTS {
+            self.warning_actions.pop_first();
         }
         self.timeline.extend(other.timeline.iter().cloned());
         while self.timeline.len() > MAX_TIMELINE {

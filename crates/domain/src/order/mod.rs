@@ -340,6 +340,12 @@ impl OrderRecord {
         if f.fraud_warnings.values().any(|w| w.actionable.value) && !f.access_revoked() {
             out.push("early_fraud_warning");
         }
+        if f.warning_actions.iter().any(|(id, a)| {
+            a.refund_failed() && f.fraud_warnings.get(id).is_some_and(|w| w.actionable.value)
+        }) && !f.access_revoked()
+        {
+            out.push("efw_refund_failed");
+        }
         if f.paid_and_not_revoked()
             && (f.customer_email().is_none() || f.product_id().is_none())
             && self.fulfillment.state != FulfillmentState::Sent

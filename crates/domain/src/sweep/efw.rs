@@ -1,82 +1,78 @@
-//! The seller's rule for early fraud warnings (contract section 12), pure: whether a warned
-//! order is refunded in full by the backend, and why (or why not), and the refund's
-//! `Idempotency-Key`. A warned charge is very likely to become a fraud dispute; refunding it
-//! first avoids the dispute and its fee (the fraud report still counts in Visa's ratio).
+//! The sweep's early-fraud-warning job (contract section 12): a warned order refunded in full
+//! through Stripe's Refunds API as the seller, when the seller's `efw_auto_refund` rule says so,
+//! off the webhook's request path. A warned charge is very likely to become a fraud dispute;
+//! refunding it first avoids the dispute and its fee (the fraud report still counts in Visa's
+//! ratio). The refund then reaches the order through the webhook like any refund.
 //!
-//! Not yet run by the sweep: the job that calls Stripe's Refunds API under a claim and records
-//! the outcome builds on [`decide`] and [`idempotency_key`].
+//! - **Decided once** ([`decide`]): the first sweep that sees a warning on a paid order applies
+//!   the seller's rule and records the decision ([`EfwDecision`]) with a timeline entry; the
+//!   earliest decision wins a race, so a settings change later never makes a second one. A
+//!   warning on an order not paid yet waits for the payment.
+//! - **At most once**: the refund call is claimed on the order (a conditional write, with a
+//!   lease) before Stripe is called, with an `Idempotency-Key` from the warning's id and an
+//!   attempt number ([`idempotency_key`]) that moves on only after a definitive refusal: two
+//!   sweeps, or a sweep after a crash, send the same request and Stripe applies it once.
+//! - **Failures**: recorded on the order (`last_error`, shown as `efw_refund_failed` in
+//!   `attention`) and retried by the next sweep while the warning stays actionable and the
+//!   order is neither refunded in full nor disputed.
 
+use async_trait::async_trait;
+
+use super::{SweepContext, SweepJob, SweepReport};
+use crate::apply::{fold_into_order, RetryPolicy};
+use crate::order::facts::{
+    EfwDecided, EfwDecision, Facts, RefundClaim, RefundRequested, Reg, TimelineEntry,
+    WarningActionFact,
+};
 use crate::order::OrderRecord;
+use crate::ports::{RefundError, RefundRequest, Refunder, StoreError};
 use crate::settings::EfwAutoRefund;
 
-/// Why the backend refunds the warned order: the timeline's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefundWhy {
-    /// `efw_auto_refund` is `always`.
-    Always,
-    /// `efw_auto_refund` is `not_downloaded` and the product was never downloaded.
-    NotDownloaded,
-}
+/// How long a refund claim holds before another process may take it over: longer than one
+/// call with its retries takes.
+pub const REFUND_LEASE_SECS: i64 = 120;
 
-impl RefundWhy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundWhy::Always => "refunded automatically: early fraud warning (rule: always)",
-            RefundWhy::NotDownloaded => {
-                "refunded automatically: early fraud warning, never downloaded (rule: not_downloaded)"
-            }
-        }
-    }
-}
-
-/// Why the warned order is not refunded by the backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoRefund {
-    /// `efw_auto_refund` is `off` (the default).
-    SettingOff,
-    /// `not_downloaded`, and the customer downloaded the product.
-    Downloaded,
-    /// No such warning on the order, or Stripe says it is no longer actionable.
-    NotActionable,
-    /// The order never succeeded: nothing to refund.
-    NotPaid,
-    /// Already refunded in full.
-    FullyRefunded,
-    /// A dispute exists: refunding now would not avoid it (the dispute's own flow answers it).
-    Disputed,
-}
-
-/// The rule for warning `warning_id` on `record` under the seller's `setting`, `downloaded`
-/// saying whether the customer ever downloaded the product.
-pub fn decide(
-    record: &OrderRecord,
-    warning_id: &str,
-    setting: EfwAutoRefund,
-    downloaded: bool,
-) -> Result<RefundWhy, NoRefund> {
+/// Whether the order still holds warning `warning_id` as something a refund would answer:
+/// actionable, paid, not refunded in full, not disputed; or why not.
+fn refundable(record: &OrderRecord, warning_id: &str) -> Result<(), Option<EfwDecision>> {
     let f = &record.facts;
     let actionable = f
         .fraud_warnings
         .get(warning_id)
         .is_some_and(|w| w.actionable.value);
-    if !actionable {
-        return Err(NoRefund::NotActionable);
-    }
     if !f.succeeded() {
-        return Err(NoRefund::NotPaid);
+        // Not paid (yet): nothing to decide until the payment's event arrives.
+        return Err(None);
+    }
+    if !actionable {
+        return Err(Some(EfwDecision::NotActionable));
     }
     if f.amount().is_some_and(|a| f.refunded_amount() >= a) {
-        return Err(NoRefund::FullyRefunded);
+        return Err(Some(EfwDecision::FullyRefunded));
     }
     if !f.disputes.is_empty() {
-        return Err(NoRefund::Disputed);
+        return Err(Some(EfwDecision::Disputed));
     }
-    match setting {
-        EfwAutoRefund::Off => Err(NoRefund::SettingOff),
-        EfwAutoRefund::Always => Ok(RefundWhy::Always),
-        EfwAutoRefund::NotDownloaded if downloaded => Err(NoRefund::Downloaded),
-        EfwAutoRefund::NotDownloaded => Ok(RefundWhy::NotDownloaded),
+    Ok(())
+}
+
+/// The rule for warning `warning_id` on `record` under the seller's `setting`, `downloaded`
+/// saying whether the customer ever downloaded the product; `None` while the order is not paid.
+pub fn decide(
+    record: &OrderRecord,
+    warning_id: &str,
+    setting: EfwAutoRefund,
+    downloaded: bool,
+) -> Option<EfwDecision> {
+    if let Err(why) = refundable(record, warning_id) {
+        return why;
     }
+    Some(match setting {
+        EfwAutoRefund::Off => EfwDecision::SettingOff,
+        EfwAutoRefund::Always => EfwDecision::RefundAlways,
+        EfwAutoRefund::NotDownloaded if downloaded => EfwDecision::Downloaded,
+        EfwAutoRefund::NotDownloaded => EfwDecision::RefundNotDownloaded,
+    })
 }
 
 /// The refund's `Idempotency-Key`: the warning's id and the attempt number, which moves on only
@@ -84,6 +80,307 @@ pub fn decide(
 /// after a refusal is a new request.
 pub fn idempotency_key(warning_id: &str, attempt: u32) -> String {
     format!("efw-refund:{warning_id}:{attempt}")
+}
+
+/// Whether a refund claim on `action` still stands at `now` (its attempt has not concluded).
+fn claim_is_live(action: &WarningActionFact, now: i64) -> bool {
+    action
+        .claim
+        .is_some_and(|c| c.attempt == action.attempt && c.until > now)
+}
+
+/// When the job next needs to look at the order: at once for a warning on a paid order not
+/// decided yet, or decided for a refund Stripe has not accepted while the order still calls for
+/// it (after a live claim's lease); else never.
+pub fn next_look(record: &OrderRecord) -> Option<i64> {
+    record
+        .facts
+        .fraud_warnings
+        .iter()
+        .filter_map(|(id, w)| {
+            let action = record.facts.warning_actions.get(id);
+            match action.and_then(|a| a.decided) {
+                None => {
+                    let decidable = !matches!(refundable(record, id), Err(None));
+                    decidable.then_some(w.actionable.at.max(0))
+                }
+                Some(d) => {
+                    let action = action?;
+                    let pending = d.decision.refunds()
+                        && action.requested.is_none()
+                        && refundable(record, id).is_ok();
+                    pending.then(|| match action.claim {
+                        Some(c) if c.attempt == action.attempt => c.until.max(d.at),
+                        _ => d.at,
+                    })
+                }
+            }
+        })
+        .min()
+}
+
+/// The early-fraud-warning job: decides under the seller's rule and refunds through Stripe.
+pub struct EfwRefundJob<'a> {
+    pub refunder: &'a dyn Refunder,
+}
+
+#[async_trait]
+impl SweepJob for EfwRefundJob<'_> {
+    fn name(&self) -> &'static str {
+        "efw"
+    }
+
+    async fn run(
+        &self,
+        ctx: &SweepContext<'_>,
+        record: &OrderRecord,
+        report: &mut SweepReport,
+    ) -> Result<(), StoreError> {
+        let ids: Vec<String> = record.facts.fraud_warnings.keys().cloned().collect();
+        for id in ids {
+            self.one(ctx, record, &id, report).await?;
+        }
+        Ok(())
+    }
+}
+
+impl EfwRefundJob<'_> {
+    async fn one(
+        &self,
+        ctx: &SweepContext<'_>,
+        record: &OrderRecord,
+        id: &str,
+        report: &mut SweepReport,
+    ) -> Result<(), StoreError> {
+        let action = record.facts.warning_actions.get(id);
+        let decided = match action.and_then(|a| a.decided) {
+            Some(d) => d,
+            None => {
+                let downloaded = match ctx.settings.efw_auto_refund {
+                    EfwAutoRefund::NotDownloaded => !ctx
+                        .store
+                        .list_downloads(&record.seller_id, &record.order_id)
+                        .await?
+                        .is_empty(),
+                    _ => false,
+                };
+                let Some(decision) = decide(record, id, ctx.settings.efw_auto_refund, downloaded)
+                else {
+                    return Ok(());
+                };
+                let decided = EfwDecided {
+                    at: ctx.now,
+                    decision,
+                };
+                let stored = record_decision(ctx, record, id, decided).await?;
+                report.count(&format!("efw.decided.{}", decision.as_str()));
+                tracing::info!(job = "efw", order_id = %record.order_id, warning_id = %id, decision = decision.as_str(), "early fraud warning decided");
+                // A concurrent sweep's earlier decision wins: act on what the order holds.
+                stored
+                    .facts
+                    .warning_actions
+                    .get(id)
+                    .and_then(|a| a.decided)
+                    .unwrap_or(decided)
+            }
+        };
+        if !decided.decision.refunds() {
+            return Ok(());
+        }
+        self.refund(ctx, record, id, decided).await.map(|done| {
+            report.count(done);
+        })
+    }
+
+    /// Claims and sends the refund; what it did, in the report's words.
+    async fn refund(
+        &self,
+        ctx: &SweepContext<'_>,
+        record: &OrderRecord,
+        id: &str,
+        decided: EfwDecided,
+    ) -> Result<&'static str, StoreError> {
+        let Some((record, attempt)) = claim(ctx, record, id).await? else {
+            return Ok("efw.in_flight");
+        };
+        let Some(charge_id) = record.facts.paid_charge().map(str::to_owned) else {
+            // Paid, yet no charge known: nothing to refund by charge; say so and retry later.
+            record_outcome(
+                ctx,
+                &record,
+                id,
+                attempt,
+                Err(&RefundError::Unavailable {
+                    message: "the paying charge is not known yet".into(),
+                }),
+                decided,
+            )
+            .await?;
+            return Ok("efw.refund_failed");
+        };
+        let request = RefundRequest {
+            seller_id: record.seller_id.clone(),
+            charge_id,
+            idempotency_key: idempotency_key(id, attempt),
+        };
+        let result = self.refunder.refund(&request).await;
+        let done = match &result {
+            Ok(_) => "efw.refunded",
+            Err(_) => "efw.refund_failed",
+        };
+        if let Err(error) = &result {
+            tracing::warn!(job = "efw", order_id = %record.order_id, warning_id = %id, %error, "automatic refund failed");
+        } else {
+            tracing::info!(job = "efw", order_id = %record.order_id, warning_id = %id, "refunded automatically");
+        }
+        record_outcome(
+            ctx,
+            &record,
+            id,
+            attempt,
+            result.as_ref().map(String::as_str),
+            decided,
+        )
+        .await?;
+        Ok(done)
+    }
+}
+
+/// Records the decision (the earliest wins) with its timeline entry; returns the order as
+/// written.
+async fn record_decision(
+    ctx: &SweepContext<'_>,
+    record: &OrderRecord,
+    id: &str,
+    decided: EfwDecided,
+) -> Result<OrderRecord, StoreError> {
+    let mut facts = Facts::default();
+    facts.warning_actions.insert(
+        id.to_owned(),
+        WarningActionFact {
+            decided: Some(decided),
+            ..WarningActionFact::default()
+        },
+    );
+    if !decided.decision.refunds() {
+        facts.timeline.insert(TimelineEntry {
+            at: ctx.now,
+            kind: "early_fraud_warning_decided".into(),
+            detail: format!("early fraud warning {id}: {}", decided.decision.words()),
+        });
+    }
+    fold_into_order(
+        ctx.store,
+        &record.seller_id,
+        &record.order_id,
+        &facts,
+        RetryPolicy::default(),
+    )
+    .await?;
+    Ok(ctx
+        .store
+        .get_order(&record.seller_id, &record.order_id)
+        .await?
+        .unwrap_or_else(|| record.clone()))
+}
+
+/// Claims the refund call of warning `id` (a conditional write on the order, re-read fresh);
+/// `None` when it is not to be made now: someone else's live claim, already requested, or the
+/// order no longer calls for it. Returns the order as claimed and the attempt to send.
+async fn claim(
+    ctx: &SweepContext<'_>,
+    record: &OrderRecord,
+    id: &str,
+) -> Result<Option<(OrderRecord, u32)>, StoreError> {
+    let policy = RetryPolicy::default();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let Some(current) = ctx
+            .store
+            .get_order(&record.seller_id, &record.order_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let action = current
+            .facts
+            .warning_actions
+            .get(id)
+            .cloned()
+            .unwrap_or_default();
+        if action.requested.is_some()
+            || claim_is_live(&action, ctx.now)
+            || refundable(&current, id).is_err()
+        {
+            return Ok(None);
+        }
+        let attempt = action.attempt;
+        let mut next = current.clone();
+        next.facts
+            .warning_actions
+            .entry(id.to_owned())
+            .or_default()
+            .claim = Some(RefundClaim {
+            until: ctx.now + REFUND_LEASE_SECS,
+            attempt,
+        });
+        next.version = current.version + 1;
+        match ctx.store.put_order(&next, Some(current.version), &[]).await {
+            Ok(()) => return Ok(Some((next, attempt))),
+            Err(StoreError::Conflict) if tries < policy.max_attempts => policy.pause(tries).await,
+            Err(StoreError::Conflict) => return Err(StoreError::Contention),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Records a concluded call: on success the refund's id, the error cleared and a timeline entry
+/// that says it was automatic and why; on a refusal the error and the next attempt number; when
+/// Stripe was unavailable the error only (the same attempt is replayed after the claim's lease).
+async fn record_outcome(
+    ctx: &SweepContext<'_>,
+    record: &OrderRecord,
+    id: &str,
+    attempt: u32,
+    result: Result<&str, &RefundError>,
+    decided: EfwDecided,
+) -> Result<(), StoreError> {
+    let mut action = WarningActionFact::default();
+    let mut facts = Facts::default();
+    match result {
+        Ok(refund_id) => {
+            action.requested = Some(RefundRequested {
+                at: ctx.now,
+                refund_id: refund_id.to_owned(),
+            });
+            action.last_error = Some(Reg::new(0, ctx.now, String::new()));
+            facts.timeline.insert(TimelineEntry {
+                at: ctx.now,
+                kind: "efw_refund_requested".into(),
+                detail: format!(
+                    "full refund {refund_id} requested from Stripe for early fraud warning {id}: {}",
+                    decided.decision.words()
+                ),
+            });
+        }
+        Err(error) => {
+            if matches!(error, RefundError::Refused { .. }) {
+                action.attempt = attempt + 1;
+            }
+            action.last_error = Some(Reg::new(0, ctx.now, error.to_string()));
+        }
+    }
+    facts.warning_actions.insert(id.to_owned(), action);
+    fold_into_order(
+        ctx.store,
+        &record.seller_id,
+        &record.order_id,
+        &facts,
+        RetryPolicy::default(),
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -132,17 +429,17 @@ mod tests {
         use EfwAutoRefund::*;
         // GIVEN / WHEN / THEN: setting, downloaded → refunded and why, or why not
         let cases = [
-            (Off, false, Err(NoRefund::SettingOff)),
-            (Off, true, Err(NoRefund::SettingOff)),
-            (NotDownloaded, false, Ok(RefundWhy::NotDownloaded)),
-            (NotDownloaded, true, Err(NoRefund::Downloaded)),
-            (Always, false, Ok(RefundWhy::Always)),
-            (Always, true, Ok(RefundWhy::Always)),
+            (Off, false, EfwDecision::SettingOff),
+            (Off, true, EfwDecision::SettingOff),
+            (NotDownloaded, false, EfwDecision::RefundNotDownloaded),
+            (NotDownloaded, true, EfwDecision::Downloaded),
+            (Always, false, EfwDecision::RefundAlways),
+            (Always, true, EfwDecision::RefundAlways),
         ];
         for (setting, downloaded, expected) in cases {
             assert_eq!(
                 decide(&warned(), "issfr_1", setting, downloaded),
-                expected,
+                Some(expected),
                 "{setting:?} downloaded={downloaded}"
             );
         }
@@ -159,32 +456,29 @@ mod tests {
             .actionable = Reg::new(0, AT + 120, false);
         assert_eq!(
             decide(&r, "issfr_1", EfwAutoRefund::Always, false),
-            Err(NoRefund::NotActionable)
+            Some(EfwDecision::NotActionable)
         );
         // GIVEN an unknown warning id
         assert_eq!(
             decide(&warned(), "issfr_other", EfwAutoRefund::Always, false),
-            Err(NoRefund::NotActionable)
+            Some(EfwDecision::NotActionable)
         );
         // GIVEN an order that never succeeded
         let mut r = warned();
         r.facts.succeeded_at = None;
-        assert_eq!(
-            decide(&r, "issfr_1", EfwAutoRefund::Always, false),
-            Err(NoRefund::NotPaid)
-        );
+        assert_eq!(decide(&r, "issfr_1", EfwAutoRefund::Always, false), None);
         // GIVEN an order refunded in full; THEN nothing more; a partial refund still refunds
         let mut r = warned();
         refunded(&mut r, 2500);
         assert_eq!(
             decide(&r, "issfr_1", EfwAutoRefund::Always, false),
-            Err(NoRefund::FullyRefunded)
+            Some(EfwDecision::FullyRefunded)
         );
         let mut r = warned();
         refunded(&mut r, 1000);
         assert_eq!(
             decide(&r, "issfr_1", EfwAutoRefund::Always, false),
-            Ok(RefundWhy::Always)
+            Some(EfwDecision::RefundAlways)
         );
         // GIVEN an order already disputed
         let mut r = warned();
@@ -197,7 +491,7 @@ mod tests {
         );
         assert_eq!(
             decide(&r, "issfr_1", EfwAutoRefund::Always, false),
-            Err(NoRefund::Disputed)
+            Some(EfwDecision::Disputed)
         );
     }
 

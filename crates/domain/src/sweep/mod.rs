@@ -9,7 +9,10 @@
 //! table. A job's rule is pure and deterministic on the order, so the index never disagrees
 //! with the facts.
 //!
-//! **Adding a job** (e.g. early-fraud-warning refunds, seller notifications): write its rule
+//! **The jobs**: [`disputes`] (drafts and automatic submissions) and [`efw`] (early fraud
+//! warnings refunded by the seller's rule).
+//!
+//! **Adding a job**: write its rule
 //! (`fn(&OrderRecord) -> Option<i64>`) and add it to [`next_look`]; implement [`SweepJob`] for
 //! its runner; pass the runner to [`run`] with the others. Each job re-checks everything on the
 //! order it is given (an entry may be stale by one write) and claims before acting outside.
@@ -28,7 +31,10 @@ use crate::settings::{SellerSettings, SettingsStore};
 /// The earliest time a job may need to look at `record` (Unix seconds), or `None`: the key of
 /// the order's entry in the sweep's index. Add each new job's rule here.
 pub fn next_look(record: &OrderRecord) -> Option<i64> {
-    [disputes::next_look(record)].into_iter().flatten().min()
+    [disputes::next_look(record), efw::next_look(record)]
+        .into_iter()
+        .flatten()
+        .min()
 }
 
 /// One due order, as the index lists it.
@@ -152,6 +158,8 @@ pub struct Sweeper {
     pub settings: std::sync::Arc<dyn SettingsStore>,
     /// Stripe's dispute API; `None` without a Stripe key: nothing is drafted or submitted.
     pub filer: Option<std::sync::Arc<dyn crate::evidence::filing::DisputeFiler>>,
+    /// Stripe's Refunds API; `None` without a Stripe key: no warning is decided or refunded.
+    pub refunder: Option<std::sync::Arc<dyn crate::ports::Refunder>>,
 }
 
 impl Sweeper {
@@ -161,7 +169,17 @@ impl Sweeper {
             .filer
             .as_deref()
             .map(|filer| disputes::DisputeJob { filer });
-        let jobs: Vec<&dyn SweepJob> = disputes.iter().map(|j| j as &dyn SweepJob).collect();
+        let efw = self
+            .refunder
+            .as_deref()
+            .map(|refunder| efw::EfwRefundJob { refunder });
+        let mut jobs: Vec<&dyn SweepJob> = Vec::new();
+        if let Some(job) = &disputes {
+            jobs.push(job);
+        }
+        if let Some(job) = &efw {
+            jobs.push(job);
+        }
         if jobs.is_empty() {
             return Ok(SweepReport::default());
         }
