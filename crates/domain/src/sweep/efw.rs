@@ -360,7 +360,7 @@ async fn record_outcome(
                 at: ctx.now,
                 kind: "efw_refund_requested".into(),
                 detail: format!(
-                    "full refund {refund_id} requested from Stripe for early fraud warning {id}: {}",
+                    "early fraud warning {id}: {}; Stripe refund {refund_id} of the full amount",
                     decided.decision.words()
                 ),
             });
