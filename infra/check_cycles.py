@@ -10,6 +10,11 @@ module is a cycle; the script prints each with one path through it, and exits 1.
 
     python3 infra/check_cycles.py            # the workspace
     python3 infra/check_cycles.py crates/domain/src
+
+The domain crate's layers are checked on the same graph (LAYERS below): a model module names
+nothing of ours outside the model; the ports name only the model; the use cases (every other
+module) name anything. A module test-only in `src/` (`fold_cases*`) is left out, as are the
+`#[cfg(test)] mod tests` blocks.
 """
 import os
 import re
@@ -137,6 +142,42 @@ def check(src):
     return len(cycles)
 
 
+# The domain's layers, by top-level module (crates/domain/src). Anything not listed is a use case
+# (or the embedded store, an adapter kept in the domain for tests and the local runner).
+LAYERS = {
+    "crates/domain/src": {
+        "model": {"order", "money", "store_identity", "text", "clock", "tokens", "rates",
+                  "settings", "stripe"},
+        "ports": {"ports"},
+    }
+}
+
+
+def layer_violations(src):
+    """Edges that go up a layer: model -> not model; ports -> not model or ports."""
+    rel = os.path.relpath(src, ROOT)
+    layers = LAYERS.get(rel)
+    if not layers:
+        return 0
+    mods = modules(src)
+    model, ports = layers["model"], layers["ports"]
+    allowed = {"model": model, "ports": model | ports}
+    bad = 0
+    for mod, path in sorted(mods.items()):
+        if not mod or any(part.startswith("fold_cases") for part in mod):
+            continue
+        layer = "model" if mod[0] in model else "ports" if mod[0] in ports else None
+        if layer is None:
+            continue
+        with open(path, encoding="utf-8") as f:
+            text = re.split(r"#\[cfg\(test\)\]\s*mod\s+tests\s*\{", f.read())[0]
+        for target in sorted(edges_of(mods, mod, text)):
+            if target and target[0] not in allowed[layer]:
+                print(f"layer in {rel}: {name(mod)} ({layer}) -> {name(target)}")
+                bad += 1
+    return bad
+
+
 def main(args):
     if args:
         srcs = [os.path.abspath(a) for a in args]
@@ -149,7 +190,9 @@ def main(args):
                     srcs.append(src)
     total = sum(check(src) for src in srcs)
     print(f"module cycles: {total} in {len(srcs)} crates")
-    return 1 if total else 0
+    layered = sum(layer_violations(src) for src in srcs)
+    print(f"layer violations: {layered} (domain: model <- ports <- use cases)")
+    return 1 if total or layered else 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 //! - [`money`]: minor units to major units by Stripe's currency table;
 //! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat;
 //! - [`settings`]: each seller's settings (section 11), validated by one type;
+//! - [`seller_settings`]: the settings' store port and the use cases that read and change them;
 //! - [`sweep`]: the scheduled sweep: work owed to sellers, found through an index of due times.
 
 pub mod apply;
@@ -32,6 +33,7 @@ pub mod ops;
 pub mod order;
 pub mod ports;
 pub mod rates;
+pub mod seller_settings;
 pub mod settings;
 pub mod store_identity;
 pub mod stripe;

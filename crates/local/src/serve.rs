@@ -142,7 +142,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         Arc<dyn MessageIndex>,
         Arc<dyn ExportJobs>,
         Option<tokio::sync::mpsc::UnboundedReceiver<leenkies_domain::export::ExportJob>>,
-        Arc<dyn leenkies_domain::settings::SettingsStore>,
+        Arc<dyn leenkies_domain::seller_settings::SettingsStore>,
         Arc<dyn leenkies_domain::sweep::DueOrders>,
     ) = if args.uses_dynamodb() {
         let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
