@@ -3,7 +3,8 @@
 // (`tests/bin/fake_stripe.rs`, its own process): a dispute drafted to Stripe with nobody clicking,
 // its planned automatic submission shown; Accept with its confirmation (one close in Stripe); and
 // a second dispute that arrives inside the seller's lead time, filed by the next sweep (one
-// submission, shown as automatic). Contract sections 9.1, 9.3, 9.4 and 9.6.
+// submission, shown as automatic); and an early fraud warning refunded once by the seller's rule,
+// the page saying it was automatic. Contract sections 9.1, 9.3, 9.4, 9.6 and 12.
 //
 // On the embedded store, and on DynamoDB Local when DYNAMODB_ENDPOINT is set (REQUIRE_DYNAMODB=1
 // makes that mandatory). Every event goes through the signed webhook. No sleeps: every wait is
@@ -16,7 +17,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import {
-  deliver, disputeEvent, fixture, mintToken, paymentEvent, ROOT, SELLER_A, startFakeStripe, startServer,
+  deliver, disputeEvent, fixture, fraudWarningEvent, mintToken, paymentEvent, ROOT, SELLER_A, startFakeStripe,
+  startServer,
 } from './support.mjs';
 
 const require = createRequire(import.meta.url);
@@ -254,6 +256,54 @@ for (const store of STORES) {
       assert.match(await notice.innerText(), /dispute rate this month is .*%.*at or over/);
       assert.ok(await notice.getByRole('link', { name: 'Show disputes' }).isVisible());
       await axeCheck(page, 'dispute rate notice');
+      await context.close();
+    });
+    test('an early fraud warning under the rule always is refunded once by the backend, and the page says so', async () => {
+      // GIVEN the seller's rule refunds every warned order, and a paid order whose charge Stripe has
+      const put = await fetch(`${server.base}/settings`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ efw_auto_refund: 'always' }),
+      });
+      assert.equal(put.status, 200);
+      const now = Math.floor(Date.now() / 1000);
+      const paid = paymentEvent({ account: SELLER_A, email: 'sam.ortiz@example.com', product: 'Lightroom Presets', amount: 2500, created: now - 7200 });
+      const charge = paid.event.data.object.latest_charge;
+      await stripe.addCharge(SELLER_A, charge, 2500);
+      await deliver(server.base, paid.event);
+      // WHEN Stripe warns of fraud on it, and the warning arrives twice
+      const warning = fraudWarningEvent({ account: SELLER_A, pi: paid.pi, created: now - 60 });
+      warning.data.object.charge = charge;
+      await deliver(server.base, warning);
+      await deliver(server.base, warning);
+      // THEN the sweep refunds the whole charge once, as seller A, fraudulent, keyed by the warning
+      const refunds = await until('the automatic refund on Stripe', async () => {
+        const list = await stripe.refunds();
+        return list.length ? list : null;
+      });
+      assert.equal(refunds.length, 1, JSON.stringify(refunds));
+      assert.deepEqual([refunds[0].account, refunds[0].charge, refunds[0].amount, refunds[0].reason], [SELLER_A, charge, 2500, 'fraudulent']);
+      assert.equal(refunds[0].idempotency_key, `efw-refund:${warning.data.object.id}:0`);
+      // WHEN Stripe's refund reaches the webhook like any refund
+      const refunded = JSON.parse(fixture('ord_1009__02__charge.refunded.json'));
+      refunded.id = `evt_ref_${paid.pi}`;
+      refunded.account = SELLER_A;
+      refunded.created = now;
+      Object.assign(refunded.data.object, { id: charge, payment_intent: paid.pi, amount: 2500, amount_refunded: 2500, metadata: {} });
+      await deliver(server.base, refunded);
+      // THEN the order is Refunded and its page says the refund was automatic, after the warning
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(`${server.base}/dashboard#token=${a.token}`);
+      await page.goto(`${server.base}/dashboard/orders/${paid.pi}`);
+      await page.getByText('Refunded in full automatically after an early fraud warning (your rule).').waitFor({ timeout: 15000 });
+      const shown = await orderJson(server, a.token, paid.pi);
+      assert.equal(shown.payment_status, 'refunded');
+      assert.ok(!shown.attention.includes('efw_refund_failed'), JSON.stringify(shown.attention));
+      // AND later sweeps never refund it again
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal((await stripe.refunds()).length, 1);
+      await axeCheck(page, 'order refunded after an early fraud warning');
       await context.close();
     });
   });

@@ -94,6 +94,8 @@ export async function startFakeStripe(accounts) {
     env: { STRIPE_API_KEY: FAKE_STRIPE_KEY, STRIPE_API_BASE: base, STRIPE_FILES_BASE: base },
     addDispute: (account, id, status = 'needs_response') => call('POST', '/_fake/disputes', { account, id, status }),
     failNext: (status, n) => call('POST', '/_fake/fail', { status, n }),
+    addCharge: (account, id, amount) => call('POST', '/_fake/charges', { account, id, amount }),
+    refunds: () => call('GET', '/_fake/refunds'),
     requests: () => call('GET', '/_fake/requests'),
     files: () => call('GET', '/_fake/files'),
     dispute: async (account, id) => {
