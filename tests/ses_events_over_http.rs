@@ -1,4 +1,4 @@
-//! SES events over HTTP (contract section 10, issue 16 item 3), on both stores: an order paid
+//! SES events over HTTP (contract section 10), on both stores: an order paid
 //! through the signed webhook gets its email; the SES records of `tests/fixtures/ses/`, with
 //! that email's message id, are posted to `POST /local/ses-events` as EventBridge delivers
 //! them, and the order JSON shows `fulfillment.delivery` and `attention` as the contract says.

@@ -43,7 +43,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         }
         state = state.with_resend(resend);
     }
-    // Export jobs (issue 17 item 4): jobs in the orders table, presigned links to the bucket.
+    // Export jobs: jobs in the orders table, presigned links to the bucket.
     if let Some(bucket) = env.optional("EXPORTS_BUCKET") {
         state = state.with_exports(orders_api::routes::exports::ExportsConfig {
             jobs: Arc::new(leenkies_adapters::dynamodb::exports::DynamoExports::new(

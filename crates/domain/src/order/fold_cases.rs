@@ -1,4 +1,6 @@
-//! Issue 18's classes of wrong answers, each as GIVEN / WHEN / THEN over realistic event
+//! The classes of wrong answers the fold must never give (statuses by latest event, money from
+//! the PaymentIntent, source ranking, zero-amount orders, failure codes, older API versions,
+//! charge updates, any number of refunds), each as GIVEN / WHEN / THEN over realistic event
 //! sequences, and each checked in every delivery order with duplicates: the order the API shows
 //! must be the same whatever the arrival (the merge stays commutative, associative, idempotent).
 
@@ -233,7 +235,7 @@ fn given_a_refund_that_succeeds_then_fails_when_folded_then_the_timeline_shows_i
     assert_eq!(refund_entries[0]["kind"], "refund_failed");
     assert_eq!(refund_entries[0]["detail"], "re_9: 1000");
     assert_eq!(refund_entries[0]["at"], "1970-01-01T02:30:00Z");
-    // AND the stored history holds no note of it: its fact is the record (issue 17: item size)
+    // AND the stored history holds no note of it: its fact is the record (the order item stays small)
     let mut facts = Facts::default();
     for e in &events {
         facts.merge(&facts_of(e));

@@ -54,7 +54,7 @@ pub fn state(store: Arc<MemoryStore>) -> ApiState {
         ProductFiles::LocalDir(None),
     )
     .with_settings(store.clone())
-    // Export jobs in the same embedded store, with local links (issue 17 item 4).
+    // Export jobs in the same embedded store, with local links.
     .with_exports(orders_api::routes::exports::ExportsConfig {
         jobs: store,
         links: orders_api::routes::exports::ExportLinks::Local {
