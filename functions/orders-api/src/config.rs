@@ -75,17 +75,9 @@ pub fn derive_cursor_key(secret: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Builds the state of the Lambda: the JWT authorizer's claims, keys, and product files.
-pub async fn state_from_env(
-    sdk: &SdkConfig,
-    store: Arc<dyn OrderStore>,
-) -> Result<ApiState, ConfigError> {
-    let stripe = stripe_config(sdk).await?;
-    state_with_stripe(sdk, store, stripe).await
-}
-
-/// [`state_from_env`] with the Stripe settings already read (by [`stripe_config`]), so that the
-/// secret is read once for every part that calls Stripe.
+/// Builds the state of the Lambda: the JWT authorizer's claims, keys, and product files, with the
+/// Stripe settings already read (by [`stripe_config`]), so that the secret is read once for every
+/// part that calls Stripe.
 pub async fn state_with_stripe(
     sdk: &SdkConfig,
     store: Arc<dyn OrderStore>,

@@ -80,21 +80,6 @@ pub fn delivery_receipt(record: &OrderRecord) -> Option<ReceiptOf<'_>> {
     })
 }
 
-/// Every delivery receipt of the order, oldest email first.
-pub fn delivery_receipts(record: &OrderRecord) -> Vec<ReceiptOf<'_>> {
-    emails(record)
-        .into_iter()
-        .filter_map(|e| {
-            e.facts
-                .and_then(|m| m.delivery.as_ref())
-                .map(|receipt| ReceiptOf {
-                    message_id: e.message_id,
-                    receipt,
-                })
-        })
-        .collect()
-}
-
 /// Unix milliseconds as RFC 3339 in UTC with milliseconds, e.g. `2026-05-08T08:00:52.786Z`.
 pub fn rfc3339_ms(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
