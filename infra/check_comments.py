@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """No code comment cites an issue number: a reader of the code cannot see the tracker.
 
-A comment says the reason itself (the constraint, the requirement and why), never "issue 17" or
-"#17 item 4". Checked: the comments of the repository's code and configuration (Rust and
+A comment says the reason itself (the constraint, the requirement and why), never the word
+"issue" followed by a tracker number. Checked: the comments of the repository's code and configuration (Rust and
 JavaScript `//` and `/* */`, `#` in Python, shell, YAML, TOML and Makefiles, Python docstrings),
 tracked by git (or, outside a git checkout, every such file but target/ and node_modules/).
 Markdown notes of history are not code and are not checked. Prints file:line for each hit, exits 1

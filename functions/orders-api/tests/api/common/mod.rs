@@ -1,7 +1,6 @@
 //! Shared test plumbing: a router over the embedded store, dev JWTs, request helpers, and order
 //! builders (records built directly, or folded from the shared Stripe fixtures).
 
-
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! `GET /orders/export.csv` for the same filters. Another seller's poll is `404`, a bad filter
 //! a `400` that stores no job, and a tampered link is refused.
 
-mod system;
+use crate::system;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! An unknown message id is acknowledged and changes nothing; a body that is not an SES event
 //! is a `400` and changes nothing.
 
-mod system;
+use crate::system;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! seller's account, every field named as Stripe names it, and the order shows when; Stripe
 //! down is a 502 that records nothing and the same request later succeeds once.
 
-mod system;
+use crate::system;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! fake Stripe API as that account, once (the resend uses the cached answer). With Stripe down
 //! the email still goes out, with the neutral sentence and no `Reply-To`.
 
-mod system;
+use crate::system;
 
 use std::time::Duration;
 
