@@ -6,9 +6,9 @@
 
 use serde_json::{json, Value};
 
-use super::facts::Facts;
-use super::from_event::{interpret, Interpretation};
-use super::OrderRecord;
+use crate::order::facts::Facts;
+use crate::order::from_event::{interpret, Interpretation};
+use crate::order::OrderRecord;
 use crate::stripe::event::Event;
 use crate::OrderView;
 
@@ -482,7 +482,7 @@ fn given_an_email_sent_for_one_product_when_the_session_names_another_then_the_s
         panic!("a paid order is claimed");
     };
     record.fulfillment = claimed.fulfillment;
-    record.fulfillment.state = super::FulfillmentState::Sent;
+    record.fulfillment.state = crate::order::FulfillmentState::Sent;
     assert!(!record.attention().contains(&"product_changed"));
     // WHEN the Checkout Session, which ranks higher, arrives naming another product
     let session = json!({"id": "cs_live_m4", "payment_intent": "pi_m4", "payment_status": "paid",
@@ -630,7 +630,7 @@ fn given_a_session_that_needed_no_payment_when_interpreted_then_it_is_an_order_k
     // THEN its order is the session id
     assert_eq!(
         folding.target,
-        super::from_event::Target::Order {
+        crate::order::from_event::Target::Order {
             order_id: "cs_live_free1".into()
         }
     );
@@ -666,7 +666,7 @@ fn given_a_setup_mode_session_when_interpreted_then_no_order() {
     // THEN it is acknowledged without an order
     assert!(matches!(
         interpret(&Event::parse(&body).unwrap()).unwrap(),
-        Interpretation::Ignore(super::from_event::IgnoreReason::NoPaymentReference)
+        Interpretation::Ignore(crate::order::from_event::IgnoreReason::NoPaymentReference)
     ));
 }
 
@@ -703,7 +703,7 @@ fn given_more_refunds_than_the_old_cap_when_folded_then_every_one_counts_in_any_
     assert_eq!(forward, doubled);
     assert_eq!(
         forward.payment_status(),
-        super::PaymentStatus::PartiallyRefunded
+        crate::order::PaymentStatus::PartiallyRefunded
     );
 }
 
