@@ -205,7 +205,7 @@ if wants scale; then
 fi
 if wants scale; then
   say ""
-  # Export jobs (issue 17 item 4): 100k orders exported by the worker in 5 MiB parts.
+  # Export jobs: 100k orders exported by the worker in 5 MiB parts.
   timeout 3600 cargo bench -q -p exports --bench exports_scale -- --bench --orders 100000 \
     2> >(tee "$OUT/exports_scale.err" >&2) | tee -a "$SUMMARY" || die "exports_scale failed: see $OUT/exports_scale.err"
 fi

@@ -3,9 +3,9 @@
 //! bills them, and the GSIs' share) per event, for every shared fixture folded as a new event and
 //! again as a duplicate, refused conditional writes counted at their item's size; the whole paid
 //! order (checkout.session.completed + payment_intent.succeeded + charge.succeeded + the delivery
-//! email's claim and `sent`, as the fulfillment function writes them) against the budgets of
-//! issue 17 (≤ 3 write units per new event on average, ≤ 8 for any, 0 for a duplicate) and of
-//! the paid order (≤ 13 since the card index and the dispute-rate counters; ≤ 10 in issue 17);
+//! email's claim and `sent`, as the fulfillment function writes them) against the store's
+//! budgets (≤ 3 write units per new event on average, ≤ 8 for any, 0 for a duplicate) and the
+//! paid order's (≤ 13 since the card index and the dispute-rate counters; ≤ 10 before them);
 //! and the size of that order's item, attribute by attribute.
 //!
 //! `DYNAMODB_ENDPOINT=http://127.0.0.1:8000 cargo bench -p leenkies-integration-tests --bench store_cost`
@@ -191,8 +191,8 @@ async fn main() {
         .map(|(_, c)| c.write_units)
         .fold(0.0_f64, f64::max);
 
-    // Issue 17's budgets and the paid order's (13 write units: the card index's entry and one
-    // dispute-rate counter on top of issue 17's 11), by DynamoDB Local's own accounting.
+    // The store's budgets and the paid order's (13 write units: the card index's entry and one
+    // dispute-rate counter on top of the 11 before them), by DynamoDB Local's own accounting.
     let n = new_all.events.max(1) as f64;
     let verdicts = [
         (
@@ -205,7 +205,7 @@ async fn main() {
         ("no order item over 4 KB", largest <= 4096),
     ];
     println!();
-    println!("== budgets (issue 17; the paid order's of the dispute round) ==");
+    println!("== budgets (the store's; the paid order's of the dispute round) ==");
     for (budget, held) in verdicts {
         println!("  {:<40} {}", budget, if held { "holds" } else { "MISSED" });
     }

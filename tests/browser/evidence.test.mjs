@@ -1,4 +1,4 @@
-// Issue 15's "done when", by a person in a real browser (Debian's Chromium, playwright-core):
+// Dispute evidence end to end, as a person does it in a real browser (Debian's Chromium, playwright-core):
 // a seller opens a disputed order, reads the evidence, adds a sentence, saves a draft, then
 // submits (accepting the confirmation); the fake Stripe API (`tests/bin/fake_stripe.rs`, its own
 // process) received exactly one file and one submission on the seller's account, every field

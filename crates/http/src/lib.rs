@@ -1,4 +1,4 @@
-//! One error vocabulary for every HTTP function (issue 13): the webhook, the orders API with its
+//! One error vocabulary for every HTTP function: the webhook, the orders API with its
 //! operator routes, and the local runner's own routes answer an error the same way: a stable
 //! machine-readable `code`, a human `message` that never carries internal details, the status,
 //! and `Retry-After` when waiting helps. The body is contract section 5's

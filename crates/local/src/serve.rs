@@ -215,7 +215,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         fulfiller = fulfiller.with_profiles(profiles);
     }
     let fulfiller = Arc::new(fulfiller);
-    // Export jobs (issue 17 item 4): the worker runs off the job writes, into the exports folder.
+    // Export jobs: the worker runs off the job writes, into the exports folder.
     let local_exports = crate::exports::LocalExports {
         orders: store.clone(),
         jobs: jobs.clone(),

@@ -1,4 +1,4 @@
-//! Export jobs on DynamoDB Local and a moto S3 bucket (issue 17 item 4, tests 1–4), on one table
+//! Export jobs on DynamoDB Local and a moto S3 bucket, on one table
 //! seeded once with 10,000 orders of one seller: the job's object equals `GET /orders/export.csv`
 //! byte for byte (all orders, then a status and an email filter), written in several parts; a
 //! job stopped after a part (its deadline passed, then a crash that left an unrecorded part)

@@ -104,7 +104,7 @@ impl Fulfiller {
                 return None;
             }
         };
-        let decision = if !should_deliver(old.as_deref(), &new) {
+        let decision = if !should_deliver(&new) {
             "not_awaiting_delivery"
         } else if is_transition(old.as_deref(), &new) {
             "became_deliverable"

@@ -167,7 +167,8 @@ impl Filters {
             }
         }
         // `created_at` is whole seconds; both bounds are inclusive to the precision given, so
-        // `from=…:20.5Z` starts at :21 and `to=…:20.5Z` ends at :20 (issue 18 class 9).
+        // `from=…:20.5Z` starts at :21 and `to=…:20.5Z` ends at :20: no order
+        // outside the range given, none inside it dropped.
         const NANOS: i128 = 1_000_000_000;
         let seconds = |ns: i128| i64::try_from(ns.div_euclid(NANOS)).ok();
         let from = from.and_then(|ns| seconds(ns + NANOS - 1));

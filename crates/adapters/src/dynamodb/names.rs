@@ -1,5 +1,5 @@
 //! The order item's stored attribute names: the domain's long field names, or short ones that
-//! keep a typical order under the 1 KB of one write unit (issue 17).
+//! keep a typical order under the 1 KB of one write unit.
 //!
 //! DynamoDB bills every attribute name on every write, nested map keys included, and rounds
 //! each write up to whole kilobytes: the names of `facts` and `fulfillment` were about a fifth

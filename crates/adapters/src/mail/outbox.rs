@@ -19,28 +19,19 @@ use time::OffsetDateTime;
 /// Distinguishes emails written by this process in the same millisecond.
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
-const DEFAULT_SENDER: &str = "Leenkies <orders@leenkies.local>";
+/// The `From` header of every outbox email.
+const SENDER: &str = "Leenkies <orders@leenkies.local>";
 const MESSAGE_ID_DOMAIN: &str = "outbox.leenkies.local";
 
 #[derive(Debug, Clone)]
 pub struct OutboxMailer {
     dir: PathBuf,
-    sender: String,
 }
 
 impl OutboxMailer {
     /// Writes into `dir`, created on the first email if missing.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self {
-            dir: dir.into(),
-            sender: DEFAULT_SENDER.to_owned(),
-        }
-    }
-
-    /// The `From` header (default `Leenkies <orders@leenkies.local>`).
-    pub fn with_sender(mut self, sender: impl AsRef<str>) -> Self {
-        self.sender = header_safe(sender.as_ref());
-        self
+        Self { dir: dir.into() }
     }
 
     pub fn dir(&self) -> &Path {
@@ -63,7 +54,7 @@ impl Mailer for OutboxMailer {
             .format(&Rfc2822)
             .map_err(|e| MailError::Rejected(e.to_string()))?;
         let boundary = format!("=_leenkies_{unix_ms}_{}_{seq}", std::process::id());
-        let raw = render(&self.sender, email, &date, &message_id, &boundary);
+        let raw = render(SENDER, email, &date, &message_id, &boundary);
 
         tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
         let tmp = self.dir.join(format!(

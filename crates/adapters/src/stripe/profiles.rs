@@ -1,4 +1,4 @@
-//! Who the delivery email speaks for (contract section 10, issue 16 item 6): the connected
+//! Who the delivery email speaks for (contract section 10): the connected
 //! account's `business_profile.name` and `business_profile.support_email`, read from Stripe's
 //! Accounts API and cached in this process.
 //!

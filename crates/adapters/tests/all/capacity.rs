@@ -159,7 +159,7 @@ async fn given_a_burst_of_20_distinct_events_for_one_order_when_folded_at_once_t
         return;
     };
     let store = std::sync::Arc::new(store);
-    // GIVEN 20 distinct events for one order within one second (issue 18 class 10)
+    // GIVEN 20 distinct events for one order within one second (a burst Stripe can send)
     // WHEN they are folded at once
     let (applied, lost, used) = burst(&store, "pi_burst_20", 20).await;
     eprintln!("burst of 20: applied {applied}, lost conditional writes {lost}, {used:?}");

@@ -1,4 +1,4 @@
-//! No order item over 4 KB (issue 17): one eventually consistent read unit per order on a list
+//! No order item over 4 KB: one eventually consistent read unit per order on a list
 //! page holds only while every order item fits 4 KB. The heaviest orders the fixtures describe
 //! (thirty refunds, disputes through to their end, failed attempts before a success, fraud
 //! warnings) are folded scenario by scenario, in their delivery order, and every order item is

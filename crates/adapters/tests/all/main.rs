@@ -1,5 +1,5 @@
 //! The adapters' integration tests, as one test binary: every file here is a module of it (one
-//! link of the dependency graph instead of one per file: issue 13). `support` comes first, so
+//! link of the dependency graph instead of one per file, the longest step of a test build). `support` comes first, so
 //! its `both_stores!` macro is in scope in every module after it.
 
 #[macro_use]

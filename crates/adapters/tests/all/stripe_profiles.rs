@@ -1,5 +1,5 @@
-//! The store identity adapter against the fake Stripe API (contract section 10, issue 16 item
-//! 6): `GET /v1/account` as the seller (`Stripe-Account`), as the platform without it, cached,
+//! The store identity adapter against the fake Stripe API (contract section
+//! 10): `GET /v1/account` as the seller (`Stripe-Account`), as the platform without it, cached,
 //! one call for concurrent lookups, and every failure giving the default (or last known)
 //! identity instead of an error.
 

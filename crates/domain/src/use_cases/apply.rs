@@ -38,7 +38,7 @@ impl FoldOutcome {
 
 /// How hard to retry on version conflicts before answering "try again later".
 ///
-/// Sized for a burst on one order (issue 18 class 10): 20 distinct events for one order within
+/// Sized for a burst on one order: 20 distinct events for one order within
 /// one second must all be applied. Each conflict round lets one writer through, so the last of
 /// N concurrent writers needs about N attempts; the policy allows 40 attempts, and stops retrying
 /// after [`RETRY_BUDGET`] of wall time so the answer (a retryable `503` at worst) still comes well

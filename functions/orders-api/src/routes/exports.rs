@@ -1,4 +1,4 @@
-//! Export jobs (issue 17 item 4): `POST /orders/exports` queues a CSV export of every order
+//! Export jobs: `POST /orders/exports` queues a CSV export of every order
 //! matching the `/orders` filters, of any size, and `GET /orders/exports/{id}` tells where it
 //! stands and, once `succeeded`, gives a short-lived download link.
 //!

@@ -10,11 +10,11 @@
 
 pub mod dispute_evidence;
 pub mod downloads;
-pub mod evidence;
-pub mod export;
+pub mod export_csv;
 pub mod exports;
 pub mod fallback;
 pub mod openapi;
+pub mod order_evidence;
 pub mod orders;
 pub mod resend;
 pub mod settings;
@@ -114,11 +114,11 @@ pub fn table() -> Vec<Route> {
     vec![
         Route::api::<orders::__path_list, _, _>(Seller, orders::list),
         // Static segments (`export.csv`, `exports`) win over `{order_id}` in axum's matcher.
-        Route::api::<export::__path_export, _, _>(Seller, export::export),
+        Route::api::<export_csv::__path_export, _, _>(Seller, export_csv::export),
         Route::api::<exports::__path_create, _, _>(Seller, exports::create),
         Route::api::<exports::__path_get, _, _>(Seller, exports::get),
         Route::api::<orders::__path_get, _, _>(Seller, orders::get),
-        Route::api::<evidence::__path_evidence, _, _>(Seller, evidence::evidence),
+        Route::api::<order_evidence::__path_evidence, _, _>(Seller, order_evidence::evidence),
         Route::api::<dispute_evidence::__path_file, _, _>(Seller, dispute_evidence::file),
         Route::api::<dispute_evidence::__path_preview, _, _>(Seller, dispute_evidence::preview),
         Route::api::<dispute_evidence::__path_accept, _, _>(Seller, dispute_evidence::accept),

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::dashboard::config::{BearerToken, DashboardConfig, OAuthConfig};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::dispute_evidence::{EvidenceBody, EvidenceFiled};
-use crate::routes::evidence::{ConfirmationEmail, DownloadView, Evidence};
+use crate::routes::order_evidence::{ConfirmationEmail, DownloadView, Evidence};
 use crate::routes::orders::OrderList;
 use crate::routes::stats::{CategoryCount, DisputeNeedingResponse, DisputeStats, FailureStats};
 use leenkies_domain::order::view::{

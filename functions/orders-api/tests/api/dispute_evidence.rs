@@ -1,6 +1,6 @@
 //! `POST /orders/{order_id}/disputes/{dispute_id}/evidence` (contract section 9): every answer in
 //! the contract's order, against the fake Stripe API. (The whole flow through the webhook on both
-//! stores is `tests/dispute_evidence.rs` of the integration tests.)
+//! stores is `tests/all/dispute_evidence.rs` of the integration tests.)
 
 use std::sync::Arc;
 use std::time::Duration;

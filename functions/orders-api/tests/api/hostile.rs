@@ -4,7 +4,7 @@
 //! nothing is written (no download logged, no order changed) and nothing panics.
 //!
 //! The tables here are the source of SECURITY.md's table; each test prints how many inputs it
-//! tried (`cargo test -p orders-api --test hostile -- --nocapture`).
+//! tried (`cargo test -p orders-api --test api hostile:: -- --nocapture`).
 
 use std::sync::Arc;
 

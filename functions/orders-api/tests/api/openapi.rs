@@ -160,7 +160,7 @@ async fn given_the_document_when_read_then_openapi_3_with_every_route_and_bearer
     for status in ["202", "404", "409", "429"] {
         assert!(resend["responses"][status].is_object(), "resend {status}");
     }
-    // and the export jobs (issue 17 item 4): a POST answering 202, and its GET
+    // and the export jobs: a POST answering 202, and its GET
     let create = &doc["paths"]["/orders/exports"]["post"];
     assert!(create["security"][0].get("bearer_auth").is_some());
     for status in ["202", "400", "401", "503"] {

@@ -4,7 +4,7 @@
 //! is written unless a validly signed, readable event was delivered, and nothing panics.
 //!
 //! These tables are the source of SECURITY.md's webhook rows
-//! (`cargo test -p stripe-webhook --test hostile -- --nocapture` prints the counts).
+//! (`cargo test -p stripe-webhook --test all hostile:: -- --nocapture` prints the counts).
 
 use std::sync::Arc;
 

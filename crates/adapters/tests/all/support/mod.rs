@@ -1,8 +1,6 @@
 //! Shared by the adapter tests: building orders in a given state, reading every page, and a
 //! `DynamoStore` on a fresh table of DynamoDB Local (or a clear failure when there is none).
 
-#![allow(dead_code)] // each test module uses its own part of this module
-
 use leenkies_adapters::dynamodb::{ensure_table, setup, DynamoStore};
 use leenkies_domain::order::facts::{refund_rank, AttemptState, DisputeFact, RefundFact, Reg};
 use leenkies_domain::order::OrderRecord;

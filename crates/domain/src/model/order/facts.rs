@@ -114,15 +114,16 @@ impl FailedAttempt {
     }
 }
 
-/// A dispute's latest known state: the status of the latest event about it (issue 18 class 1),
-/// and what Stripe's dispute object says about the case (contract section 9.1), each field the
+/// A dispute's latest known state: the status of the latest event about it (never a
+/// fixed ranking of statuses: Stripe adds statuses, and events arrive in any order), and what Stripe's dispute object says about the case (contract section 9.1), each field the
 /// newest fact's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisputeFact {
     pub state: Reg<String>,
     /// Every event of this dispute (the newest [`MAX_DISPUTE_HISTORY`]): the timeline's dispute
     /// entries, kept with the dispute as three-value lists rather than as notes in the order's
-    /// history, which cost an order item more than twice the bytes (issue 17).
+    /// history, which cost an order item more than twice the bytes (an
+    /// order item stays under 4 KB, one read unit on a list page).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub history: BTreeSet<DisputeEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

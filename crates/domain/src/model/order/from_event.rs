@@ -47,7 +47,8 @@ enum PaymentIntentStep {
 enum ChargeStep {
     Succeeded,
     Failed,
-    /// Metadata, the receipt email or the description changed on the charge (issue 18 class 7).
+    /// Metadata, the receipt email or the description changed on the charge: it can
+    /// bring the product or the email an order waits for.
     Updated,
     Refunded,
 }
@@ -309,7 +310,7 @@ fn payment_intent(step: PaymentIntentStep, at: i64, pi: &PaymentIntent, facts: &
     facts.amount = pi.amount.map(|a| Reg::new(money, at, a));
     facts.currency = pi.currency.clone().map(|c| Reg::new(money, at, c));
     // Older API versions list the charges instead of naming the latest one: each is this
-    // order's, so an object naming only its charge finds the order (issue 18 class 6).
+    // order's, so an object naming only its charge finds the order.
     facts
         .charges
         .extend(pi.charges.data.iter().filter_map(|c| c.id.clone()));
@@ -404,8 +405,8 @@ fn charge_facts(step: ChargeStep, at: i64, ch: &Charge, facts: &mut Facts) {
         // or failed charge: only its description counts.
         ChargeStep::Succeeded | ChargeStep::Updated => {}
     }
-    // Older API versions embed the charge's refunds: each is a refund fact like a refund event's
-    // (issue 18 classes 6 and 8).
+    // Older API versions embed the charge's refunds: each is a refund fact like a refund event's,
+    // so every refund counts whichever way Stripe reported it.
     facts
         .refunds
         .extend(ch.refunds.data.iter().map(|re| refund_fact(at, re)));
@@ -525,7 +526,7 @@ fn fraud_warning(event_type: EventType, at: i64, w: &EarlyFraudWarning, facts: &
 }
 
 /// Longest billing name, and address part, kept: enough for any real one, and the order item
-/// stays small (issue 17) whatever an untrusted value holds.
+/// stays small (under 4 KB) whatever an untrusted value holds.
 const MAX_BILLING_PART_CHARS: usize = 200;
 /// Longest billing address line kept (all its parts): a real one is far shorter.
 const MAX_BILLING_ADDRESS_CHARS: usize = 300;

@@ -11,11 +11,7 @@ pub mod reg;
 pub mod view;
 
 #[cfg(test)]
-mod fold_cases;
-#[cfg(test)]
-mod fold_cases_buyer;
-#[cfg(test)]
-mod fold_cases_ce3;
+mod tests;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,5 @@
-//! Every refund counts, however many (contract section 4; issue 18 class 8), while the order's own
-//! item stays small (issue 17: under 1 KB typical, 4 KB at most).
+//! Every refund counts, however many (contract section 4), while the order's own
+//! item stays small (under 1 KB typical, one write unit; 4 KB at most, one read unit).
 //!
 //! The order item keeps at most [`SPILL_ABOVE`] refunds. Past that, all but the
 //! [`INLINE_REFUNDS`] newest (by their own `created`, then id) *spill* into items of their own in
@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use super::reg::{latest_first, merge_min, merge_reg, Reg};
 
-/// A refund's latest known state: the status of the latest event about it (issue 18 class 1).
+/// A refund's latest known state: the status of the latest event about it, never a
+/// fixed ranking of statuses (Stripe adds statuses, and events arrive in any order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundFact {
     /// `(step, event created, status)`, compared by [`latest_first`]: the latest event wins, the

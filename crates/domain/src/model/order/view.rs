@@ -297,7 +297,7 @@ impl OrderView {
 ///
 /// Refunds are not noted in the stored history: their facts (kept on the order or in items of
 /// their own) already say each one's latest state and when, and thirty refunds of notes alone
-/// took an order item past 4 KB (issue 17). A refund shows its latest state, the step Stripe
+/// took an order item past 4 KB, the most one read unit of a list page covers. A refund shows its latest state, the step Stripe
 /// reported last, not every step before it.
 fn timeline(record: &OrderRecord, refunds: &[(&String, &RefundFact)]) -> Vec<TimelineView> {
     let f = &record.facts;

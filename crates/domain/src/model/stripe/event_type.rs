@@ -1,4 +1,4 @@
-//! The Stripe event types this service handles: the single source of truth (issue 13 item 2).
+//! The Stripe event types this service handles: the single source of truth.
 //!
 //! Everything that needs the list reads it from [`EventType`]: the webhook's parse (which object
 //! `data.object` is), the fold (`order::from_event` matches on it exhaustively, so a variant that
@@ -267,7 +267,7 @@ mod tests {
         // cover every variant; this catches one left out of ALL)
         let set: BTreeSet<EventType> = EventType::ALL.into_iter().collect();
         assert_eq!(set.len(), EventType::ALL.len());
-        // `charge.updated` is in the contract's list since issue 18.
+        // `charge.updated` is in the contract's list (it can bring an order's product or email).
         assert!(set.contains(&EventType::ChargeUpdated));
     }
 

@@ -81,21 +81,6 @@ pub fn delivery_receipt(record: &OrderRecord) -> Option<ReceiptOf<'_>> {
     })
 }
 
-/// Every delivery receipt of the order, oldest email first.
-pub fn delivery_receipts(record: &OrderRecord) -> Vec<ReceiptOf<'_>> {
-    emails(record)
-        .into_iter()
-        .filter_map(|e| {
-            e.facts
-                .and_then(|m| m.delivery.as_ref())
-                .map(|receipt| ReceiptOf {
-                    message_id: e.message_id,
-                    receipt,
-                })
-        })
-        .collect()
-}
-
 pub use crate::clock::rfc3339_ms;
 
 #[cfg(test)]

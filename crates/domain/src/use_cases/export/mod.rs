@@ -1,4 +1,4 @@
-//! Export jobs (issue 17 item 4): a CSV of every order matching the list filters, of any size,
+//! Export jobs: a CSV of every order matching the list filters, of any size,
 //! written outside the request in parts.
 //!
 //! The job's life: `POST /orders/exports` stores a `queued` job; every write of a job that still

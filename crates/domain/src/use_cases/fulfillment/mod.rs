@@ -32,12 +32,11 @@ pub struct Policy {
 ///
 /// True when the new image still awaits delivery: it just became deliverable, a fact arrived
 /// while the email is still owed, or it is stuck in `Sending` (whose lease the handler checks
-/// against the current order: a crashed claim is re-driven once it has expired). `old` does not
-/// narrow this further on purpose: the claim makes an extra look cost one read and never a
+/// against the current order: a crashed claim is re-driven once it has expired). The old image
+/// does not narrow this on purpose: the claim makes an extra look cost one read and never a
 /// second email, while skipping a record because "it is not a transition" could strand an order
 /// whose first record was lost to an exhausted retry policy.
-pub fn should_deliver(old: Option<&OrderRecord>, new: &OrderRecord) -> bool {
-    let _ = old;
+pub fn should_deliver(new: &OrderRecord) -> bool {
     new.awaiting_delivery()
 }
 
@@ -292,8 +291,7 @@ mod tests {
         let old = OrderRecord::new("acct_A", "pi_1");
         let new = paid();
         // WHEN / THEN
-        assert!(should_deliver(Some(&old), &new));
-        assert!(should_deliver(None, &new));
+        assert!(should_deliver(&new));
         assert!(is_transition(Some(&old), &new));
         assert!(!is_transition(Some(&new), &new));
     }
@@ -310,7 +308,7 @@ mod tests {
         lost_dispute(&mut revoked);
         // WHEN / THEN none is due
         for r in [&unpaid, &no_email, &sent, &revoked] {
-            assert!(!should_deliver(Some(&paid()), r));
+            assert!(!should_deliver(r));
         }
     }
 
@@ -319,7 +317,7 @@ mod tests {
         // GIVEN an order whose image shows a claim (live or not: the handler checks the lease)
         let new = sending(NOW - 1, 1);
         // WHEN / THEN it is looked at again, as a re-drive rather than a transition
-        assert!(should_deliver(Some(&new), &new));
+        assert!(should_deliver(&new));
         assert!(!is_transition(Some(&new), &new));
     }
 

@@ -1,8 +1,6 @@
 //! Shared test plumbing: a router over the embedded store, dev JWTs, request helpers, and order
 //! builders (records built directly, or folded from the shared Stripe fixtures).
 
-#![allow(dead_code)] // not every helper is used by every module
-
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -54,7 +52,7 @@ pub fn state(store: Arc<MemoryStore>) -> ApiState {
         ProductFiles::LocalDir(None),
     )
     .with_settings(store.clone())
-    // Export jobs in the same embedded store, with local links (issue 17 item 4).
+    // Export jobs in the same embedded store, with local links.
     .with_exports(orders_api::routes::exports::ExportsConfig {
         jobs: store,
         links: orders_api::routes::exports::ExportLinks::Local {

@@ -321,7 +321,8 @@ fn paid_at(pi: &str, created: i64) -> Vec<u8> {
     .unwrap()
 }
 
-/// Issue 18 class 9: `from` / `to` to the precision given, on the store at `dynamodb`.
+/// `from` / `to` inclusive to the precision given (a filter at 08:00:20.5 neither drops nor
+/// adds the order of 08:00:20 wrongly), on the store at `dynamodb`.
 async fn ranges_to_the_precision_given(dynamodb: Option<&str>) {
     // GIVEN orders created at 08:00:20 and 08:00:21 (2026-05-08)
     let secret = "whsec_range_precision_tests_only";

@@ -1,7 +1,5 @@
 //! Shared by the recovery tests: the fixture events, the fake Stripe, stores, and log capture.
 
-#![allow(dead_code)] // each test file uses its own part
-
 pub mod dynamo;
 pub mod fake_stripe;
 

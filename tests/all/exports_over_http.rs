@@ -1,10 +1,10 @@
-//! Export jobs over HTTP on `leenkies-local` with the embedded store (issue 17 item 4, test 5):
+//! Export jobs over HTTP on `leenkies-local` with the embedded store:
 //! a seller posts an export, polls it until `succeeded`, and downloads the CSV through the
 //! signed link the runner serves from its exports folder; the file is byte-equal to
 //! `GET /orders/export.csv` for the same filters. Another seller's poll is `404`, a bad filter
 //! a `400` that stores no job, and a tampered link is refused.
 
-mod system;
+use crate::system;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! Every delivery must be answered 2xx, every order must end exactly as its scenario says, and no
 //! order may get more emails than its scenario allows (at most one).
 
-mod system;
+use crate::system;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};

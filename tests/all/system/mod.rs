@@ -2,8 +2,6 @@
 //! DynamoDB Local (or the embedded store) with both fixture secrets, an outbox folder, a seller
 //! JWT, and a small deterministic RNG for shuffles.
 
-#![allow(dead_code)] // each test binary uses a different part
-
 use leenkies_integration_tests::env::unique_table;
 use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
 use leenkies_local::cli::{ServerArgs, StoreKind};

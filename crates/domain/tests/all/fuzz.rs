@@ -5,7 +5,7 @@
 //! what must hold of that answer (nothing verifies without the secret, nothing forged decodes).
 //!
 //! Bounded by default (`FUZZ_CASES`, 256 per target) so it runs in the test command; a longer
-//! run: `FUZZ_CASES=100000 cargo test -p leenkies-domain --test fuzz --release` (see
+//! run: `FUZZ_CASES=100000 cargo test -p leenkies-domain --test all fuzz:: --release` (see
 //! SECURITY.md). Cases that hit the allocation guards (100k `v1` elements, 1 MB tokens, deeply
 //! nested JSON) are plain tests at the end.
 

@@ -1,11 +1,11 @@
-//! SES events over HTTP (contract section 10, issue 16 item 3), on both stores: an order paid
+//! SES events over HTTP (contract section 10), on both stores: an order paid
 //! through the signed webhook gets its email; the SES records of `tests/fixtures/ses/`, with
 //! that email's message id, are posted to `POST /local/ses-events` as EventBridge delivers
 //! them, and the order JSON shows `fulfillment.delivery` and `attention` as the contract says.
 //! An unknown message id is acknowledged and changes nothing; a body that is not an SES event
 //! is a `400` and changes nothing.
 
-mod system;
+use crate::system;
 
 use std::time::Duration;
 

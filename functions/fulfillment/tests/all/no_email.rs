@@ -1,7 +1,7 @@
 //! No email for orders that are not (or no longer) owed one, and records that are not orders
 //! never block the batch.
 
-mod common;
+use crate::common;
 
 use common::*;
 use leenkies_domain::order::facts::{DisputeFact, Reg};

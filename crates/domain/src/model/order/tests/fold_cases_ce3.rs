@@ -6,9 +6,9 @@
 
 use serde_json::{json, Value};
 
-use super::facts::{CardFact, Ce3Fact, Facts};
 use super::fold_cases::{deliveries, facts_of};
-use super::OrderRecord;
+use crate::order::facts::{CardFact, Ce3Fact, Facts};
+use crate::order::OrderRecord;
 use crate::OrderView;
 
 const SELLER: &str = "acct_1Ce3";
@@ -35,7 +35,7 @@ fn facts_in_every_order(events: &[Value]) -> Facts {
     first.unwrap()
 }
 
-fn value(r: &Option<super::facts::Reg<String>>) -> Option<&str> {
+fn value(r: &Option<crate::order::facts::Reg<String>>) -> Option<&str> {
     r.as_ref().map(|r| r.value.as_str())
 }
 

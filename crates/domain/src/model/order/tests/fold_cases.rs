@@ -1,12 +1,14 @@
-//! Issue 18's classes of wrong answers, each as GIVEN / WHEN / THEN over realistic event
+//! The classes of wrong answers the fold must never give (statuses by latest event, money from
+//! the PaymentIntent, source ranking, zero-amount orders, failure codes, older API versions,
+//! charge updates, any number of refunds), each as GIVEN / WHEN / THEN over realistic event
 //! sequences, and each checked in every delivery order with duplicates: the order the API shows
 //! must be the same whatever the arrival (the merge stays commutative, associative, idempotent).
 
 use serde_json::{json, Value};
 
-use super::facts::Facts;
-use super::from_event::{interpret, Interpretation};
-use super::OrderRecord;
+use crate::order::facts::Facts;
+use crate::order::from_event::{interpret, Interpretation};
+use crate::order::OrderRecord;
 use crate::stripe::event::Event;
 use crate::OrderView;
 
@@ -233,7 +235,7 @@ fn given_a_refund_that_succeeds_then_fails_when_folded_then_the_timeline_shows_i
     assert_eq!(refund_entries[0]["kind"], "refund_failed");
     assert_eq!(refund_entries[0]["detail"], "re_9: 1000");
     assert_eq!(refund_entries[0]["at"], "1970-01-01T02:30:00Z");
-    // AND the stored history holds no note of it: its fact is the record (issue 17: item size)
+    // AND the stored history holds no note of it: its fact is the record (the order item stays small)
     let mut facts = Facts::default();
     for e in &events {
         facts.merge(&facts_of(e));
@@ -480,7 +482,7 @@ fn given_an_email_sent_for_one_product_when_the_session_names_another_then_the_s
         panic!("a paid order is claimed");
     };
     record.fulfillment = claimed.fulfillment;
-    record.fulfillment.state = super::FulfillmentState::Sent;
+    record.fulfillment.state = crate::order::FulfillmentState::Sent;
     assert!(!record.attention().contains(&"product_changed"));
     // WHEN the Checkout Session, which ranks higher, arrives naming another product
     let session = json!({"id": "cs_live_m4", "payment_intent": "pi_m4", "payment_status": "paid",
@@ -628,7 +630,7 @@ fn given_a_session_that_needed_no_payment_when_interpreted_then_it_is_an_order_k
     // THEN its order is the session id
     assert_eq!(
         folding.target,
-        super::from_event::Target::Order {
+        crate::order::from_event::Target::Order {
             order_id: "cs_live_free1".into()
         }
     );
@@ -664,7 +666,7 @@ fn given_a_setup_mode_session_when_interpreted_then_no_order() {
     // THEN it is acknowledged without an order
     assert!(matches!(
         interpret(&Event::parse(&body).unwrap()).unwrap(),
-        Interpretation::Ignore(super::from_event::IgnoreReason::NoPaymentReference)
+        Interpretation::Ignore(crate::order::from_event::IgnoreReason::NoPaymentReference)
     ));
 }
 
@@ -701,7 +703,7 @@ fn given_more_refunds_than_the_old_cap_when_folded_then_every_one_counts_in_any_
     assert_eq!(forward, doubled);
     assert_eq!(
         forward.payment_status(),
-        super::PaymentStatus::PartiallyRefunded
+        crate::order::PaymentStatus::PartiallyRefunded
     );
 }
 

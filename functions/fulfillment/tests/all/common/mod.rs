@@ -2,8 +2,6 @@
 //! real stream would carry them), orders seeded from the shared Stripe fixtures, the outbox
 //! mailer, and a scripted mailer for injecting SES failures.
 
-#![allow(dead_code)] // each test file uses a different part
-
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,11 +2,11 @@
 //! arrive through the signed webhook, the delivery email goes out, the customer downloads, then
 //! the seller saves a draft and submits through `leenkies-local`, against the fake Stripe API.
 //!
-//! Done when (issue 15): the fake Stripe received exactly one file and one submission on the
+//! What must hold: the fake Stripe received exactly one file and one submission on the
 //! seller's account, every field named as Stripe names it, and the order shows when; Stripe
 //! down is a 502 that records nothing and the same request later succeeds once.
 
-mod system;
+use crate::system;
 
 use std::time::Duration;
 

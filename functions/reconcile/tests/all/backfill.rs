@@ -2,7 +2,7 @@
 //! webhook stream gives; a rerun changes nothing; an interrupted run resumes without re-reading
 //! the pages it finished.
 
-mod support;
+use crate::support;
 
 use leenkies_adapters::metrics;
 use leenkies_domain::ops::OpsStore;

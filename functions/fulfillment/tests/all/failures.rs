@@ -1,6 +1,6 @@
 //! Transient and permanent mail failures, store outages and crashed senders.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

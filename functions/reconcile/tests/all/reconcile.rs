@@ -2,7 +2,7 @@
 //! `charge.dispute.closed`, a `refund.failed`) still reaches the order, and a quiet rerun writes
 //! nothing.
 
-mod support;
+use crate::support;
 
 use leenkies_adapters::metrics;
 use leenkies_domain::order::view::OrderView;

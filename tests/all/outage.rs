@@ -11,7 +11,7 @@
 //! here at 8 s), nothing may be half-written, and once the store is back the retried deliveries
 //! must succeed and every order end as its scenario says, with exactly its one email.
 
-mod system;
+use crate::system;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};

@@ -5,9 +5,9 @@
 
 use serde_json::{json, Value};
 
-use super::facts::Facts;
 use super::fold_cases::{deliveries, facts_of};
-use super::OrderRecord;
+use crate::order::facts::Facts;
+use crate::order::OrderRecord;
 use crate::OrderView;
 
 const SELLER: &str = "acct_1Buyer";
@@ -35,7 +35,7 @@ fn facts_in_every_order(events: &[Value]) -> Facts {
     first.unwrap()
 }
 
-fn value(r: &Option<super::facts::Reg<String>>) -> Option<&str> {
+fn value(r: &Option<crate::order::facts::Reg<String>>) -> Option<&str> {
     r.as_ref().map(|r| r.value.as_str())
 }
 

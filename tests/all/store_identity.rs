@@ -1,11 +1,11 @@
-//! The email speaks for the seller (contract section 10, issue 16 item 6), end to end on both
+//! The email speaks for the seller (contract section 10), end to end on both
 //! stores: an order paid through the signed webhook with no `store_name` metadata gets a
 //! delivery email (the local outbox `.eml`) naming the connected account's
 //! `business_profile.name`, with `Reply-To` its `business_profile.support_email`, read from the
 //! fake Stripe API as that account, once (the resend uses the cached answer). With Stripe down
 //! the email still goes out, with the neutral sentence and no `Reply-To`.
 
-mod system;
+use crate::system;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Exactly one email per paid order, whatever the duplicates and races.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
