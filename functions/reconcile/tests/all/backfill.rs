@@ -6,9 +6,9 @@ use crate::support;
 
 use leenkies_adapters::metrics;
 use leenkies_domain::ops::OpsStore;
+use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY as API_KEY};
 use reconcile::backfill::{Backfill, BackfillOptions, BackfillRequest, BackfillSummary};
 use serde_json::Value;
-use support::fake_stripe::{FakeStripe, API_KEY};
 use support::*;
 
 /// The reference: every fixture event delivered by the webhook, into fresh stores.
@@ -90,8 +90,10 @@ async fn outage_then_rerun(stores: Stores) {
     assert!(before.len() > 5 && before.len() < events.len() - 5);
     know_sellers(stores.ops.as_ref(), &events).await;
     deliver(&webhook(stores.orders.clone()), &before).await;
-    let fake = FakeStripe::new(&events);
-    let base = fake.serve().await;
+    let fake = FakeStripe::with_events(&events).await;
+    // Stripe rate-limits the first call: the client must wait and retry.
+    fake.fail_next(429, 1);
+    let base = fake.base.clone();
 
     // WHEN backfilling since shortly before the outage, three events a page
     let options = BackfillOptions {
@@ -108,7 +110,7 @@ async fn outage_then_rerun(stores: Stores) {
     assert!(summary.accounts.iter().all(|a| a.caught_up));
     assert!(summary.applied() > 0);
     // AND the first call met a 429 and was retried
-    let log = fake.log();
+    let log = fake.seen();
     assert_eq!(log[0].status, 429);
     assert_eq!(log[1].query, log[0].query);
     // AND every call named its connected account and used the anchor, then `ending_before`
@@ -165,7 +167,7 @@ async fn outage_then_rerun(stores: Stores) {
         .iter()
         .map(|o| o.version)
         .collect();
-    fake.clear_log();
+    fake.clear_seen();
     let (again, _) = backfill(&stores, &base, outage - 3_600, options).await;
 
     // THEN nothing changes, and each stream of each account read one page from its cursor
@@ -177,7 +179,7 @@ async fn outage_then_rerun(stores: Stores) {
     assert_eq!(versions_again, versions);
     assert_eq!(again.applied(), 0);
     let streams = reconcile::backfill::streams().len();
-    let log = fake.log();
+    let log = fake.seen();
     assert_eq!(log.len(), accts.len() * streams, "{log:#?}");
     assert!(log.iter().all(|r| r.param("ending_before").is_some()));
 }
@@ -190,8 +192,10 @@ async fn interrupted_then_resumed(stores: Stores) {
     // oldest page is found by walking back once
     let events = fixture_events();
     know_sellers(stores.ops.as_ref(), &events).await;
-    let fake = FakeStripe::new(&events);
-    let base = fake.serve().await;
+    let fake = FakeStripe::with_events(&events).await;
+    // Stripe rate-limits the first call: the client must wait and retry.
+    fake.fail_next(429, 1);
+    let base = fake.base.clone();
 
     // WHEN a first run stops after three pages of two events
     let (first, _) = backfill(
@@ -207,8 +211,8 @@ async fn interrupted_then_resumed(stores: Stores) {
     .await;
     assert_eq!(first.accounts.iter().map(|a| a.pages).sum::<u64>(), 3);
     assert!(!first.accounts[0].caught_up);
-    let first_log = fake.log();
-    fake.clear_log();
+    let first_log = fake.seen();
+    fake.clear_seen();
 
     // AND a second run goes to the end
     let (second, _) = backfill(
@@ -230,7 +234,7 @@ async fn interrupted_then_resumed(stores: Stores) {
     );
     assert!(second.accounts.iter().all(|a| a.caught_up), "{second:?}");
     // AND the second run repeated none of the first run's page requests
-    let second_log = fake.log();
+    let second_log = fake.seen();
     let finished: Vec<_> = first_log
         .iter()
         .filter(|r| r.status == 200 && r.param("ending_before").is_some())
@@ -281,8 +285,10 @@ async fn given_a_scheduled_event_when_the_reconcile_binary_runs_then_missed_even
     let events = fixture_events();
     know_sellers(&DynamoOps::new(client.clone(), table.clone()), &events).await;
     // AND Stripe holding every event
-    let fake = FakeStripe::new(&events);
-    let base = fake.serve().await;
+    let fake = FakeStripe::with_events(&events).await;
+    // Stripe rate-limits the first call: the client must wait and retry.
+    fake.fail_next(429, 1);
+    let base = fake.base.clone();
     // WHEN EventBridge's scheduled event reaches the binary
     let scheduled = serde_json::json!({
         "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",

@@ -6,9 +6,9 @@ use crate::support;
 
 use leenkies_adapters::metrics;
 use leenkies_domain::order::view::OrderView;
+use leenkies_integration_tests::fake_stripe::FakeStripe;
 use reconcile::reconcile::{Reconcile, ReconcileOptions};
 use serde_json::Value;
-use support::fake_stripe::FakeStripe;
 use support::*;
 
 const DISPUTED_ORDER: &str = "pi_3QL4S94fTqZ2sLxN0OMFqGB5";
@@ -66,8 +66,10 @@ async fn missed_closes_reach_their_outcome(stores: Stores) {
         "under_review"
     );
     // AND Stripe's objects are in their final state
-    let fake = FakeStripe::new(&events);
-    let base = fake.serve().await;
+    let fake = FakeStripe::with_events(&events).await;
+    // Stripe rate-limits the first call: the client must wait and retry.
+    fake.fail_next(429, 1);
+    let base = fake.base.clone();
     let (m, captured) = capture_metrics();
     let api = api(&base, m.clone());
     let run = |now| Reconcile {
@@ -113,7 +115,11 @@ async fn missed_closes_reach_their_outcome(stores: Stores) {
         .iter()
         .any(|a| a == "refund_failed"));
     // AND each object was read as its own account, at the client's named API version
-    let reads: Vec<_> = fake.log().into_iter().filter(|r| r.status == 200).collect();
+    let reads: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|r| r.status == 200)
+        .collect();
     assert!(reads
         .iter()
         .all(|r| r.version.as_deref() == Some(reconcile::stripe_api::STRIPE_API_VERSION)));

@@ -1,7 +1,7 @@
-//! Shared by the recovery tests: the fixture events, the fake Stripe, stores, and log capture.
+//! Shared by the recovery tests: the fixture events, stores, and log capture (the fake Stripe is
+//! the test support's one, `leenkies_integration_tests::fake_stripe`).
 
 pub mod dynamo;
-pub mod fake_stripe;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -83,13 +83,17 @@ pub async fn deliver(state: &IngestDeps, events: &[Value]) {
 }
 
 pub fn api(base: &str, metrics: Metrics) -> StripeApi {
-    StripeApi::new(fake_stripe::API_KEY, base, metrics)
-        .unwrap()
-        .with_retry(ApiRetry {
-            max_attempts: 4,
-            base_delay: std::time::Duration::from_millis(5),
-            max_delay: std::time::Duration::from_millis(20),
-        })
+    StripeApi::new(
+        leenkies_integration_tests::fake_stripe::FAKE_STRIPE_KEY,
+        base,
+        metrics,
+    )
+    .unwrap()
+    .with_retry(ApiRetry {
+        max_attempts: 4,
+        base_delay: std::time::Duration::from_millis(5),
+        max_delay: std::time::Duration::from_millis(20),
+    })
 }
 
 /// Every order of every account, sorted, without versions (which count writes, not state).
