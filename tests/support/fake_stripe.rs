@@ -1,5 +1,6 @@
-//! A fake of Stripe's dispute and file APIs that checks requests the way Stripe does, where it
-//! matters to filing evidence (contract section 9):
+//! The one fake of Stripe's API every test uses: the dispute, file, refund, account and Events
+//! APIs our code calls, checking requests the way Stripe does (the contract's sections 9, 10 and
+//! 12, and the backfill's and reconcile's reads):
 //!
 //! - the secret key (`Authorization: Bearer`), else `401`;
 //! - the `Stripe-Account` header: objects live on one account; another account's dispute or file
@@ -30,6 +31,12 @@
 //! and refuses more than is left (`charge_already_refunded`, `amount_too_large`), all through the
 //! same envelope (key, account, idempotency, scripted failures); [`FakeStripe::refunds`] lists
 //! the refunds it created, replays not counted.
+//!
+//! `GET /v1/events` (the backfill) lists the account's events with Stripe's list envelope and
+//! cursors, and `GET /v1/{disputes,refunds,payment_intents}/{id}` (reconcile) answers an object
+//! in its latest state, only as its own account ([`FakeStripe::with_events`],
+//! [`FakeStripe::set_object`]). Every call's `Stripe-Version`, when sent, must be the one the
+//! fake renders ([`FAKE_STRIPE_VERSION`], the one our clients pin), else `400`.
 //!
 //! Failures can be scripted (`fail_next`) to play an outage or rate limiting.
 //!
