@@ -168,7 +168,33 @@ both_efw_stores!(
     a_refusal_is_in_attention_and_retried_with_the_next_key,
     no_answer_keeps_the_key_and_is_replayed_after_the_lease,
     a_storm_of_duplicated_and_reordered_events_and_sweeps_makes_one_refund,
+    without_a_stripe_key_the_warning_is_decided_and_nothing_refunded,
 );
+
+async fn without_a_stripe_key_the_warning_is_decided_and_nothing_refunded(w: World) {
+    // GIVEN the rule `always`, a warned order, and a sweep with no Stripe key
+    w.rule("always").await;
+    w.warned("pi_efw9").await;
+    let sweeper = Sweeper {
+        refunder: None,
+        ..w.sweeper()
+    };
+    // WHEN it runs
+    sweeper.run(T0 + 2 * HOUR).await.unwrap();
+    // THEN nothing reaches Stripe; the warning is decided, saying why (so the seller is told)
+    assert!(w.fake.seen().is_empty());
+    let record = w.order("pi_efw9").await;
+    assert_eq!(
+        record.facts.warning_actions["issfr_pi_efw9"]
+            .decided
+            .unwrap()
+            .decision,
+        EfwDecision::NoStripeKey
+    );
+    // AND the order left the index: a later sweep reads nothing
+    let again = sweeper.run(T0 + 3 * HOUR).await.unwrap();
+    assert_eq!(again.orders_read, 0, "{again:?}");
+}
 
 async fn always_refunds_the_warned_charge_once_as_the_seller_and_says_so(w: World) {
     // GIVEN a warned, paid order and the rule `always`

@@ -501,16 +501,24 @@ async fn a_dispute_arriving_inside_the_lead_time_is_drafted_and_submitted_by_one
 }
 
 async fn no_stripe_key_means_no_reads_and_no_calls(w: World) {
+    // GIVEN an open dispute, and a sweep with no Stripe key
     w.disputed("pi_s11", true, |_| {}).await;
     let sweeper = Sweeper {
         filer: None,
         refunder: None,
         ..w.sweeper()
     };
+    // WHEN it runs
     let report = sweeper.run(DUE - HOUR).await.unwrap();
-    assert_eq!(report, SweepReport::default());
+    // THEN nothing reaches Stripe and the dispute job did nothing (the order is read once, for
+    // the warning job, which finds no warning)
     assert!(w.fake.seen().is_empty());
-    // and the order is still due, for when a key is configured
+    assert!(
+        report.done.keys().all(|k| !k.starts_with("disputes.")),
+        "{report:?}"
+    );
+    assert_eq!(report.orders_read, 1, "{report:?}");
+    // AND the order is still due, for when a key is configured
     let due = w.index.due_orders(DUE - HOUR, None, 10).await.unwrap();
     assert_eq!(due.orders.len(), 1);
 }

@@ -399,6 +399,9 @@ pub enum EfwDecision {
     FullyRefunded,
     /// Not refunded: the charge is already disputed (refunding would not avoid it).
     Disputed,
+    /// Not refunded: the rule would refund, but this server has no Stripe key to call Stripe
+    /// with (the seller is still told of the warning).
+    NoStripeKey,
 }
 
 impl EfwDecision {
@@ -418,6 +421,7 @@ impl EfwDecision {
             EfwDecision::NotActionable => "not_actionable",
             EfwDecision::FullyRefunded => "fully_refunded",
             EfwDecision::Disputed => "disputed",
+            EfwDecision::NoStripeKey => "no_stripe_key",
         }
     }
 
@@ -446,6 +450,9 @@ impl EfwDecision {
                 "not refunded automatically: the order was already refunded in full"
             }
             EfwDecision::Disputed => "not refunded automatically: the payment is already disputed",
+            EfwDecision::NoStripeKey => {
+                "not refunded automatically: this server has no Stripe key to refund with"
+            }
         }
     }
 }

@@ -120,8 +120,10 @@ pub fn next_look(record: &OrderRecord) -> Option<i64> {
 }
 
 /// The early-fraud-warning job: decides under the seller's rule and refunds through Stripe.
+/// Without a Stripe key (`refunder` `None`) it still decides, so the seller is told of every
+/// warning; a rule that would refund is then recorded as [`EfwDecision::NoStripeKey`].
 pub struct EfwRefundJob<'a> {
-    pub refunder: &'a dyn Refunder,
+    pub refunder: Option<&'a dyn Refunder>,
 }
 
 #[async_trait]
@@ -164,10 +166,14 @@ impl EfwRefundJob<'_> {
                         .is_empty(),
                     _ => false,
                 };
-                let Some(decision) = decide(record, id, ctx.settings.efw_auto_refund, downloaded)
+                let Some(mut decision) =
+                    decide(record, id, ctx.settings.efw_auto_refund, downloaded)
                 else {
                     return Ok(());
                 };
+                if decision.refunds() && self.refunder.is_none() {
+                    decision = EfwDecision::NoStripeKey;
+                }
                 let decided = EfwDecided {
                     at: ctx.now,
                     decision,
@@ -200,6 +206,10 @@ impl EfwRefundJob<'_> {
         id: &str,
         decided: EfwDecided,
     ) -> Result<&'static str, StoreError> {
+        let Some(refunder) = self.refunder else {
+            // A key removed after the decision: nothing is sent; the warning waits for one.
+            return Ok("efw.no_stripe_key");
+        };
         let Some((record, attempt)) = claim(ctx, record, id).await? else {
             return Ok("efw.in_flight");
         };
@@ -223,7 +233,7 @@ impl EfwRefundJob<'_> {
             charge_id,
             idempotency_key: idempotency_key(id, attempt),
         };
-        let result = self.refunder.refund(&request).await;
+        let result = refunder.refund(&request).await;
         let done = match &result {
             Ok(_) => "efw.refunded",
             Err(_) => "efw.refund_failed",

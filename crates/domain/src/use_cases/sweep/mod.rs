@@ -159,31 +159,27 @@ pub struct Sweeper {
     pub settings: std::sync::Arc<dyn SettingsStore>,
     /// Stripe's dispute API; `None` without a Stripe key: nothing is drafted or submitted.
     pub filer: Option<std::sync::Arc<dyn crate::evidence::filing::DisputeFiler>>,
-    /// Stripe's Refunds API; `None` without a Stripe key: no warning is decided or refunded.
+    /// Stripe's Refunds API; `None` without a Stripe key: warnings are decided (the seller is
+    /// told) but none is refunded.
     pub refunder: Option<std::sync::Arc<dyn crate::ports::Refunder>>,
 }
 
 impl Sweeper {
-    /// One sweep at `now`. With no job to run (no Stripe key), nothing is read at all.
+    /// One sweep at `now`. Without a Stripe key the dispute job does not run (nothing is drafted
+    /// or submitted) and the early-fraud-warning job only decides (nothing is refunded).
     pub async fn run(&self, now: i64) -> Result<SweepReport, StoreError> {
         let disputes = self
             .filer
             .as_deref()
             .map(|filer| disputes::DisputeJob { filer });
-        let efw = self
-            .refunder
-            .as_deref()
-            .map(|refunder| efw::EfwRefundJob { refunder });
+        let efw = efw::EfwRefundJob {
+            refunder: self.refunder.as_deref(),
+        };
         let mut jobs: Vec<&dyn SweepJob> = Vec::new();
         if let Some(job) = &disputes {
             jobs.push(job);
         }
-        if let Some(job) = &efw {
-            jobs.push(job);
-        }
-        if jobs.is_empty() {
-            return Ok(SweepReport::default());
-        }
+        jobs.push(&efw);
         let report = run(
             self.store.as_ref(),
             self.index.as_ref(),

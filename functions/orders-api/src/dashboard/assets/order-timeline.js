@@ -19,6 +19,7 @@ function efwWhy(detail) {
   if (detail.includes('no longer marks')) return 'Stripe no longer marks it actionable';
   if (detail.includes('already refunded')) return 'the order was already refunded in full';
   if (detail.includes('already disputed')) return 'the payment is already disputed';
+  if (detail.includes('no Stripe key')) return 'this server has no Stripe key to refund with';
   return 'see the detail';
 }
 
