@@ -14,6 +14,7 @@
 //! - [`listing`]: one page of a seller's orders for the list filters (list, CSV, export jobs);
 //! - [`export`]: export jobs of any size, written in parts by a worker off the stream;
 //! - [`money`]: minor units to major units by Stripe's currency table;
+//! - [`notify`]: the seller's notification emails (section 12), each sent once per occurrence;
 //! - [`ops`]: what operating it needs: sellers seen, backfill progress, the webhook heartbeat;
 //! - [`settings`]: each seller's settings (section 11), validated by one type;
 //! - [`sweep`]: the scheduled sweep: work owed to sellers, found through an index of due times.
@@ -28,6 +29,7 @@ pub mod ingest;
 pub mod listing;
 pub mod memory_store;
 pub mod money;
+pub mod notify;
 pub mod ops;
 pub mod order;
 pub mod ports;

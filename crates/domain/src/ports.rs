@@ -250,6 +250,19 @@ pub struct OutgoingEmail {
     pub html: String,
     pub order_id: String,
     pub seller_id: String,
+    /// Whom it is for: the outbox names its file by it, and only a customer's email is ever
+    /// linked to its order's delivery.
+    pub about: EmailAbout,
+}
+
+/// Whom an email is for, and so what it is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmailAbout {
+    /// The order's customer: the delivery email or a resend of it.
+    #[default]
+    Customer,
+    /// The seller: a notification of this kind (contract section 12), from the platform.
+    Seller(crate::order::notices::NoticeKind),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,6 +5,7 @@ pub mod facts;
 pub mod failure;
 pub mod from_event;
 pub mod mail;
+pub mod notices;
 pub mod refunds;
 pub mod reg;
 pub mod view;
