@@ -289,6 +289,14 @@ pub trait StoreProfiles: Send + Sync {
     /// The store's name and support address; the default (nothing known) when the account
     /// cannot be read, so that the email still goes out, with a neutral sentence.
     async fn identity(&self, seller_id: &str) -> crate::store_identity::StoreIdentity;
+
+    /// The account's own `email` as one plain address, read and cached with the identity: where
+    /// the seller's notifications go when the settings name no `notify_email` (contract
+    /// section 12). `None` when unknown or unreadable.
+    async fn account_email(&self, seller_id: &str) -> Option<String> {
+        let _ = seller_id;
+        None
+    }
 }
 
 /// A full refund of a charge, as the seller (contract section 12: an early fraud warning

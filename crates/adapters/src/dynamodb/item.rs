@@ -165,6 +165,10 @@ pub struct OrderItem {
     #[serde(default, skip_serializing_if = "is_false")]
     pub deliverable: bool,
     pub fulfillment_status: String,
+    /// The order owes its seller a notification (`notify::due`): what the stream filter's
+    /// second pattern selects on (sparse like `deliverable`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub notify_due: bool,
     pub gsi1pk: String,
     pub gsi1sk: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,6 +227,7 @@ impl From<&OrderRecord> for OrderItem {
             version: r.version,
             deliverable: r.facts.deliverable(),
             fulfillment_status: r.fulfillment.state.as_str().to_owned(),
+            notify_due: leenkies_domain::notify::due(r),
             gsi1pk: if provisional {
                 provisional_partition(&r.seller_id)
             } else {
