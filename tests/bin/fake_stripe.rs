@@ -17,6 +17,10 @@
 //! - `GET /_fake/files`: the uploaded files (id, account, purpose, size) without their bytes;
 //! - `GET /_fake/disputes/{account}/{id}`: a dispute's status, evidence and counters, or `404`;
 //! - `POST /_fake/disputes` `{"account", "id", "status"}`: a dispute that exists on that account;
+//! - `POST /_fake/charges` `{"account", "id", "amount"}`: a charge that exists on that account
+//!   (what `POST /v1/refunds` refunds);
+//! - `GET /_fake/refunds`: the refunds created (id, account, charge, amount, reason,
+//!   `Idempotency-Key`), oldest first, replays not counted;
 //! - `POST /_fake/fail` `{"status", "n"}`: the next `n` requests answer `status` (an outage).
 //!
 //! It runs until killed (SIGTERM or SIGINT).
@@ -49,6 +53,8 @@ async fn main() {
         .route("/_fake/files", get(files))
         .route("/_fake/disputes", post(add_dispute))
         .route("/_fake/disputes/{account}/{id}", get(dispute))
+        .route("/_fake/charges", post(add_charge))
+        .route("/_fake/refunds", get(refunds))
         .route("/_fake/fail", post(fail))
         .with_state(fake.clone());
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
@@ -132,6 +138,33 @@ async fn add_dispute(State(fake): State<FakeStripe>, Json(d): Json<Value>) -> St
         }
         _ => StatusCode::BAD_REQUEST,
     }
+}
+
+/// `{"account", "id", "amount"}`: two strings and a positive amount, else `400`.
+async fn add_charge(State(fake): State<FakeStripe>, Json(c): Json<Value>) -> StatusCode {
+    let field = |n: &str| c.get(n).and_then(Value::as_str);
+    let amount = c.get("amount").and_then(Value::as_i64).filter(|a| *a > 0);
+    match (field("account"), field("id"), amount) {
+        (Some(account), Some(id), Some(amount)) => {
+            fake.add_charge(account, id, amount);
+            StatusCode::NO_CONTENT
+        }
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+async fn refunds(State(fake): State<FakeStripe>) -> Json<Value> {
+    Json(Value::Array(
+        fake.refunds()
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "id": r.id, "account": r.account, "charge": r.charge, "amount": r.amount,
+                    "reason": r.reason, "idempotency_key": r.idempotency_key,
+                })
+            })
+            .collect(),
+    ))
 }
 
 /// `{"status": 500, "n": 3}`: a status Stripe could answer and a count, else `400`.

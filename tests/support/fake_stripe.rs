@@ -22,6 +22,15 @@
 //! - a closed or already submitted dispute refuses updates;
 //! - errors in Stripe's shape: `{"error": {"type", "code", "message", "param"}}`.
 //!
+//! `POST /v1/refunds` (an early fraud warning refunded by the seller's rule, contract section
+//! 12) checks its form against Stripe's `RefundCreateParams`
+//! (`tests/fixtures/stripe/official/refunds_params.json`), wants one of `charge` /
+//! `payment_intent` (`400 parameter_missing`), refunds a charge of the account it acts as
+//! ([`FakeStripe::add_charge`]; another account's or an unknown one is `404 resource_missing`),
+//! and refuses more than is left (`charge_already_refunded`, `amount_too_large`), all through the
+//! same envelope (key, account, idempotency, scripted failures); [`FakeStripe::refunds`] lists
+//! the refunds it created, replays not counted.
+//!
 //! Failures can be scripted (`fail_next`) to play an outage or rate limiting.
 //!
 //! `GET /v1/account` (the store's name and support address, contract section 10) answers the
@@ -79,6 +88,24 @@ pub struct FakeDispute {
     pub updates: u32,
 }
 
+/// A charge on one account, as far as refunds care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FakeCharge {
+    amount: i64,
+    refunded: i64,
+}
+
+/// A refund the fake created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeRefund {
+    pub id: String,
+    pub account: String,
+    pub charge: String,
+    pub amount: i64,
+    pub reason: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
 /// An uploaded file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FakeFile {
@@ -108,6 +135,11 @@ struct Inner {
     business_profiles: BTreeMap<String, Value>,
     /// account → its `email` when set by [`FakeStripe::set_account_email`] (`null` allowed).
     account_emails: BTreeMap<String, Value>,
+    /// Stripe's `RefundCreateParams` (see the module docs).
+    refund_params: Value,
+    /// (account, charge id) → the charge's amount and what is refunded of it.
+    charges: BTreeMap<(String, String), FakeCharge>,
+    refunds: Vec<FakeRefund>,
     /// `GET /v1/account` requests, kept apart from `seen` (the dispute and file calls) so that a
     /// test of evidence filing is not disturbed by the delivery email reading the store's name.
     account_reads: Vec<SeenRequest>,
@@ -140,9 +172,14 @@ fn error(
 }
 
 fn official_params() -> Value {
-    let path = crate::stripe::own_fixtures().join("official/disputes_params.json");
+    official("disputes_params.json")
+}
+
+/// One of the request definitions in `tests/fixtures/stripe/official/`.
+fn official(name: &str) -> Value {
+    let path = crate::stripe::own_fixtures().join("official").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("official disputes_params.json")
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// Checks one form parameter (`a[b][c]`, its value) against Stripe's definition `schema`:
@@ -203,6 +240,9 @@ pub fn check_param(schema: &Value, name: &str, value: &str) -> Option<Answer> {
     if node == "boolean" && !matches!(value, "true" | "false") {
         return invalid("parameter_invalid_boolean");
     }
+    if node == "integer" && value.parse::<i64>().is_err() {
+        return invalid("parameter_invalid_integer");
+    }
     if let Some(values) = node.get("enum").and_then(Value::as_array) {
         let open = node.get("open").and_then(Value::as_bool).unwrap_or(false);
         if !open && !values.iter().any(|v| v == value) {
@@ -234,6 +274,7 @@ impl FakeStripe {
         let inner = Arc::new(Mutex::new(Inner {
             evidence_keys: official_evidence_keys(),
             params: official_params(),
+            refund_params: official("refunds_params.json"),
             accounts: accounts.iter().map(|a| a.to_string()).collect(),
             ..Default::default()
         }));
@@ -242,6 +283,7 @@ impl FakeStripe {
             .route("/v1/disputes/{id}", post(update_dispute))
             .route("/v1/disputes/{id}/close", post(close_dispute))
             .route("/v1/account", axum::routing::get(retrieve_account))
+            .route("/v1/refunds", post(create_refund))
             .fallback(|| async {
                 let (s, b) = error(
                     404,
@@ -275,6 +317,22 @@ impl FakeStripe {
                 updates: 0,
             },
         );
+    }
+
+    /// A charge of `amount` on `account` (`platform`: the platform's own), nothing refunded.
+    pub fn add_charge(&self, account: &str, charge_id: &str, amount: i64) {
+        self.inner.lock().unwrap().charges.insert(
+            (account.into(), charge_id.into()),
+            FakeCharge {
+                amount,
+                refunded: 0,
+            },
+        );
+    }
+
+    /// The refunds created, in order, replays not counted.
+    pub fn refunds(&self) -> Vec<FakeRefund> {
+        self.inner.lock().unwrap().refunds.clone()
     }
 
     /// The dispute's deadline has passed: Stripe refuses evidence for it from now on.
@@ -844,4 +902,114 @@ async fn retrieve_account(State(inner): State<Arc<Mutex<Inner>>>, headers: Heade
         inner.account_reads.push(read);
     }
     response
+}
+
+/// `POST /v1/refunds`: a refund of a charge of the account the request acts as.
+async fn create_refund(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let mut sorted = params.clone();
+    sorted.sort();
+    let fingerprint = format!("refund:{sorted:?}");
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    envelope(
+        &mut inner,
+        "/v1/refunds".into(),
+        &headers,
+        fingerprint,
+        move |inner, account| {
+            let schema = inner.refund_params["create"].clone();
+            for (name, value) in &params {
+                if let Some(refused) = check_param(&schema, name, value) {
+                    return (refused, false);
+                }
+            }
+            let param = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+            let Some(charge_id) = param("charge") else {
+                let message = if param("payment_intent").is_some() {
+                    "This fake refunds by charge only."
+                } else {
+                    "One of the following params should be provided for this request: payment_intent or charge."
+                };
+                return (
+                    error(
+                        400,
+                        "invalid_request_error",
+                        Some("parameter_missing"),
+                        message.into(),
+                        None,
+                    ),
+                    false,
+                );
+            };
+            let Some(charge) = inner
+                .charges
+                .get_mut(&(account.to_owned(), charge_id.clone()))
+            else {
+                return (
+                    error(
+                        404,
+                        "invalid_request_error",
+                        Some("resource_missing"),
+                        format!("No such charge: '{charge_id}'"),
+                        Some("charge"),
+                    ),
+                    false,
+                );
+            };
+            let left = charge.amount - charge.refunded;
+            if left <= 0 {
+                return (
+                    error(
+                        400,
+                        "invalid_request_error",
+                        Some("charge_already_refunded"),
+                        format!("Charge {charge_id} has already been refunded."),
+                        None,
+                    ),
+                    true,
+                );
+            }
+            let amount = match param("amount").map(|a| a.parse::<i64>()) {
+                Some(Ok(a)) if a > left || a <= 0 => {
+                    return (
+                        error(
+                            400,
+                            "invalid_request_error",
+                            Some("amount_too_large"),
+                            format!("Refund amount ({a}) is greater than unrefunded amount on charge ({left})"),
+                            Some("amount"),
+                        ),
+                        true,
+                    )
+                }
+                Some(Ok(a)) => a,
+                _ => left,
+            };
+            charge.refunded += amount;
+            let id = format!("re_fake{:04}", inner.refunds.len() + 1);
+            let reason = param("reason");
+            inner.refunds.push(FakeRefund {
+                id: id.clone(),
+                account: account.to_owned(),
+                charge: charge_id.clone(),
+                amount,
+                reason: reason.clone(),
+                idempotency_key: key.clone(),
+            });
+            let body = json!({
+                "id": id, "object": "refund", "amount": amount, "charge": charge_id,
+                "currency": "usd", "reason": reason, "status": "succeeded",
+                "created": 1_781_524_800, "metadata": {}
+            });
+            ((200, body), true)
+        },
+    )
 }

@@ -317,9 +317,21 @@ pub enum RefundError {
     /// is Stripe's own.
     #[error("Stripe refused ({status}): {message}")]
     Refused { status: u16, message: String },
-    /// Still 429, 5xx or unreachable after every retry: the same attempt is tried again later.
+    /// Stripe answered with a server error (5xx), which it stores under the key and replays:
+    /// this attempt is over too (a full refund cannot be made twice: Stripe refuses the second).
+    #[error("Stripe failed ({status}): {message}")]
+    Failed { status: u16, message: String },
+    /// Still 429 or no answer after every retry: the same attempt (the same key) is tried
+    /// again later, since the request may have been applied.
     #[error("Stripe is unavailable: {message}")]
     Unavailable { message: String },
+}
+
+impl RefundError {
+    /// Whether the attempt is over, so the next one needs a new `Idempotency-Key`.
+    pub fn ends_attempt(&self) -> bool {
+        !matches!(self, RefundError::Unavailable { .. })
+    }
 }
 
 /// Stripe's Refunds API, as the seller.

@@ -93,7 +93,7 @@ impl Default for StripeRetry {
 }
 
 impl StripeRetry {
-    fn delay(&self, attempt: u32) -> Duration {
+    pub(super) fn delay(&self, attempt: u32) -> Duration {
         self.base_delay
             .saturating_mul(1u32 << attempt.min(16))
             .min(self.max_delay)
@@ -111,7 +111,7 @@ pub struct StripeDisputes {
     pub(super) client: Client,
     http: reqwest::Client,
     config: StripeConfig,
-    retry: StripeRetry,
+    pub(super) retry: StripeRetry,
 }
 
 impl std::fmt::Debug for StripeDisputes {
@@ -576,7 +576,7 @@ fn network_kind(e: &reqwest::Error) -> &'static str {
     }
 }
 
-fn bounded(message: &str) -> String {
+pub(super) fn bounded(message: &str) -> String {
     let cleaned: String = message
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

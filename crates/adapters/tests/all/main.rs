@@ -11,6 +11,7 @@ mod ce3_scenarios;
 mod config_reads;
 mod conformance;
 mod delivery;
+mod efw;
 mod export_conformance;
 mod item_size;
 mod ops_dynamodb;

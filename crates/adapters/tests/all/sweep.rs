@@ -43,6 +43,7 @@ impl World {
             index: self.index.clone(),
             settings: self.settings.clone(),
             filer: Some(self.filer.clone()),
+            refunder: None,
         }
     }
 
@@ -431,6 +432,7 @@ async fn a_crash_between_stripes_answer_and_the_record_is_replayed_not_repeated(
     // WHEN a sweep submits and its process dies right after Stripe's answer
     let crashing = Sweeper {
         filer: Some(Arc::new(CrashAfterStripe(w.filer.clone()))),
+        refunder: None,
         ..w.sweeper()
     };
     let died = tokio::spawn(async move { crashing.run(at).await }).await;
@@ -501,6 +503,7 @@ async fn no_stripe_key_means_no_reads_and_no_calls(w: World) {
     w.disputed("pi_s11", true, |_| {}).await;
     let sweeper = Sweeper {
         filer: None,
+        refunder: None,
         ..w.sweeper()
     };
     let report = sweeper.run(DUE - HOUR).await.unwrap();

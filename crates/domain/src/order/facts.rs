@@ -420,21 +420,23 @@ impl EfwDecision {
         }
     }
 
-    /// The decision in the seller's words (the timeline, the notification).
+    /// The decision in the seller's words (the timeline, the notification), ending with the
+    /// rule in force where the rule decided.
     pub fn words(self) -> &'static str {
         match self {
             EfwDecision::RefundAlways => {
-                "refunded automatically under the seller's rule for early fraud warnings (always)"
+                "refunded automatically under the seller's rule (efw_auto_refund: always)"
             }
             EfwDecision::RefundNotDownloaded => {
-                "refunded automatically under the seller's rule for early fraud warnings \
-                 (the product was never downloaded)"
+                "refunded automatically under the seller's rule: the product was never \
+                 downloaded (efw_auto_refund: not_downloaded)"
             }
             EfwDecision::SettingOff => {
-                "not refunded automatically: automatic refunds of warned orders are off"
+                "not refunded automatically: the seller's rule is off (efw_auto_refund: off)"
             }
             EfwDecision::Downloaded => {
-                "not refunded automatically: the customer downloaded the product"
+                "not refunded automatically: the customer downloaded the product \
+                 (efw_auto_refund: not_downloaded)"
             }
             EfwDecision::NotActionable => {
                 "not refunded automatically: Stripe no longer marks the warning actionable"

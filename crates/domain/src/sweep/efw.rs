@@ -336,8 +336,9 @@ async fn claim(
 }
 
 /// Records a concluded call: on success the refund's id, the error cleared and a timeline entry
-/// that says it was automatic and why; on a refusal the error and the next attempt number; when
-/// Stripe was unavailable the error only (the same attempt is replayed after the claim's lease).
+/// that says it was automatic and why; on a refusal or a stored failure the error and the next
+/// attempt number; when Stripe was unreachable the error only (the same attempt, the same key,
+/// is replayed after the claim's lease).
 async fn record_outcome(
     ctx: &SweepContext<'_>,
     record: &OrderRecord,
@@ -359,13 +360,13 @@ async fn record_outcome(
                 at: ctx.now,
                 kind: "efw_refund_requested".into(),
                 detail: format!(
-                    "full refund {refund_id} requested from Stripe for early fraud warning {id}: {}",
+                    "early fraud warning {id}: {}; Stripe refund {refund_id} of the full amount",
                     decided.decision.words()
                 ),
             });
         }
         Err(error) => {
-            if matches!(error, RefundError::Refused { .. }) {
+            if error.ends_attempt() {
                 action.attempt = attempt + 1;
             }
             action.last_error = Some(Reg::new(0, ctx.now, error.to_string()));

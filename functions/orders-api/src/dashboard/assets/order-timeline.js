@@ -12,6 +12,16 @@ function afterColon(detail) {
   return i >= 0 ? detail.slice(i + 2).trim() : '';
 }
 
+/** Why a warned order was not refunded, from the words the backend writes (never Stripe's). */
+function efwWhy(detail) {
+  if (detail.includes('(efw_auto_refund: off)')) return 'your rule is off';
+  if (detail.includes('downloaded the product')) return 'the customer downloaded the product';
+  if (detail.includes('no longer marks')) return 'Stripe no longer marks it actionable';
+  if (detail.includes('already refunded')) return 'the order was already refunded in full';
+  if (detail.includes('already disputed')) return 'the payment is already disputed';
+  return 'see the detail';
+}
+
 /** The sentence for one entry, from its kind and the order (never from untrusted codes alone). */
 export function sentence(order, t) {
   const kind = String(t.kind || '');
@@ -53,6 +63,12 @@ export function sentence(order, t) {
     case 'email_delayed': return 'The email was delayed';
     case 'evidence_saved': return 'Evidence draft saved to Stripe';
     case 'evidence_submitted': return 'Evidence submitted to Stripe';
+    case 'early_fraud_warning_created': return 'Stripe flagged the payment with an early fraud warning';
+    case 'early_fraud_warning_updated': return 'Stripe updated the early fraud warning';
+    case 'efw_refund_requested': return detail.includes('never downloaded')
+      ? 'Refunded in full automatically after an early fraud warning: never downloaded (your rule)'
+      : 'Refunded in full automatically after an early fraud warning (your rule)';
+    case 'early_fraud_warning_decided': return `Early fraud warning not refunded automatically: ${efwWhy(detail)}`;
     default: return humanize(kind);
   }
 }
