@@ -210,7 +210,8 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             lease_secs: settings.fulfillment_lease_secs,
         },
     )
-    .with_messages(messages.clone());
+    .with_messages(messages.clone())
+    .with_settings(seller_settings.clone());
     if let Some(profiles) = profiles {
         fulfiller = fulfiller.with_profiles(profiles);
     }

@@ -10,9 +10,11 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::fulfillment::{is_transition, should_deliver};
 use leenkies_domain::ports::{Mailer, OrderStore, StoreProfiles};
+use leenkies_domain::settings::SettingsStore;
 
 use crate::config::FulfillmentConfig;
 use crate::deliver::{Delivery, Outcome};
+use crate::notices::{NoticeReport, Notices};
 use crate::stream::{decode, item_identifier, Change};
 
 /// Default wait for another sender's live claim before handing the record back to Lambda.
@@ -25,6 +27,7 @@ pub struct Fulfiller {
     in_flight_wait: Duration,
     messages: Option<Arc<dyn MessageIndex>>,
     profiles: Option<Arc<dyn StoreProfiles>>,
+    settings: Option<Arc<dyn SettingsStore>>,
 }
 
 impl Fulfiller {
@@ -40,7 +43,15 @@ impl Fulfiller {
             in_flight_wait: DEFAULT_IN_FLIGHT_WAIT,
             messages: None,
             profiles: None,
+            settings: None,
         }
+    }
+
+    /// Where the seller's settings are read (which notifications they get, and where:
+    /// `notify`, `notify_email`). Without it: every kind on, to the Stripe account's email.
+    pub fn with_settings(mut self, settings: Arc<dyn SettingsStore>) -> Self {
+        self.settings = Some(settings);
+        self
     }
 
     /// Where the seller's store name and support address come from (the email names the store
@@ -131,7 +142,37 @@ impl Fulfiller {
             decision,
             outcome.as_ref(),
         );
-        outcome.filter(Outcome::must_retry).map(|_| sequence_number)
+        if outcome.as_ref().is_some_and(Outcome::must_retry) {
+            return Some(sequence_number);
+        }
+        // The seller's notifications (contract section 12), after the customer's email: the
+        // image says one is owed; the order as read now decides.
+        if leenkies_domain::notify::due(&new) {
+            let notices = Notices {
+                store: self.store.as_ref(),
+                mailer: self.mailer.as_ref(),
+                config: &self.config,
+                in_flight_wait: self.in_flight_wait,
+                settings: self.settings.as_deref(),
+                profiles: self.profiles.as_deref(),
+            };
+            let report = notices.notify(&new.seller_id, &new.order_id).await;
+            log_notices(&sequence_number, &new.seller_id, &new.order_id, &report);
+            if report.retry.is_some() {
+                return Some(sequence_number);
+            }
+        }
+        None
+    }
+}
+
+/// The notifications' line per record: counts, and why it is retried; never an address.
+fn log_notices(sequence_number: &str, seller_id: &str, order_id: &str, report: &NoticeReport) {
+    match &report.retry {
+        Some(error) => tracing::warn!(sequence_number, seller_id, order_id, sent = report.sent,
+            skipped = report.skipped, outcome = "retry", detail = %error, "seller notifications"),
+        None => tracing::info!(sequence_number, seller_id, order_id, sent = report.sent,
+            skipped = report.skipped, outcome = "done", "seller notifications"),
     }
 }
 

@@ -43,7 +43,7 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     let env = Env::process();
     let table = env.orders_table();
     let store = Arc::new(
-        DynamoStore::new(leenkies_adapters::dynamodb::store_client(&aws), table)
+        DynamoStore::new(leenkies_adapters::dynamodb::store_client(&aws), table.clone())
             .with_attribute_names(env.order_item_names()?),
     );
     let sender = env.required("SENDER_EMAIL")?;
@@ -65,7 +65,13 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
             FulfillmentConfig::DEFAULT_LEASE_SECS,
         )?,
     };
-    let fulfiller = Fulfiller::new(store.clone(), mailer, config).with_messages(store);
+    let settings = Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
+        leenkies_adapters::dynamodb::store_client(&aws),
+        table,
+    ));
+    let fulfiller = Fulfiller::new(store.clone(), mailer, config)
+        .with_messages(store)
+        .with_settings(settings);
     Ok(match store_profiles(&aws, &env).await? {
         Some(profiles) => fulfiller.with_profiles(Arc::new(profiles)),
         None => fulfiller,
