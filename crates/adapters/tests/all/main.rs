@@ -14,6 +14,7 @@ mod delivery;
 mod efw;
 mod export_conformance;
 mod item_size;
+mod notify_profiles;
 mod ops_dynamodb;
 mod ses_moto;
 mod ses_request;
