@@ -171,8 +171,15 @@ fn log_notices(sequence_number: &str, seller_id: &str, order_id: &str, report: &
     match &report.retry {
         Some(error) => tracing::warn!(sequence_number, seller_id, order_id, sent = report.sent,
             skipped = report.skipped, outcome = "retry", detail = %error, "seller notifications"),
-        None => tracing::info!(sequence_number, seller_id, order_id, sent = report.sent,
-            skipped = report.skipped, outcome = "done", "seller notifications"),
+        None => tracing::info!(
+            sequence_number,
+            seller_id,
+            order_id,
+            sent = report.sent,
+            skipped = report.skipped,
+            outcome = "done",
+            "seller notifications"
+        ),
     }
 }
 

@@ -106,7 +106,10 @@ impl Notices<'_> {
             if identity.is_none() {
                 // Before any claim: a first (uncached) Accounts API call must not eat the lease.
                 identity = Some(match self.profiles {
-                    Some(p) => (p.identity(seller_id).await, p.account_email(seller_id).await),
+                    Some(p) => (
+                        p.identity(seller_id).await,
+                        p.account_email(seller_id).await,
+                    ),
                     None => (StoreIdentity::default(), None),
                 });
             }

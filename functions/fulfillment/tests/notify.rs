@@ -40,7 +40,12 @@ fn open_dispute() -> DisputeFact {
     let t = now();
     DisputeFact {
         state: Reg::new(0, t, "needs_response".to_owned()),
-        history: [DisputeEvent(t, DisputeStep::Created, "needs_response".to_owned())].into(),
+        history: [DisputeEvent(
+            t,
+            DisputeStep::Created,
+            "needs_response".to_owned(),
+        )]
+        .into(),
         reason: Some(Reg::new(0, t, "fraudulent".to_owned())),
         amount: Some(Reg::new(0, t, 2900)),
         evidence_due_by: Some(Reg::new(0, t, t + 9 * 86_400)),
@@ -198,7 +203,8 @@ async fn given_the_kind_turned_off_or_no_address_when_handled_then_no_email_and_
 }
 
 #[tokio::test]
-async fn given_a_sender_crashed_after_its_claim_when_handled_then_none_within_the_lease_one_after() {
+async fn given_a_sender_crashed_after_its_claim_when_handled_then_none_within_the_lease_one_after()
+{
     // GIVEN a dispute whose notice another sender claimed (and then crashed, maybe after sending)
     let mut h = Harness::new();
     let dir = tempfile::tempdir().unwrap();
@@ -247,7 +253,11 @@ async fn given_a_sender_crashed_after_its_claim_when_handled_then_none_within_th
 }
 
 fn bounced(r: &mut leenkies_domain::OrderRecord) -> String {
-    let id = r.fulfillment.message_id.clone().expect("the first email's id");
+    let id = r
+        .fulfillment
+        .message_id
+        .clone()
+        .expect("the first email's id");
     let at_ms = now() * 1000;
     r.facts.mail.insert(
         id.clone(),

@@ -75,7 +75,12 @@ impl World {
             "du_1".to_owned(),
             DisputeFact {
                 state: Reg::new(0, t, "needs_response".to_owned()),
-                history: [DisputeEvent(t, DisputeStep::Created, "needs_response".into())].into(),
+                history: [DisputeEvent(
+                    t,
+                    DisputeStep::Created,
+                    "needs_response".into(),
+                )]
+                .into(),
                 amount: Some(Reg::new(0, t, 2900)),
                 evidence_due_by: Some(Reg::new(0, t, t + 9 * 86_400)),
                 created: Some(t),
@@ -127,7 +132,10 @@ async fn given_concurrent_consumers_and_duplicates_on_dynamodb_when_handled_then
         notify_email: Some(NOTIFY_TO.to_owned()),
         ..SellerSettings::default()
     };
-    w.settings.put_settings(SELLER, &settings, None).await.unwrap();
+    w.settings
+        .put_settings(SELLER, &settings, None)
+        .await
+        .unwrap();
     let record = w.disputed().await;
     let dir = tempfile::tempdir().unwrap();
     // WHEN four consumers handle the record at once, each delivered twice
@@ -146,7 +154,11 @@ async fn given_concurrent_consumers_and_duplicates_on_dynamodb_when_handled_then
     let file = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().ends_with("-seller-dispute.eml"))
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .ends_with("-seller-dispute.eml")
+        })
         .unwrap();
     let eml = std::fs::read_to_string(file.path()).unwrap();
     assert!(eml.contains(&format!("To: {NOTIFY_TO}")));
@@ -181,7 +193,10 @@ async fn given_the_kind_off_in_the_tables_settings_when_handled_then_no_email() 
         ..SellerSettings::default()
     };
     settings.notify.dispute = false;
-    w.settings.put_settings(SELLER, &settings, None).await.unwrap();
+    w.settings
+        .put_settings(SELLER, &settings, None)
+        .await
+        .unwrap();
     let record = w.disputed().await;
     let dir = tempfile::tempdir().unwrap();
     // WHEN handled

@@ -248,8 +248,7 @@ mod tests {
         // GIVEN a dispute notification about order pi_1
         let dir = tempfile::tempdir().unwrap();
         let mut e = email("pi_1");
-        e.about =
-            EmailAbout::Seller(leenkies_domain::order::notices::NoticeKind::Dispute);
+        e.about = EmailAbout::Seller(leenkies_domain::order::notices::NoticeKind::Dispute);
         // WHEN sent
         OutboxMailer::new(dir.path()).send(&e).await.unwrap();
         // THEN the file is `<unix_ms>-seller-dispute.eml`

@@ -229,7 +229,9 @@ pub fn compose(
         }
     };
 
-    let heading = store_name.clone().unwrap_or_else(|| "Your store".to_owned());
+    let heading = store_name
+        .clone()
+        .unwrap_or_else(|| "Your store".to_owned());
     let mut text = format!("{heading}\n\n{opening}\n\nOrder: {order_id}\n");
     if let Some(reference) = facts.reference() {
         text.push_str(&format!("Reference: {}\n", bounded(reference, VALUE_MAX)));

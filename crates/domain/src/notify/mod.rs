@@ -210,9 +210,7 @@ pub fn pending(record: &OrderRecord) -> Vec<Occurrence> {
     let escalations: Vec<(String, String)> = owed
         .iter()
         .filter_map(|o| match &o.occasion {
-            Occasion::DisputeEscalated { dispute_id } => {
-                Some((dispute_id.clone(), o.key.clone()))
-            }
+            Occasion::DisputeEscalated { dispute_id } => Some((dispute_id.clone(), o.key.clone())),
             _ => None,
         })
         .collect();
@@ -314,7 +312,12 @@ pub fn sent(
         ..NoticeFact::default()
     };
     let mut notices = vec![(occurrence.key.clone(), fact)];
-    notices.extend(occurrence.covers.iter().map(|k| (k.clone(), covered.clone())));
+    notices.extend(
+        occurrence
+            .covers
+            .iter()
+            .map(|k| (k.clone(), covered.clone())),
+    );
     with_notices(current, notices)
 }
 
@@ -329,7 +332,10 @@ pub fn skipped(
         skipped: Some(NoticeSkipped { at: now, why }),
         ..NoticeFact::default()
     };
-    with_notices(current, occurrence.keys().map(|k| (k.to_owned(), fact.clone())))
+    with_notices(
+        current,
+        occurrence.keys().map(|k| (k.to_owned(), fact.clone())),
+    )
 }
 
 /// The order with this sender's claim on `key` handed back after a transient failure (the

@@ -105,7 +105,10 @@ fn given_a_dispute_already_closed_when_first_seen_then_no_notice() {
 #[test]
 fn given_an_inquiry_when_it_escalates_after_its_notice_then_a_second_notice_once() {
     // GIVEN an inquiry whose notice was sent
-    let inquiry = with_dispute("warning_needs_response", &[(NOW - 60, "warning_needs_response")]);
+    let inquiry = with_dispute(
+        "warning_needs_response",
+        &[(NOW - 60, "warning_needs_response")],
+    );
     let notified = send(&inquiry, "d:du_1", "m-1");
     // WHEN it escalates to a chargeback
     let mut escalated = notified.clone();
@@ -113,7 +116,10 @@ fn given_an_inquiry_when_it_escalates_after_its_notice_then_a_second_notice_once
         "du_1".to_owned(),
         dispute(
             "needs_response",
-            &[(NOW - 60, "warning_needs_response"), (NOW, "needs_response")],
+            &[
+                (NOW - 60, "warning_needs_response"),
+                (NOW, "needs_response"),
+            ],
         ),
     );
     // THEN one escalation notice is owed, saying so
@@ -134,7 +140,10 @@ fn given_an_escalated_inquiry_first_seen_at_once_when_owed_then_one_email_covers
     // GIVEN the inquiry and its escalation folded in before any notice went out
     let r = with_dispute(
         "needs_response",
-        &[(NOW - 60, "warning_needs_response"), (NOW, "needs_response")],
+        &[
+            (NOW - 60, "warning_needs_response"),
+            (NOW, "needs_response"),
+        ],
     );
     // THEN one notice is owed, covering the escalation
     let owed = pending(&r);
@@ -178,7 +187,9 @@ fn given_an_automatic_submission_when_listed_then_one_notice_per_phase() {
     // THEN only the automatic one is owed
     assert_eq!(keys(&r), vec!["a:du_1"]);
     let email = email_for(&r, &pending(&r)[0]);
-    assert!(email.subject.contains("Evidence submitted automatically: 25.00 USD"));
+    assert!(email
+        .subject
+        .contains("Evidence submitted automatically: 25.00 USD"));
 }
 
 fn bounced(mut r: OrderRecord, message_id: &str, at_ms: i64) -> OrderRecord {
@@ -208,7 +219,9 @@ fn given_a_bounced_delivery_email_when_listed_then_one_notice_for_that_message()
     let email = email_for(&r, &pending(&r)[0]);
     assert_eq!(email.about, EmailAbout::Seller(NoticeKind::DeliveryFailed));
     assert!(email.subject.contains("Download email bounced"));
-    assert!(email.text.contains(&format!("{BASE}/dashboard/orders/pi_1")));
+    assert!(email
+        .text
+        .contains(&format!("{BASE}/dashboard/orders/pi_1")));
     assert!(email.text.contains("Resend"));
     // AND never the customer's download link
     assert!(!email.text.contains("/downloads/"));
@@ -260,7 +273,9 @@ fn given_an_early_fraud_warning_when_the_rule_decided_then_one_notice_once_the_o
     let refunded = warned(EfwDecision::RefundAlways, true, false);
     assert_eq!(keys(&refunded), vec!["w:issfr_1"]);
     let email = email_for(&refunded, &pending(&refunded)[0]);
-    assert!(email.subject.ends_with("Early fraud warning: refunded automatically"));
+    assert!(email
+        .subject
+        .ends_with("Early fraud warning: refunded automatically"));
     // WHEN it failed THEN owed, saying it failed and is retried
     let failed = warned(EfwDecision::RefundAlways, false, true);
     let email = email_for(&failed, &pending(&failed)[0]);
@@ -306,7 +321,11 @@ fn given_a_dispute_email_when_composed_then_store_order_amount_deadline_plan_and
         "Automatic submission: planned for ",
         "https://shop.example/dashboard/orders/pi_1",
     ] {
-        assert!(email.text.contains(want), "{want} missing from {}", email.text);
+        assert!(
+            email.text.contains(want),
+            "{want} missing from {}",
+            email.text
+        );
     }
     assert!(!email.text.contains("/downloads/"));
 }
@@ -340,8 +359,11 @@ fn given_hostile_values_when_composed_then_no_header_injection_and_escaped_html(
     let mut r = with_dispute("needs_response", &[(NOW - 60, "needs_response")]);
     r.order_id = "pi_1\r\nBcc: evil@x.example".to_owned();
     r.facts.store_name = Some(Reg::new(0, 1, "Evil\r\nBcc: a@x.example <b>".to_owned()));
-    r.facts.disputes.get_mut("du_1").unwrap().reason =
-        Some(Reg::new(0, NOW, "<script>x</script>\nInjected: 1".to_owned()));
+    r.facts.disputes.get_mut("du_1").unwrap().reason = Some(Reg::new(
+        0,
+        NOW,
+        "<script>x</script>\nInjected: 1".to_owned(),
+    ));
     // WHEN composed
     let email = email_for(&r, &pending(&r)[0]);
     // THEN the subject is one line, the HTML escapes, the link's id is percent-encoded
@@ -447,8 +469,10 @@ fn given_amounts_and_ids_when_formatted_then_readable_and_safe() {
 
 #[test]
 fn given_the_kinds_when_the_settings_turn_one_off_then_only_it_is_unwanted() {
-    let mut notify = crate::settings::Notify::default();
-    notify.delivery_failed = false;
+    let notify = crate::settings::Notify {
+        delivery_failed: false,
+        ..Default::default()
+    };
     for kind in NoticeKind::ALL {
         assert_eq!(wanted(&notify, kind), kind != NoticeKind::DeliveryFailed);
     }

@@ -43,8 +43,11 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     let env = Env::process();
     let table = env.orders_table();
     let store = Arc::new(
-        DynamoStore::new(leenkies_adapters::dynamodb::store_client(&aws), table.clone())
-            .with_attribute_names(env.order_item_names()?),
+        DynamoStore::new(
+            leenkies_adapters::dynamodb::store_client(&aws),
+            table.clone(),
+        )
+        .with_attribute_names(env.order_item_names()?),
     );
     let sender = env.required("SENDER_EMAIL")?;
     let mailer = Arc::new(SesMailer::new(
