@@ -16,6 +16,7 @@ mod export_conformance;
 mod item_size;
 mod notify_profiles;
 mod ops_dynamodb;
+mod seller_notices_conformance;
 mod ses_moto;
 mod ses_request;
 mod settings_conformance;

@@ -18,8 +18,12 @@
 //! second email is a crash between the mailer accepting the message and `sent` being written
 //! (the delivery email's window, `docs/fulfillment.md`).
 //!
+//! The seller-level `failure_pattern` is claimed in a small record of its own per seller and
+//! day ([`failure_pattern`]), with the same facts and discipline.
+//!
 
 pub mod email;
+pub mod failure_pattern;
 
 use std::collections::BTreeMap;
 

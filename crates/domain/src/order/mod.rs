@@ -3,6 +3,7 @@
 
 pub mod facts;
 pub mod failure;
+pub mod failure_tally;
 pub mod from_event;
 pub mod mail;
 pub mod notices;
