@@ -9,11 +9,13 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::fulfillment::{is_transition, should_deliver};
+use leenkies_domain::notify::failure_pattern::{new_failure, SellerNotices};
 use leenkies_domain::ports::{Mailer, OrderStore, StoreProfiles};
 use leenkies_domain::settings::SettingsStore;
 
 use crate::config::FulfillmentConfig;
 use crate::deliver::{Delivery, Outcome};
+use crate::failure_pattern::PatternCheck;
 use crate::notices::{NoticeReport, Notices};
 use crate::stream::{decode, item_identifier, Change};
 
@@ -28,6 +30,7 @@ pub struct Fulfiller {
     messages: Option<Arc<dyn MessageIndex>>,
     profiles: Option<Arc<dyn StoreProfiles>>,
     settings: Option<Arc<dyn SettingsStore>>,
+    seller_notices: Option<Arc<dyn SellerNotices>>,
 }
 
 impl Fulfiller {
@@ -44,7 +47,15 @@ impl Fulfiller {
             messages: None,
             profiles: None,
             settings: None,
+            seller_notices: None,
         }
+    }
+
+    /// Where seller-level notices are claimed (`failure_pattern`, at most once a day). Without
+    /// it the failure pattern is not looked at.
+    pub fn with_seller_notices(mut self, notices: Arc<dyn SellerNotices>) -> Self {
+        self.seller_notices = Some(notices);
+        self
     }
 
     /// Where the seller's settings are read (which notifications they get, and where:
@@ -160,6 +171,31 @@ impl Fulfiller {
             log_notices(&sequence_number, &new.seller_id, &new.order_id, &report);
             if report.retry.is_some() {
                 return Some(sequence_number);
+            }
+        }
+        // A payment newly failed: does the seller's window now look like a configuration
+        // problem (`failure_pattern`)?
+        if let Some(notices) = self.seller_notices.as_deref() {
+            if new_failure(old.as_deref(), &new) {
+                let check = PatternCheck {
+                    store: self.store.as_ref(),
+                    notices,
+                    mailer: self.mailer.as_ref(),
+                    config: &self.config,
+                    settings: self.settings.as_deref(),
+                    profiles: self.profiles.as_deref(),
+                };
+                match check.check(&new.seller_id).await {
+                    Ok(outcome) => tracing::info!(sequence_number = %sequence_number,
+                        seller_id = %new.seller_id, order_id = %new.order_id,
+                        outcome = ?outcome, "failure pattern check"),
+                    Err(error) => {
+                        tracing::warn!(sequence_number = %sequence_number,
+                            seller_id = %new.seller_id, order_id = %new.order_id,
+                            outcome = "retry", detail = %error, "failure pattern check");
+                        return Some(sequence_number);
+                    }
+                }
             }
         }
         None

@@ -7,6 +7,8 @@
 //! - [`deliver`]: one order: re-read, claim, send, record — the exactly-once part;
 //! - [`notices`]: the seller's notifications of one order (section 12), each once: the same
 //!   claim, send, record discipline;
+//! - [`failure_pattern`]: after a newly failed payment, the seller's `failure_pattern` email at
+//!   most once a day;
 //! - [`handler`]: the batch plumbing and the partial-batch response;
 //! - [`ses_events`]: the second handler (binary `ses-events`): SES events from EventBridge
 //!   recorded on the order of their message (contract section 10).
@@ -15,6 +17,7 @@
 
 pub mod config;
 pub mod deliver;
+pub mod failure_pattern;
 pub mod handler;
 pub mod notices;
 pub mod ses_events;

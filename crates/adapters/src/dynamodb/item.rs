@@ -169,6 +169,10 @@ pub struct OrderItem {
     /// second pattern selects on (sparse like `deliverable`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub notify_due: bool,
+    /// `payment_status` is `failed`: the stream filter's third pattern, for the seller's
+    /// `failure_pattern` check (sparse).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub payment_failed: bool,
     pub gsi1pk: String,
     pub gsi1sk: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +232,7 @@ impl From<&OrderRecord> for OrderItem {
             deliverable: r.facts.deliverable(),
             fulfillment_status: r.fulfillment.state.as_str().to_owned(),
             notify_due: leenkies_domain::notify::due(r),
+            payment_failed: r.facts.payment_status() == leenkies_domain::PaymentStatus::Failed,
             gsi1pk: if provisional {
                 provisional_partition(&r.seller_id)
             } else {

@@ -22,8 +22,13 @@ pub const FULFILLMENT_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dyn
 /// 12), whatever its delivery. The stream keeps its two readers: notifications ride on this one.
 pub const NOTIFY_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["order"]}, "notify_due": {"BOOL": [true]}}}}"#;
 
+/// The fulfillment function's third pattern: an order item whose payment failed, for the
+/// seller's `failure_pattern` check (the handler looks only when an attempt is new).
+pub const PAYMENT_FAILED_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["order"]}, "payment_failed": {"BOOL": [true]}}}}"#;
+
 /// Every pattern of the fulfillment function's `FilterCriteria`, in the template's order.
-pub const FULFILLMENT_FILTERS: [&str; 2] = [FULFILLMENT_FILTER, NOTIFY_FILTER];
+pub const FULFILLMENT_FILTERS: [&str; 3] =
+    [FULFILLMENT_FILTER, NOTIFY_FILTER, PAYMENT_FAILED_FILTER];
 
 /// The filter of the exports function's DynamoDB Streams event source (`template.yaml`,
 /// `ExportsFunction` → `Events` → `FilterCriteria`): a written export job that still needs work.

@@ -174,8 +174,8 @@ fn given_the_templates_stream_filter_when_evaluated_on_the_adapters_items_then_o
         .collect();
     assert_eq!(
         patterns.len(),
-        2,
-        "the delivery pattern and the notifications'"
+        3,
+        "the delivery pattern, the notifications' and the failed payments'"
     );
     let deployed = &patterns[0];
     // AND a deliverable order, and the same order without a customer email (not deliverable)
@@ -216,6 +216,21 @@ fn given_the_templates_stream_filter_when_evaluated_on_the_adapters_items_then_o
     assert!(passes_fulfillment_filter(&owing));
     assert!(!matches(notify, &event(&blocked)));
     assert!(!matches(notify, &event(&deliverable)));
+    // AND the third passes an order whose payment failed, and no paid order
+    let failing = &patterns[2];
+    let mut failed = leenkies_domain::OrderRecord::new("acct_A", "pi_failed");
+    failed.facts.attempt = Some(leenkies_domain::order::facts::Reg::new(
+        0,
+        1,
+        leenkies_domain::order::facts::AttemptState::Failed,
+    ));
+    assert_eq!(
+        failed.facts.payment_status(),
+        leenkies_domain::PaymentStatus::Failed
+    );
+    assert!(matches(failing, &event(&inserted(&failed))));
+    assert!(passes_fulfillment_filter(&inserted(&failed)));
+    assert!(!matches(failing, &event(&deliverable)));
 }
 
 #[test]
@@ -437,7 +452,10 @@ fn given_each_function_when_its_table_permissions_are_read_then_only_the_actions
             "OrdersApiFunction",
             set(&["GetItem", "Query", "BatchGetItem", "PutItem", "UpdateItem"]),
         ),
-        ("FulfillmentFunction", set(&["GetItem", "PutItem"])),
+        (
+            "FulfillmentFunction",
+            set(&["GetItem", "PutItem", "Query", "BatchGetItem"]),
+        ),
         ("SesEventsFunction", set(&["GetItem", "PutItem"])),
         (
             "ReconcileFunction",

@@ -334,3 +334,65 @@ fn html_of(text: &str) -> String {
          color:#111827;font-size:15px;line-height:1.5\">\n{body}</body></html>\n"
     )
 }
+
+/// The `failure_pattern` email: the window's counts, the rule, the advice, and the dashboard.
+/// About no one order (its `order_id` is empty; the outbox names it by its kind).
+pub fn compose_failure_pattern(
+    seller_id: &str,
+    tally: &crate::order::failure_tally::FailureTally,
+    days: i64,
+    store: &StoreIdentity,
+    public_base_url: &str,
+    to: &str,
+) -> Option<OutgoingEmail> {
+    use crate::order::failure_tally::{ADVICE_SUSPECTED, RULE};
+    let to = recipient(to)?;
+    let store_name = store
+        .name
+        .as_deref()
+        .map(|n| bounded(n, STORE_NAME_MAX))
+        .filter(|n| !n.is_empty());
+    let heading = store_name
+        .clone()
+        .unwrap_or_else(|| "Your store".to_owned());
+    let mut text = format!(
+        "{heading}\n\n\
+         Many different customers' payments are failing: this looks like a problem with your \
+         payment configuration rather than with their cards.\n\n\
+         In the last {days} days: {} failed payments from {} different customers, among {} orders \
+         ({:.0}% failed).\n",
+        tally.failed_payments,
+        tally.distinct_customers(),
+        tally.total_orders,
+        tally.failure_rate() * 100.0
+    );
+    for (category, count) in &tally.by_category {
+        if count.failed_payments > 0 {
+            text.push_str(&format!(
+                "- {}: {}\n",
+                category.as_str().replace('_', " "),
+                count.failed_payments
+            ));
+        }
+    }
+    let dashboard = format!("{}/dashboard", public_base_url.trim_end_matches('/'));
+    text.push_str(&format!(
+        "\n{ADVICE_SUSPECTED}\n\nThe rule: {RULE}.\n\nOpen your dashboard:\n{dashboard}\n\n\
+         You get this email at most once a day because failure pattern notifications are on in \
+         your settings.\n"
+    ));
+    let prefix = store_name.map(|n| format!("{n}: ")).unwrap_or_default();
+    Some(OutgoingEmail {
+        to,
+        reply_to: None,
+        subject: bounded(
+            &format!("{prefix}Payments are failing for many customers"),
+            SUBJECT_MAX,
+        ),
+        html: html_of(&text),
+        text,
+        order_id: String::new(),
+        seller_id: seller_id.to_owned(),
+        about: EmailAbout::Seller(crate::order::notices::NoticeKind::FailurePattern),
+    })
+}

@@ -477,3 +477,53 @@ fn given_the_kinds_when_the_settings_turn_one_off_then_only_it_is_unwanted() {
         assert_eq!(wanted(&notify, kind), kind != NoticeKind::DeliveryFailed);
     }
 }
+
+#[test]
+fn given_a_suspected_failure_pattern_when_composed_then_counts_rule_and_dashboard() {
+    use crate::order::facts::FailedAttempt;
+    use crate::order::failure_tally::FailureTally;
+    // GIVEN three customers failing on one day
+    let mut tally = FailureTally::default();
+    for (i, who) in ["a@x.example", "b@x.example", "c@x.example"]
+        .iter()
+        .enumerate()
+    {
+        let mut r = OrderRecord::new("acct_A", format!("pi_{i}"));
+        r.facts.customer_email = Some(Reg::new(0, 1, (*who).to_owned()));
+        r.facts.failures.insert(
+            format!("ch_{i}"),
+            FailedAttempt {
+                at: NOW,
+                decline_code: Some(Reg::new(0, NOW, "do_not_honor".to_owned())),
+                ..FailedAttempt::default()
+            },
+        );
+        tally.add(&r);
+    }
+    assert!(tally.suspected());
+    // WHEN composed
+    let store = StoreIdentity {
+        name: Some("Northwind\r\nBcc: x@y.example".into()),
+        support_email: None,
+    };
+    let email = super::email::compose_failure_pattern(
+        "acct_A",
+        &tally,
+        30,
+        &store,
+        BASE,
+        "seller@example.com",
+    )
+    .unwrap();
+    // THEN the store, the counts, the rule and the dashboard, on safe headers
+    assert_eq!(email.about, EmailAbout::Seller(NoticeKind::FailurePattern));
+    assert!(!email.subject.contains('\n') && !email.subject.contains('\r'));
+    assert!(email
+        .subject
+        .ends_with("Payments are failing for many customers"));
+    assert!(email
+        .text
+        .contains("3 failed payments from 3 different customers"));
+    assert!(email.text.contains("https://shop.example/dashboard\n"));
+    assert!(email.text.contains("card declined: 3"));
+}

@@ -70,11 +70,18 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     };
     let settings = Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
         leenkies_adapters::dynamodb::store_client(&aws),
-        table,
+        table.clone(),
     ));
+    let seller_notices = Arc::new(
+        leenkies_adapters::dynamodb::seller_notices::DynamoSellerNotices::new(
+            leenkies_adapters::dynamodb::store_client(&aws),
+            table,
+        ),
+    );
     let fulfiller = Fulfiller::new(store.clone(), mailer, config)
         .with_messages(store)
-        .with_settings(settings);
+        .with_settings(settings)
+        .with_seller_notices(seller_notices);
     Ok(match store_profiles(&aws, &env).await? {
         Some(profiles) => fulfiller.with_profiles(Arc::new(profiles)),
         None => fulfiller,
