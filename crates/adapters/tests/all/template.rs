@@ -228,8 +228,9 @@ fn given_the_templates_stream_filter_when_evaluated_on_the_adapters_items_then_o
         failed.facts.payment_status(),
         leenkies_domain::PaymentStatus::Failed
     );
-    assert!(matches(failing, &event(&inserted(&failed))));
-    assert!(passes_fulfillment_filter(&inserted(&failed)));
+    let failed = inserted(&failed);
+    assert!(matches(failing, &event(&failed)));
+    assert!(passes_fulfillment_filter(&failed));
     assert!(!matches(failing, &event(&deliverable)));
 }
 
