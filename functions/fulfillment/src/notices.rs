@@ -1,6 +1,6 @@
 //! The seller's notifications of one order (contract section 12), exactly once per occurrence:
 //! re-read the order, and for each notification it still owes (`notify::pending`) settle it
-//! (the kind is off, no address is known, old news) or claim it with a conditional write, make
+//! (the kind is off, no address is known) or claim it with a conditional write, make
 //! the one mailer call, and record the result, as the delivery email does (`deliver`).
 //!
 //! Per occurrence it reads the order (one `GetItem`, again after each write it loses), the
@@ -162,8 +162,6 @@ impl Notices<'_> {
     ) -> Result<Step, String> {
         let skip = if !notify::wanted(&settings.notify, occurrence.kind) {
             Some(NoticeSkip::KindOff)
-        } else if occurrence.stale(now) {
-            Some(NoticeSkip::Stale)
         } else if to.is_none() {
             Some(NoticeSkip::NoAddress)
         } else {

@@ -35,10 +35,6 @@ pub use crate::order::notices::{
 use crate::order::OrderRecord;
 use crate::settings::Notify;
 
-/// Occurrences older than this when first handled are recorded `stale`, not mailed: facts that
-/// predate notifications (or a backfill of last year's orders) must not flood the seller.
-pub const STALE_AFTER_SECS: i64 = 7 * 86_400;
-
 /// Ids longer than this (untrusted text from Stripe or SES) make no occurrence key.
 const MAX_ID_CHARS: usize = 200;
 
@@ -91,11 +87,6 @@ impl Occurrence {
     /// Every key recorded with this occurrence's outcome.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.key.as_str()).chain(self.covers.iter().map(String::as_str))
-    }
-
-    /// It happened more than [`STALE_AFTER_SECS`] before `now`.
-    pub fn stale(&self, now: i64) -> bool {
-        self.at.is_some_and(|at| now - at > STALE_AFTER_SECS)
     }
 }
 

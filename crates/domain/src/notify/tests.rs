@@ -445,14 +445,6 @@ fn given_recorded_notices_when_merged_with_a_stale_copy_in_any_order_then_still_
 }
 
 #[test]
-fn given_an_old_occurrence_when_checked_then_stale() {
-    let r = with_dispute("needs_response", &[(NOW - 60, "needs_response")]);
-    let o = &pending(&r)[0];
-    assert!(!o.stale(NOW));
-    assert!(o.stale(NOW + STALE_AFTER_SECS + 120));
-}
-
-#[test]
 fn given_amounts_and_ids_when_formatted_then_readable_and_safe() {
     assert_eq!(amount_words(2500, Some("usd")), "25.00 USD");
     assert_eq!(amount_words(1000, Some("jpy")), "1000 JPY");

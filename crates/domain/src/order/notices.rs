@@ -103,9 +103,6 @@ pub enum NoticeSkip {
     /// Another notice's email said it too (a dispute first seen as an escalated inquiry: one
     /// email says both).
     Covered,
-    /// It happened long before it was first seen (facts from before notifications existed, a
-    /// backfill): old news is not mailed.
-    Stale,
     /// The mailer refused the message for good (an address it will not send to).
     Rejected,
     /// Transient failures used up the attempts.
@@ -118,7 +115,6 @@ impl NoticeSkip {
             NoticeSkip::KindOff => "kind_off",
             NoticeSkip::NoAddress => "no_address",
             NoticeSkip::Covered => "covered",
-            NoticeSkip::Stale => "stale",
             NoticeSkip::Rejected => "rejected",
             NoticeSkip::GaveUp => "gave_up",
         }
