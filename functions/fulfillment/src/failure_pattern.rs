@@ -172,9 +172,8 @@ impl PatternCheck<'_> {
                         return Err(store_error(e));
                     }
                     RetryPolicy::default().pause(tries).await;
-                    match self.get(seller_id, &day).await {
-                        Ok(Some(fresh)) => held = fresh,
-                        Ok(None) | Err(_) => {}
+                    if let Ok(Some(fresh)) = self.get(seller_id, &day).await {
+                        held = fresh;
                     }
                 }
             }
