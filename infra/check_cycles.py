@@ -10,6 +10,11 @@ module is a cycle; the script prints each with one path through it, and exits 1.
 
     python3 infra/check_cycles.py            # the workspace
     python3 infra/check_cycles.py crates/domain/src
+
+The domain crate's layers are checked on the same graph (LAYERS below): a model module names
+nothing of ours outside the model; the ports name only the model; the use cases (every other
+module) name anything. A module test-only in `src/` (`fold_cases*`) is left out, as are the
+`#[cfg(test)] mod tests` blocks.
 """
 import os
 import re
@@ -38,15 +43,47 @@ def modules(src):
     return out
 
 
+def modules_with_aliases(src):
+    mods = modules(src)
+    found = aliases(mods)
+    mods = dict(mods)
+    mods["__aliases__"] = found
+    return mods
+
+
 def strip(text):
     text = re.sub(r"//[^\n]*", "", text)
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     return re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
 
 
+ROOT_USE = re.compile(r"^pub use ([a-z_][a-z0-9_]*)::(?:\{([^}]*)\}|([a-z_][a-z0-9_]*));", re.M)
+
+
+def aliases(mods):
+    """The crate root's re-exports of child modules (`pub use model::{order, …};` in lib.rs):
+    `crate::order` then means `crate::model::order`."""
+    root = mods.get(())
+    if not root:
+        return {}
+    with open(root, encoding="utf-8") as f:
+        text = strip(f.read())
+    out = {}
+    for m in ROOT_USE.finditer(text):
+        parent = m.group(1)
+        names = (m.group(2) or m.group(3) or "").replace("\n", " ").split(",")
+        for n in (x.strip() for x in names):
+            if n and (parent, n) in mods and (n,) not in mods:
+                out[n] = (parent, n)
+    return out
+
+
 def resolve(mods, base, segs):
-    """The deepest module of `mods` that base+segs reaches."""
+    """The deepest module of `mods` that base+segs reaches (through the root's re-exports)."""
     path = list(base) + list(segs)
+    alias = mods.get("__aliases__", {})
+    if path and path[0] in alias:
+        path = list(alias[path[0]]) + path[1:]
     while path and tuple(path) not in mods:
         path.pop()
     return tuple(path)
@@ -119,9 +156,11 @@ def name(mod):
 
 
 def check(src):
-    mods = modules(src)
+    mods = modules_with_aliases(src)
     graph = {}
     for mod, path in mods.items():
+        if mod == "__aliases__":
+            continue
         with open(path, encoding="utf-8") as f:
             text = f.read()
         # A module's own `#[cfg(test)] mod tests {…}` block is cut: tests may use anything.
@@ -137,6 +176,42 @@ def check(src):
     return len(cycles)
 
 
+# The domain's layers, by top-level folder (crates/domain/src): `model/`, `ports.rs`; anything
+# else is a use case (`use_cases/`) or the embedded store (an adapter kept in the domain for
+# tests and the local runner). Paths through the root's re-exports are resolved first.
+LAYERS = {
+    "crates/domain/src": {
+        "model": {"model"},
+        "ports": {"ports"},
+    }
+}
+
+
+def layer_violations(src):
+    """Edges that go up a layer: model -> not model; ports -> not model or ports."""
+    rel = os.path.relpath(src, ROOT)
+    layers = LAYERS.get(rel)
+    if not layers:
+        return 0
+    mods = modules_with_aliases(src)
+    model, ports = layers["model"], layers["ports"]
+    allowed = {"model": model, "ports": model | ports}
+    bad = 0
+    for mod, path in sorted((k, v) for k, v in mods.items() if k != "__aliases__"):
+        if not mod or any(part.startswith("fold_cases") for part in mod):
+            continue
+        layer = "model" if mod[0] in model else "ports" if mod[0] in ports else None
+        if layer is None:
+            continue
+        with open(path, encoding="utf-8") as f:
+            text = re.split(r"#\[cfg\(test\)\]\s*mod\s+tests\s*\{", f.read())[0]
+        for target in sorted(edges_of(mods, mod, text)):
+            if target and target[0] not in allowed[layer]:
+                print(f"layer in {rel}: {name(mod)} ({layer}) -> {name(target)}")
+                bad += 1
+    return bad
+
+
 def main(args):
     if args:
         srcs = [os.path.abspath(a) for a in args]
@@ -149,7 +224,9 @@ def main(args):
                     srcs.append(src)
     total = sum(check(src) for src in srcs)
     print(f"module cycles: {total} in {len(srcs)} crates")
-    return 1 if total else 0
+    layered = sum(layer_violations(src) for src in srcs)
+    print(f"layer violations: {layered} (domain: model <- ports <- use cases)")
+    return 1 if total or layered else 0
 
 
 if __name__ == "__main__":

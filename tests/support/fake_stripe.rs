@@ -74,9 +74,28 @@ pub struct SeenRequest {
     /// The `Stripe-Account` header, if any.
     pub account: Option<String>,
     pub idempotency_key: Option<String>,
+    /// The `Stripe-Version` header, if any.
+    pub version: Option<String>,
+    /// The query string's parameters (the list calls' cursors and filters).
+    pub query: Vec<(String, String)>,
     pub status: u16,
     pub replayed: bool,
 }
+
+impl SeenRequest {
+    /// The query parameter `name`, if the request had it.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The API version the fake renders objects in: the one async-stripe 1.0.0-rc.10 sends on every
+/// call (our clients pin it). A request naming another version is refused, as Stripe refuses a
+/// version it does not know; a request naming none gets the account's default (this one).
+pub const FAKE_STRIPE_VERSION: &str = "2026-09-30.endive";
 
 /// A dispute on one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +159,11 @@ struct Inner {
     /// (account, charge id) → the charge's amount and what is refunded of it.
     charges: BTreeMap<(String, String), FakeCharge>,
     refunds: Vec<FakeRefund>,
+    /// Events (`GET /v1/events`), with their position in the feed (the tie-break within one
+    /// second), and objects' current state by id (`GET /v1/{disputes,refunds,payment_intents}/{id}`)
+    /// with their account.
+    events: Vec<(usize, Value)>,
+    objects: BTreeMap<String, (String, Value)>,
     /// `GET /v1/account` requests, kept apart from `seen` (the dispute and file calls) so that a
     /// test of evidence filing is not disturbed by the delivery email reading the store's name.
     account_reads: Vec<SeenRequest>,
@@ -280,7 +304,19 @@ impl FakeStripe {
         }));
         let app = Router::new()
             .route("/v1/files", post(files))
-            .route("/v1/disputes/{id}", post(update_dispute))
+            .route(
+                "/v1/disputes/{id}",
+                post(update_dispute).get(|s, h, p, q| retrieve(s, h, "disputes", p, q)),
+            )
+            .route(
+                "/v1/refunds/{id}",
+                axum::routing::get(|s, h, p, q| retrieve(s, h, "refunds", p, q)),
+            )
+            .route(
+                "/v1/payment_intents/{id}",
+                axum::routing::get(|s, h, p, q| retrieve(s, h, "payment_intents", p, q)),
+            )
+            .route("/v1/events", axum::routing::get(list_events))
             .route("/v1/disputes/{id}/close", post(close_dispute))
             .route("/v1/account", axum::routing::get(retrieve_account))
             .route("/v1/refunds", post(create_refund))
@@ -304,6 +340,47 @@ impl FakeStripe {
             base: format!("http://{addr}"),
             inner,
         }
+    }
+
+    /// A fake whose Events API holds `events` (any order; their accounts exist), each event's
+    /// object retrievable as its account in its latest state (see [`FakeStripe::set_object`]).
+    pub async fn with_events(events: &[Value]) -> FakeStripe {
+        let accounts: Vec<String> = events
+            .iter()
+            .filter_map(|e| e["account"].as_str().map(str::to_owned))
+            .collect();
+        let refs: Vec<&str> = accounts.iter().map(String::as_str).collect();
+        let fake = FakeStripe::start(&refs).await;
+        {
+            let mut inner = fake.inner.lock().unwrap();
+            for (i, e) in events.iter().enumerate() {
+                inner.events.push((i, e.clone()));
+            }
+        }
+        for e in events {
+            fake.set_object(e["account"].as_str(), e["data"]["object"].clone());
+        }
+        fake
+    }
+
+    /// The current state of an object on `account` (`None`: the platform's): a later state
+    /// (by how far its status got) replaces an earlier one, whatever order they are given in.
+    pub fn set_object(&self, account: Option<&str>, object: Value) {
+        let id = object["id"].as_str().unwrap_or_default().to_owned();
+        let account = account.unwrap_or("platform").to_owned();
+        let mut inner = self.inner.lock().unwrap();
+        let newer = inner
+            .objects
+            .get(&id)
+            .is_none_or(|(_, old)| status_rank(old) <= status_rank(&object));
+        if newer {
+            inner.objects.insert(id, (account, object));
+        }
+    }
+
+    /// Forgets the requests seen so far (to count what one step sends).
+    pub fn clear_seen(&self) {
+        self.inner.lock().unwrap().seen.clear();
     }
 
     /// A dispute on `account` (`platform`: the platform's own account).
@@ -448,10 +525,13 @@ fn envelope(
             .map(str::to_owned)
     };
     let key = header("idempotency-key");
+    let version = header("stripe-version");
     let mut seen = SeenRequest {
         path,
         account: header("stripe-account"),
         idempotency_key: key.clone(),
+        version: version.clone(),
+        query: Vec::new(),
         status: 0,
         replayed: false,
     };
@@ -460,6 +540,18 @@ fn envelope(
             Ok(a) => a,
             Err(e) => return e,
         };
+        if version.as_deref().is_some_and(|v| v != FAKE_STRIPE_VERSION) {
+            return error(
+                400,
+                "invalid_request_error",
+                None,
+                format!(
+                    "Invalid Stripe API version: {}. This fake renders {FAKE_STRIPE_VERSION}.",
+                    version.unwrap_or_default()
+                ),
+                None,
+            );
+        }
         if inner.scripted.front() == Some(&429) {
             inner.scripted.pop_front();
             return error(
@@ -1012,4 +1104,169 @@ async fn create_refund(
             ((200, body), true)
         },
     )
+}
+
+/// Later states of one object win: by how far its status got.
+fn status_rank(object: &Value) -> i64 {
+    match object["status"].as_str().unwrap_or_default() {
+        "won" | "lost" | "failed" | "canceled" | "succeeded" => 3,
+        "under_review" => 2,
+        _ => 1,
+    }
+}
+
+/// `GET /v1/events`: the account's events, newest first by `(created, position in the feed)`,
+/// with Stripe's list envelope and cursors: `starting_after=X` the events just older than X,
+/// `ending_before=X` the `limit` events just newer than X (closest to X first in time, still
+/// newest first in the page); `types[]` (at most 20), `created[gte]`, `created[lt]`, `limit`
+/// (1 to 100, default 10).
+async fn list_events(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let q = query.clone();
+    let response = envelope(
+        &mut inner,
+        "/v1/events".into(),
+        &headers,
+        String::new(),
+        move |inner, account| (events_page(inner, account, &q), false),
+    );
+    if let Some(last) = inner.seen.last_mut() {
+        last.query = query;
+    }
+    response
+}
+
+fn events_page(inner: &Inner, account: &str, query: &[(String, String)]) -> Answer {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let num = |name: &str| param(name).and_then(|v| v.parse::<i64>().ok());
+    let types: Vec<String> = query
+        .iter()
+        .filter(|(k, _)| k.starts_with("types["))
+        .map(|(_, v)| v.clone())
+        .collect();
+    if types.len() > 20 {
+        return error(
+            400,
+            "invalid_request_error",
+            Some("parameter_invalid_array"),
+            "types: at most 20 values".into(),
+            Some("types"),
+        );
+    }
+    let limit = num("limit").unwrap_or(10).clamp(1, 100) as usize;
+    let key = |(pos, e): &(usize, Value)| (e["created"].as_i64().unwrap_or(0), *pos);
+    let account_of = |e: &Value| e["account"].as_str().unwrap_or("platform").to_owned();
+    let mine: Vec<&(usize, Value)> = inner
+        .events
+        .iter()
+        .filter(|(_, e)| account_of(e) == account)
+        .collect();
+    let cursor_key = |id: String| {
+        mine.iter()
+            .find(|(_, e)| e["id"].as_str() == Some(&id))
+            .map(|entry| key(entry))
+    };
+    let mut list: Vec<&(usize, Value)> = mine
+        .iter()
+        .copied()
+        .filter(|(_, e)| types.is_empty() || types.iter().any(|t| e["type"].as_str() == Some(t)))
+        .filter(|(_, e)| {
+            num("created[gte]").is_none_or(|t| e["created"].as_i64().unwrap_or(0) >= t)
+        })
+        .filter(|(_, e)| num("created[lt]").is_none_or(|t| e["created"].as_i64().unwrap_or(0) < t))
+        .collect();
+    list.sort_by_key(|entry| std::cmp::Reverse(key(entry)));
+    let no_such = |id: &str| {
+        error(
+            400,
+            "invalid_request_error",
+            Some("resource_missing"),
+            format!("No such event: '{id}'"),
+            None,
+        )
+    };
+    let (page, has_more): (Vec<&(usize, Value)>, bool) =
+        if let Some(after) = param("starting_after") {
+            let Some(k) = cursor_key(after.clone()) else {
+                return no_such(&after);
+            };
+            let older: Vec<_> = list.into_iter().filter(|e| key(e) < k).collect();
+            (
+                older.iter().take(limit).copied().collect(),
+                older.len() > limit,
+            )
+        } else if let Some(before) = param("ending_before") {
+            let Some(k) = cursor_key(before.clone()) else {
+                return no_such(&before);
+            };
+            let newer: Vec<_> = list.into_iter().filter(|e| key(e) > k).collect();
+            let start = newer.len().saturating_sub(limit);
+            (newer[start..].to_vec(), start > 0)
+        } else {
+            (
+                list.iter().take(limit).copied().collect(),
+                list.len() > limit,
+            )
+        };
+    (
+        200,
+        json!({
+            "object": "list",
+            "data": page.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>(),
+            "has_more": has_more,
+            "url": "/v1/events",
+        }),
+    )
+}
+
+/// `GET /v1/{collection}/{id}`: the object in its latest state, only as its own account
+/// (another account's object does not exist for this one: `404 resource_missing`).
+async fn retrieve(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    collection: &'static str,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let expected = match collection {
+        "disputes" => "dispute",
+        "refunds" => "refund",
+        _ => "payment_intent",
+    };
+    let path = format!("/v1/{collection}/{id}");
+    let response = envelope(
+        &mut inner,
+        path,
+        &headers,
+        String::new(),
+        |inner, account| {
+            let answer = match inner.objects.get(&id) {
+                Some((owner, o)) if owner == account && o["object"].as_str() == Some(expected) => {
+                    (200, o.clone())
+                }
+                _ => error(
+                    404,
+                    "invalid_request_error",
+                    Some("resource_missing"),
+                    format!("No such {expected}: '{id}'"),
+                    Some("id"),
+                ),
+            };
+            (answer, false)
+        },
+    );
+    if let Some(last) = inner.seen.last_mut() {
+        last.query = query;
+    }
+    response
 }

@@ -153,6 +153,135 @@ impl<S: Source> Env<S> {
     }
 }
 
+/// The orders table as every function that reads or writes orders names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSettings {
+    /// `ORDERS_TABLE`, default `leenkies-orders`.
+    pub table: String,
+    /// `ORDER_ITEM_NAMES`, default `short`.
+    pub item_names: crate::dynamodb::names::AttributeNames,
+}
+
+impl TableSettings {
+    pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: env.orders_table(),
+            item_names: env.order_item_names()?,
+        })
+    }
+}
+
+/// The `stripe-webhook` function's settings (its signing secrets come from Secrets Manager, read
+/// by `secrets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    pub table: TableSettings,
+    /// `STRIPE_LIVEMODE`: which events are folded; the others are acknowledged and ignored.
+    pub livemode: ModeFilter,
+}
+
+impl WebhookSettings {
+    pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: TableSettings::read(env)?,
+            livemode: env.stripe_livemode()?,
+        })
+    }
+}
+
+/// The JWT claim naming the seller when `SELLER_ID_CLAIM` is not set.
+pub const DEFAULT_SELLER_CLAIM: &str = "sub";
+/// Lifetime of a presigned product download URL when `DOWNLOAD_URL_EXPIRES_SECS` is not set.
+pub const DEFAULT_DOWNLOAD_URL_SECS: u64 = 300;
+/// Lifetime of an export's presigned link when `EXPORT_LINK_EXPIRES_SECS` is not set.
+pub const DEFAULT_EXPORT_LINK_SECS: u64 = 900;
+
+/// The orders API's settings (its keys come from Secrets Manager, the dashboard's sign-in from
+/// `DASHBOARD_OAUTH_*`), read once by the Lambda; `leenkies-local` reads the same struct for
+/// what it shares with it (the seller claim, the health route's policy and claim).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrdersApiSettings {
+    pub table: TableSettings,
+    /// `SELLER_ID_CLAIM`: the JWT claim naming the seller, default `sub`.
+    pub seller_claim: String,
+    /// `CURSOR_SIGNING_KEY`: the list cursors' key; derived from the download key when unset.
+    pub cursor_key: Option<String>,
+    /// `PRODUCT_FILES_BUCKET`: the product files (`<seller>/<product>`); none: a local folder.
+    pub product_files_bucket: Option<String>,
+    /// `DOWNLOAD_URL_EXPIRES_SECS`, default 300.
+    pub download_url_secs: u64,
+    /// `EXPORTS_BUCKET`: the export jobs' bucket; none: `503 exports_not_configured`.
+    pub exports_bucket: Option<String>,
+    /// `EXPORT_LINK_EXPIRES_SECS`, default 900.
+    pub export_link_secs: u64,
+    /// `S3_FORCE_PATH_STYLE`, default `false`.
+    pub s3_force_path_style: bool,
+    /// `OPERATOR_CLAIM`: the claim the health route requires, default `role=operator`.
+    pub operator_claim: Option<String>,
+    /// `BUSINESS_HOURS_UTC`, `WEBHOOK_STALE_AFTER_SECONDS`: when silence is alarming.
+    pub stale_policy: StalePolicy,
+    /// `HEARTBEAT_MODE`: the mode the health route calls stale, as the reconcile alarm does.
+    pub watched: Mode,
+}
+
+impl OrdersApiSettings {
+    pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: TableSettings::read(env)?,
+            seller_claim: env
+                .optional("SELLER_ID_CLAIM")
+                .unwrap_or_else(|| DEFAULT_SELLER_CLAIM.to_owned()),
+            cursor_key: env.optional("CURSOR_SIGNING_KEY"),
+            product_files_bucket: env.optional("PRODUCT_FILES_BUCKET"),
+            download_url_secs: env
+                .number("DOWNLOAD_URL_EXPIRES_SECS", DEFAULT_DOWNLOAD_URL_SECS)?,
+            exports_bucket: env.optional("EXPORTS_BUCKET"),
+            export_link_secs: env.number("EXPORT_LINK_EXPIRES_SECS", DEFAULT_EXPORT_LINK_SECS)?,
+            s3_force_path_style: env.s3_force_path_style()?,
+            operator_claim: env.optional("OPERATOR_CLAIM"),
+            stale_policy: env.stale_policy(),
+            watched: env.heartbeat_mode()?,
+        })
+    }
+}
+
+/// The `exports` function's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportsSettings {
+    pub table: TableSettings,
+    /// `EXPORTS_BUCKET`: required.
+    pub bucket: String,
+    /// `EXPORT_PART_BYTES`: bytes per part (the domain checks S3's 5 MiB minimum), default 5 MiB.
+    pub part_bytes: usize,
+    /// `S3_FORCE_PATH_STYLE`, default `false`.
+    pub s3_force_path_style: bool,
+}
+
+impl ExportsSettings {
+    pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: TableSettings::read(env)?,
+            bucket: env.required("EXPORTS_BUCKET")?,
+            part_bytes: env.number("EXPORT_PART_BYTES", leenkies_domain::export::MIN_PART_BYTES)?,
+            s3_force_path_style: env.s3_force_path_style()?,
+        })
+    }
+}
+
+/// The `ses-events` function's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SesEventsSettings {
+    pub table: TableSettings,
+}
+
+impl SesEventsSettings {
+    pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: TableSettings::read(env)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +323,37 @@ mod tests {
         let lease = env.number("FULFILLMENT_LEASE_SECS", 60i64).unwrap_err();
         assert!(mode.contains("STRIPE_LIVEMODE") && !mode.contains("sk_live"));
         assert!(!lease.to_string().contains("sk_live"));
+    }
+
+    #[test]
+    fn given_nothing_set_when_each_function_reads_its_settings_then_the_same_defaults() {
+        // GIVEN an empty environment WHEN each function reads its settings
+        let env = Env([("UNRELATED", "x")]);
+        let webhook = WebhookSettings::read(&env).unwrap();
+        let api = OrdersApiSettings::read(&env).unwrap();
+        let ses = SesEventsSettings::read(&env).unwrap();
+        // THEN one table, one item naming, and the documented defaults
+        assert_eq!(webhook.table, api.table);
+        assert_eq!(api.table, ses.table);
+        assert_eq!(api.table.table, DEFAULT_ORDERS_TABLE);
+        assert_eq!(webhook.livemode, ModeFilter::Any);
+        assert_eq!(api.seller_claim, DEFAULT_SELLER_CLAIM);
+        assert_eq!(
+            (api.download_url_secs, api.export_link_secs),
+            (DEFAULT_DOWNLOAD_URL_SECS, DEFAULT_EXPORT_LINK_SECS)
+        );
+        assert_eq!((api.exports_bucket, api.watched), (None, Mode::Live));
+        // AND the exports function refuses to start without its bucket, naming it
+        assert_eq!(
+            ExportsSettings::read(&env),
+            Err(ConfigError::Missing("EXPORTS_BUCKET"))
+        );
+    }
+
+    #[test]
+    fn given_a_bad_value_when_the_api_reads_its_settings_then_it_stops_naming_the_variable() {
+        let env = Env([("EXPORT_LINK_EXPIRES_SECS", "soon")]);
+        let error = OrdersApiSettings::read(&env).unwrap_err().to_string();
+        assert!(error.contains("EXPORT_LINK_EXPIRES_SECS"), "{error}");
     }
 }

@@ -22,7 +22,8 @@ use crate::ports::{
     PagePosition, SpilledRefund, StoreError, MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
 use crate::rates::{Month, MonthCounts, MonthIncrement};
-use crate::settings::{SellerSettings, SettingsStore, StoredSettings};
+use crate::seller_settings::{SettingsStore, StoredSettings};
+use crate::settings::SellerSettings;
 
 /// One change to an order, as a stream record carries it.
 #[derive(Debug, Clone)]

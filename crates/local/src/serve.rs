@@ -152,7 +152,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         Arc<dyn MessageIndex>,
         Arc<dyn ExportJobs>,
         Option<tokio::sync::mpsc::UnboundedReceiver<leenkies_domain::export::ExportJob>>,
-        Arc<dyn leenkies_domain::settings::SettingsStore>,
+        Arc<dyn leenkies_domain::seller_settings::SettingsStore>,
         Arc<dyn leenkies_domain::sweep::DueOrders>,
         Arc<dyn leenkies_domain::notify::failure_pattern::SellerNotices>,
     ) = if args.uses_dynamodb() {
@@ -257,14 +257,14 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     let webhook = stripe_webhook::router(
         WebhookState::new(
             store.clone(),
-            WebhookConfig::new(settings.webhook_secrets.clone(), settings.livemode),
+            WebhookConfig::new(settings.webhook_secrets.clone(), settings.webhook.livemode),
         )
         .with_ops(ops.clone()),
     );
     // One verification path for sellers and operators: the orders API's `Auth`.
     let auth = orders_api::Auth::LocalHs256 {
         secret: settings.jwt_secret.clone(),
-        seller_claim: settings.seller_claim.clone(),
+        seller_claim: settings.api.seller_claim.clone(),
         issuer: settings.jwt_issuer.clone(),
         audiences: settings.jwt_audiences.clone(),
     };
@@ -279,13 +279,9 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
     .with_resend(resend)
     .with_health(HealthConfig {
         ops,
-        claim: OperatorClaim::from_setting(
-            leenkies_adapters::config::Env::process()
-                .optional("OPERATOR_CLAIM")
-                .as_deref(),
-        ),
-        policy: leenkies_adapters::config::Env::process().stale_policy(),
-        watched: settings.watched,
+        claim: OperatorClaim::from_setting(settings.api.operator_claim.as_deref()),
+        policy: settings.api.stale_policy,
+        watched: settings.api.watched,
     })
     .with_settings(seller_settings.clone())
     .with_exports(orders_api::routes::exports::ExportsConfig {

@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use leenkies_adapters::config::Env;
-use leenkies_domain::ops::{Mode, ModeFilter as LiveMode};
 use leenkies_domain::stripe::signature::SigningSecrets;
 
 use crate::keys::{self, KeysFile};
@@ -119,8 +118,11 @@ pub struct Settings {
     pub download_key: String,
     /// `None`: `http://<the bound address>`.
     pub public_base_url: Option<String>,
-    pub livemode: LiveMode,
-    pub seller_claim: String,
+    /// What the runner shares with the webhook function: `STRIPE_LIVEMODE` (and the table).
+    pub webhook: leenkies_adapters::config::WebhookSettings,
+    /// What the runner shares with the orders API function: `SELLER_ID_CLAIM`, the health
+    /// route's `OPERATOR_CLAIM`, `HEARTBEAT_MODE` and staleness policy, with the same defaults.
+    pub api: leenkies_adapters::config::OrdersApiSettings,
     /// `JWT_ISSUER`: the `iss` seller tokens must carry (none: not checked), as `JwtIssuer`
     /// configures the HTTP API's authorizer.
     pub jwt_issuer: Option<String>,
@@ -129,8 +131,6 @@ pub struct Settings {
     /// Stripe's API for dispute evidence (contract section 9): `STRIPE_API_KEY`,
     /// `STRIPE_API_BASE`, `STRIPE_FILES_BASE`; `None` without a key (`503 stripe_not_configured`).
     pub stripe: Option<leenkies_adapters::stripe::StripeConfig>,
-    /// `HEARTBEAT_MODE`: the mode the health route calls stale when silent.
-    pub watched: Mode,
     /// `FULFILLMENT_MAX_ATTEMPTS`, `FULFILLMENT_LEASE_SECS`: as the fulfillment Lambda reads them.
     pub fulfillment_max_attempts: u32,
     pub fulfillment_lease_secs: i64,
@@ -154,11 +154,10 @@ impl std::fmt::Debug for Settings {
             .field("jwt_secret", &"<redacted>")
             .field("download_key", &"<redacted>")
             .field("public_base_url", &self.public_base_url)
-            .field("livemode", &self.livemode)
-            .field("seller_claim", &self.seller_claim)
+            .field("webhook", &self.webhook)
+            .field("api", &self.api)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audiences", &self.jwt_audiences)
-            .field("watched", &self.watched)
             .field("fulfillment_max_attempts", &self.fulfillment_max_attempts)
             .field("fulfillment_lease_secs", &self.fulfillment_lease_secs)
             .field("export_part_bytes", &self.export_part_bytes)
@@ -178,8 +177,10 @@ impl Settings {
             println!("{notice}");
         }
         let env = Env::process();
-        let livemode = env.stripe_livemode().map_err(|e| e.to_string())?;
-        let watched = env.heartbeat_mode().map_err(|e| e.to_string())?;
+        let webhook =
+            leenkies_adapters::config::WebhookSettings::read(&env).map_err(|e| e.to_string())?;
+        let api =
+            leenkies_adapters::config::OrdersApiSettings::read(&env).map_err(|e| e.to_string())?;
         let fulfillment_max_attempts = env
             .number(
                 "FULFILLMENT_MAX_ATTEMPTS",
@@ -209,8 +210,8 @@ impl Settings {
             jwt_secret: keys.jwt_secret,
             download_key: keys.download_key,
             public_base_url: env.optional("PUBLIC_BASE_URL"),
-            livemode,
-            seller_claim: env_or("SELLER_ID_CLAIM", "sub").0,
+            webhook,
+            api,
             jwt_issuer: Some(env_or("JWT_ISSUER", "").0).filter(|s| !s.is_empty()),
             jwt_audiences: env_or("JWT_AUDIENCE", "")
                 .0
@@ -220,7 +221,6 @@ impl Settings {
                 .map(str::to_owned)
                 .collect(),
             stripe: stripe_from_env(),
-            watched,
             fulfillment_max_attempts,
             fulfillment_lease_secs,
         })
@@ -234,12 +234,13 @@ impl Settings {
             jwt_secret: jwt_secret.to_owned(),
             download_key: keys::random_hex(),
             public_base_url: None,
-            livemode: LiveMode::Any,
-            seller_claim: "sub".to_owned(),
+            webhook: leenkies_adapters::config::WebhookSettings::read(&Env([("", "")]))
+                .expect("defaults"),
+            api: leenkies_adapters::config::OrdersApiSettings::read(&Env([("", "")]))
+                .expect("defaults"),
             jwt_issuer: None,
             jwt_audiences: Vec::new(),
             stripe: None,
-            watched: Mode::Live,
             fulfillment_max_attempts: fulfillment::FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
             fulfillment_lease_secs: fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
             export_part_bytes: leenkies_domain::export::MIN_PART_BYTES,

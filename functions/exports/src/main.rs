@@ -14,11 +14,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::dynamodb::Event;
 use exports::Exporter;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use leenkies_adapters::config::Env;
+use leenkies_adapters::config::{Env, ExportsSettings};
 use leenkies_adapters::dynamodb::exports::DynamoExports;
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::exports::s3::S3Sink;
-use leenkies_domain::export::{checked_part_bytes, MIN_PART_BYTES};
+use leenkies_domain::export::checked_part_bytes;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,16 +27,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), Error> {
     leenkies_adapters::telemetry::init_json_logging();
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let env = Env::process();
-    let table = env.orders_table();
+    let settings = ExportsSettings::read(&Env::process())?;
+    let table = settings.table.table.clone();
     let client = leenkies_adapters::dynamodb::store_client(&aws);
-    let bucket = env.required("EXPORTS_BUCKET")?;
-    let part_bytes = checked_part_bytes(env.number("EXPORT_PART_BYTES", MIN_PART_BYTES)?)?;
-    let s3 = leenkies_adapters::exports::s3::client(&aws, env.s3_force_path_style()?);
+    let part_bytes = checked_part_bytes(settings.part_bytes)?;
+    let s3 = leenkies_adapters::exports::s3::client(&aws, settings.s3_force_path_style);
     let exporter = Arc::new(Exporter {
         orders: Arc::new(DynamoStore::new(client.clone(), table.clone())),
         jobs: Arc::new(DynamoExports::new(client, table)),
-        sink: Arc::new(S3Sink::new(s3, bucket)),
+        sink: Arc::new(S3Sink::new(s3, settings.bucket)),
         part_bytes,
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {

@@ -20,7 +20,8 @@ use leenkies_domain::order::failure_tally::{FailureTally, DEFAULT_DAYS};
 use leenkies_domain::ports::{
     MailError, Mailer, OrderFilter, OrderQuery, OrderStore, StoreError, StoreProfiles,
 };
-use leenkies_domain::settings::{settings_of, SellerSettings, SettingsStore};
+use leenkies_domain::seller_settings::{settings_of, SettingsStore};
+use leenkies_domain::settings::SellerSettings;
 
 use crate::config::FulfillmentConfig;
 

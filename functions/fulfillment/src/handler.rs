@@ -11,7 +11,7 @@ use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::fulfillment::{is_transition, should_deliver};
 use leenkies_domain::notify::failure_pattern::{new_failure, SellerNotices};
 use leenkies_domain::ports::{Mailer, OrderStore, StoreProfiles};
-use leenkies_domain::settings::SettingsStore;
+use leenkies_domain::seller_settings::SettingsStore;
 
 use crate::config::FulfillmentConfig;
 use crate::deliver::{Delivery, Outcome};

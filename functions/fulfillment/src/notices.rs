@@ -16,7 +16,8 @@ use leenkies_domain::clock::now_secs;
 use leenkies_domain::fulfillment::{redact, StoreIdentity};
 use leenkies_domain::notify::{self, email, Claim, NoticeSkip, Occurrence};
 use leenkies_domain::ports::{MailError, Mailer, OrderStore, StoreError, StoreProfiles};
-use leenkies_domain::settings::{settings_of, SellerSettings, SettingsStore};
+use leenkies_domain::seller_settings::{settings_of, SettingsStore};
+use leenkies_domain::settings::SellerSettings;
 use leenkies_domain::OrderRecord;
 
 use crate::config::FulfillmentConfig;

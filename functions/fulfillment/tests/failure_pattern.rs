@@ -14,7 +14,8 @@ use leenkies_domain::notify::failure_pattern::{day_key, SellerNotices};
 use leenkies_domain::notify::NoticeSkip;
 use leenkies_domain::order::facts::{AttemptState, FailedAttempt, Reg};
 use leenkies_domain::ports::OrderStore;
-use leenkies_domain::settings::{SellerSettings, SettingsStore};
+use leenkies_domain::seller_settings::SettingsStore;
+use leenkies_domain::settings::SellerSettings;
 use leenkies_domain::OrderRecord;
 
 const NOTIFY_TO: &str = "alerts@northwind.example";

@@ -17,7 +17,8 @@ use leenkies_domain::order::facts::{
     DisputeEvent, DisputeFact, DisputeStep, EfwDecided, EfwDecision, Reg, WarningActionFact,
 };
 use leenkies_domain::ports::{EmailAbout, OrderStore};
-use leenkies_domain::settings::{SellerSettings, SettingsStore};
+use leenkies_domain::seller_settings::SettingsStore;
+use leenkies_domain::settings::SellerSettings;
 use leenkies_domain::OrderView;
 
 const NOTIFY_TO: &str = "alerts@northwind.example";

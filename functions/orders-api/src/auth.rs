@@ -26,8 +26,6 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// The default claim naming the seller (`SELLER_ID_CLAIM` overrides it).
-pub const DEFAULT_SELLER_CLAIM: &str = "sub";
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 const LEEWAY_SECS: u64 = 30;
 /// The longest a seller token may live: a week (`leenkies-local token --ttl` mints no longer).

@@ -1,4 +1,5 @@
-//! The Lambda's configuration, read once at start-up from the environment and Secrets Manager.
+//! The Lambda's configuration: its settings ([`OrdersApiSettings`], read once by `main` through
+//! the adapters' one reader) and its secrets (Secrets Manager).
 //!
 //! | variable | meaning | default |
 //! | --- | --- | --- |
@@ -22,10 +23,10 @@ use leenkies_domain::ports::OrderStore;
 use leenkies_domain::tokens::DownloadKey;
 use sha2::Sha256;
 
-use crate::auth::{Auth, DEFAULT_SELLER_CLAIM};
-use crate::state::{ApiState, ProductFiles};
+use leenkies_adapters::config::OrdersApiSettings;
 
-const DEFAULT_URL_EXPIRES_SECS: u64 = 300;
+use crate::auth::Auth;
+use crate::state::{ApiState, ProductFiles};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -35,14 +36,10 @@ pub enum ConfigError {
     Secret(String),
     #[error("could not set up the Stripe client (STRIPE_API_KEY[_ARN]): {0}")]
     StripeKey(String),
-    #[error("{0} is not a valid number")]
-    BadNumber(&'static str),
+    #[error(transparent)]
+    Env(#[from] leenkies_adapters::config::ConfigError),
     #[error("dashboard sign-in settings: {0}")]
     Dashboard(#[from] crate::dashboard::config::DashboardConfigError),
-}
-
-fn env(name: &str) -> Option<String> {
-    leenkies_adapters::config::Env::process().optional(name)
 }
 
 /// The download-link keys, current first: `DOWNLOAD_SIGNING_KEY_ARN` (a Secrets Manager document
@@ -75,40 +72,30 @@ pub fn derive_cursor_key(secret: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Builds the state of the Lambda: the JWT authorizer's claims, keys, and product files.
-pub async fn state_from_env(
-    sdk: &SdkConfig,
-    store: Arc<dyn OrderStore>,
-) -> Result<ApiState, ConfigError> {
-    let stripe = stripe_config(sdk).await?;
-    state_with_stripe(sdk, store, stripe).await
-}
-
-/// [`state_from_env`] with the Stripe settings already read (by [`stripe_config`]), so that the
-/// secret is read once for every part that calls Stripe.
+/// The Lambda's state from its settings (read once by `main`), its keys, and the Stripe settings
+/// already read (by [`stripe_config`]), so that the secret is read once for every part that
+/// calls Stripe.
 pub async fn state_with_stripe(
     sdk: &SdkConfig,
+    settings: &OrdersApiSettings,
     store: Arc<dyn OrderStore>,
     stripe: Option<leenkies_adapters::stripe::StripeConfig>,
 ) -> Result<ApiState, ConfigError> {
     let keys = download_keys(sdk).await?;
-    let cursor_key = env("CURSOR_SIGNING_KEY")
+    let cursor_key = settings
+        .cursor_key
+        .clone()
         .map(String::into_bytes)
         .unwrap_or_else(|| derive_cursor_key(&keys[0]));
     let download_key = DownloadKey::rotating(keys).ok_or(ConfigError::NoDownloadKey)?;
     let auth = Auth::LambdaAuthorizer {
-        seller_claim: env("SELLER_ID_CLAIM").unwrap_or_else(|| DEFAULT_SELLER_CLAIM.into()),
+        seller_claim: settings.seller_claim.clone(),
     };
-    let products = match env("PRODUCT_FILES_BUCKET") {
+    let products = match &settings.product_files_bucket {
         Some(bucket) => ProductFiles::S3 {
             client: aws_sdk_s3::Client::new(sdk),
-            bucket,
-            expires_secs: match env("DOWNLOAD_URL_EXPIRES_SECS") {
-                Some(v) => v
-                    .parse()
-                    .map_err(|_| ConfigError::BadNumber("DOWNLOAD_URL_EXPIRES_SECS"))?,
-                None => DEFAULT_URL_EXPIRES_SECS,
-            },
+            bucket: bucket.clone(),
+            expires_secs: settings.download_url_secs,
         },
         None => ProductFiles::LocalDir(None),
     };

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use leenkies_adapters::config::Env;
+use leenkies_adapters::config::{Env, OrdersApiSettings};
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::telemetry;
@@ -18,18 +18,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init_json_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let env = Env::process();
-    let table = env.orders_table();
-    // The mode the health route calls stale: the same HEARTBEAT_MODE as the reconcile alarm.
-    let watched = env.heartbeat_mode()?;
+    let settings = OrdersApiSettings::read(&Env::process())?;
+    let table = settings.table.table.clone();
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(
         DynamoStore::new(client.clone(), table.clone())
-            .with_attribute_names(env.order_item_names()?),
+            .with_attribute_names(settings.table.item_names),
     );
     // The Stripe key is read once: dispute evidence, and the store's identity in resent emails.
     let stripe = config::stripe_config(&sdk).await?;
-    let mut state = config::state_with_stripe(&sdk, store.clone(), stripe.clone())
+    let mut state = config::state_with_stripe(&sdk, &settings, store.clone(), stripe.clone())
         .await?
         .with_settings(Arc::new(
             leenkies_adapters::dynamodb::settings::DynamoSettings::new(
@@ -43,26 +41,28 @@ async fn main() -> Result<(), lambda_http::Error> {
         }
         state = state.with_resend(resend);
     }
-    // Export jobs (issue 17 item 4): jobs in the orders table, presigned links to the bucket.
-    if let Some(bucket) = env.optional("EXPORTS_BUCKET") {
+    // Export jobs: jobs in the orders table, written by the exports function; presigned links
+    // to its bucket.
+    if let Some(bucket) = settings.exports_bucket.clone() {
         state = state.with_exports(orders_api::routes::exports::ExportsConfig {
             jobs: Arc::new(leenkies_adapters::dynamodb::exports::DynamoExports::new(
                 client.clone(),
                 table.clone(),
             )),
             links: orders_api::routes::exports::ExportLinks::S3 {
-                client: leenkies_adapters::exports::s3::client(&sdk, env.s3_force_path_style()?),
+                client: leenkies_adapters::exports::s3::client(&sdk, settings.s3_force_path_style),
                 bucket,
             },
-            link_secs: env.number("EXPORT_LINK_EXPIRES_SECS", 900)?,
+            link_secs: settings.export_link_secs,
         });
     }
-    // The operator route rides on this API (same JWT authorizer, operator claim required).
+    // The operator route rides on this API (same JWT authorizer, operator claim required); the
+    // mode it calls stale is the reconcile alarm's HEARTBEAT_MODE.
     state = state.with_health(HealthConfig {
         ops: Arc::new(DynamoOps::new(client, table)),
-        claim: OperatorClaim::from_setting(env.optional("OPERATOR_CLAIM").as_deref()),
-        policy: env.stale_policy(),
-        watched,
+        claim: OperatorClaim::from_setting(settings.operator_claim.as_deref()),
+        policy: settings.stale_policy,
+        watched: settings.watched,
     });
     lambda_http::run(router(state)).await
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use leenkies_domain::evidence::filing::DisputeFiler;
 use leenkies_domain::ports::OrderStore;
-use leenkies_domain::settings::SettingsStore;
+use leenkies_domain::seller_settings::SettingsStore;
 use leenkies_domain::tokens::DownloadKey;
 
 use leenkies_domain::delivery::MessageIndex;
@@ -82,7 +82,9 @@ impl ApiState {
         seller_id: &str,
     ) -> Result<leenkies_domain::settings::SellerSettings, leenkies_domain::ports::StoreError> {
         match &self.settings {
-            Some(store) => leenkies_domain::settings::settings_of(store.as_ref(), seller_id).await,
+            Some(store) => {
+                leenkies_domain::seller_settings::settings_of(store.as_ref(), seller_id).await
+            }
             None => Ok(Default::default()),
         }
     }

@@ -21,11 +21,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     leenkies_adapters::telemetry::init_json_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let env = Env::process();
-    let table = env.orders_table();
+    let tables = leenkies_adapters::config::TableSettings::read(&env)?;
+    let table = tables.table.clone();
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(
-        DynamoStore::new(client.clone(), table.clone())
-            .with_attribute_names(env.order_item_names()?),
+        DynamoStore::new(client.clone(), table.clone()).with_attribute_names(tables.item_names),
     );
     let ops = Arc::new(DynamoOps::new(client.clone(), table.clone()));
     // The sweep (contract sections 9.3 and 12) files evidence and refunds warned orders as the

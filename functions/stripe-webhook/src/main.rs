@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use leenkies_adapters::config::Env;
+use leenkies_adapters::config::{Env, WebhookSettings};
 use leenkies_adapters::dynamodb::ops::DynamoOps;
 use leenkies_adapters::dynamodb::store::DynamoStore;
 use leenkies_adapters::{secrets, telemetry};
@@ -20,14 +20,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init_json_logging();
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let env = Env::process();
-    let table = env.orders_table();
-    let mode = env.stripe_livemode()?;
+    let settings = WebhookSettings::read(&Env::process())?;
+    let table = settings.table.table.clone();
+    let mode = settings.livemode;
     let signing = secrets::from_env_or_secrets_manager(&aws, "STRIPE_WEBHOOK_SECRET").await?;
     let client = leenkies_adapters::dynamodb::store_client(&aws);
     let store = Arc::new(
         DynamoStore::new(client.clone(), table.clone())
-            .with_attribute_names(env.order_item_names()?),
+            .with_attribute_names(settings.table.item_names),
     );
     // Sellers seen and the last event per mode, for the backfill and the operator route.
     let ops = Arc::new(DynamoOps::new(client, table));

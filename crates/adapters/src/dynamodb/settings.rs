@@ -1,4 +1,4 @@
-//! Seller settings in the orders table (`leenkies_domain::settings::SettingsStore`).
+//! Seller settings in the orders table (`leenkies_domain::seller_settings::SettingsStore`).
 //!
 //! | item     | pk                          | sk         | attributes                                  |
 //! |----------|-----------------------------|------------|---------------------------------------------|
@@ -17,7 +17,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use leenkies_domain::ports::StoreError;
-use leenkies_domain::settings::{SellerSettings, SettingsStore, StoredSettings};
+use leenkies_domain::seller_settings::{SettingsStore, StoredSettings};
+use leenkies_domain::settings::SellerSettings;
 
 use super::table::{PARTITION_KEY, SORT_KEY};
 

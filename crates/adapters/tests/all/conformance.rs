@@ -17,7 +17,6 @@ use leenkies_domain::ports::{
     ChargeLink, DownloadEntry, LinkWrite, OrderFilter, OrderStore, StoreError,
     MAX_DOWNLOADS_LOGGED, MAX_EMAIL_SEARCH_ADDRESSES,
 };
-use leenkies_domain::OrderView;
 
 use crate::support::{all_pages, ids, order, Status};
 
@@ -586,7 +585,12 @@ async fn fold_in(store: &dyn OrderStore, order_id: &str, facts: &[Facts], positi
 /// The order's view with every refund, its id left out (to compare two orders).
 async fn full_view(store: &dyn OrderStore, order_id: &str) -> serde_json::Value {
     let record = store.get_order("acct_A", order_id).await.unwrap().unwrap();
-    let mut view = serde_json::to_value(OrderView::load(store, &record).await.unwrap()).unwrap();
+    let mut view = serde_json::to_value(
+        leenkies_domain::listing::order_view(store, &record)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     view["order_id"] = serde_json::Value::Null;
     view
 }

@@ -12,7 +12,7 @@ use leenkies_domain::ingest::{ingest_body, IngestDeps};
 use leenkies_domain::order::facts::{EfwDecision, FraudWarningFact, Reg};
 use leenkies_domain::order::OrderRecord;
 use leenkies_domain::ports::{DownloadEntry, OrderStore, Refunder};
-use leenkies_domain::settings::{update_settings, SettingsStore};
+use leenkies_domain::seller_settings::{update_settings, SettingsStore};
 use leenkies_domain::sweep::{DueOrders, SweepReport, Sweeper};
 use leenkies_domain::OrderView;
 use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use leenkies_domain::ports::{OrderFilter, OrderStore, StoreError};
-use leenkies_domain::settings::{
-    settings_of, update_settings, AutoSubmit, EfwAutoRefund, SellerSettings, SettingsStore,
-    UpdateSettingsError,
+use leenkies_domain::seller_settings::{
+    settings_of, update_settings, SettingsStore, UpdateSettingsError,
 };
+use leenkies_domain::settings::{AutoSubmit, EfwAutoRefund, SellerSettings};
 use serde_json::json;
 
 use crate::support::all_pages;

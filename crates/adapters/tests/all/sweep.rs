@@ -13,7 +13,8 @@ use leenkies_domain::evidence::filing::{file_evidence, Actor, DisputeFiler, Evid
 use leenkies_domain::order::facts::{Reg, Submitter};
 use leenkies_domain::order::{FulfillmentState, OrderRecord};
 use leenkies_domain::ports::{DownloadEntry, OrderStore};
-use leenkies_domain::settings::{update_settings, SellerSettings, SettingsStore};
+use leenkies_domain::seller_settings::{update_settings, SettingsStore};
+use leenkies_domain::settings::SellerSettings;
 use leenkies_domain::sweep::{DueOrders, SweepReport, Sweeper};
 use leenkies_domain::OrderView;
 use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
@@ -584,7 +585,7 @@ async fn a_returning_buyer_s_visa_fraud_dispute_is_strong_evidence_and_filed_wit
     // THEN CE 3.0 counts as strong evidence: the order shows its qualifying orders, and the
     // evidence was submitted once with the two prior transactions by their charges
     let view = serde_json::to_value(
-        OrderView::load(w.store.as_ref(), &w.order("pi_ce3").await)
+        leenkies_domain::listing::order_view(w.store.as_ref(), &w.order("pi_ce3").await)
             .await
             .unwrap(),
     )

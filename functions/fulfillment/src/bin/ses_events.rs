@@ -20,12 +20,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), Error> {
     leenkies_adapters::telemetry::init_json_logging();
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let env = leenkies_adapters::config::Env::process();
-    let table = env.orders_table();
-    let names = env.order_item_names()?;
+    let settings = leenkies_adapters::config::SesEventsSettings::read(
+        &leenkies_adapters::config::Env::process(),
+    )?;
     let store = Arc::new(
-        DynamoStore::new(leenkies_adapters::dynamodb::store_client(&aws), table)
-            .with_attribute_names(names),
+        DynamoStore::new(
+            leenkies_adapters::dynamodb::store_client(&aws),
+            settings.table.table,
+        )
+        .with_attribute_names(settings.table.item_names),
     );
     let handler = Arc::new(SesEvents::new(store.clone(), store));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {

@@ -23,7 +23,6 @@ use leenkies_domain::evidence::filing::{
 };
 use leenkies_domain::order::facts::Submitter;
 use leenkies_domain::order::view::{Ce3View, DisputeView};
-use leenkies_domain::OrderView;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -224,7 +223,7 @@ pub async fn preview(
     )
     .await
     .map_err(to_api_error)?;
-    let ce3 = OrderView::load(state.store.as_ref(), &record)
+    let ce3 = leenkies_domain::listing::order_view(state.store.as_ref(), &record)
         .await?
         .disputes
         .into_iter()
@@ -296,7 +295,7 @@ pub async fn accept(
         dispute_id = %dispute_id,
         "dispute accepted: closed in Stripe"
     );
-    OrderView::load(state.store.as_ref(), &record)
+    leenkies_domain::listing::order_view(state.store.as_ref(), &record)
         .await?
         .disputes
         .into_iter()

@@ -237,7 +237,7 @@ pub async fn evidence(
 ) -> Result<Response, ApiError> {
     let record = load_order(&state, &seller, &order_id).await?;
     let downloads = state.store.list_downloads(&seller, &order_id).await?;
-    let view = OrderView::load(state.store.as_ref(), &record).await?;
+    let view = leenkies_domain::listing::order_view(state.store.as_ref(), &record).await?;
     let evidence = Evidence::of(&record, view, &downloads);
     if wants_text(&headers) {
         let mut response = evidence.to_text().into_response();

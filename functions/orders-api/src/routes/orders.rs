@@ -106,7 +106,7 @@ pub async fn list(
         .transpose()?;
     let mut orders = Vec::with_capacity(page.orders.len());
     for record in &page.orders {
-        orders.push(OrderView::load(state.store.as_ref(), record).await?);
+        orders.push(leenkies_domain::listing::order_view(state.store.as_ref(), record).await?);
     }
     Ok(Json(OrderList {
         orders,
@@ -134,5 +134,7 @@ pub async fn get(
     OrderId(order_id): OrderId,
 ) -> Result<Json<OrderView>, ApiError> {
     let record = load_order(&state, &seller, &order_id).await?;
-    Ok(Json(OrderView::load(state.store.as_ref(), &record).await?))
+    Ok(Json(
+        leenkies_domain::listing::order_view(state.store.as_ref(), &record).await?,
+    ))
 }

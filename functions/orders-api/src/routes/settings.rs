@@ -10,9 +10,10 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::Json;
-use leenkies_domain::settings::{
-    settings_of, update_settings, SellerSettings, SettingsStore, UpdateSettingsError,
+use leenkies_domain::seller_settings::{
+    settings_of, update_settings, SettingsStore, UpdateSettingsError,
 };
+use leenkies_domain::settings::SellerSettings;
 
 use crate::auth::Seller;
 use crate::error::{ApiError, ErrorBody};

@@ -315,7 +315,7 @@ mod tests {
     fn given_docs_deploy_when_its_enabled_events_are_read_then_they_are_exactly_the_handled_types()
     {
         // GIVEN the webhook endpoint's event list the operator copies from docs/deploy.md
-        let doc = include_str!("../../../../docs/deploy.md");
+        let doc = include_str!("../../../../../docs/deploy.md");
         let listed: Vec<&str> = doc
             .lines()
             .filter_map(|l| l.split("enabled_events[]=").nth(1))

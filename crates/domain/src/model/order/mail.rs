@@ -1,13 +1,13 @@
 //! The order's emails as the model knows them: the first delivery email, every resend the seller
 //! asked for (what each was, where it went), and what SES said about each message
-//! ([`crate::delivery::facts`]); and what is derived from them (the newest email's delivery, and
+//! ([`crate::order::message_facts`]); and what is derived from them (the newest email's delivery, and
 //! whether the seller must act on a failed one). Use cases (`delivery`, `fulfillment`) read and
 //! write these; this module names no use case.
 
 use serde::{Deserialize, Serialize};
 
 use super::OrderRecord;
-use crate::delivery::facts::{DeliveryState, DeliveryStatus, MessageFacts};
+use crate::order::message_facts::{DeliveryState, DeliveryStatus, MessageFacts};
 
 /// How many SES messages an order keeps facts about (the newest by acceptance time).
 pub const MAX_MESSAGES: usize = 16;

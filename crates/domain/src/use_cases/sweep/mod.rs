@@ -26,7 +26,8 @@ use async_trait::async_trait;
 
 use crate::order::OrderRecord;
 use crate::ports::{OrderStore, StoreError};
-use crate::settings::{SellerSettings, SettingsStore};
+use crate::seller_settings::SettingsStore;
+use crate::settings::SellerSettings;
 
 /// The earliest time a job may need to look at `record` (Unix seconds), or `None`: the key of
 /// the order's entry in the sweep's index. Add each new job's rule here.
@@ -129,7 +130,7 @@ pub async fn run(
             };
             report.orders_read += 1;
             if !sellers.contains_key(&due.seller_id) {
-                let s = crate::settings::settings_of(settings, &due.seller_id).await?;
+                let s = crate::seller_settings::settings_of(settings, &due.seller_id).await?;
                 report.settings_read += 1;
                 sellers.insert(due.seller_id.clone(), s);
             }

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::order::view::OrderView;
 use crate::order::{OrderRecord, PaymentStatus};
 use crate::ports::{OrderFilter, OrderQuery, OrderStore, PagePosition, StoreError};
 
@@ -148,4 +149,37 @@ pub async fn page(
         orders,
         next: after,
     })
+}
+
+/// The order as the API shows it, with every refund listed, reading the store only for an order that keeps some
+/// refunds in items of their own (past 24 refunds: almost never), and each Visa fraud
+/// dispute's CE 3.0 qualifying orders (one read of the card index per such dispute).
+pub async fn order_view(
+    store: &dyn OrderStore,
+    record: &OrderRecord,
+) -> Result<OrderView, StoreError> {
+    let mut view = if record.facts.spilled_refunds.is_empty() {
+        OrderView::of(record)
+    } else {
+        let spilled = store
+            .list_spilled_refunds(&record.seller_id, &record.order_id)
+            .await?;
+        OrderView::with_spilled_refunds(record, &spilled)
+    };
+    for d in &mut view.disputes {
+        let (Some(ce3), Some(fact)) = (d.ce3.as_mut(), record.facts.disputes.get(&d.id)) else {
+            continue;
+        };
+        let found = crate::evidence::ce3::lookup(
+            store,
+            record,
+            fact.network_reason_code.as_ref().map(|r| r.value.as_str()),
+            fact.reason.as_ref().map(|r| r.value.as_str()),
+        )
+        .await?;
+        if let Some(found) = found {
+            ce3.qualifying_orders = found.qualifying_orders;
+        }
+    }
+    Ok(view)
 }

@@ -5,10 +5,12 @@ use serde::Serialize;
 
 use super::facts::RefundFact;
 use super::failure::classify;
+use super::mail;
+use super::message_facts::DeliveryStatus;
 use super::refunds::SpilledRefund;
 use super::{OrderRecord, PaymentStatus};
 use crate::clock::rfc3339;
-use crate::delivery::{self, rfc3339_ms, DeliveryStatus};
+use crate::clock::rfc3339_ms;
 use crate::text::shown;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,39 +179,6 @@ impl OrderView {
     /// are counted but not listed: see [`OrderView::with_spilled_refunds`].
     pub fn of(record: &OrderRecord) -> Self {
         Self::with_spilled_refunds(record, &[])
-    }
-
-    /// The view with every refund listed, reading the store only for an order that keeps some
-    /// refunds in items of their own (past 24 refunds: almost never), and each Visa fraud
-    /// dispute's CE 3.0 qualifying orders (one read of the card index per such dispute).
-    pub async fn load(
-        store: &dyn crate::ports::OrderStore,
-        record: &OrderRecord,
-    ) -> Result<Self, crate::ports::StoreError> {
-        let mut view = if record.facts.spilled_refunds.is_empty() {
-            Self::of(record)
-        } else {
-            let spilled = store
-                .list_spilled_refunds(&record.seller_id, &record.order_id)
-                .await?;
-            Self::with_spilled_refunds(record, &spilled)
-        };
-        for d in &mut view.disputes {
-            let (Some(ce3), Some(fact)) = (d.ce3.as_mut(), record.facts.disputes.get(&d.id)) else {
-                continue;
-            };
-            let found = crate::evidence::ce3::lookup(
-                store,
-                record,
-                fact.network_reason_code.as_ref().map(|r| r.value.as_str()),
-                fact.reason.as_ref().map(|r| r.value.as_str()),
-            )
-            .await?;
-            if let Some(found) = found {
-                ce3.qualifying_orders = found.qualifying_orders;
-            }
-        }
-        Ok(view)
     }
 
     /// The view listing every refund: those on the order item and those the store keeps in
@@ -431,7 +400,7 @@ fn timeline(record: &OrderRecord, refunds: &[(&String, &RefundFact)]) -> Vec<Tim
 }
 
 fn delivery_view(record: &OrderRecord) -> Option<DeliveryView> {
-    let newest = delivery::emails(record).pop()?;
+    let newest = mail::emails(record).pop()?;
     let state = newest.facts?.state.as_ref()?;
     let f = &record.fulfillment;
     let recipient = f
@@ -475,7 +444,7 @@ fn evidence_view(e: &super::facts::EvidenceFact) -> DisputeEvidenceView {
 }
 
 /// `ce3`: shown for a Visa fraud dispute (contract section 9.5), or whenever Stripe reported an
-/// eligibility for it. Which earlier orders qualify needs the store: [`OrderView::load`] fills
+/// eligibility for it. Which earlier orders qualify needs the store: [`crate::listing::order_view`] fills
 /// them in.
 fn ce3_view(d: &super::facts::DisputeFact) -> Option<Ce3View> {
     let stripe = d.ce3.as_ref().map(|r| &r.value);

@@ -748,7 +748,7 @@ pub struct Facts {
     pub timeline: BTreeSet<TimelineEntry>,
     /// What SES reported about the order's emails, by SES message id (contract section 10).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub mail: BTreeMap<String, crate::delivery::facts::MessageFacts>,
+    pub mail: BTreeMap<String, crate::order::message_facts::MessageFacts>,
     /// Evidence filed to each dispute, by dispute id (contract section 9).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dispute_evidence: BTreeMap<String, EvidenceFact>,
@@ -848,7 +848,7 @@ impl Facts {
         merge_map(
             &mut self.mail,
             &other.mail,
-            crate::delivery::facts::MessageFacts::merge,
+            crate::order::message_facts::MessageFacts::merge,
         );
         keep_newest_messages(&mut self.mail, super::mail::MAX_MESSAGES);
     }
@@ -930,7 +930,7 @@ fn keep_newest<V, R: Ord>(
 
 /// Bounds the SES facts to the `max` messages SES accepted last (ties by id).
 pub fn keep_newest_messages(
-    mail: &mut BTreeMap<String, crate::delivery::facts::MessageFacts>,
+    mail: &mut BTreeMap<String, crate::order::message_facts::MessageFacts>,
     max: usize,
 ) {
     keep_newest(mail, max, |k, m| (m.accepted_ms, k.clone()));

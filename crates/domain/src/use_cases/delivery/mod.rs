@@ -10,7 +10,8 @@
 //! The order's emails are the first delivery email (`fulfillment.message_id`), every resend, and
 //! any message SES reported for the order; the *newest* one decides `fulfillment.delivery`.
 
-pub mod facts;
+/// SES facts are part of the order's model; kept here under their old name for readers.
+pub use crate::order::message_facts as facts;
 pub mod record;
 pub mod resend;
 pub mod ses;
@@ -95,16 +96,7 @@ pub fn delivery_receipts(record: &OrderRecord) -> Vec<ReceiptOf<'_>> {
         .collect()
 }
 
-/// Unix milliseconds as RFC 3339 in UTC with milliseconds, e.g. `2026-05-08T08:00:52.786Z`.
-pub fn rfc3339_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let milli = ms.rem_euclid(1000);
-    let base = crate::clock::rfc3339(secs);
-    match base.strip_suffix('Z') {
-        Some(stem) => format!("{stem}.{milli:03}Z"),
-        None => base,
-    }
-}
+pub use crate::clock::rfc3339_ms;
 
 #[cfg(test)]
 mod tests {

@@ -71,6 +71,17 @@ impl Clock for ManualClock {
     }
 }
 
+/// Unix milliseconds as RFC 3339 in UTC with milliseconds, e.g. `2026-05-08T08:00:52.786Z`.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let milli = ms.rem_euclid(1000);
+    let base = rfc3339(secs);
+    match base.strip_suffix('Z') {
+        Some(stem) => format!("{stem}.{milli:03}Z"),
+        None => base,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ pub mod failure;
 pub mod failure_tally;
 pub mod from_event;
 pub mod mail;
+pub mod message_facts;
 pub mod notices;
 pub mod refunds;
 pub mod reg;

@@ -1,14 +1,12 @@
 //! A seller's settings (contract section 11): one record per seller, validated by one type that
-//! the route, the sweep and the evidence builder share, and the store port that keeps it.
+//! the route, the sweep and the evidence builder share. Part of the model: it names nothing else
+//! of ours (the store that keeps it and the use case that changes it are `seller_settings`).
 //!
 //! A change is a JSON object with any of the keys; it is checked whole (an unknown key, a wrong
 //! type or a value out of range names the field) before anything is saved.
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use crate::ports::StoreError;
 
 /// `dispute_auto_submit_hours`: the lead time before `evidence_due_by`, in hours.
 pub const MIN_AUTO_SUBMIT_HOURS: u32 = 24;
@@ -260,80 +258,6 @@ impl SellerSettings {
     /// The lead time before the deadline at which the backend submits, in seconds.
     pub fn auto_submit_lead_secs(&self) -> i64 {
         i64::from(self.dispute_auto_submit_hours) * 3600
-    }
-}
-
-/// The stored record: the settings and a version for conditional writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredSettings {
-    pub settings: SellerSettings,
-    pub version: u64,
-}
-
-/// Where each seller's settings record lives.
-#[async_trait]
-pub trait SettingsStore: Send + Sync {
-    /// The seller's record, or `None` when nothing was ever saved (defaults apply).
-    async fn get_settings(&self, seller_id: &str) -> Result<Option<StoredSettings>, StoreError>;
-
-    /// Writes `settings` as version `expected + 1` if the record is still at `expected`
-    /// (`None`: must not exist yet); [`StoreError::Conflict`] otherwise.
-    async fn put_settings(
-        &self,
-        seller_id: &str,
-        settings: &SellerSettings,
-        expected: Option<u64>,
-    ) -> Result<(), StoreError>;
-}
-
-/// The seller's settings in force (defaults when nothing was saved).
-pub async fn settings_of(
-    store: &dyn SettingsStore,
-    seller_id: &str,
-) -> Result<SellerSettings, StoreError> {
-    Ok(store
-        .get_settings(seller_id)
-        .await?
-        .map(|s| s.settings)
-        .unwrap_or_default())
-}
-
-/// Why a change was not saved.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UpdateSettingsError {
-    #[error(transparent)]
-    Invalid(#[from] InvalidSettings),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Applies `change` to the seller's settings (read, validate, write conditionally, retry on a
-/// concurrent change) and answers the settings now in force.
-pub async fn update_settings(
-    store: &dyn SettingsStore,
-    seller_id: &str,
-    change: &Value,
-) -> Result<SellerSettings, UpdateSettingsError> {
-    // Validate against the defaults first: a bad change is refused without reading anything.
-    SellerSettings::default().apply(change)?;
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let current = store.get_settings(seller_id).await?;
-        let (base, version) = match &current {
-            Some(s) => (s.settings.clone(), Some(s.version)),
-            None => (SellerSettings::default(), None),
-        };
-        let next = base.apply(change)?;
-        if current.is_some() && next == base {
-            return Ok(next);
-        }
-        match store.put_settings(seller_id, &next, version).await {
-            Ok(()) => return Ok(next),
-            Err(StoreError::Conflict) if attempts < 5 => continue,
-            Err(StoreError::Conflict) => return Err(StoreError::Contention.into()),
-            Err(e) => return Err(e.into()),
-        }
     }
 }
 
