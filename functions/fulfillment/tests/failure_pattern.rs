@@ -1,8 +1,9 @@
 //! The seller's `failure_pattern` notification (contract section 12) through the stream
 //! consumer, on the embedded store: the stats route's rule turning to a configuration problem
 //! after a newly failed payment sends one email, at most one a day whatever follows, none when
-//! the rule is not met or the kind is off; on DynamoDB Local the claim's store is covered by the
-//! adapters' conformance suite (`seller_notices_conformance`).
+//! the rule is not met or the kind is off. On DynamoDB Local: `notify_dynamodb.rs` (the window
+//! read from the index, the day claimed in the table, concurrent consumers) and the adapters'
+//! conformance suite (`seller_notices_conformance`).
 
 mod common;
 

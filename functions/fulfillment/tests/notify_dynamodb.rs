@@ -1,7 +1,8 @@
 //! The seller's notifications on DynamoDB Local (the embedded store's cases are in `notify.rs`):
 //! concurrent consumers handling duplicated records send one email per occurrence and one
 //! delivery email, the seller's settings are read from the table, a kind turned off sends
-//! nothing, and an SES event about the seller's email finds no order.
+//! nothing, an SES event about the seller's email finds no order, and the `failure_pattern`
+//! look reads the window from the table's index and claims the day in the table.
 
 mod common;
 
@@ -29,6 +30,7 @@ const NOTIFY_TO: &str = "alerts@northwind.example";
 struct World {
     store: Arc<DynamoStore>,
     settings: Arc<DynamoSettings>,
+    notices: Arc<leenkies_adapters::dynamodb::seller_notices::DynamoSellerNotices>,
 }
 
 async fn world() -> Option<World> {
@@ -38,7 +40,10 @@ async fn world() -> Option<World> {
     setup::ensure_table(&client, &table).await.expect("table");
     Some(World {
         store: Arc::new(DynamoStore::new(client.clone(), table.clone())),
-        settings: Arc::new(DynamoSettings::new(client, table)),
+        settings: Arc::new(DynamoSettings::new(client.clone(), table.clone())),
+        notices: Arc::new(
+            leenkies_adapters::dynamodb::seller_notices::DynamoSellerNotices::new(client, table),
+        ),
     })
 }
 
@@ -110,6 +115,7 @@ impl World {
         Fulfiller::new(self.store.clone(), outbox(dir), config(5))
             .with_messages(self.store.clone())
             .with_settings(self.settings.clone())
+            .with_seller_notices(self.notices.clone())
             .with_in_flight_wait(std::time::Duration::from_secs(3))
     }
 }
@@ -211,4 +217,74 @@ async fn given_the_kind_off_in_the_tables_settings_when_handled_then_no_email() 
         order.facts.notices["d:du_1"].skipped.map(|s| s.why),
         Some(NoticeSkip::KindOff)
     );
+}
+
+/// A failed order of `customer`, created an hour ago, declined now.
+fn failed(order_id: &str, customer: &str) -> OrderRecord {
+    use leenkies_domain::order::facts::{AttemptState, FailedAttempt};
+    let t = leenkies_domain::clock::now_secs();
+    let mut r = OrderRecord::new(SELLER, order_id);
+    r.version = 1;
+    r.facts.pi_created = Some(t - 3_600);
+    r.facts.first_event_at = Some(t - 3_600);
+    r.facts.customer_email = Some(Reg::new(0, t, customer.to_owned()));
+    r.facts.attempt = Some(Reg::new(0, t, AttemptState::Failed));
+    r.facts.failures.insert(
+        format!("ch_{order_id}"),
+        FailedAttempt {
+            at: t,
+            decline_code: Some(Reg::new(0, t, "do_not_honor".to_owned())),
+            ..FailedAttempt::default()
+        },
+    );
+    r
+}
+
+#[tokio::test]
+async fn given_three_customers_failing_on_dynamodb_when_handled_twice_at_once_then_one_email_today()
+{
+    let Some(w) = world().await else { return };
+    // GIVEN a seller's notify_email, and three customers' failed payments in the table
+    let settings = SellerSettings {
+        notify_email: Some(NOTIFY_TO.to_owned()),
+        ..SellerSettings::default()
+    };
+    w.settings
+        .put_settings(SELLER, &settings, None)
+        .await
+        .unwrap();
+    let mut last = None;
+    for (id, who) in [
+        ("pi_f1", "ana@example.com"),
+        ("pi_f2", "ben@example.com"),
+        ("pi_f3", "cy@example.com"),
+    ] {
+        let order = failed(id, who);
+        w.store.put_order(&order, None, &[]).await.unwrap();
+        last = Some(order);
+    }
+    let order = last.unwrap();
+    let mut record = EventRecord::default();
+    record.event_id = "evt-failed".into();
+    record.event_name = "INSERT".into();
+    record.change.sequence_number = Some("000000000000000000043".into());
+    record.change.new_image = order_to_image(&order).unwrap();
+    assert!(leenkies_adapters::dynamodb::stream_filter::passes_fulfillment_filter(&record));
+    let dir = tempfile::tempdir().unwrap();
+    // WHEN two consumers handle the third failure's record at once, twice each
+    let (a, b) = (w.consumer(dir.path()), w.consumer(dir.path()));
+    tokio::join!(
+        a.handle_batch(event(vec![record.clone(), record.clone()])),
+        b.handle_batch(event(vec![record.clone(), record.clone()]))
+    );
+    // THEN one failure_pattern email, and today's record in the table says sent
+    assert_eq!(named(dir.path(), "-seller-failure_pattern.eml"), 1);
+    use leenkies_domain::notify::failure_pattern::{day_key, SellerNotices};
+    let today = w
+        .notices
+        .get_seller_notice(SELLER, &day_key(leenkies_domain::clock::now_secs()))
+        .await
+        .unwrap()
+        .expect("today's record");
+    assert!(today.fact.sent.is_some());
 }
