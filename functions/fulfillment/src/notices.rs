@@ -4,8 +4,9 @@
 //! the one mailer call, and record the result, as the delivery email does (`deliver`).
 //!
 //! Per occurrence it reads the order (one `GetItem`, again after each write it loses), the
-//! seller's settings (one `GetItem`, once per record), the Stripe account (cached per process,
-//! only for its name and email), and writes the order twice (claim, then sent) or once (skipped).
+//! seller's settings (one `GetItem`, once per record, only when something is owed), the Stripe
+//! account (cached per process, only for its name and email), and writes the order twice
+//! (claim, then sent) or once (skipped).
 //! The email's SES message id is recorded on the notice and never linked to the order's message
 //! index: SES events about a seller's email find no order and change no delivery.
 
@@ -59,16 +60,9 @@ enum Step {
 impl Notices<'_> {
     pub async fn notify(&self, seller_id: &str, order_id: &str) -> NoticeReport {
         let mut report = NoticeReport::default();
-        let settings = match self.settings {
-            Some(store) => match settings_of(store, seller_id).await {
-                Ok(s) => s,
-                Err(e) => {
-                    report.retry = Some(format!("settings: {e}"));
-                    return report;
-                }
-            },
-            None => SellerSettings::default(),
-        };
+        // Read once something is owed: most records that reach here (the claim's own write,
+        // a duplicate) find nothing left to do on the order.
+        let mut settings: Option<SellerSettings> = None;
         let started = Instant::now();
         let mut conflicts = 0;
         let mut identity: Option<(StoreIdentity, Option<String>)> = None;
@@ -104,6 +98,21 @@ impl Notices<'_> {
                 tokio::time::sleep(IN_FLIGHT_POLL).await;
                 continue;
             };
+            if settings.is_none() {
+                settings = Some(match self.settings {
+                    Some(store) => match settings_of(store, seller_id).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            report.retry = Some(format!("settings: {e}"));
+                            return report;
+                        }
+                    },
+                    None => SellerSettings::default(),
+                });
+            }
+            let Some(settings) = settings.as_ref() else {
+                continue;
+            };
             if identity.is_none() {
                 // Before any claim: a first (uncached) Accounts API call must not eat the lease.
                 identity = Some(match self.profiles {
@@ -122,7 +131,7 @@ impl Notices<'_> {
                 .as_deref()
                 .or(account_email.as_deref());
             let step = self
-                .one(&current, &occurrence, &settings, store, to, now)
+                .one(&current, &occurrence, settings, store, to, now)
                 .await;
             match step {
                 Ok(Step::Settled { sent }) => {
