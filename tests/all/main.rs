@@ -11,6 +11,7 @@ mod dispute_evidence;
 mod exports_over_http;
 mod outage;
 mod scenarios_over_http;
+mod seller_notifications_over_http;
 mod ses_events_over_http;
 mod store_identity;
 mod storm;

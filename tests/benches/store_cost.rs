@@ -357,6 +357,7 @@ async fn paid_order(
         html: String::new(),
         order_id: order_id.clone(),
         seller_id: seller.clone(),
+        about: Default::default(),
     };
     let mut record = complete(
         &current,

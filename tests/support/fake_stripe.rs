@@ -159,6 +159,8 @@ struct Inner {
     seen: Vec<SeenRequest>,
     /// account (`platform` for the platform's own) → its `business_profile`
     business_profiles: BTreeMap<String, Value>,
+    /// account → its `email` when set by [`FakeStripe::set_account_email`] (`null` allowed).
+    account_emails: BTreeMap<String, Value>,
     /// Stripe's `RefundCreateParams` (see the module docs).
     refund_params: Value,
     /// (account, charge id) → the charge's amount and what is refunded of it.
@@ -471,6 +473,16 @@ impl FakeStripe {
             .unwrap()
             .business_profiles
             .insert(account.to_owned(), full);
+    }
+
+    /// The account's own `email` (`None`: `null`, as Stripe has it for an account without
+    /// one); `owner@example.com` when never set.
+    pub fn set_account_email(&self, account: &str, email: Option<&str>) {
+        self.inner
+            .lock()
+            .unwrap()
+            .account_emails
+            .insert(account.to_owned(), email.map_or(Value::Null, |e| json!(e)));
     }
 
     /// The `GET /v1/account` requests received (answered or refused), in order; they are not
@@ -971,7 +983,11 @@ async fn retrieve_account(State(inner): State<Arc<Mutex<Inner>>>, headers: Heade
                 "created": 1_695_830_751,
                 "default_currency": "usd",
                 "details_submitted": true,
-                "email": "owner@example.com",
+                "email": inner
+                    .account_emails
+                    .get(account)
+                    .cloned()
+                    .unwrap_or_else(|| json!("owner@example.com")),
                 "metadata": {},
                 "payouts_enabled": true,
                 "settings": {"dashboard": {"display_name": null, "timezone": "Etc/UTC"}},

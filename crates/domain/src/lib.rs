@@ -11,7 +11,7 @@
 //! - [`use_cases`]: what the functions do, naming both: ingesting an event ([`ingest`], folding
 //!   it with conditional writes in [`apply`]), [`fulfillment`] and [`delivery`], dispute
 //!   [`evidence`], [`export`] and [`listing`], the seller's settings ([`seller_settings`]), the
-//!   scheduled [`sweep`], and [`ops`]. A use case keeps the port only it calls beside it;
+//!   scheduled [`sweep`], the seller's notification emails ([`notify`]), and [`ops`]. A use case keeps the port only it calls beside it;
 //! - [`memory_store`]: the embedded store, implementing every port, for tests and the local
 //!   runner.
 //!
@@ -25,7 +25,8 @@ pub mod use_cases;
 
 pub use model::{clock, money, order, rates, settings, store_identity, stripe, text, tokens};
 pub use use_cases::{
-    apply, delivery, evidence, export, fulfillment, ingest, listing, ops, seller_settings, sweep,
+    apply, delivery, evidence, export, fulfillment, ingest, listing, notify, ops, seller_settings,
+    sweep,
 };
 
 pub use order::view::OrderView;

@@ -60,6 +60,8 @@ pub struct MemoryStore {
     export_subscriber: Mutex<Option<UnboundedSender<ExportJob>>>,
     /// Each seller's settings record (contract section 11).
     settings: Mutex<BTreeMap<String, StoredSettings>>,
+    /// Seller-level notice records by (seller, key) (contract section 12).
+    seller_notices: Mutex<BTreeMap<Key, crate::notify::failure_pattern::StoredNotice>>,
 }
 
 impl MemoryStore {
@@ -641,6 +643,49 @@ impl SettingsStore for MemoryStore {
             seller_id.to_owned(),
             StoredSettings {
                 settings: settings.clone(),
+                version: expected.map_or(1, |v| v + 1),
+            },
+        );
+        Ok(())
+    }
+}
+
+/// Seller-level notice records, written conditionally on their version.
+#[async_trait]
+impl crate::notify::failure_pattern::SellerNotices for MemoryStore {
+    async fn get_seller_notice(
+        &self,
+        seller_id: &str,
+        notice_key: &str,
+    ) -> Result<Option<crate::notify::failure_pattern::StoredNotice>, StoreError> {
+        self.check()?;
+        let all = self
+            .seller_notices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Ok(all.get(&key(seller_id, notice_key)).cloned())
+    }
+
+    async fn put_seller_notice(
+        &self,
+        seller_id: &str,
+        notice_key: &str,
+        fact: &crate::notify::NoticeFact,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut all = self
+            .seller_notices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let k = key(seller_id, notice_key);
+        if all.get(&k).map(|s| s.version) != expected {
+            return Err(StoreError::Conflict);
+        }
+        all.insert(
+            k,
+            crate::notify::failure_pattern::StoredNotice {
+                fact: fact.clone(),
                 version: expected.map_or(1, |v| v + 1),
             },
         );

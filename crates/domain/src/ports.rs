@@ -250,6 +250,19 @@ pub struct OutgoingEmail {
     pub html: String,
     pub order_id: String,
     pub seller_id: String,
+    /// Whom it is for: the outbox names its file by it, and only a customer's email is ever
+    /// linked to its order's delivery.
+    pub about: EmailAbout,
+}
+
+/// Whom an email is for, and so what it is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmailAbout {
+    /// The order's customer: the delivery email or a resend of it.
+    #[default]
+    Customer,
+    /// The seller: a notification of this kind (contract section 12), from the platform.
+    Seller(crate::order::notices::NoticeKind),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -276,6 +289,14 @@ pub trait StoreProfiles: Send + Sync {
     /// The store's name and support address; the default (nothing known) when the account
     /// cannot be read, so that the email still goes out, with a neutral sentence.
     async fn identity(&self, seller_id: &str) -> crate::store_identity::StoreIdentity;
+
+    /// The account's own `email` as one plain address, read and cached with the identity: where
+    /// the seller's notifications go when the settings name no `notify_email` (contract
+    /// section 12). `None` when unknown or unreadable.
+    async fn account_email(&self, seller_id: &str) -> Option<String> {
+        let _ = seller_id;
+        None
+    }
 }
 
 /// A full refund of a charge, as the seller (contract section 12: an early fraud warning

@@ -37,11 +37,18 @@ pub async fn run_with_exports(
             let mut sequence: u64 = 0;
             while let Some(change) = changes.recv().await {
                 // The event source mapping's filter in template.yaml (an order item, deliverable,
-                // fulfillment pending or sending): in AWS a change that fails it never invokes
-                // the function. The domain's check first skips the encoding for most changes;
-                // the record then passes the template's own pattern, evaluated as Lambda does
-                // (`stream_filter`), so the runner cannot deliver what AWS would filter out.
-                if !change.new.awaiting_delivery() {
+                // fulfillment pending or sending; or one owing its seller a notification, or whose payment
+                // failed): in AWS
+                // a change that fails it never invokes the function. The domain's checks first
+                // skip the encoding for most changes; the record then passes the template's own
+                // patterns, evaluated as Lambda does (`stream_filter`), so the runner cannot
+                // deliver what AWS would filter out.
+                let failed =
+                    change.new.facts.payment_status() == leenkies_domain::PaymentStatus::Failed;
+                if !change.new.awaiting_delivery()
+                    && !leenkies_domain::notify::due(&change.new)
+                    && !failed
+                {
                     continue;
                 }
                 sequence += 1;
@@ -51,7 +58,7 @@ pub async fn run_with_exports(
                     }
                     Some(_) => {
                         tracing::error!(order_id = %change.new.order_id,
-                            "awaiting delivery but filtered out by the stream's FilterCriteria: AWS would not deliver it")
+                            "awaiting delivery or a notification but filtered out by the stream's FilterCriteria: AWS would not deliver it")
                     }
                     None => {
                         tracing::error!(order_id = %change.new.order_id, "order could not be encoded as a stream record")

@@ -135,7 +135,17 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         .unwrap_or_else(|| format!("http://{addr}"));
 
     #[allow(clippy::type_complexity)]
-    let (store, ops, changes, messages, jobs, job_writes, seller_settings, due_index): (
+    let (
+        store,
+        ops,
+        changes,
+        messages,
+        jobs,
+        job_writes,
+        seller_settings,
+        due_index,
+        seller_notices,
+    ): (
         Arc<dyn OrderStore>,
         Arc<dyn OpsStore>,
         ChangeSource,
@@ -144,6 +154,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
         Option<tokio::sync::mpsc::UnboundedReceiver<leenkies_domain::export::ExportJob>>,
         Arc<dyn leenkies_domain::seller_settings::SettingsStore>,
         Arc<dyn leenkies_domain::sweep::DueOrders>,
+        Arc<dyn leenkies_domain::notify::failure_pattern::SellerNotices>,
     ) = if args.uses_dynamodb() {
         let client = setup::client(args.dynamodb_endpoint.as_deref()).await;
         setup::ensure_table(&client, &args.table)
@@ -162,10 +173,16 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             Arc::new(DynamoExports::new(client.clone(), args.table.clone())),
             None,
             Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
-                client,
+                client.clone(),
                 args.table.clone(),
             )),
             dynamo,
+            Arc::new(
+                leenkies_adapters::dynamodb::seller_notices::DynamoSellerNotices::new(
+                    client,
+                    args.table.clone(),
+                ),
+            ),
         )
     } else {
         let memory = Arc::new(MemoryStore::new());
@@ -178,6 +195,7 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             memory.clone(),
             memory.clone(),
             Some(job_writes),
+            memory.clone(),
             memory.clone(),
             memory,
         )
@@ -210,7 +228,9 @@ pub async fn start(args: ServerArgs, settings: Settings) -> Result<Running, Stri
             lease_secs: settings.fulfillment_lease_secs,
         },
     )
-    .with_messages(messages.clone());
+    .with_messages(messages.clone())
+    .with_settings(seller_settings.clone())
+    .with_seller_notices(seller_notices);
     if let Some(profiles) = profiles {
         fulfiller = fulfiller.with_profiles(profiles);
     }

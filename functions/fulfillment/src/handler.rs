@@ -9,10 +9,14 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use leenkies_domain::delivery::MessageIndex;
 use leenkies_domain::fulfillment::{is_transition, should_deliver};
+use leenkies_domain::notify::failure_pattern::{new_failure, SellerNotices};
 use leenkies_domain::ports::{Mailer, OrderStore, StoreProfiles};
+use leenkies_domain::seller_settings::SettingsStore;
 
 use crate::config::FulfillmentConfig;
 use crate::deliver::{Delivery, Outcome};
+use crate::failure_pattern::PatternCheck;
+use crate::notices::{NoticeReport, Notices};
 use crate::stream::{decode, item_identifier, Change};
 
 /// Default wait for another sender's live claim before handing the record back to Lambda.
@@ -25,6 +29,8 @@ pub struct Fulfiller {
     in_flight_wait: Duration,
     messages: Option<Arc<dyn MessageIndex>>,
     profiles: Option<Arc<dyn StoreProfiles>>,
+    settings: Option<Arc<dyn SettingsStore>>,
+    seller_notices: Option<Arc<dyn SellerNotices>>,
 }
 
 impl Fulfiller {
@@ -40,7 +46,23 @@ impl Fulfiller {
             in_flight_wait: DEFAULT_IN_FLIGHT_WAIT,
             messages: None,
             profiles: None,
+            settings: None,
+            seller_notices: None,
         }
+    }
+
+    /// Where seller-level notices are claimed (`failure_pattern`, at most once a day). Without
+    /// it the failure pattern is not looked at.
+    pub fn with_seller_notices(mut self, notices: Arc<dyn SellerNotices>) -> Self {
+        self.seller_notices = Some(notices);
+        self
+    }
+
+    /// Where the seller's settings are read (which notifications they get, and where:
+    /// `notify`, `notify_email`). Without it: every kind on, to the Stripe account's email.
+    pub fn with_settings(mut self, settings: Arc<dyn SettingsStore>) -> Self {
+        self.settings = Some(settings);
+        self
     }
 
     /// Where the seller's store name and support address come from (the email names the store
@@ -131,7 +153,69 @@ impl Fulfiller {
             decision,
             outcome.as_ref(),
         );
-        outcome.filter(Outcome::must_retry).map(|_| sequence_number)
+        if outcome.as_ref().is_some_and(Outcome::must_retry) {
+            return Some(sequence_number);
+        }
+        // The seller's notifications (contract section 12), after the customer's email: the
+        // image says one is owed; the order as read now decides.
+        if leenkies_domain::notify::due(&new) {
+            let notices = Notices {
+                store: self.store.as_ref(),
+                mailer: self.mailer.as_ref(),
+                config: &self.config,
+                in_flight_wait: self.in_flight_wait,
+                settings: self.settings.as_deref(),
+                profiles: self.profiles.as_deref(),
+            };
+            let report = notices.notify(&new.seller_id, &new.order_id).await;
+            log_notices(&sequence_number, &new.seller_id, &new.order_id, &report);
+            if report.retry.is_some() {
+                return Some(sequence_number);
+            }
+        }
+        // A payment newly failed: does the seller's window now look like a configuration
+        // problem (`failure_pattern`)?
+        if let Some(notices) = self.seller_notices.as_deref() {
+            if new_failure(old.as_deref(), &new) {
+                let check = PatternCheck {
+                    store: self.store.as_ref(),
+                    notices,
+                    mailer: self.mailer.as_ref(),
+                    config: &self.config,
+                    settings: self.settings.as_deref(),
+                    profiles: self.profiles.as_deref(),
+                };
+                match check.check(&new.seller_id).await {
+                    Ok(outcome) => tracing::info!(sequence_number = %sequence_number,
+                        seller_id = %new.seller_id, order_id = %new.order_id,
+                        outcome = ?outcome, "failure pattern check"),
+                    Err(error) => {
+                        tracing::warn!(sequence_number = %sequence_number,
+                            seller_id = %new.seller_id, order_id = %new.order_id,
+                            outcome = "retry", detail = %error, "failure pattern check");
+                        return Some(sequence_number);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The notifications' line per record: counts, and why it is retried; never an address.
+fn log_notices(sequence_number: &str, seller_id: &str, order_id: &str, report: &NoticeReport) {
+    match &report.retry {
+        Some(error) => tracing::warn!(sequence_number, seller_id, order_id, sent = report.sent,
+            skipped = report.skipped, outcome = "retry", detail = %error, "seller notifications"),
+        None => tracing::info!(
+            sequence_number,
+            seller_id,
+            order_id,
+            sent = report.sent,
+            skipped = report.skipped,
+            outcome = "done",
+            "seller notifications"
+        ),
     }
 }
 

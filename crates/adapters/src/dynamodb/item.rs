@@ -165,6 +165,14 @@ pub struct OrderItem {
     #[serde(default, skip_serializing_if = "is_false")]
     pub deliverable: bool,
     pub fulfillment_status: String,
+    /// The order owes its seller a notification (`notify::due`): what the stream filter's
+    /// second pattern selects on (sparse like `deliverable`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub notify_due: bool,
+    /// `payment_status` is `failed`: the stream filter's third pattern, for the seller's
+    /// `failure_pattern` check (sparse).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub payment_failed: bool,
     pub gsi1pk: String,
     pub gsi1sk: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,6 +231,8 @@ impl From<&OrderRecord> for OrderItem {
             version: r.version,
             deliverable: r.facts.deliverable(),
             fulfillment_status: r.fulfillment.state.as_str().to_owned(),
+            notify_due: leenkies_domain::notify::due(r),
+            payment_failed: r.facts.payment_status() == leenkies_domain::PaymentStatus::Failed,
             gsi1pk: if provisional {
                 provisional_partition(&r.seller_id)
             } else {

@@ -9,6 +9,7 @@ pub mod item;
 pub mod messages;
 pub mod names;
 pub mod ops;
+pub mod seller_notices;
 pub mod settings;
 pub mod setup;
 pub mod store;

@@ -85,6 +85,7 @@ const FACTS: Level = Level {
         ("timeline", "tl"),
         ("mail", "ml"),
         ("dispute_evidence", "de"),
+        ("notices", "nt"),
         ("customer_account_id", "ca"),
         ("device_fingerprint", "df"),
         ("card", "cd"),

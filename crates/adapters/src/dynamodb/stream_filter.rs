@@ -17,6 +17,19 @@ use serde_json::Value;
 /// is deliverable and whose fulfillment is pending or being sent.
 pub const FULFILLMENT_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["order"]}, "deliverable": {"BOOL": [true]}, "fulfillment_status": {"S": ["pending", "sending"]}}}}"#;
 
+/// The fulfillment function's second filter pattern (the event source mapping passes a record
+/// that matches either): an order item that owes its seller a notification (contract section
+/// 12), whatever its delivery. The stream keeps its two readers: notifications ride on this one.
+pub const NOTIFY_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["order"]}, "notify_due": {"BOOL": [true]}}}}"#;
+
+/// The fulfillment function's third pattern: an order item whose payment failed, for the
+/// seller's `failure_pattern` check (the handler looks only when an attempt is new).
+pub const PAYMENT_FAILED_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["order"]}, "payment_failed": {"BOOL": [true]}}}}"#;
+
+/// Every pattern of the fulfillment function's `FilterCriteria`, in the template's order.
+pub const FULFILLMENT_FILTERS: [&str; 3] =
+    [FULFILLMENT_FILTER, NOTIFY_FILTER, PAYMENT_FAILED_FILTER];
+
 /// The filter of the exports function's DynamoDB Streams event source (`template.yaml`,
 /// `ExportsFunction` → `Events` → `FilterCriteria`): a written export job that still needs work.
 pub const EXPORTS_FILTER: &str = r#"{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["export_job"]}, "job_status": {"S": ["queued", "running"]}}}}"#;
@@ -44,12 +57,15 @@ pub fn matches(pattern: &Value, event: &Value) -> bool {
     }
 }
 
-/// Whether this stream record would invoke the fulfillment function in AWS.
+/// Whether this stream record would invoke the fulfillment function in AWS: it matches one of
+/// [`FULFILLMENT_FILTERS`].
 pub fn passes_fulfillment_filter(record: &EventRecord) -> bool {
-    let Ok(pattern) = serde_json::from_str::<Value>(FULFILLMENT_FILTER) else {
+    let Ok(event) = serde_json::to_value(record) else {
         return false;
     };
-    serde_json::to_value(record).is_ok_and(|event| matches(&pattern, &event))
+    FULFILLMENT_FILTERS.iter().any(|pattern| {
+        serde_json::from_str::<Value>(pattern).is_ok_and(|pattern| matches(&pattern, &event))
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The outbox mailer: every email becomes one RFC 5322 file `<unix_ms>-<order_id>.eml` in a
-//! folder, for `leenkies-local` and tests (contract section 6).
+//! The outbox mailer: every email becomes one RFC 5322 file in a folder, for `leenkies-local`
+//! and tests (contract section 6): `<unix_ms>-<order_id>.eml` for a customer's email,
+//! `<unix_ms>-seller-<kind>.eml` for a seller's notification (section 12).
 //!
 //! A file is written under a temporary name and then hard-linked to its final name, so a reader
 //! never sees half a message, and two emails for one order in the same millisecond never
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use leenkies_domain::fulfillment::header_safe;
-use leenkies_domain::ports::{MailError, Mailer, OutgoingEmail};
+use leenkies_domain::ports::{EmailAbout, MailError, Mailer, OutgoingEmail};
 use time::format_description::well_known::Rfc2822;
 use time::OffsetDateTime;
 
@@ -45,7 +46,10 @@ impl Mailer for OutboxMailer {
         let now = OffsetDateTime::now_utc();
         let mut unix_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
         let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
-        let order = file_safe(&email.order_id);
+        let order = match email.about {
+            EmailAbout::Customer => file_safe(&email.order_id),
+            EmailAbout::Seller(kind) => format!("seller-{}", kind.as_str()),
+        };
         let message_id = format!(
             "{unix_ms}.{}.{seq}.{order}@{MESSAGE_ID_DOMAIN}",
             std::process::id()
@@ -182,6 +186,7 @@ mod tests {
             html: "<p><a href=\"https://x.example/downloads/abc.def\">Download</a></p>".into(),
             order_id: order_id.into(),
             seller_id: "acct_A".into(),
+            about: EmailAbout::Customer,
         }
     }
 
@@ -227,6 +232,23 @@ mod tests {
         assert!(body.contains("Content-Type: text/html; charset=utf-8"));
         assert!(body.contains("https://x.example/downloads/abc.def\r\n"));
         assert!(!raw.replace("\r\n", "").contains('\n'), "bare LF in {raw}");
+    }
+
+    #[tokio::test]
+    async fn given_a_seller_notification_when_sent_then_named_by_its_kind_not_its_order() {
+        // GIVEN a dispute notification about order pi_1
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = email("pi_1");
+        e.about = EmailAbout::Seller(leenkies_domain::order::notices::NoticeKind::Dispute);
+        // WHEN sent
+        OutboxMailer::new(dir.path()).send(&e).await.unwrap();
+        // THEN the file is `<unix_ms>-seller-dispute.eml`
+        let files = eml_files(dir.path());
+        assert_eq!(files.len(), 1);
+        let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
+        let (ms, rest) = name.split_once('-').unwrap();
+        assert!(ms.parse::<u64>().is_ok());
+        assert_eq!(rest, "seller-dispute.eml");
     }
 
     #[tokio::test]

@@ -19,6 +19,8 @@
 //!   single call.
 //! - What Stripe returns is text the account holder typed: it is validated by
 //!   [`StoreIdentity::from_profile`] before it is cached, and never logged.
+//! - The same answer gives the account's own `email` (one plain address, else none), cached with
+//!   the identity: where the seller's notifications go without a `notify_email` (section 12).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -59,8 +61,16 @@ impl Default for ProfileSettings {
 /// handful of sellers, `leenkies-local` one or two: this only bounds a pathological stream).
 const MAX_SELLERS: usize = 10_000;
 
-struct Cached {
+/// What one account read gives.
+#[derive(Debug, Clone, Default)]
+struct Profile {
     identity: StoreIdentity,
+    /// The account's `email`.
+    email: Option<String>,
+}
+
+struct Cached {
+    profile: Profile,
     until: Instant,
 }
 
@@ -126,7 +136,7 @@ impl StripeProfiles {
 
     /// One `GET /v1/account` as the seller: the identity, or the HTTP status of the failure
     /// (0 when no answer came back).
-    async fn fetch(&self, seller_id: &str) -> Result<StoreIdentity, u16> {
+    async fn fetch(&self, seller_id: &str) -> Result<Profile, u16> {
         let mut request = RequestBuilder::new(StripeMethod::Get, "/account")
             .customize::<Value>()
             .timeout(self.settings.timeout);
@@ -142,10 +152,72 @@ impl StripeProfiles {
             Some(Value::String(s)) => Some(s.as_str()),
             _ => None,
         };
-        Ok(StoreIdentity::from_profile(
-            text("name"),
-            text("support_email"),
-        ))
+        let email = match field(&account, "email") {
+            Some(Value::String(s)) if !s.chars().any(char::is_control) => {
+                leenkies_domain::text::recipient(s)
+                    .filter(|e| leenkies_domain::settings::plain_email(e))
+            }
+            _ => None,
+        };
+        Ok(Profile {
+            identity: StoreIdentity::from_profile(text("name"), text("support_email")),
+            email,
+        })
+    }
+
+    /// The seller's profile: cached, else read once (concurrent lookups share the call), else
+    /// the last known one or the default.
+    async fn profile(&self, seller_id: &str) -> Profile {
+        if !plausible_seller(seller_id) {
+            return Profile::default();
+        }
+        let slot = self.slot(seller_id);
+        let mut cached = slot.lock().await;
+        let now = Instant::now();
+        if let Some(entry) = cached.as_ref().filter(|c| c.until > now) {
+            return entry.profile.clone();
+        }
+        let started = Instant::now();
+        let result = self.fetch(seller_id).await;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let (profile, keep_for) = match result {
+            Ok(profile) => {
+                tracing::info!(
+                    api = "stripe",
+                    call = "account.retrieve",
+                    account = seller_id,
+                    status = 200,
+                    outcome = "ok",
+                    has_name = profile.identity.name.is_some(),
+                    has_support_email = profile.identity.support_email.is_some(),
+                    has_email = profile.email.is_some(),
+                    duration_ms,
+                    "stripe api call"
+                );
+                (profile, self.settings.fresh_for)
+            }
+            Err(status) => {
+                // The email goes out anyway: with what was known before, else the neutral
+                // sentence. Stripe's message is not logged (it may name the account holder's
+                // details), as for every other Stripe call here.
+                let stale = cached.as_ref().map(|c| c.profile.clone());
+                tracing::warn!(
+                    api = "stripe",
+                    call = "account.retrieve",
+                    account = seller_id,
+                    status,
+                    outcome = if stale.is_some() { "stale" } else { "default" },
+                    duration_ms,
+                    "stripe api call"
+                );
+                (stale.unwrap_or_default(), self.settings.failed_for)
+            }
+        };
+        *cached = Some(Cached {
+            profile: profile.clone(),
+            until: Instant::now() + keep_for,
+        });
+        profile
     }
 }
 
@@ -168,55 +240,11 @@ fn plausible_seller(seller_id: &str) -> bool {
 #[async_trait]
 impl StoreProfiles for StripeProfiles {
     async fn identity(&self, seller_id: &str) -> StoreIdentity {
-        if !plausible_seller(seller_id) {
-            return StoreIdentity::default();
-        }
-        let slot = self.slot(seller_id);
-        let mut cached = slot.lock().await;
-        let now = Instant::now();
-        if let Some(entry) = cached.as_ref().filter(|c| c.until > now) {
-            return entry.identity.clone();
-        }
-        let started = Instant::now();
-        let result = self.fetch(seller_id).await;
-        let duration_ms = started.elapsed().as_millis() as u64;
-        let (identity, keep_for) = match result {
-            Ok(identity) => {
-                tracing::info!(
-                    api = "stripe",
-                    call = "account.retrieve",
-                    account = seller_id,
-                    status = 200,
-                    outcome = "ok",
-                    has_name = identity.name.is_some(),
-                    has_support_email = identity.support_email.is_some(),
-                    duration_ms,
-                    "stripe api call"
-                );
-                (identity, self.settings.fresh_for)
-            }
-            Err(status) => {
-                // The email goes out anyway: with what was known before, else the neutral
-                // sentence. Stripe's message is not logged (it may name the account holder's
-                // details), as for every other Stripe call here.
-                let stale = cached.as_ref().map(|c| c.identity.clone());
-                tracing::warn!(
-                    api = "stripe",
-                    call = "account.retrieve",
-                    account = seller_id,
-                    status,
-                    outcome = if stale.is_some() { "stale" } else { "default" },
-                    duration_ms,
-                    "stripe api call"
-                );
-                (stale.unwrap_or_default(), self.settings.failed_for)
-            }
-        };
-        *cached = Some(Cached {
-            identity: identity.clone(),
-            until: Instant::now() + keep_for,
-        });
-        identity
+        self.profile(seller_id).await.identity
+    }
+
+    async fn account_email(&self, seller_id: &str) -> Option<String> {
+        self.profile(seller_id).await.email
     }
 }
 

@@ -121,6 +121,7 @@ fn compose(order: &OrderRecord, resend: &ResendRecord) -> Result<OutgoingEmail, 
         html: String::new(),
         order_id: order.order_id.clone(),
         seller_id: order.seller_id.clone(),
+        about: Default::default(),
     })
 }
 

@@ -44,6 +44,7 @@ fn email(to: &str) -> OutgoingEmail {
         html: "<p><a href=\"https://shop.example/downloads/tok.sig\">Download</a></p>".into(),
         order_id: "pi_moto".into(),
         seller_id: "acct_A".into(),
+        about: Default::default(),
     }
 }
 

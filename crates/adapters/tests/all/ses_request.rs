@@ -71,6 +71,7 @@ async fn given_a_configuration_set_and_a_reply_to_when_sent_then_the_request_car
         html: "<p>link</p>".into(),
         order_id: "pi_1".into(),
         seller_id: "acct_A".into(),
+        about: Default::default(),
     };
     let id = mailer.send(&email).await.expect("moto accepts it");
     assert!(!id.is_empty());

@@ -160,7 +160,7 @@ fn inserted(
 fn given_the_templates_stream_filter_when_evaluated_on_the_adapters_items_then_only_deliverable_orders_pass(
 ) {
     use leenkies_adapters::dynamodb::stream_filter::{
-        matches, passes_fulfillment_filter, FULFILLMENT_FILTER,
+        matches, passes_fulfillment_filter, FULFILLMENT_FILTERS,
     };
     let Some(doc) = template() else { return };
     // GIVEN the fulfillment function's FilterCriteria as deployed
@@ -172,7 +172,11 @@ fn given_the_templates_stream_filter_when_evaluated_on_the_adapters_items_then_o
         .iter()
         .map(|f| serde_json::from_str(text(&f["Pattern"])).expect("a JSON filter pattern"))
         .collect();
-    assert_eq!(patterns.len(), 1, "one filter pattern");
+    assert_eq!(
+        patterns.len(),
+        3,
+        "the delivery pattern, the notifications' and the failed payments'"
+    );
     let deployed = &patterns[0];
     // AND a deliverable order, and the same order without a customer email (not deliverable)
     let deliverable = inserted(&paid_order());
@@ -185,14 +189,49 @@ fn given_the_templates_stream_filter_when_evaluated_on_the_adapters_items_then_o
     // THEN the deliverable order invokes fulfillment and the blocked one does not
     assert!(matches(deployed, &event(&deliverable)));
     assert!(!matches(deployed, &event(&blocked)));
-    // AND the local pump's predicate is this same pattern, with the same verdicts
-    let local: serde_json::Value = serde_json::from_str(FULFILLMENT_FILTER).unwrap();
+    // AND the local pump's predicate is these same patterns, with the same verdicts
+    let local: Vec<serde_json::Value> = FULFILLMENT_FILTERS
+        .iter()
+        .map(|p| serde_json::from_str(p).unwrap())
+        .collect();
     assert_eq!(
-        &local, deployed,
-        "template.yaml and stream_filter::FULFILLMENT_FILTER differ"
+        local, patterns,
+        "template.yaml and stream_filter::FULFILLMENT_FILTERS differ"
     );
     assert!(passes_fulfillment_filter(&deliverable));
     assert!(!passes_fulfillment_filter(&blocked));
+    // AND the second pattern passes an order owing its seller a notification (an open
+    // dispute), deliverable or not, and no other order
+    let notify = &patterns[1];
+    let mut disputed = no_email.clone();
+    disputed.facts.disputes.insert(
+        "du_1".to_owned(),
+        leenkies_domain::order::facts::DisputeFact {
+            state: leenkies_domain::order::facts::Reg::new(0, 1, "needs_response".to_owned()),
+            ..Default::default()
+        },
+    );
+    let owing = inserted(&disputed);
+    assert!(matches(notify, &event(&owing)));
+    assert!(passes_fulfillment_filter(&owing));
+    assert!(!matches(notify, &event(&blocked)));
+    assert!(!matches(notify, &event(&deliverable)));
+    // AND the third passes an order whose payment failed, and no paid order
+    let failing = &patterns[2];
+    let mut failed = leenkies_domain::OrderRecord::new("acct_A", "pi_failed");
+    failed.facts.attempt = Some(leenkies_domain::order::facts::Reg::new(
+        0,
+        1,
+        leenkies_domain::order::facts::AttemptState::Failed,
+    ));
+    assert_eq!(
+        failed.facts.payment_status(),
+        leenkies_domain::PaymentStatus::Failed
+    );
+    let failed = inserted(&failed);
+    assert!(matches(failing, &event(&failed)));
+    assert!(passes_fulfillment_filter(&failed));
+    assert!(!matches(failing, &event(&deliverable)));
 }
 
 #[test]
@@ -414,7 +453,10 @@ fn given_each_function_when_its_table_permissions_are_read_then_only_the_actions
             "OrdersApiFunction",
             set(&["GetItem", "Query", "BatchGetItem", "PutItem", "UpdateItem"]),
         ),
-        ("FulfillmentFunction", set(&["GetItem", "PutItem"])),
+        (
+            "FulfillmentFunction",
+            set(&["GetItem", "PutItem", "Query", "BatchGetItem"]),
+        ),
         ("SesEventsFunction", set(&["GetItem", "PutItem"])),
         (
             "ReconcileFunction",

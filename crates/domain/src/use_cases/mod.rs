@@ -8,6 +8,7 @@ pub mod export;
 pub mod fulfillment;
 pub mod ingest;
 pub mod listing;
+pub mod notify;
 pub mod ops;
 pub mod seller_settings;
 pub mod sweep;

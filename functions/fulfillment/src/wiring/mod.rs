@@ -43,8 +43,11 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     let env = Env::process();
     let table = env.orders_table();
     let store = Arc::new(
-        DynamoStore::new(leenkies_adapters::dynamodb::store_client(&aws), table)
-            .with_attribute_names(env.order_item_names()?),
+        DynamoStore::new(
+            leenkies_adapters::dynamodb::store_client(&aws),
+            table.clone(),
+        )
+        .with_attribute_names(env.order_item_names()?),
     );
     let sender = env.required("SENDER_EMAIL")?;
     let mailer = Arc::new(SesMailer::new(
@@ -65,7 +68,20 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
             FulfillmentConfig::DEFAULT_LEASE_SECS,
         )?,
     };
-    let fulfiller = Fulfiller::new(store.clone(), mailer, config).with_messages(store);
+    let settings = Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
+        leenkies_adapters::dynamodb::store_client(&aws),
+        table.clone(),
+    ));
+    let seller_notices = Arc::new(
+        leenkies_adapters::dynamodb::seller_notices::DynamoSellerNotices::new(
+            leenkies_adapters::dynamodb::store_client(&aws),
+            table,
+        ),
+    );
+    let fulfiller = Fulfiller::new(store.clone(), mailer, config)
+        .with_messages(store)
+        .with_settings(settings)
+        .with_seller_notices(seller_notices);
     Ok(match store_profiles(&aws, &env).await? {
         Some(profiles) => fulfiller.with_profiles(Arc::new(profiles)),
         None => fulfiller,

@@ -6,6 +6,9 @@
 mod common;
 
 mod exactly_once;
+mod failure_pattern;
 mod failures;
 mod no_email;
+mod notify;
+mod notify_dynamodb;
 mod runtime_protocol;

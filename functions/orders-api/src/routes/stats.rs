@@ -10,24 +10,22 @@
 //! It reads the seller's orders of the window page by page (a date-bounded query: the cost grows
 //! with the window, never with the table).
 //!
-//! The configuration rule ([`RULE`]): suspect a configuration problem when
-//! (a) at least [`MIN_DISTINCT_CUSTOMERS`] distinct customers had a failed payment AND at least
-//! half of the window's orders had one, or
-//! (b) on one UTC day, at least [`MIN_SAME_DAY_CUSTOMERS`] distinct customers failed with
-//! `incorrect_card_details` or `card_declined`.
-//! One customer retrying many times counts once: card testers and one unlucky buyer should not
-//! look like a broken checkout; many different people failing should.
+//! The configuration rule is the domain's (`leenkies_domain::order::failure_tally`), shared with
+//! the seller's `failure_pattern` notification.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
 use leenkies_domain::clock::rfc3339;
-use leenkies_domain::order::failure::{classify, FailureCategory};
+use leenkies_domain::order::failure::FailureCategory;
+use leenkies_domain::order::failure_tally::{FailureTally, ADVICE_CLEAR, ADVICE_SUSPECTED};
+pub use leenkies_domain::order::failure_tally::{
+    DEFAULT_DAYS, MIN_DISTINCT_CUSTOMERS, MIN_SAME_DAY_CUSTOMERS, RULE,
+};
 use leenkies_domain::ports::{OrderFilter, OrderQuery};
 use leenkies_domain::rates::{self, Rates};
-use leenkies_domain::PaymentStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -36,17 +34,10 @@ use crate::error::{ApiError, ErrorBody};
 use crate::filters::Params;
 use crate::state::ApiState;
 
-pub const DEFAULT_DAYS: i64 = 30;
 pub const MAX_DAYS: i64 = 365;
-pub const MIN_DISTINCT_CUSTOMERS: usize = 5;
-pub const MIN_SAME_DAY_CUSTOMERS: usize = 3;
 /// Orders per store page while counting.
 const STATS_PAGE: usize = 100;
 const DAY: i64 = 86_400;
-
-pub const RULE: &str = "suspected when (a) at least 5 distinct customers had a failed payment and at least 50% of the window's orders had one, or (b) at least 3 distinct customers failed with incorrect_card_details or card_declined on the same UTC day";
-const ADVICE_SUSPECTED: &str = "Many different customers are failing: check your Stripe account and payment method configuration (activated payment methods, currencies, Radar rules, 3D Secure settings, the publishable key your checkout uses) before assuming the cards are at fault.";
-const ADVICE_CLEAR: &str = "Failures look like individual customers' card problems; nothing suggests a configuration issue.";
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct CategoryCount {
@@ -116,17 +107,7 @@ pub async fn failures(
     let to = state.now();
     let from = to - days * DAY;
 
-    let mut total_orders = 0u64;
-    let mut failed_payments = 0u64;
-    let mut currently_failed = 0u64;
-    let mut by_category: BTreeMap<&'static str, CategoryCount> = FailureCategory::ALL
-        .iter()
-        .map(|c| (c.as_str(), CategoryCount::default()))
-        .collect();
-    let mut customers: BTreeSet<String> = BTreeSet::new();
-    // UTC day → distinct customers failing with a card-entry-like category that day.
-    let mut same_day: HashMap<i64, BTreeSet<String>> = HashMap::new();
-
+    let mut tally = FailureTally::default();
     let mut after = None;
     loop {
         let query = OrderQuery {
@@ -138,35 +119,7 @@ pub async fn failures(
         };
         let page = state.store.list_orders(&seller, &query).await?;
         for record in &page.orders {
-            total_orders += 1;
-            let Some(attempt) = record.facts.latest_failure() else {
-                continue;
-            };
-            failed_payments += 1;
-            let category = classify(attempt).category;
-            let now_failed = record.facts.payment_status() == PaymentStatus::Failed;
-            if now_failed {
-                currently_failed += 1;
-            }
-            let count = by_category.entry(category.as_str()).or_default();
-            count.failed_payments += 1;
-            count.currently_failed += u64::from(now_failed);
-            // An order without an email is still one customer: key it by order so it counts once.
-            let customer = record
-                .facts
-                .customer_email()
-                .map(str::to_lowercase)
-                .unwrap_or_else(|| format!("order:{}", record.order_id));
-            if matches!(
-                category,
-                FailureCategory::IncorrectCardDetails | FailureCategory::CardDeclined
-            ) {
-                same_day
-                    .entry(attempt.at.div_euclid(DAY))
-                    .or_default()
-                    .insert(customer.clone());
-            }
-            customers.insert(customer);
+            tally.add(record);
         }
         match page.next {
             Some(next) => after = Some(next),
@@ -174,25 +127,32 @@ pub async fn failures(
         }
     }
 
-    let distinct_customers = customers.len();
-    let rate_high = total_orders > 0 && failed_payments * 2 >= total_orders;
-    let suspected = (distinct_customers >= MIN_DISTINCT_CUSTOMERS && rate_high)
-        || same_day.values().any(|c| c.len() >= MIN_SAME_DAY_CUSTOMERS);
+    let distinct_customers = tally.distinct_customers();
+    let suspected = tally.suspected();
     if suspected {
         tracing::info!(seller = %seller, distinct_customers, "failure pattern suggests a configuration issue");
     }
+    let by_category = FailureCategory::ALL
+        .iter()
+        .map(|c| {
+            let t = tally.by_category.get(c).copied().unwrap_or_default();
+            (
+                c.as_str(),
+                CategoryCount {
+                    failed_payments: t.failed_payments,
+                    currently_failed: t.currently_failed,
+                },
+            )
+        })
+        .collect();
     Ok(Json(FailureStats {
         days,
         from: rfc3339(from),
         to: rfc3339(to),
-        total_orders,
-        failed_payments,
-        currently_failed,
-        failure_rate: if total_orders == 0 {
-            0.0
-        } else {
-            failed_payments as f64 / total_orders as f64
-        },
+        total_orders: tally.total_orders,
+        failed_payments: tally.failed_payments,
+        currently_failed: tally.currently_failed,
+        failure_rate: tally.failure_rate(),
         by_category,
         distinct_customers: distinct_customers as u64,
         suspected_configuration_issue: suspected,

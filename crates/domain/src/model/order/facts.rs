@@ -763,6 +763,9 @@ pub struct Facts {
     /// What the backend did about each early fraud warning, by warning id (contract section 12).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub warning_actions: BTreeMap<String, WarningActionFact>,
+    /// The seller's notifications about this order, by occurrence key (contract section 12).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notices: BTreeMap<String, super::notices::NoticeFact>,
 }
 
 impl Facts {
@@ -835,6 +838,16 @@ impl Facts {
         // Bounded like the warnings they belong to: the greatest ids, a pure function of the union.
         while self.warning_actions.len() > MAX_OBJECTS {
             self.warning_actions.pop_first();
+        }
+        merge_map(
+            &mut self.notices,
+            &other.notices,
+            super::notices::NoticeFact::merge,
+        );
+        // The greatest keys, a pure function of the union (the bound is above what the sources
+        // can produce: see `notices::MAX_NOTICES`).
+        while self.notices.len() > super::notices::MAX_NOTICES {
+            self.notices.pop_first();
         }
         self.timeline.extend(other.timeline.iter().cloned());
         while self.timeline.len() > MAX_TIMELINE {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::facts::FailedAttempt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureCategory {
     InsufficientFunds,

@@ -3,9 +3,11 @@
 
 pub mod facts;
 pub mod failure;
+pub mod failure_tally;
 pub mod from_event;
 pub mod mail;
 pub mod message_facts;
+pub mod notices;
 pub mod refunds;
 pub mod reg;
 pub mod view;

@@ -190,6 +190,7 @@ pub fn compose_to(
         html,
         order_id: order.order_id.clone(),
         seller_id: order.seller_id.clone(),
+        about: crate::ports::EmailAbout::Customer,
     })
 }
 
@@ -313,6 +314,7 @@ fn compose_v1(
         html,
         order_id: order.order_id.clone(),
         seller_id: order.seller_id.clone(),
+        about: crate::ports::EmailAbout::Customer,
     })
 }
 
