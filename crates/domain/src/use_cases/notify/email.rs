@@ -10,7 +10,7 @@
 use super::{Occasion, Occurrence};
 use crate::clock::rfc3339;
 use crate::fulfillment::{date_in_words, html_escape, StoreIdentity, STORE_NAME_MAX};
-use crate::order::facts::{DisputeFact, DisputePhase, EvidenceFact};
+use crate::order::facts::{DisputeFact, DisputePhase, EfwDecision, EvidenceFact};
 use crate::order::OrderRecord;
 use crate::ports::{EmailAbout, OutgoingEmail};
 use crate::settings::{AutoSubmit, SellerSettings};
@@ -189,10 +189,12 @@ pub fn compose(
         Occasion::FraudWarning { warning_id } => {
             let action = facts.warning_actions.get(warning_id)?;
             let decided = action.decided?;
+            // Our own sentence, said to the seller.
+            let words = decided.decision.words().replace("the seller's rule", "your rule");
             let (subject, outcome) = if action.requested.is_some() {
                 (
                     "Early fraud warning: refunded automatically".to_owned(),
-                    format!("The payment was {}.", decided.decision.words()),
+                    format!("The payment was {words}."),
                 )
             } else if decided.decision.refunds() {
                 (
@@ -202,13 +204,20 @@ pub fn compose(
                         .to_owned(),
                 )
             } else {
+                // A refund now is worth suggesting only where one is still possible and useful.
+                let suggest = matches!(
+                    decided.decision,
+                    EfwDecision::SettingOff | EfwDecision::Downloaded | EfwDecision::NoStripeKey
+                );
+                let advice = if suggest {
+                    " Consider refunding it yourself: a refund now usually avoids a fraud \
+                     dispute and its fee."
+                } else {
+                    ""
+                };
                 (
                     "Early fraud warning: not refunded".to_owned(),
-                    format!(
-                        "The payment was {}. Consider refunding it yourself: a refund now usually \
-                         avoids a fraud dispute and its fee.",
-                        decided.decision.words()
-                    ),
+                    format!("The payment was {words}.{advice}"),
                 )
             };
             lines.push(format!("Amount: {order_amount}"));
