@@ -268,6 +268,57 @@ impl ExportsSettings {
     }
 }
 
+/// Sends per order before the delivery email is `failed`, when `FULFILLMENT_MAX_ATTEMPTS` is not
+/// set.
+pub const DEFAULT_FULFILLMENT_MAX_ATTEMPTS: u32 = 5;
+/// Seconds a delivery claim holds, when `FULFILLMENT_LEASE_SECS` is not set.
+pub const DEFAULT_FULFILLMENT_LEASE_SECS: i64 = 60;
+
+/// How the delivery email's claim behaves: the fulfillment function's, and `leenkies-local`'s
+/// (which has no sender nor base URL to read: it writes an outbox on its own address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimSettings {
+    /// `FULFILLMENT_MAX_ATTEMPTS`, default 5.
+    pub max_attempts: u32,
+    /// `FULFILLMENT_LEASE_SECS`, default 60.
+    pub lease_secs: i64,
+}
+
+impl ClaimSettings {
+    pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_attempts: env.number("FULFILLMENT_MAX_ATTEMPTS", DEFAULT_FULFILLMENT_MAX_ATTEMPTS)?,
+            lease_secs: env.number("FULFILLMENT_LEASE_SECS", DEFAULT_FULFILLMENT_LEASE_SECS)?,
+        })
+    }
+}
+
+/// The `fulfillment` function's settings (its download key and Stripe key come from Secrets
+/// Manager).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FulfillmentSettings {
+    pub table: TableSettings,
+    /// `SENDER_EMAIL`: the verified SES sender; required.
+    pub sender: String,
+    /// `SES_CONFIGURATION_SET`: the configuration set that publishes delivery events.
+    pub configuration_set: Option<String>,
+    /// `PUBLIC_BASE_URL`: the base of download links and of the seller's order pages; required.
+    pub public_base_url: String,
+    pub claim: ClaimSettings,
+}
+
+impl FulfillmentSettings {
+    pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: TableSettings::read(env)?,
+            sender: env.required("SENDER_EMAIL")?,
+            configuration_set: env.optional("SES_CONFIGURATION_SET"),
+            public_base_url: env.required("PUBLIC_BASE_URL")?,
+            claim: ClaimSettings::read(env)?,
+        })
+    }
+}
+
 /// The `ses-events` function's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SesEventsSettings {
@@ -343,10 +394,22 @@ mod tests {
             (DEFAULT_DOWNLOAD_URL_SECS, DEFAULT_EXPORT_LINK_SECS)
         );
         assert_eq!((api.exports_bucket, api.watched), (None, Mode::Live));
-        // AND the exports function refuses to start without its bucket, naming it
+        assert_eq!(
+            ClaimSettings::read(&env),
+            Ok(ClaimSettings {
+                max_attempts: DEFAULT_FULFILLMENT_MAX_ATTEMPTS,
+                lease_secs: DEFAULT_FULFILLMENT_LEASE_SECS
+            })
+        );
+        // AND the exports and fulfillment functions refuse to start without what they need,
+        // naming it
         assert_eq!(
             ExportsSettings::read(&env),
             Err(ConfigError::Missing("EXPORTS_BUCKET"))
+        );
+        assert_eq!(
+            FulfillmentSettings::read(&env),
+            Err(ConfigError::Missing("SENDER_EMAIL"))
         );
     }
 

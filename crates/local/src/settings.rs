@@ -181,18 +181,10 @@ impl Settings {
             leenkies_adapters::config::WebhookSettings::read(&env).map_err(|e| e.to_string())?;
         let api =
             leenkies_adapters::config::OrdersApiSettings::read(&env).map_err(|e| e.to_string())?;
-        let fulfillment_max_attempts = env
-            .number(
-                "FULFILLMENT_MAX_ATTEMPTS",
-                fulfillment::FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
-            )
-            .map_err(|e| e.to_string())?;
-        let fulfillment_lease_secs = env
-            .number(
-                "FULFILLMENT_LEASE_SECS",
-                fulfillment::FulfillmentConfig::DEFAULT_LEASE_SECS,
-            )
-            .map_err(|e| e.to_string())?;
+        let claim =
+            leenkies_adapters::config::ClaimSettings::read(&env).map_err(|e| e.to_string())?;
+        let fulfillment_max_attempts = claim.max_attempts;
+        let fulfillment_lease_secs = claim.lease_secs;
         let export_part_bytes = leenkies_domain::export::checked_part_bytes(
             env.number("EXPORT_PART_BYTES", leenkies_domain::export::MIN_PART_BYTES)
                 .map_err(|e| e.to_string())?,

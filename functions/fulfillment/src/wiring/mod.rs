@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use fulfillment::{Fulfiller, FulfillmentConfig};
-use leenkies_adapters::config::{ConfigError, Env};
+use leenkies_adapters::config::{ConfigError, Env, FulfillmentSettings};
 use leenkies_adapters::dynamodb::DynamoStore;
 use leenkies_adapters::mail::SesMailer;
 use leenkies_adapters::stripe::StripeProfiles;
@@ -41,34 +41,28 @@ pub enum StartupError {
 pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let env = Env::process();
-    let table = env.orders_table();
+    let settings = FulfillmentSettings::read(&env)?;
+    let table = settings.table.table.clone();
     let store = Arc::new(
         DynamoStore::new(
             leenkies_adapters::dynamodb::store_client(&aws),
             table.clone(),
         )
-        .with_attribute_names(env.order_item_names()?),
+        .with_attribute_names(settings.table.item_names),
     );
-    let sender = env.required("SENDER_EMAIL")?;
     let mailer = Arc::new(SesMailer::new(
         aws_sdk_sesv2::Client::new(&aws),
-        sender,
-        env.optional("SES_CONFIGURATION_SET"),
+        settings.sender.clone(),
+        settings.configuration_set.clone(),
     ));
 
     let config = FulfillmentConfig {
-        public_base_url: env.required("PUBLIC_BASE_URL")?,
+        public_base_url: settings.public_base_url.clone(),
         download_key: download_key(&aws).await?,
-        max_attempts: env.number(
-            "FULFILLMENT_MAX_ATTEMPTS",
-            FulfillmentConfig::DEFAULT_MAX_ATTEMPTS,
-        )?,
-        lease_secs: env.number(
-            "FULFILLMENT_LEASE_SECS",
-            FulfillmentConfig::DEFAULT_LEASE_SECS,
-        )?,
+        max_attempts: settings.claim.max_attempts,
+        lease_secs: settings.claim.lease_secs,
     };
-    let settings = Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
+    let seller_settings = Arc::new(leenkies_adapters::dynamodb::settings::DynamoSettings::new(
         leenkies_adapters::dynamodb::store_client(&aws),
         table.clone(),
     ));
@@ -80,7 +74,7 @@ pub async fn fulfiller_from_env() -> Result<Fulfiller, StartupError> {
     );
     let fulfiller = Fulfiller::new(store.clone(), mailer, config)
         .with_messages(store)
-        .with_settings(settings)
+        .with_settings(seller_settings)
         .with_seller_notices(seller_notices);
     Ok(match store_profiles(&aws, &env).await? {
         Some(profiles) => fulfiller.with_profiles(Arc::new(profiles)),
