@@ -287,7 +287,8 @@ pub struct ClaimSettings {
 impl ClaimSettings {
     pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
         Ok(Self {
-            max_attempts: env.number("FULFILLMENT_MAX_ATTEMPTS", DEFAULT_FULFILLMENT_MAX_ATTEMPTS)?,
+            max_attempts: env
+                .number("FULFILLMENT_MAX_ATTEMPTS", DEFAULT_FULFILLMENT_MAX_ATTEMPTS)?,
             lease_secs: env.number("FULFILLMENT_LEASE_SECS", DEFAULT_FULFILLMENT_LEASE_SECS)?,
         })
     }

@@ -18,7 +18,8 @@ pub struct FulfillmentConfig {
 }
 
 impl FulfillmentConfig {
-    pub const DEFAULT_MAX_ATTEMPTS: u32 = leenkies_adapters::config::DEFAULT_FULFILLMENT_MAX_ATTEMPTS;
+    pub const DEFAULT_MAX_ATTEMPTS: u32 =
+        leenkies_adapters::config::DEFAULT_FULFILLMENT_MAX_ATTEMPTS;
     pub const DEFAULT_LEASE_SECS: i64 = leenkies_adapters::config::DEFAULT_FULFILLMENT_LEASE_SECS;
 
     pub fn policy(&self) -> Policy {

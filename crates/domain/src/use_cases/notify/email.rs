@@ -190,7 +190,10 @@ pub fn compose(
             let action = facts.warning_actions.get(warning_id)?;
             let decided = action.decided?;
             // Our own sentence, said to the seller.
-            let words = decided.decision.words().replace("the seller's rule", "your rule");
+            let words = decided
+                .decision
+                .words()
+                .replace("the seller's rule", "your rule");
             let (subject, outcome) = if action.requested.is_some() {
                 (
                     "Early fraud warning: refunded automatically".to_owned(),
