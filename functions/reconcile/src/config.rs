@@ -19,6 +19,24 @@ pub enum ConfigError {
     Env(#[from] config::ConfigError),
 }
 
+/// The reconcile function's settings, read once by its `main`: the table, the modes it ingests
+/// (`STRIPE_LIVEMODE`, as the webhook reads it) and the job's tunables ([`job_config`]). Its
+/// Stripe key comes from Secrets Manager ([`stripe_api`]).
+#[derive(Debug, Clone)]
+pub struct ReconcileSettings {
+    pub webhook: config::WebhookSettings,
+    pub job: JobConfig,
+}
+
+impl ReconcileSettings {
+    pub fn read<S: Source>(env: &Env<S>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            webhook: config::WebhookSettings::read(env)?,
+            job: job_config(env)?,
+        })
+    }
+}
+
 /// The Stripe client from `STRIPE_API_KEY[_ARN]` and `STRIPE_API_BASE`.
 pub async fn stripe_api(
     sdk: &aws_config::SdkConfig,

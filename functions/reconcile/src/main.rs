@@ -21,7 +21,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     leenkies_adapters::telemetry::init_json_logging();
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let env = Env::process();
-    let tables = leenkies_adapters::config::TableSettings::read(&env)?;
+    let settings = reconcile::config::ReconcileSettings::read(&env)?;
+    let tables = settings.webhook.table.clone();
     let table = tables.table.clone();
     let client = leenkies_adapters::dynamodb::store_client(&sdk);
     let store = Arc::new(
@@ -52,7 +53,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         refunder,
     };
     let metrics = Metrics::stdout("reconcile");
-    let mode = env.stripe_livemode()?;
+    let mode = settings.webhook.livemode;
     // No signatures here: the events come from Stripe's API over TLS.
     let ingest = IngestDeps::new(store.clone(), mode);
     let job = Job {
@@ -61,7 +62,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store,
         ops,
         metrics,
-        config: reconcile::config::job_config(&env)?,
+        config: settings.job,
         sweep: Some(sweep),
     };
     let job = &job;
