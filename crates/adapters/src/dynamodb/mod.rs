@@ -16,6 +16,7 @@ pub mod store;
 pub mod stream;
 pub mod stream_filter;
 pub mod table;
+mod versioned_doc;
 
 pub use capacity::{Capacity, CapacityMeter};
 pub use setup::{
