@@ -41,6 +41,57 @@ async fn seeded() -> (System, String) {
     (sys, seller)
 }
 
+/// Whether fulfillment may still change this order's CSV row: a paid order whose email has
+/// neither gone out nor been skipped, and is not waiting on data it lacks.
+fn still_fulfilling(order: &Value) -> bool {
+    let blocked = order["attention"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x == "fulfillment_blocked"));
+    order["payment_status"] != "failed" && order["fulfillment"]["status"] == "pending" && !blocked
+}
+
+/// Waits until the stream pump has fulfilled the seller's paid orders, so two exports taken
+/// one after the other read the same rows (the CSV carries `fulfillment_status`). The deadline
+/// is generous: on a loaded two-core CI runner the pump can lag the webhook by seconds.
+async fn settled(sys: &System, seller: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut pending = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", "100".to_owned())];
+            query.extend(cursor.clone().map(|c| ("cursor", c)));
+            let r = sys
+                .http
+                .get(sys.url("/orders"))
+                .query(&query)
+                .bearer_auth(jwt(seller))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let page: Value = r.json().await.unwrap();
+            for order in page["orders"].as_array().unwrap() {
+                if still_fulfilling(order) {
+                    pending.push(order["order_id"].to_string());
+                }
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        if pending.is_empty() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still fulfilling after 60 s: {pending:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn export_csv(sys: &System, seller: &str, query: &str) -> Vec<u8> {
     let r = sys
         .http
@@ -54,8 +105,11 @@ async fn export_csv(sys: &System, seller: &str, query: &str) -> Vec<u8> {
 }
 
 async fn poll(sys: &System, seller: &str, location: &str) -> Value {
+    // A deadline, not a speed target: the job runs on the runner's pump, which a loaded CI
+    // machine can delay by seconds.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut job = Value::Null;
-    for _ in 0..100 {
+    while tokio::time::Instant::now() < deadline {
         let r = sys
             .http
             .get(sys.url(location))
@@ -77,6 +131,7 @@ async fn poll(sys: &System, seller: &str, location: &str) -> Value {
 async fn given_orders_when_a_seller_exports_over_http_then_the_link_serves_the_same_csv() {
     // GIVEN the shared fixtures delivered through the signed webhook
     let (sys, seller) = seeded().await;
+    settled(&sys, &seller).await;
     for query in ["", "?status=succeeded"] {
         // WHEN the seller posts an export with these filters
         let r = sys
