@@ -370,6 +370,50 @@ pub struct EarlyFraudWarning {
     pub fraud_type: Option<String>,
 }
 
+/// The issuer's label on an early fraud warning (`fraud_type`), as Stripe documents it
+/// (`Radar.EarlyFraudWarning.fraud_type` in the `stripe@23.2.0` types). A label Stripe adds later is
+/// not an error: [`FraudType::from_code`] gives `None` and readers show Stripe's word as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FraudType {
+    CardNeverReceived,
+    FraudulentCardApplication,
+    MadeWithCounterfeitCard,
+    MadeWithLostCard,
+    MadeWithStolenCard,
+    Misc,
+    UnauthorizedUseOfCard,
+}
+
+impl FraudType {
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "card_never_received" => Self::CardNeverReceived,
+            "fraudulent_card_application" => Self::FraudulentCardApplication,
+            "made_with_counterfeit_card" => Self::MadeWithCounterfeitCard,
+            "made_with_lost_card" => Self::MadeWithLostCard,
+            "made_with_stolen_card" => Self::MadeWithStolenCard,
+            "misc" => Self::Misc,
+            "unauthorized_use_of_card" => Self::UnauthorizedUseOfCard,
+            _ => return None,
+        })
+    }
+
+    /// The label in a seller's words, for emails and the page.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::CardNeverReceived => "the card was never received by its owner",
+            Self::FraudulentCardApplication => {
+                "the card was obtained with a fraudulent application"
+            }
+            Self::MadeWithCounterfeitCard => "made with a counterfeit card",
+            Self::MadeWithLostCard => "made with a lost card",
+            Self::MadeWithStolenCard => "made with a stolen card",
+            Self::Misc => "other fraud",
+            Self::UnauthorizedUseOfCard => "unauthorized use of the card",
+        }
+    }
+}
+
 /// An expandable reference: Stripe sends either the id or the expanded object with an `id`.
 fn expandable_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]

@@ -14,6 +14,7 @@ use crate::order::facts::{DisputeFact, DisputePhase, EfwDecision, EvidenceFact};
 use crate::order::OrderRecord;
 use crate::ports::{EmailAbout, OutgoingEmail};
 use crate::settings::{AutoSubmit, SellerSettings};
+use crate::stripe::objects::FraudType;
 use crate::text::{one_line, recipient};
 
 /// Longest value kept from outside in one line of the email, in characters.
@@ -229,7 +230,11 @@ pub fn compose(
                 .get(warning_id)
                 .and_then(|w| w.fraud_type.as_ref())
             {
-                lines.push(format!("Fraud type: {}", bounded(&kind.value, VALUE_MAX)));
+                // Stripe's code in words where we know it; a newer code as Stripe sent it.
+                let kind = FraudType::from_code(&kind.value)
+                    .map(|t| t.words().to_owned())
+                    .unwrap_or_else(|| bounded(&kind.value, VALUE_MAX));
+                lines.push(format!("Fraud type: {kind}"));
             }
             (
                 subject,

@@ -6,7 +6,7 @@ use crate::delivery::facts::{DeliveryState, MessageFacts};
 use crate::fulfillment::StoreIdentity;
 use crate::order::facts::{
     AutoPlan, DisputeEvent, DisputeFact, DisputeStep, EfwDecided, EfwDecision, EvidenceFact,
-    RefundRequested, WarningActionFact,
+    FraudWarningFact, RefundRequested, WarningActionFact,
 };
 use crate::ports::EmailAbout;
 use crate::settings::SellerSettings;
@@ -285,6 +285,45 @@ fn given_an_early_fraud_warning_when_the_rule_decided_then_one_notice_once_the_o
     let email = email_for(&kept, &pending(&kept)[0]);
     assert!(email.subject.ends_with("not refunded"));
     assert!(email.text.contains(EfwDecision::Downloaded.words()));
+}
+
+#[test]
+fn given_a_warning_s_fraud_type_when_composed_then_in_words_or_as_stripe_sent_it() {
+    for (code, expected) in [
+        (
+            "made_with_stolen_card",
+            "Fraud type: made with a stolen card",
+        ),
+        (
+            "unauthorized_use_of_card",
+            "Fraud type: unauthorized use of the card",
+        ),
+        ("misc", "Fraud type: other fraud"),
+        // A label Stripe adds later reads as Stripe sent it, on one line
+        (
+            "synthetic_new_label\r\nBcc: x@evil.test",
+            "Fraud type: synthetic_new_labelBcc: x@evil.test",
+        ),
+    ] {
+        // GIVEN a warning refunded by the rule, labelled `code` by the issuer
+        let mut r = warned(EfwDecision::RefundAlways, true, false);
+        r.facts.fraud_warnings.insert(
+            "issfr_1".to_owned(),
+            FraudWarningFact {
+                actionable: Reg::new(0, NOW, true),
+                fraud_type: Some(Reg::new(0, NOW, code.to_owned())),
+                created: Some(NOW),
+            },
+        );
+        // WHEN its email is composed
+        let email = email_for(&r, &pending(&r)[0]);
+        // THEN the label reads in words where Stripe documents it
+        assert!(
+            email.text.lines().any(|l| l == expected),
+            "{code:?}: {}",
+            email.text
+        );
+    }
 }
 
 #[test]
