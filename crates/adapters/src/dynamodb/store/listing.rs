@@ -151,12 +151,30 @@ impl DynamoStore {
         pks: &[String],
     ) -> Result<Vec<OrderRecord>, StoreError> {
         let mut found: HashMap<String, OrderRecord> = HashMap::with_capacity(pks.len());
-        for chunk in pks.chunks(BATCH_GET_MAX) {
+        let keys = pks.iter().map(|pk| key(pk.clone(), ORDER_SK)).collect();
+        self.batch_get(keys, |item| {
+            let record = decode_order(item)?;
+            found.insert(order_pk(&record.seller_id, &record.order_id), record);
+            Ok(())
+        })
+        .await?;
+        Ok(pks.iter().filter_map(|pk| found.remove(pk)).collect())
+    }
+
+    /// Eventually consistent `BatchGetItem`s of `keys`, [`BATCH_GET_MAX`] to a request, each
+    /// item the table returns handed to `each` (in no particular order; a key with no item is
+    /// simply not handed over). Keys DynamoDB leaves unprocessed mean throttling: they are asked
+    /// again with a growing pause, and after [`BATCH_GET_ATTEMPTS`] the read is `Unavailable`,
+    /// which callers answer as retryable.
+    pub(super) async fn batch_get(
+        &self,
+        keys: Vec<Item>,
+        mut each: impl FnMut(Item) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for chunk in keys.chunks(BATCH_GET_MAX) {
             let keys = built(
                 KeysAndAttributes::builder()
-                    .set_keys(Some(
-                        chunk.iter().map(|pk| key(pk.clone(), ORDER_SK)).collect(),
-                    ))
+                    .set_keys(Some(chunk.to_vec()))
                     .consistent_read(false)
                     .build(),
             )?;
@@ -176,8 +194,7 @@ impl DynamoStore {
                     .and_then(|mut r| r.remove(&self.table))
                     .unwrap_or_default()
                 {
-                    let record = decode_order(item)?;
-                    found.insert(order_pk(&record.seller_id, &record.order_id), record);
+                    each(item)?;
                 }
                 request = out.unprocessed_keys.unwrap_or_default();
                 request.retain(|_, k| !k.keys().is_empty());
@@ -189,11 +206,10 @@ impl DynamoStore {
                         "BatchGetItem: keys left unprocessed (throttled)".into(),
                     ));
                 }
-                // Unprocessed keys mean throttling: back off before asking again.
                 tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
             }
         }
-        Ok(pks.iter().filter_map(|pk| found.remove(pk)).collect())
+        Ok(())
     }
 
     /// The page of `entries` (newest first, already past the cursor): the first `limit` read

@@ -86,58 +86,26 @@ impl DynamoStore {
             .iter()
             .map(|m| (rates_pk(seller_id, &m.label()), *m))
             .collect();
-        let keys = built(
-            KeysAndAttributes::builder()
-                .set_keys(Some(
-                    by_pk.keys().map(|pk| key(pk.clone(), RATES_SK)).collect(),
-                ))
-                .consistent_read(false)
-                .build(),
-        )?;
-        let mut request = HashMap::from([(self.table.clone(), keys)]);
-        for attempt in 0..BATCH_GET_ATTEMPTS {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-                .send()
-                .await
-                .map_err(|e| from_sdk("BatchGetItem", e))?;
-            self.meter.record(Access::Read, out.consumed_capacity());
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let pk = string_attr(&item, table::PARTITION_KEY)?;
-                let Some(month) = by_pk.get(pk) else {
-                    continue;
-                };
-                let mut counts = MonthCounts::new();
-                for counter in Counter::ALL {
-                    if let Some(AttributeValue::N(n)) = item.get(counter_attribute(counter)) {
-                        let n = n.parse::<i64>().map_err(|e| {
-                            StoreError::Corrupt(format!("rates counter {n:?}: {e}"))
-                        })?;
-                        counts.insert(counter, n);
-                    }
+        let keys = by_pk.keys().map(|pk| key(pk.clone(), RATES_SK)).collect();
+        self.batch_get(keys, |item| {
+            let pk = string_attr(&item, table::PARTITION_KEY)?;
+            let Some(month) = by_pk.get(pk) else {
+                return Ok(());
+            };
+            let mut counts = MonthCounts::new();
+            for counter in Counter::ALL {
+                if let Some(AttributeValue::N(n)) = item.get(counter_attribute(counter)) {
+                    let n = n
+                        .parse::<i64>()
+                        .map_err(|e| StoreError::Corrupt(format!("rates counter {n:?}: {e}")))?;
+                    counts.insert(counter, n);
                 }
-                found.insert(*month, counts);
             }
-            request = out.unprocessed_keys.unwrap_or_default();
-            request.retain(|_, k| !k.keys().is_empty());
-            if request.is_empty() {
-                return Ok(found);
-            }
-            if attempt + 1 == BATCH_GET_ATTEMPTS {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-        }
-        Err(StoreError::Unavailable(
-            "BatchGetItem: keys left unprocessed (throttled)".into(),
-        ))
+            found.insert(*month, counts);
+            Ok(())
+        })
+        .await?;
+        Ok(found)
     }
 
     /// The number of `brand` orders the card index lists for `month` (`Select=COUNT`,
