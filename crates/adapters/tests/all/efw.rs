@@ -5,9 +5,7 @@
 //! `attention` and retries it with the right key. Time is moved by hand, never slept.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use leenkies_adapters::stripe::{StripeConfig, StripeDisputes, StripeRetry};
 use leenkies_domain::ingest::{ingest_body, IngestDeps};
 use leenkies_domain::order::facts::{EfwDecision, FraudWarningFact, Reg};
 use leenkies_domain::order::OrderRecord;
@@ -15,9 +13,10 @@ use leenkies_domain::ports::{DownloadEntry, OrderStore, Refunder};
 use leenkies_domain::seller_settings::{update_settings, SettingsStore};
 use leenkies_domain::sweep::{DueOrders, SweepReport, Sweeper};
 use leenkies_domain::OrderView;
-use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
+use leenkies_integration_tests::fake_stripe::FakeStripe;
 use serde_json::json;
 
+use crate::support::sweep_world::{self, SweepStores};
 use crate::support::{order, Status};
 
 const SELLER: &str = "acct_1Efw8cKdV3nWpTqQ";
@@ -33,6 +32,16 @@ struct World {
 }
 
 impl World {
+    fn on(stores: SweepStores, fake: FakeStripe) -> Self {
+        Self {
+            store: stores.store,
+            index: stores.index,
+            settings: stores.settings,
+            refunder: sweep_world::stripe(&fake),
+            fake,
+        }
+    }
+
     fn sweeper(&self) -> Sweeper {
         Sweeper {
             store: self.store.clone(),
@@ -99,67 +108,7 @@ impl World {
     }
 }
 
-fn refunder(fake: &FakeStripe) -> Arc<dyn Refunder> {
-    Arc::new(
-        StripeDisputes::new(StripeConfig {
-            api_key: FAKE_STRIPE_KEY.into(),
-            api_base: fake.base.clone(),
-            files_base: fake.base.clone(),
-        })
-        .unwrap()
-        .with_retry(StripeRetry {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(5),
-        }),
-    )
-}
-
-macro_rules! both_efw_stores {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let store = std::sync::Arc::new(leenkies_domain::memory_store::MemoryStore::new());
-                    let fake = leenkies_integration_tests::fake_stripe::FakeStripe::start(&[super::SELLER]).await;
-                    super::$name(super::World {
-                        store: store.clone(),
-                        index: store.clone(),
-                        settings: store,
-                        refunder: super::refunder(&fake),
-                        fake,
-                    })
-                    .await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(store) = crate::support::dynamo_store().await else { return };
-                    let settings = leenkies_adapters::dynamodb::settings::DynamoSettings::new(
-                        store.client().clone(),
-                        store.table(),
-                    );
-                    let store = std::sync::Arc::new(store);
-                    let fake = leenkies_integration_tests::fake_stripe::FakeStripe::start(&[super::SELLER]).await;
-                    super::$name(super::World {
-                        store: store.clone(),
-                        index: store,
-                        settings: std::sync::Arc::new(settings),
-                        refunder: super::refunder(&fake),
-                        fake,
-                    })
-                    .await;
-                }
-            )*
-        }
-    };
-}
-
-both_efw_stores!(
+both_sweep_stores!(
     always_refunds_the_warned_charge_once_as_the_seller_and_says_so,
     off_refunds_nothing_and_a_later_change_does_not_reopen_a_decided_warning,
     not_downloaded_refunds_only_the_order_never_downloaded,

@@ -39,7 +39,7 @@ async fn given_an_order_created_then_updated_when_the_stream_is_read_then_insert
 
     // WHEN the stream is polled until both changes are seen (bounded)
     let mut records = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         records.extend(reader.next_batch().await.expect("next_batch"));
         if records.len() >= 2 {
             break;

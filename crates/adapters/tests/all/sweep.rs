@@ -6,9 +6,7 @@
 //! measured numbers: Stripe calls per dispute and per idle sweep, store reads per sweep.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use leenkies_adapters::stripe::{StripeConfig, StripeDisputes, StripeRetry};
 use leenkies_domain::evidence::filing::{file_evidence, Actor, DisputeFiler, EvidenceRequest};
 use leenkies_domain::order::facts::{Reg, Submitter};
 use leenkies_domain::order::{FulfillmentState, OrderRecord};
@@ -17,9 +15,10 @@ use leenkies_domain::seller_settings::{update_settings, SettingsStore};
 use leenkies_domain::settings::SellerSettings;
 use leenkies_domain::sweep::{DueOrders, SweepReport, Sweeper};
 use leenkies_domain::OrderView;
-use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
+use leenkies_integration_tests::fake_stripe::FakeStripe;
 use serde_json::json;
 
+use crate::support::sweep_world::{self, SweepStores};
 use crate::support::{add_dispute, order, Status};
 
 const SELLER: &str = "acct_1Sweep8cKdV3nWpT";
@@ -38,6 +37,16 @@ struct World {
 }
 
 impl World {
+    fn on(stores: SweepStores, fake: FakeStripe) -> Self {
+        Self {
+            store: stores.store,
+            index: stores.index,
+            settings: stores.settings,
+            filer: sweep_world::stripe(&fake),
+            fake,
+        }
+    }
+
     fn sweeper(&self) -> Sweeper {
         Sweeper {
             store: self.store.clone(),
@@ -99,66 +108,6 @@ impl World {
                 .unwrap();
         }
     }
-}
-
-fn filer(fake: &FakeStripe) -> Arc<dyn DisputeFiler> {
-    Arc::new(
-        StripeDisputes::new(StripeConfig {
-            api_key: FAKE_STRIPE_KEY.into(),
-            api_base: fake.base.clone(),
-            files_base: fake.base.clone(),
-        })
-        .unwrap()
-        .with_retry(StripeRetry {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(5),
-        }),
-    )
-}
-
-macro_rules! both_sweep_stores {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let store = std::sync::Arc::new(leenkies_domain::memory_store::MemoryStore::new());
-                    let fake = leenkies_integration_tests::fake_stripe::FakeStripe::start(&[super::SELLER]).await;
-                    super::$name(super::World {
-                        store: store.clone(),
-                        index: store.clone(),
-                        settings: store,
-                        filer: super::filer(&fake),
-                        fake,
-                    })
-                    .await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(store) = crate::support::dynamo_store().await else { return };
-                    let settings = leenkies_adapters::dynamodb::settings::DynamoSettings::new(
-                        store.client().clone(),
-                        store.table(),
-                    );
-                    let store = std::sync::Arc::new(store);
-                    let fake = leenkies_integration_tests::fake_stripe::FakeStripe::start(&[super::SELLER]).await;
-                    super::$name(super::World {
-                        store: store.clone(),
-                        index: store,
-                        settings: std::sync::Arc::new(settings),
-                        filer: super::filer(&fake),
-                        fake,
-                    })
-                    .await;
-                }
-            )*
-        }
-    };
 }
 
 both_sweep_stores!(

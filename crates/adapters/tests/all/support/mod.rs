@@ -1,6 +1,9 @@
 //! Shared by the adapter tests: building orders in a given state, reading every page, and a
 //! `DynamoStore` on a fresh table of DynamoDB Local (or a clear failure when there is none).
 
+#[macro_use]
+pub mod sweep_world;
+
 use leenkies_adapters::dynamodb::{ensure_table, setup, DynamoStore};
 use leenkies_domain::order::facts::{refund_rank, AttemptState, DisputeFact, RefundFact, Reg};
 use leenkies_domain::order::OrderRecord;
