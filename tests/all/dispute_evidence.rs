@@ -40,7 +40,7 @@ async fn post(sys: &System, seller: &str, dispute: &str, body: Value) -> (u16, V
 
 /// Waits for the delivery email and follows its download link once.
 async fn delivered_and_downloaded(sys: &System) {
-    for _ in 0..100 {
+    for _ in 0..300 {
         if sys.emails(ORDER) == 1 {
             break;
         }
@@ -294,7 +294,7 @@ async fn the_sweep_files_a_dispute_inside_the_lead_time(endpoint: Option<&str>) 
     assert_eq!(sys.deliver(serde_json::to_vec(&event).unwrap()).await, 200);
     // THEN within a few sweeps Stripe holds one submission, and the order says it was automatic
     let mut submitted = false;
-    for _ in 0..150 {
+    for _ in 0..300 {
         if fake
             .dispute(SELLER, DISPUTE)
             .is_some_and(|d| d.submission_count == 1)
@@ -306,7 +306,7 @@ async fn the_sweep_files_a_dispute_inside_the_lead_time(endpoint: Option<&str>) 
     }
     assert!(submitted, "{:?}", fake.seen());
     let mut by = Value::Null;
-    for _ in 0..50 {
+    for _ in 0..300 {
         let (_, order) = sys.order(SELLER, ORDER).await;
         by = dispute_of(&order)["evidence"]["submitted_by"].clone();
         if by == "auto" {

@@ -57,7 +57,7 @@ async fn one_dispute_email(endpoint: Option<&str>) {
     }
     // THEN one dispute email lands in the outbox
     let mut files = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         files = seller_files(&sys, "dispute");
         if !files.is_empty() {
             break;
@@ -141,7 +141,7 @@ async fn one_refund_and_one_warning_email(endpoint: Option<&str>) {
     }
     // THEN the sweep refunds the whole charge once, as the seller
     let mut refunds = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         refunds = fake.refunds();
         if !refunds.is_empty() && !seller_files(&sys, "early_fraud_warning").is_empty() {
             break;

@@ -51,7 +51,7 @@ async fn post(sys: &System, event: &Value) -> (u16, Value) {
 async fn paid_and_sent(sys: &System) -> Value {
     assert_eq!(sys.deliver(shared_event(PAID)).await, 200);
     let mut order = Value::Null;
-    for _ in 0..100 {
+    for _ in 0..300 {
         order = sys.order(SELLER, ORDER).await.1;
         if order["fulfillment"]["status"] == "sent" {
             break;

@@ -24,7 +24,7 @@ const SUPPORT: &str = "help@zoe-presets.example";
 
 /// Waits until `n` emails for the order are in the outbox; their texts, oldest first.
 async fn emails(sys: &System, n: usize) -> Vec<String> {
-    for _ in 0..100 {
+    for _ in 0..300 {
         if sys.emails(ORDER) >= n {
             break;
         }
@@ -42,7 +42,7 @@ async fn emails(sys: &System, n: usize) -> Vec<String> {
 /// Waits until the order records its first email as sent (the `.eml` is written just before).
 async fn recorded_sent(sys: &System) -> serde_json::Value {
     let mut order = serde_json::Value::Null;
-    for _ in 0..100 {
+    for _ in 0..300 {
         order = sys.order(SELLER, ORDER).await.1;
         if order["fulfillment"]["status"] == "sent" {
             break;
