@@ -456,7 +456,7 @@ for (const store of STORES) {
       assert.equal(after.fulfillment.resends.at(-1).recipient, 'jordan.lee@example.org');
       const mails = fs.readdirSync(server.outbox).map((f) => fs.readFileSync(path.join(server.outbox, f), 'utf8'));
       assert.ok(mails.some((m) => /^To: .*jordan\.lee@example\.org/m.test(m)), 'an email to the corrected address');
-      await delivery.getByText(/Sent again to jordan\.lee@example\.org on /).waitFor({ timeout: 10000 });
+      await delivery.getByText(/Sent again to jordan\.lee@example\.org on /).waitFor({ timeout: 20000 });
       await page.getByRole('region', { name: 'Timeline' }).locator('.kind', { hasText: /sent again to jordan\.lee@example\.org/ }).waitFor();
       const evidence = await api(server, a.token, `/orders/${orderId}/evidence`);
       assert.ok(JSON.stringify(evidence).includes('jordan.lee@example.org'), 'the evidence names the resend\u2019s recipient');
@@ -515,7 +515,7 @@ for (const store of STORES) {
       assert.match(await rowFor(page, pi).innerText(), /Succeeded/);
       const t0 = Date.now();
       await deliverFixtures(server.base, ['ord_1009__02__charge.refunded.json', 'ord_1009__03__refund.created.json']);
-      await page.waitForFunction((id) => /Refunded/.test(document.querySelector(`tbody tr[data-order-id="${id}"]`)?.innerText || ''), pi, { timeout: 10000 });
+      await page.waitForFunction((id) => /Refunded/.test(document.querySelector(`tbody tr[data-order-id="${id}"]`)?.innerText || ''), pi, { timeout: 20000 });
       m.list_fresh_after_webhook_ms = Date.now() - t0;
       await rowFor(page, pi).locator('a').click();
       await page.getByRole('region', { name: 'Refunds' }).waitFor();
@@ -534,7 +534,7 @@ for (const store of STORES) {
       const t0 = Date.now();
       await deliverFixtures(server.base, ['ord_2012__04__charge.dispute.updated.json', 'ord_2012__05__charge.dispute.closed.won.json',
         'ord_2012__06__charge.dispute.funds_reinstated.json']);
-      await page.getByRole('region', { name: 'Disputes' }).getByText('Won', { exact: true }).waitFor({ timeout: 10000 });
+      await page.getByRole('region', { name: 'Disputes' }).getByText('Won', { exact: true }).waitFor({ timeout: 20000 });
       m.order_fresh_after_webhook_ms = Date.now() - t0;
       await page.getByText('Withdrawn, then returned to you').waitFor();
       await context.close();
@@ -804,7 +804,7 @@ for (const store of STORES) {
       await page.locator('tbody tr').first().waitFor();
       // The token stops being accepted (here: replaced by one signed with another key).
       await page.evaluate((t) => sessionStorage.setItem('leenkies.token', t), badToken(SELLER_A));
-      await page.getByRole('heading', { name: 'Sign in to your orders' }).waitFor({ timeout: 12000 });
+      await page.getByRole('heading', { name: 'Sign in to your orders' }).waitFor({ timeout: 20000 });
       assert.equal(await page.locator('table').count(), 0);
       assert.equal(await page.evaluate(() => sessionStorage.getItem('leenkies.token')), null);
       await context.close();
@@ -874,7 +874,7 @@ describe('leenkies-local --demo: a sample store a newcomer sees at once (memory 
       }
       for (const money of [/\$\d/, /\u20ac\d/, /\u00a3\d/, /R\$/, /\u00a5\d/, /KWD/]) assert.match(text, money);
       // AND the bounce reached its order (SES's event after the email went out)
-      await page.waitForFunction(() => document.querySelector('tbody').innerText.includes('Email bounced'), null, { timeout: 10000 });
+      await page.waitForFunction(() => document.querySelector('tbody').innerText.includes('Email bounced'), null, { timeout: 20000 });
       // AND the notices point at what needs the seller
       await page.getByRole('region', { name: 'Disputes needing a response' }).waitFor();
       await page.evaluate(() => window.scrollTo(0, 0));

@@ -229,8 +229,8 @@ for (const store of STORES) {
       updated.data.object.status = 'under_review';
       await deliver(server.base, updated);
       // THEN the open page shows it without a reload, and the dispute no longer asks for the seller
-      await disputes.getByText('Under review').first().waitFor({ timeout: 10000 });
-      await page.getByText('A dispute needs your response').waitFor({ state: 'detached', timeout: 10000 });
+      await disputes.getByText('Under review').first().waitFor({ timeout: 20000 });
+      await page.getByText('A dispute needs your response').waitFor({ state: 'detached', timeout: 20000 });
       assert.equal((await stripe.dispute(SELLER_A, order.disputeId)).submission_count, 1, 'still one submission');
       if (store.name === 'memory') await screenshot(page, 'order-evidence-submitted', [1440, 390]);
       await context.close();
