@@ -64,6 +64,15 @@ fn bounded(value: &str, max: usize) -> String {
     one_line(value).chars().take(max).collect::<String>()
 }
 
+/// The email's first line: the store's name, else the Stripe account it is about (a seller with
+/// several accounts must still tell which one needs them).
+fn heading(store_name: Option<&str>, seller_id: &str) -> String {
+    match store_name {
+        Some(name) => name.to_owned(),
+        None => format!("Your store ({})", bounded(seller_id, VALUE_MAX)),
+    }
+}
+
 /// The store's name as the delivery email gives it: the storefront's, else the account's.
 fn store_name(record: &OrderRecord, store: &StoreIdentity) -> Option<String> {
     record
@@ -246,9 +255,7 @@ pub fn compose(
         }
     };
 
-    let heading = store_name
-        .clone()
-        .unwrap_or_else(|| "Your store".to_owned());
+    let heading = heading(store_name.as_deref(), &record.seller_id);
     let mut text = format!("{heading}\n\n{opening}\n\nOrder: {order_id}\n");
     if let Some(reference) = facts.reference() {
         text.push_str(&format!("Reference: {}\n", bounded(reference, VALUE_MAX)));
@@ -369,9 +376,7 @@ pub fn compose_failure_pattern(
         .as_deref()
         .map(|n| bounded(n, STORE_NAME_MAX))
         .filter(|n| !n.is_empty());
-    let heading = store_name
-        .clone()
-        .unwrap_or_else(|| "Your store".to_owned());
+    let heading = heading(store_name.as_deref(), seller_id);
     let mut text = format!(
         "{heading}\n\n\
          Many different customers' payments are failing: this looks like a problem with your \

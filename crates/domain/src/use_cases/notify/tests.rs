@@ -288,6 +288,21 @@ fn given_an_early_fraud_warning_when_the_rule_decided_then_one_notice_once_the_o
 }
 
 #[test]
+fn given_a_store_without_a_name_when_composed_then_the_first_line_names_its_account() {
+    // GIVEN an order whose store has no name, on the storefront or on Stripe
+    let mut r = with_dispute("needs_response", &[(NOW - 60, "needs_response")]);
+    r.facts.store_name = None;
+    // WHEN its dispute email is composed
+    let email = email_for(&r, &pending(&r)[0]);
+    // THEN the first line says which of the seller's accounts it is about
+    assert_eq!(email.text.lines().next(), Some("Your store (acct_A)"));
+    // AND with a name, the name alone
+    let named = with_dispute("needs_response", &[(NOW - 60, "needs_response")]);
+    let email = email_for(&named, &pending(&named)[0]);
+    assert_eq!(email.text.lines().next(), Some("Northwind Presets"));
+}
+
+#[test]
 fn given_a_warning_s_fraud_type_when_composed_then_in_words_or_as_stripe_sent_it() {
     for (code, expected) in [
         (
