@@ -1,6 +1,6 @@
-//! The whole system in this process for the storm, outage and log tests: `leenkies-local` on
-//! DynamoDB Local (or the embedded store) with both fixture secrets, an outbox folder, a seller
-//! JWT, and a small deterministic RNG for shuffles.
+//! The whole system in this process for every test of this binary: `leenkies-local` on DynamoDB
+//! Local (or the embedded store) with the fixtures' secrets (or a test's own), an outbox folder,
+//! signed deliveries, a seller JWT, and a small deterministic RNG for shuffles.
 
 use leenkies_integration_tests::env::unique_table;
 use leenkies_integration_tests::fake_stripe::{FakeStripe, FAKE_STRIPE_KEY};
@@ -90,8 +90,14 @@ impl System {
 
     /// Posts `body` signed now; the status and body.
     pub async fn deliver_full(&self, body: Vec<u8>) -> (u16, Value) {
+        self.deliver_signed(body, WEBHOOK_SECRET).await
+    }
+
+    /// Posts `body` signed now with `secret` (another endpoint's, for the signature cases); the
+    /// status (0 when no answer came at all) and body.
+    pub async fn deliver_signed(&self, body: Vec<u8>, secret: &str) -> (u16, Value) {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let signature = leenkies_domain::stripe::signature::sign(WEBHOOK_SECRET, now, &body);
+        let signature = leenkies_domain::stripe::signature::sign(secret, now, &body);
         match self
             .http
             .post(self.url("/webhooks/stripe"))

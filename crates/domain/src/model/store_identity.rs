@@ -23,15 +23,7 @@ impl StoreIdentity {
     /// dotted domain. Anything else is dropped, so the email falls back to the neutral sentence
     /// or goes without `Reply-To`.
     pub fn from_profile(name: Option<&str>, support_email: Option<&str>) -> Self {
-        let name = name
-            .map(|n| {
-                crate::text::one_line(n)
-                    .chars()
-                    .take(STORE_NAME_MAX)
-                    .collect::<String>()
-            })
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty());
+        let name = name.and_then(clean_store_name);
         let support_email = support_email
             .filter(|e| !e.chars().any(char::is_control))
             .and_then(crate::text::recipient)
@@ -45,4 +37,25 @@ impl StoreIdentity {
             support_email,
         }
     }
+
+    /// The name an email speaks for: the storefront's `store_name` (the order's metadata) wins
+    /// over the account's, and either is cleaned as [`clean_store_name`] says. `None`: no name,
+    /// and the email says so in neutral words.
+    pub fn name_for(&self, storefront: Option<&str>) -> Option<String> {
+        storefront
+            .or(self.name.as_deref())
+            .and_then(clean_store_name)
+    }
+}
+
+/// A store name as an email shows it (untrusted text: the seller types it): one line without
+/// control characters, at most [`STORE_NAME_MAX`] characters, trimmed; `None` when nothing is
+/// left.
+pub fn clean_store_name(name: &str) -> Option<String> {
+    let name = crate::text::one_line(name)
+        .chars()
+        .take(STORE_NAME_MAX)
+        .collect::<String>();
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }

@@ -6,7 +6,7 @@
 use crate::clock::rfc3339;
 use crate::order::OrderRecord;
 use crate::ports::OutgoingEmail;
-use crate::store_identity::{StoreIdentity, STORE_NAME_MAX};
+use crate::store_identity::StoreIdentity;
 use crate::text::recipient;
 
 /// Why an email cannot be composed for an order.
@@ -74,18 +74,7 @@ pub fn compose_to(
     to: Option<&str>,
 ) -> Result<OutgoingEmail, ComposeError> {
     let facts = &order.facts;
-    let seller: Option<String> = facts
-        .store_name()
-        .map(str::to_owned)
-        .or_else(|| store.name.clone())
-        .map(|n| {
-            single_line(&n)
-                .chars()
-                .take(STORE_NAME_MAX)
-                .collect::<String>()
-        })
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
+    let seller = store.name_for(facts.store_name());
     let reply_to = store.support_email.as_deref().and_then(recipient);
     let to = recipient(
         to.or(facts.customer_email())
@@ -228,18 +217,7 @@ fn compose_v1(
     store: &StoreIdentity,
 ) -> Result<OutgoingEmail, ComposeError> {
     let facts = &order.facts;
-    let seller: Option<String> = facts
-        .store_name()
-        .map(str::to_owned)
-        .or_else(|| store.name.clone())
-        .map(|n| {
-            single_line(&n)
-                .chars()
-                .take(STORE_NAME_MAX)
-                .collect::<String>()
-        })
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
+    let seller = store.name_for(facts.store_name());
     let reply_to = store.support_email.as_deref().and_then(recipient);
     let to = recipient(facts.customer_email().ok_or(ComposeError::NoRecipient)?)
         .ok_or(ComposeError::InvalidRecipient)?;
@@ -365,6 +343,7 @@ pub fn redact(error: &str, recipient: &str) -> String {
 mod tests {
     use super::*;
     use crate::order::facts::Reg;
+    use crate::store_identity::STORE_NAME_MAX;
 
     fn paid() -> OrderRecord {
         let mut r = OrderRecord::new("acct_A", "pi_1");

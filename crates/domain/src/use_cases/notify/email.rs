@@ -9,7 +9,7 @@
 
 use super::{Occasion, Occurrence};
 use crate::clock::rfc3339;
-use crate::fulfillment::{date_in_words, html_escape, StoreIdentity, STORE_NAME_MAX};
+use crate::fulfillment::{date_in_words, html_escape, StoreIdentity};
 use crate::order::facts::{DisputeFact, DisputePhase, EfwDecision, EvidenceFact};
 use crate::order::OrderRecord;
 use crate::ports::{EmailAbout, OutgoingEmail};
@@ -73,17 +73,6 @@ fn heading(store_name: Option<&str>, seller_id: &str) -> String {
     }
 }
 
-/// The store's name as the delivery email gives it: the storefront's, else the account's.
-fn store_name(record: &OrderRecord, store: &StoreIdentity) -> Option<String> {
-    record
-        .facts
-        .store_name()
-        .map(str::to_owned)
-        .or_else(|| store.name.clone())
-        .map(|n| bounded(&n, STORE_NAME_MAX))
-        .filter(|n| !n.is_empty())
-}
-
 /// The email for one occurrence, to `to` (one plain address; `None` when it is not one).
 pub fn compose(
     record: &OrderRecord,
@@ -95,7 +84,8 @@ pub fn compose(
 ) -> Option<OutgoingEmail> {
     let to = recipient(to)?;
     let facts = &record.facts;
-    let store_name = store_name(record, store);
+    // The store's name as the delivery email gives it: the storefront's, else the account's.
+    let store_name = store.name_for(facts.store_name());
     let order_id = bounded(&record.order_id, VALUE_MAX);
     let page = order_page(public_base_url, &record.order_id);
     let order_amount = facts
@@ -371,11 +361,7 @@ pub fn compose_failure_pattern(
 ) -> Option<OutgoingEmail> {
     use crate::order::failure_tally::{ADVICE_SUSPECTED, RULE};
     let to = recipient(to)?;
-    let store_name = store
-        .name
-        .as_deref()
-        .map(|n| bounded(n, STORE_NAME_MAX))
-        .filter(|n| !n.is_empty());
+    let store_name = store.name_for(None);
     let heading = heading(store_name.as_deref(), seller_id);
     let mut text = format!(
         "{heading}\n\n\

@@ -57,6 +57,28 @@ pub(super) fn deliveries(events: &[Value]) -> Vec<Vec<&Value>> {
     out
 }
 
+/// The facts after folding `events` in every order, each also with its first event delivered
+/// twice more; asserts they all agree.
+pub(super) fn facts_in_every_order(events: &[Value]) -> Facts {
+    let mut first: Option<Facts> = None;
+    for delivery in deliveries(events) {
+        let mut facts = Facts::default();
+        for e in delivery {
+            facts.merge(&facts_of(e));
+        }
+        match &first {
+            None => first = Some(facts),
+            Some(f) => assert_eq!(f, &facts, "delivery order changed the facts"),
+        }
+    }
+    first.expect("at least one delivery order")
+}
+
+/// A text register's value.
+pub(super) fn value(r: &Option<crate::order::facts::Reg<String>>) -> Option<&str> {
+    r.as_ref().map(|r| r.value.as_str())
+}
+
 /// The view of the order after folding `events` in every order; asserts they all agree.
 fn view_in_every_order(order_id: &str, events: &[Value]) -> Value {
     let mut first: Option<Value> = None;

@@ -5,8 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::fold_cases::{deliveries, facts_of};
-use crate::order::facts::Facts;
+use super::fold_cases::{facts_in_every_order, value};
 use crate::order::OrderRecord;
 use crate::OrderView;
 
@@ -16,27 +15,6 @@ const PI: &str = "pi_3Buyer";
 fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
     json!({"id": id, "object": "event", "type": kind, "created": created, "livemode": true,
         "account": SELLER, "api_version": "2025-03-31.basil", "data": {"object": object}})
-}
-
-/// The facts after folding `events` in every order, each also with its first event delivered
-/// twice more; asserts they all agree.
-fn facts_in_every_order(events: &[Value]) -> Facts {
-    let mut first: Option<Facts> = None;
-    for delivery in deliveries(events) {
-        let mut facts = Facts::default();
-        for e in delivery {
-            facts.merge(&facts_of(e));
-        }
-        match &first {
-            None => first = Some(facts),
-            Some(f) => assert_eq!(f, &facts, "delivery order changed the facts"),
-        }
-    }
-    first.unwrap()
-}
-
-fn value(r: &Option<crate::order::facts::Reg<String>>) -> Option<&str> {
-    r.as_ref().map(|r| r.value.as_str())
 }
 
 fn pi_succeeded(created: i64, metadata: Value) -> Value {
